@@ -1,0 +1,1 @@
+"""FC's HTTP API: thin routes over the domain modules."""

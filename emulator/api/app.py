@@ -1,0 +1,33 @@
+"""The FastAPI application: FC's routes, FC's errors, and the emulator's parts for its lifespan."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from emulator import __version__
+from emulator.api import invoke_routes, meta_routes
+from emulator.api.errors import install_error_handlers
+from emulator.core import Core
+from emulator.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        core = await Core.start(settings)
+        app.state.core = core
+        try:
+            yield
+        finally:
+            await core.close()
+
+    app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url="/_fcemu/docs",
+                  redoc_url=None, openapi_url="/_fcemu/openapi.json")
+    install_error_handlers(app)
+    app.include_router(invoke_routes.router)
+    app.include_router(meta_routes.router)
+    return app

@@ -1,0 +1,83 @@
+"""FC's error responses, in the shape each API version's SDK parses."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+V2_PREFIX = "/2016-08-15"
+
+
+class FCError(Exception):
+    """An error FC answers with a status, an ErrorCode and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def request_id_of(request: Request) -> str:
+    """The request id of this request: set by its route, else made here so that every answer has one."""
+    request_id: str | None = getattr(request.state, "request_id", None)
+    if request_id is None:
+        request_id = str(uuid.uuid4())
+        request.state.request_id = request_id
+    return request_id
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> Response:
+    request_id = request_id_of(request)
+    # aliyun-fc2 (2016-08-15) reads ErrorCode/ErrorMessage; the tea client of 2023-03-30 reads Code/Message.
+    if request.url.path.startswith(V2_PREFIX):
+        body = {"ErrorCode": code, "ErrorMessage": message, "RequestId": request_id}
+    else:
+        body = {"Code": code, "Message": message, "RequestId": request_id}
+    return Response(
+        json.dumps(body), status_code=status, media_type="application/json",
+        headers={"x-fc-request-id": request_id},
+    )
+
+
+async def _fc_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, FCError)
+    return error_response(request, error.status, error.code, error.message)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404:
+        return error_response(request, 404, "PathNotSupported", f"path '{request.url.path}' is not supported")
+    if error.status_code == 405:
+        return error_response(
+            request, 405, "MethodNotAllowed", f"method {request.method} is not allowed on '{request.url.path}'"
+        )
+    return error_response(request, error.status_code, "InvalidArgument", str(error.detail))
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+    )
+    return error_response(request, 400, "InvalidArgument", problems)
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, "InternalServerError", f"internal error: {type(error).__name__}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FCError, _fc_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

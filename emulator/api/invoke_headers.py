@@ -1,0 +1,47 @@
+"""The x-fc-* headers of an invoke request, checked the way FC checks them."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from starlette.datastructures import Headers
+
+from emulator.api.errors import FCError
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,127}$")
+INVOCATION_TYPES = {"sync": "Sync", "async": "Async"}
+LOG_TYPES = {"none": "None", "tail": "Tail"}
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeHeaders:
+    request_id: str
+    invocation_type: Literal["Sync", "Async"]
+    log_tail: bool
+
+
+def _choice(headers: Headers, name: str, choices: dict[str, str], default: str) -> str:
+    raw = headers.get(name)
+    if raw is None or raw == "":
+        return default
+    value = choices.get(raw.lower())
+    if value is None:
+        allowed = ", ".join(choices.values())
+        raise FCError(400, "InvalidArgument", f"header {name} must be one of {allowed}, got '{raw}'")
+    return value
+
+
+def parse_invoke_headers(headers: Headers) -> InvokeHeaders:
+    request_id = headers.get("x-fc-request-id")
+    if request_id is None:
+        request_id = str(uuid.uuid4())
+    elif not REQUEST_ID_PATTERN.match(request_id):
+        raise FCError(
+            400, "InvalidArgument",
+            "header x-fc-request-id must be 1-128 characters of letters, digits, '_', '-', '.' or ':'",
+        )
+    invocation_type = _choice(headers, "x-fc-invocation-type", INVOCATION_TYPES, "Sync")
+    log_type = _choice(headers, "x-fc-log-type", LOG_TYPES, "None")
+    return InvokeHeaders(request_id, invocation_type, log_type == "Tail")  # type: ignore[arg-type]

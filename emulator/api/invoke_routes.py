@@ -1,0 +1,83 @@
+"""InvokeFunction on both API versions. The hot path: no body model, one dict of headers, one response."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from emulator.api.errors import FCError
+from emulator.api.invoke_headers import parse_invoke_headers
+from emulator.catalog.loader import FunctionDefinition
+from emulator.core import Core
+from emulator.pool.function_pool import PoolExhausted
+
+router = APIRouter()
+
+LATEST = "LATEST"
+
+
+def _check_qualifier(qualifier: str | None) -> None:
+    if qualifier in (None, "", LATEST):
+        return
+    if qualifier.isdigit():
+        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist")
+    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist")
+
+
+async def _read_payload(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    payload = await request.body()
+    if len(payload) > limit:
+        raise _too_large(len(payload), limit)
+    return payload
+
+
+def _too_large(size: int, limit: int) -> FCError:
+    return FCError(413, "EntityTooLarge", f"payload size {size} bytes exceeds the limit of {limit} bytes")
+
+
+async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
+    core: Core = request.app.state.core
+    options = parse_invoke_headers(request.headers)
+    request.state.request_id = options.request_id
+    if options.invocation_type == "Async":
+        raise FCError(400, "InvalidArgument", "async invocation is not available yet in this build")
+    payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)
+    try:
+        result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail)
+    except PoolExhausted as error:
+        raise FCError(429, "ResourceExhausted", str(error)) from error
+    headers = {
+        "x-fc-request-id": options.request_id,
+        "x-fc-instance-id": result.instance_id,
+        "x-fc-invocation-duration": str(round(result.duration_ms)),
+    }
+    if result.error_type is not None:
+        headers["x-fc-error-type"] = result.error_type
+    if options.log_tail and result.log_result is not None:
+        headers["x-fc-log-result"] = result.log_result
+    media_type = "application/json" if result.error_type else "application/octet-stream"
+    return Response(result.body, status_code=200, headers=headers, media_type=media_type)
+
+
+@router.post("/2023-03-30/functions/{function_name}/invocations")
+async def invoke_v3(request: Request, function_name: str) -> Response:
+    _check_qualifier(request.query_params.get("qualifier"))
+    definition = request.app.state.core.catalog.get(function_name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
+    return await _invoke(request, definition)
+
+
+@router.post("/2016-08-15/services/{service}/functions/{function_name}/invocations")
+async def invoke_v2(request: Request, service: str, function_name: str) -> Response:
+    service_name, _, qualifier = service.partition(".")
+    _check_qualifier(qualifier or request.headers.get("x-fc-qualifier"))
+    catalog = request.app.state.core.catalog
+    if not catalog.has_service(service_name):
+        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
+    definition = catalog.get_in_service(service_name, function_name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist in service '{service_name}'")
+    return await _invoke(request, definition)

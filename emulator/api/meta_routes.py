@@ -1,0 +1,42 @@
+"""The emulator's own endpoints (not FC's), under /_fcemu."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from emulator import __version__
+
+router = APIRouter(prefix="/_fcemu")
+
+
+class InstanceView(BaseModel):
+    instanceId: str
+    active: int
+    capacity: int
+
+
+class FunctionView(BaseModel):
+    functionName: str
+    runtime: str
+    instances: list[InstanceView]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    functions: list[FunctionView]
+
+
+@router.get("/health")
+async def health(request: Request) -> Health:
+    core = request.app.state.core
+    views = []
+    for definition in core.catalog.all():
+        pool = core.pools.for_function(definition)
+        views.append(FunctionView(
+            functionName=definition.name,
+            runtime=definition.manifest.runtime,
+            instances=[InstanceView(instanceId=i.instance_id, active=i.active, capacity=i.capacity)
+                       for i in pool.instances],
+        ))
+    return Health(status="ok", version=__version__, functions=views)

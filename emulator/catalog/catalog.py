@@ -1,0 +1,32 @@
+"""The functions the emulator knows, found by FC 3.0 name or by FC 2.0 service and function name."""
+from __future__ import annotations
+
+from emulator.catalog.loader import FunctionDefinition
+
+
+class Catalog:
+    def __init__(self, definitions: dict[str, FunctionDefinition], default_service: str) -> None:
+        self._definitions = definitions
+        self._default_service = default_service
+
+    def get(self, name: str) -> FunctionDefinition | None:
+        return self._definitions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._definitions)
+
+    def all(self) -> list[FunctionDefinition]:
+        return [self._definitions[name] for name in self.names()]
+
+    def has_service(self, service: str) -> bool:
+        if service == self._default_service:
+            return True
+        prefix = service + "$"
+        return any(name.startswith(prefix) for name in self._definitions)
+
+    def get_in_service(self, service: str, function: str) -> FunctionDefinition | None:
+        """FC 3.0 shows a 2.0 function as `service$function`; the default service holds the plain names."""
+        found = self._definitions.get(f"{service}${function}")
+        if found is None and service == self._default_service:
+            found = self._definitions.get(function)
+        return found

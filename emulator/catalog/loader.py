@@ -1,0 +1,76 @@
+"""Reads `functions/<name>/function.yaml` (or `.json`) into function definitions."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from emulator.catalog.manifest import FunctionManifest
+
+MANIFEST_NAMES = ("function.yaml", "function.yml", "function.json")
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class FunctionDefinition:
+    manifest: FunctionManifest
+    code_dir: Path
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.manifest.functionName
+
+
+def _describe(error: ValidationError, source: Path) -> str:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        problems.append(f"{field}: {item['msg']}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def load_manifest(source: Path) -> FunctionDefinition:
+    try:
+        text = source.read_text()
+        raw = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ManifestError(f"{source}: cannot be read: {error}") from error
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{source}: expected a mapping of CreateFunctionInput fields")
+    try:
+        manifest = FunctionManifest.model_validate(raw)
+    except ValidationError as error:
+        raise ManifestError(_describe(error, source)) from error
+    return FunctionDefinition(manifest=manifest, code_dir=source.parent.resolve(), source=source)
+
+
+def find_manifest(folder: Path) -> Path | None:
+    for name in MANIFEST_NAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_functions(functions_dir: Path) -> dict[str, FunctionDefinition]:
+    """Every function under the folder, by name; one bad manifest stops the load with its reason."""
+    definitions: dict[str, FunctionDefinition] = {}
+    if not functions_dir.is_dir():
+        raise ManifestError(f"{functions_dir}: functions folder does not exist")
+    for folder in sorted(path for path in functions_dir.iterdir() if path.is_dir()):
+        source = find_manifest(folder)
+        if source is None:
+            continue
+        definition = load_manifest(source)
+        if definition.name in definitions:
+            other = definitions[definition.name].source
+            raise ManifestError(f"{source}: functionName '{definition.name}' is already defined by {other}")
+        definitions[definition.name] = definition
+    return definitions

@@ -1,0 +1,111 @@
+"""Runs one invocation of a function on a pooled instance and says how it ended, in FC's terms.
+
+Shared by the sync API and the async dispatcher; knows nothing of HTTP routes or Redis.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from emulator.catalog.loader import FunctionDefinition
+from emulator.pool.agent_client import AgentClient
+from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
+from emulator.pool.pools import Pools
+
+UNHANDLED = "UnhandledInvocationError"
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    body: bytes
+    # FC's x-fc-error-type for a function error; None when the function succeeded.
+    error_type: str | None = None
+    log_result: str | None = None
+    instance_id: str = ""
+    duration_ms: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_type is None
+
+    @property
+    def error_message(self) -> str:
+        """The function error's `errorMessage`, as FC records it on a task."""
+        if self.succeeded:
+            return ""
+        try:
+            return str(json.loads(self.body).get("errorMessage", ""))
+        except (ValueError, AttributeError):
+            return self.body.decode(errors="replace")
+
+
+def _function_error(message: str, error_type: str = UNHANDLED, **fields: str) -> bytes:
+    return json.dumps({"errorMessage": message, "errorType": error_type, **fields}).encode()
+
+
+class Invoker:
+    def __init__(self, pools: Pools, launcher: InstanceLauncher, agent: AgentClient, wait_timeout_s: float) -> None:
+        self._pools = pools
+        self._launcher = launcher
+        self._agent = agent
+        self._wait_timeout_s = wait_timeout_s
+
+    async def invoke(
+        self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
+        retry_count: int = 0,
+    ) -> InvocationResult:
+        """Raises PoolExhausted when no instance is free in time; every other failure is a result."""
+        pool = self._pools.for_function(definition)
+        started = time.perf_counter()
+        try:
+            instance = await pool.acquire(self._wait_timeout_s)
+        except InitializerError as error:
+            return InvocationResult(body=error.reply.body, error_type=UNHANDLED, log_result=_log(error.reply.headers))
+        except InstanceStartError as error:
+            return InvocationResult(body=_function_error(str(error), "FunctionNotStarted"), error_type=UNHANDLED)
+        headers = {**pool.headers, "x-fc-request-id": request_id, "x-fc-control-path": "/invoke"}
+        if log_tail:
+            headers["x-fc-log-type"] = "Tail"
+        if retry_count:
+            headers["x-fc-retry-count"] = str(retry_count)
+        timeout = definition.manifest.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                reply = await self._agent.post(instance.invoke_url, payload, headers)
+        except TimeoutError:
+            # FC stops a timed-out instance; so do we, and the pool starts a fresh one on demand.
+            await pool.discard(instance)
+            return self._result(started, instance.instance_id, _function_error(
+                f"Function timed out after {timeout} seconds", "FunctionTimeout"), UNHANDLED)
+        except aiohttp.ClientError:
+            reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
+            await pool.discard(instance)
+            return self._result(started, instance.instance_id, _function_error(
+                f"Process exited unexpectedly before completing request ({reason})", "ProcessExited"), UNHANDLED)
+        except BaseException:
+            # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
+            await pool.discard(instance)
+            raise
+        await pool.release(instance)
+        failed = reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200"
+        return self._result(
+            started, instance.instance_id, reply.body, UNHANDLED if failed else None, _log(reply.headers)
+        )
+
+    @staticmethod
+    def _result(
+        started: float, instance_id: str, body: bytes, error_type: str | None, log_result: str | None = None
+    ) -> InvocationResult:
+        return InvocationResult(
+            body=body, error_type=error_type, log_result=log_result, instance_id=instance_id,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def _log(headers: CIMultiDictProxy[str]) -> str | None:
+    return headers.get("x-fc-log-result")

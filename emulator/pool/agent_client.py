@@ -1,0 +1,42 @@
+"""The hop from the control plane to a runtime agent: aiohttp with keep-alive connections."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+
+@dataclass(frozen=True)
+class AgentReply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+
+class AgentClient:
+    """One session for every instance: aiohttp keeps a pool of idle connections per host:port."""
+
+    def __init__(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=3600, enable_cleanup_closed=True)
+        # Bodies are passed through untouched: no decompression, no cookie handling.
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),
+        )
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> AgentReply:
+        async with self._session.post(url, data=body, headers=headers) as response:
+            return AgentReply(response.status, response.headers, await response.read())
+
+    async def is_up(self, url: str) -> bool:
+        """True once something answers HTTP at the url (docker-proxy accepts TCP before the agent listens)."""
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
+                await response.read()
+                return True
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    async def close(self) -> None:
+        await self._session.close()

@@ -1,0 +1,118 @@
+"""The one place that speaks to the Docker Engine API. Blocking calls: run them in a worker thread."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+LABEL_APP = "fcemu"
+LABEL_OWNER = "fcemu.owner"
+LABEL_FUNCTION = "fcemu.function"
+
+
+class EngineError(Exception):
+    """Docker refused or failed; the message says what to do where we know."""
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything a function instance's container is started with."""
+
+    image: str
+    name: str
+    port: int
+    code_dir: Path
+    memory_mb: int
+    labels: dict[str, str]
+    environment: dict[str, str] = field(default_factory=dict)
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    pids_limit: int = 256
+    tmp_size_mb: int = 64
+
+
+@dataclass(frozen=True)
+class StartedContainer:
+    container_id: str
+    host: str
+    port: int
+
+
+class DockerEngine:
+    def __init__(self) -> None:
+        try:
+            self._client = docker.from_env()
+            self._client.ping()
+        except DockerException as error:
+            raise EngineError(f"cannot reach the Docker engine ({error}); is dockerd running?") from error
+
+    def start(self, spec: ContainerSpec) -> StartedContainer:
+        # Unprivileged by default: read-only root, no capabilities, no new privileges, bounded pids and memory,
+        # code mounted read-only, and never the Docker socket.
+        port_key = f"{spec.port}/tcp"
+        try:
+            container = self._client.containers.run(
+                spec.image,
+                command=spec.command,
+                entrypoint=spec.entrypoint,
+                name=spec.name,
+                detach=True,
+                labels=spec.labels,
+                environment=spec.environment,
+                ports={port_key: ("127.0.0.1", None)},
+                volumes={str(spec.code_dir): {"bind": "/code", "mode": "ro"}},
+                working_dir="/code",
+                read_only=True,
+                tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.tmp_size_mb}m"},
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                pids_limit=spec.pids_limit,
+                mem_limit=f"{spec.memory_mb}m",
+                memswap_limit=f"{spec.memory_mb}m",
+                user="65534:65534",
+                extra_hosts={"host.docker.internal": "host-gateway"},
+            )
+            container.reload()
+            binding = container.ports[port_key][0]
+        except ImageNotFound as error:
+            raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
+        except (APIError, KeyError, IndexError) as error:
+            raise EngineError(f"cannot start a container from '{spec.image}': {error}") from error
+        return StartedContainer(container.id, "127.0.0.1", int(binding["HostPort"]))
+
+    def remove(self, container_id: str) -> None:
+        try:
+            self._client.api.remove_container(container_id, force=True)
+        except NotFound:
+            pass
+
+    def exit_reason(self, container_id: str) -> str | None:
+        """Why a container stopped, or None while it runs."""
+        try:
+            state = self._client.api.inspect_container(container_id)["State"]
+        except NotFound:
+            return "the instance was removed"
+        if state.get("Running"):
+            return None
+        if state.get("OOMKilled"):
+            return "the instance ran out of memory"
+        return f"the instance exited with code {state.get('ExitCode')}"
+
+    def logs(self, container_id: str, tail: int = 50) -> str:
+        try:
+            return self._client.api.logs(container_id, tail=tail).decode(errors="replace")
+        except NotFound:
+            return ""
+
+    def remove_labelled(self, owner: str | None = None) -> int:
+        """Removes fcemu's containers (one owner's, or all of them); returns how many."""
+        label = f"{LABEL_OWNER}={owner}" if owner is not None else LABEL_APP
+        found = self._client.api.containers(all=True, filters={"label": label}, quiet=True)
+        for item in found:
+            self.remove(item["Id"])
+        return len(found)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,153 @@
+"""Decides which instance serves an invoke of one function: reuse a warm one, start one, or wait."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from emulator.catalog.loader import FunctionDefinition
+from emulator.pool.instance import Instance, InstanceState
+from emulator.pool.launcher import InstanceLauncher
+
+log = logging.getLogger(__name__)
+
+
+class PoolExhausted(Exception):
+    """No instance slot became free in time (FC answers 429 ResourceExhausted)."""
+
+
+class FunctionPool:
+    def __init__(
+        self,
+        definition: FunctionDefinition,
+        launcher: InstanceLauncher,
+        headers: dict[str, str],
+        *,
+        max_instances: int,
+        min_instances: int,
+        idle_timeout_s: float,
+    ) -> None:
+        self.definition = definition
+        # The x-fc-* headers that every request to this function's agent carries.
+        self.headers = headers
+        self._launcher = launcher
+        self._max_instances = max_instances
+        self._min_instances = min(min_instances, max_instances)
+        self._idle_timeout_s = idle_timeout_s
+        self._instances: list[Instance] = []
+        self._starting = 0
+        self._changed = asyncio.Condition()
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def instances(self) -> list[Instance]:
+        return list(self._instances)
+
+    async def acquire(self, wait_timeout_s: float) -> Instance:
+        """A slot on a ready instance; starts a new instance only when none is free and the cap allows."""
+        try:
+            async with asyncio.timeout(wait_timeout_s):
+                return await self._acquire()
+        except TimeoutError as error:
+            raise PoolExhausted(
+                f"function '{self.definition.name}' has no free instance "
+                f"({self._max_instances} instance(s) of concurrency {self.definition.manifest.instanceConcurrency} busy)"
+            ) from error
+
+    async def _acquire(self) -> Instance:
+        async with self._changed:
+            while True:
+                instance = self._free_instance()
+                if instance is not None:
+                    instance.take_slot()
+                    return instance
+                if len(self._instances) + self._starting < self._max_instances:
+                    break
+                await self._changed.wait()
+            self._starting += 1
+        # Started outside the lock so that other invokes can take slots freed meanwhile.
+        try:
+            instance = await self._launcher.launch(self.definition, self.headers)
+        finally:
+            async with self._changed:
+                self._starting -= 1
+                self._changed.notify_all()
+        async with self._changed:
+            instance.take_slot()
+            self._instances.append(instance)
+            return instance
+
+    def _free_instance(self) -> Instance | None:
+        # The busiest instance with room first, so that spare instances go idle and can be reclaimed.
+        best: Instance | None = None
+        for instance in self._instances:
+            if instance.has_free_slot and (best is None or instance.active > best.active):
+                best = instance
+        return best
+
+    async def release(self, instance: Instance) -> None:
+        async with self._changed:
+            instance.give_slot()
+            if instance.active == 0 and instance.state is InstanceState.READY:
+                instance.idle_timer = asyncio.get_running_loop().call_later(
+                    self._idle_timeout_s, self._reclaim_if_idle, instance
+                )
+            self._changed.notify()
+
+    async def discard(self, instance: Instance) -> None:
+        """Takes a broken instance (timed out, crashed, stopped) out of service and removes its container."""
+        async with self._changed:
+            instance.give_slot()
+            self._retire(instance)
+            self._changed.notify_all()
+
+    def _retire(self, instance: Instance) -> None:
+        if instance.state is InstanceState.REMOVING:
+            return
+        instance.state = InstanceState.REMOVING
+        if instance.idle_timer is not None:
+            instance.idle_timer.cancel()
+        if instance in self._instances:
+            self._instances.remove(instance)
+        self._spawn(self._launcher.destroy(instance))
+
+    def _reclaim_if_idle(self, instance: Instance) -> None:
+        instance.idle_timer = None
+        if instance.active == 0 and len(self._instances) > self._min_instances:
+            log.info("reclaiming idle instance %s of %s", instance.instance_id, self.definition.name)
+            self._retire(instance)
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def prewarm(self) -> None:
+        """Starts instances up to the pool's minimum; they are never reclaimed for idleness."""
+        missing = self._min_instances - len(self._instances) - self._starting
+        if missing <= 0:
+            return
+        async with self._changed:
+            self._starting += missing
+        try:
+            started = await asyncio.gather(
+                *(self._launcher.launch(self.definition, self.headers) for _ in range(missing)),
+                return_exceptions=True,
+            )
+        finally:
+            async with self._changed:
+                self._starting -= missing
+                for result in started:
+                    if isinstance(result, Instance):
+                        self._instances.append(result)
+                    else:
+                        log.warning("pre-warming %s failed: %s", self.definition.name, result)
+                self._changed.notify_all()
+
+    async def retire_all(self) -> None:
+        """Removes every instance, for shutdown or after the function's code changed."""
+        async with self._changed:
+            for instance in list(self._instances):
+                self._retire(instance)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)

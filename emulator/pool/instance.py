@@ -1,0 +1,47 @@
+"""One function instance: a container and its agent, with how many invokes it serves now."""
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from dataclasses import dataclass, field
+
+
+class InstanceState(enum.Enum):
+    READY = "ready"
+    REMOVING = "removing"
+
+
+@dataclass(eq=False)
+class Instance:
+    function_name: str
+    container_id: str
+    base_url: str
+    capacity: int
+    active: int = 0
+    state: InstanceState = InstanceState.READY
+    last_used: float = field(default_factory=time.monotonic)
+    idle_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def instance_id(self) -> str:
+        return self.container_id[:12]
+
+    @property
+    def invoke_url(self) -> str:
+        return self.base_url + "/invoke"
+
+    @property
+    def has_free_slot(self) -> bool:
+        return self.state is InstanceState.READY and self.active < self.capacity
+
+    def take_slot(self) -> None:
+        self.active += 1
+        self.last_used = time.monotonic()
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+
+    def give_slot(self) -> None:
+        self.active -= 1
+        self.last_used = time.monotonic()

@@ -1,0 +1,119 @@
+"""Starts a function's instance (container, readiness, initializer) and stops it again."""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from emulator.catalog.loader import FunctionDefinition
+from emulator.pool import contract
+from emulator.pool.agent_client import AgentClient, AgentReply
+from emulator.pool.engine import LABEL_APP, LABEL_FUNCTION, LABEL_OWNER, ContainerSpec, DockerEngine, EngineError
+from emulator.pool.instance import Instance
+from emulator.settings import Settings
+
+# Between readiness probes of a starting agent; there is no event to await for "the port now listens".
+READY_PROBE_INTERVAL_S = 0.003
+EXIT_CHECK_INTERVAL_S = 0.25
+
+
+class InstanceStartError(Exception):
+    """The instance did not come up; the message says why (image, exit, timeout)."""
+
+
+class InitializerError(Exception):
+    """The function's initializer failed; carries the agent's reply for the caller to report."""
+
+    def __init__(self, reply: AgentReply) -> None:
+        super().__init__(reply.body.decode(errors="replace"))
+        self.reply = reply
+
+
+class InstanceLauncher:
+    def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings) -> None:
+        self._engine = engine
+        self._agent = agent
+        self._settings = settings
+
+    def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
+        manifest = definition.manifest
+        image, command, entrypoint = self._settings.python_runtime_image, None, None
+        if manifest.customContainerConfig is not None:
+            config = manifest.customContainerConfig
+            image, entrypoint = config.image, config.entrypoint
+            if config.command is not None:
+                command = [*config.command, *(config.args or [])]
+        elif manifest.customRuntimeConfig is not None:
+            config = manifest.customRuntimeConfig
+            command = [*config.command, *(config.args or [])]
+        return ContainerSpec(
+            image=image,
+            name=f"fcemu-{self._settings.owner}-{manifest.functionName.replace('$', '-')}-{uuid.uuid4().hex[:8]}",
+            port=manifest.agent_port,
+            code_dir=definition.code_dir,
+            memory_mb=manifest.memorySize,
+            labels={
+                LABEL_APP: "1",
+                LABEL_OWNER: self._settings.owner,
+                LABEL_FUNCTION: manifest.functionName,
+            },
+            environment=contract.environment(definition, self._settings),
+            command=command,
+            entrypoint=entrypoint,
+            pids_limit=self._settings.pids_limit,
+            tmp_size_mb=self._settings.tmp_size_mb,
+        )
+
+    async def launch(self, definition: FunctionDefinition, headers: dict[str, str]) -> Instance:
+        try:
+            started = await asyncio.to_thread(self._engine.start, self.container_spec(definition))
+        except EngineError as error:
+            raise InstanceStartError(str(error)) from error
+        instance = Instance(
+            function_name=definition.name,
+            container_id=started.container_id,
+            base_url=f"http://{started.host}:{started.port}",
+            capacity=definition.manifest.instanceConcurrency,
+        )
+        try:
+            await self._wait_ready(instance)
+            if definition.manifest.initializer:
+                await self._initialize(instance, definition, headers)
+        except BaseException:
+            await self.destroy(instance)
+            raise
+        return instance
+
+    async def _wait_ready(self, instance: Instance) -> None:
+        deadline = time.monotonic() + self._settings.instance_start_timeout_s
+        next_exit_check = time.monotonic() + EXIT_CHECK_INTERVAL_S
+        while not await self._agent.is_up(instance.base_url + "/"):
+            now = time.monotonic()
+            if now >= next_exit_check:
+                next_exit_check = now + EXIT_CHECK_INTERVAL_S
+                reason = await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
+                if reason is not None:
+                    logs = await asyncio.to_thread(self._engine.logs, instance.container_id)
+                    raise InstanceStartError(f"{reason} before it listened; its last output:\n{logs}")
+            if now >= deadline:
+                raise InstanceStartError(
+                    f"the instance did not answer on its port within {self._settings.instance_start_timeout_s} s"
+                )
+            await asyncio.sleep(READY_PROBE_INTERVAL_S)
+
+    async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
+        timeout = definition.manifest.initializationTimeout
+        request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize"}
+        try:
+            async with asyncio.timeout(timeout):
+                reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
+        except TimeoutError as error:
+            raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
+        if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
+            raise InitializerError(reply)
+
+    async def exit_reason(self, instance: Instance) -> str | None:
+        return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
+
+    async def destroy(self, instance: Instance) -> None:
+        await asyncio.to_thread(self._engine.remove, instance.container_id)

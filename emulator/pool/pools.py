@@ -1,0 +1,47 @@
+"""Every function's pool, made on first use, and the shared parts they run on."""
+from __future__ import annotations
+
+import asyncio
+
+from emulator.catalog.loader import FunctionDefinition
+from emulator.pool import contract
+from emulator.pool.function_pool import FunctionPool
+from emulator.pool.launcher import InstanceLauncher
+from emulator.settings import Settings
+
+
+class Pools:
+    def __init__(self, launcher: InstanceLauncher, settings: Settings) -> None:
+        self._launcher = launcher
+        self._settings = settings
+        self._pools: dict[str, FunctionPool] = {}
+
+    def for_function(self, definition: FunctionDefinition) -> FunctionPool:
+        pool = self._pools.get(definition.name)
+        if pool is None or pool.definition is not definition:
+            pool = self._replace(definition)
+        return pool
+
+    def _replace(self, definition: FunctionDefinition) -> FunctionPool:
+        old = self._pools.get(definition.name)
+        if old is not None:
+            # The definition changed (new code or limits): its warm instances must not serve again.
+            asyncio.ensure_future(old.retire_all())
+        reserved = definition.manifest.max_instances
+        pool = FunctionPool(
+            definition,
+            self._launcher,
+            contract.static_headers(definition, self._settings),
+            max_instances=self._settings.max_instances_per_function if reserved is None else reserved,
+            min_instances=self._settings.prewarm_instances,
+            idle_timeout_s=self._settings.idle_timeout_s,
+        )
+        self._pools[definition.name] = pool
+        return pool
+
+    async def prewarm(self, definitions: list[FunctionDefinition]) -> None:
+        await asyncio.gather(*(self.for_function(definition).prewarm() for definition in definitions))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(pool.retire_all() for pool in self._pools.values()))
+        self._pools.clear()

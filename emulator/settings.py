@@ -1,0 +1,37 @@
+"""Every setting of fcemu, read from FCEMU_* environment variables (documented in the README)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FCEMU_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(9000, ge=1, le=65535)
+    functions_dir: Path = Path("functions")
+    # FC 2.0 routes name a service; functions from functions_dir belong to this one.
+    service_name: str = "default"
+    region: str = "cn-hangzhou"
+    account_id: str = "1234567890123456"
+
+    # Container pool.
+    # Containers carry this owner label; start-up removes the owner's leftovers, so two emulators sharing one
+    # Docker engine need different owners.
+    owner: str = "default"
+    idle_timeout_s: float = Field(300.0, gt=0)
+    prewarm_instances: int = Field(0, ge=0, le=16)
+    max_instances_per_function: int = Field(4, ge=1, le=256)
+    instance_start_timeout_s: float = Field(30.0, gt=0)
+    # How long a sync invoke waits for a free instance before FC's 429 ResourceExhausted.
+    instance_wait_timeout_s: float = Field(30.0, gt=0)
+    python_runtime_image: str = "fcemu/runtime-python3:latest"
+    pids_limit: int = Field(256, ge=16)
+    tmp_size_mb: int = Field(64, ge=1)
+
+    # FC's request limits.
+    sync_payload_limit_bytes: int = 32 * 1024 * 1024
+    async_payload_limit_bytes: int = 128 * 1024

@@ -1,0 +1,244 @@
+"""fcemu's python runtime agent: FC's custom-runtime HTTP contract on port 9000, standard library only.
+
+It loads `module.function` from the mounted code (FC_FUNC_CODE_PATH, /code) and calls
+`handler(event, context)` the way FC's python runtime does. Each invocation's output is framed by FC's
+`FC Invoke Start/End RequestId:` lines on stdout; with `x-fc-log-type: Tail` the last 4 KB of that
+invocation's output come back, base64, in `x-fc-log-result`.
+"""
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+CODE_DIR = os.environ.get("FC_FUNC_CODE_PATH", "/code")
+PORT = int(os.environ.get("FC_SERVER_PORT", "9000"))
+LOG_TAIL_BYTES = 4096
+
+
+class _InvocationOutput(threading.local):
+    """The output buffer of the invocation running on this thread, if any."""
+
+    buffer: io.StringIO | None = None
+    request_id: str = ""
+
+
+_current = _InvocationOutput()
+
+
+class _TeeStream(io.TextIOBase):
+    """Writes through to the real stream and, on an invocation's thread, into that invocation's buffer."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def write(self, text: str) -> int:
+        buffer = _current.buffer
+        if buffer is not None:
+            buffer.write(text)
+        self._real.write(text)
+        self._real.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self._real.flush()
+
+    def fileno(self) -> int:
+        return self._real.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._real.encoding
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _current.request_id
+        return True
+
+
+def _configure_logging() -> None:
+    # FC's python runtime logs through the root logger with the request id in every line.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_RequestIdFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(request_id)s [%(levelname)s] %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+class Credentials:
+    def __init__(self, headers: Any) -> None:
+        self.access_key_id = headers.get("x-fc-access-key-id", "")
+        self.access_key_secret = headers.get("x-fc-access-key-secret", "")
+        self.security_token = headers.get("x-fc-security-token", "")
+
+
+class FunctionMeta:
+    def __init__(self, headers: Any) -> None:
+        self.name = headers.get("x-fc-function-name", "")
+        self.handler = headers.get("x-fc-function-handler", "")
+        self.memory = int(headers.get("x-fc-function-memory", "0") or 0)
+        self.timeout = int(headers.get("x-fc-function-timeout", "0") or 0)
+        self.initializer = headers.get("x-fc-function-initializer", "")
+        self.initialization_timeout = int(headers.get("x-fc-initialization-timeout", "0") or 0)
+
+
+class ServiceMeta:
+    def __init__(self, headers: Any) -> None:
+        self.name = headers.get("x-fc-service-name", "")
+        self.log_project = headers.get("x-fc-service-logproject", "")
+        self.log_store = headers.get("x-fc-service-logstore", "")
+        self.qualifier = headers.get("x-fc-qualifier", "LATEST")
+        self.version_id = headers.get("x-fc-version-id", "")
+
+
+class Context:
+    """The `context` FC's python runtime passes to handlers and initializers."""
+
+    def __init__(self, headers: Any) -> None:
+        self.request_id = headers.get("x-fc-request-id", "")
+        self.credentials = Credentials(headers)
+        self.function = FunctionMeta(headers)
+        self.service = ServiceMeta(headers)
+        self.region = headers.get("x-fc-region", "")
+        self.account_id = headers.get("x-fc-account-id", "")
+        self.retry_count = int(headers.get("x-fc-retry-count", "0") or 0)
+
+    def get_logger(self) -> logging.Logger:
+        return logging.getLogger()
+
+
+_loaded: dict[str, Callable[..., Any]] = {}
+_load_lock = threading.Lock()
+_initialized = False
+_init_lock = threading.Lock()
+
+
+def _resolve(handler_name: str) -> Callable[..., Any]:
+    """Imports `module.function` once; FC's handler strings split at the last dot."""
+    found = _loaded.get(handler_name)
+    if found is not None:
+        return found
+    with _load_lock:
+        module_name, _, attribute = handler_name.rpartition(".")
+        if not module_name or not attribute:
+            raise ValueError(f"invalid handler '{handler_name}': expected 'module.function'")
+        module = importlib.import_module(module_name)
+        function = getattr(module, attribute)
+        _loaded[handler_name] = function
+        return function
+
+
+def _as_bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode()
+    try:
+        return json.dumps(value).encode()
+    except (TypeError, ValueError):
+        return str(value).encode()
+
+
+def _user_frames(error: BaseException) -> list[str]:
+    """The traceback without the agent's own frames, as FC shows only the function's."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
+    return traceback.format_list(frames)
+
+
+def _error_body(error: BaseException) -> bytes:
+    return json.dumps(
+        {"errorMessage": str(error), "errorType": type(error).__name__, "stackTrace": _user_frames(error)}
+    ).encode()
+
+
+class AgentHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # The reply is one write, but the socket stays NODELAY too so no write can wait for a delayed ACK.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}", f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:
+        # /pre-stop, /pre-freeze and a liveness probe: nothing to do in this runtime.
+        self._reply(200, b"", {})
+
+    def do_POST(self) -> None:
+        body = self._read_body()
+        if self.path.startswith("/invoke"):
+            self._run("Invoke", lambda context: _resolve(context.function.handler)(body, context))
+        elif self.path.startswith("/initialize"):
+            self._run("Initialize", self._initialize)
+        else:
+            self._reply(404, b"", {})
+
+    @staticmethod
+    def _initialize(context: Context) -> None:
+        global _initialized
+        with _init_lock:
+            if _initialized or not context.function.initializer:
+                return
+            _resolve(context.function.initializer)(context)
+            _initialized = True
+
+    def _run(self, stage: str, call: Callable[[Context], Any]) -> None:
+        context = Context(self.headers)
+        want_tail = self.headers.get("x-fc-log-type", "").lower() == "tail"
+        _current.buffer = io.StringIO()
+        _current.request_id = context.request_id
+        print(f"FC {stage} Start RequestId: {context.request_id}")
+        status, headers = 200, {"Content-Type": "application/octet-stream"}
+        try:
+            body = _as_bytes(call(context))
+        except BaseException as error:  # a handler's SystemExit is its error too, not the agent's
+            traceback.print_exception(error, file=sys.stdout)
+            status, body = 404, _error_body(error)
+            headers = {"Content-Type": "application/json", "x-fc-status": "404"}
+        print(f"FC {stage} End RequestId: {context.request_id}")
+        output = _current.buffer.getvalue().encode()
+        _current.buffer = None
+        _current.request_id = ""
+        if want_tail:
+            headers["x-fc-log-result"] = base64.b64encode(output[-LOG_TAIL_BYTES:]).decode()
+        self._reply(status, body, headers)
+
+
+class AgentServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    address_family = socket.AF_INET
+
+
+def main() -> None:
+    sys.path.insert(0, CODE_DIR)
+    sys.stdout = _TeeStream(sys.__stdout__)
+    sys.stderr = _TeeStream(sys.__stderr__)
+    _configure_logging()
+    server = AgentServer(("0.0.0.0", PORT), AgentHandler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
