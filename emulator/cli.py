@@ -13,6 +13,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from emulator.api.app import create_app
+    from emulator.catalog.loader import ManifestError, load_functions
 
     overrides: dict[str, object] = {}
     if args.host is not None:
@@ -22,6 +23,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.functions_dir is not None:
         overrides["functions_dir"] = args.functions_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        # Checked before the server starts so that a bad manifest is one clear line, not a startup traceback.
+        load_functions(settings.functions_dir)
+    except ManifestError as error:
+        print(f"fcemu: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
@@ -43,6 +50,21 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mail_sink(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from emulator.devtools.mail_sink import serve_forever
+    from emulator.pool.engine import DockerEngine
+
+    # Containers reach the host at the bridge's gateway; listening there keeps the sink off other networks.
+    host = args.host or DockerEngine().bridge_gateway()
+    try:
+        asyncio.run(serve_forever(host, args.port))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fcemu", description="A local emulator of Alibaba Cloud Function Compute")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     cleanup = commands.add_parser("cleanup", help="remove fcemu's containers")
     cleanup.add_argument("--all", action="store_true", help="every owner's containers, not only FCEMU_OWNER's")
     cleanup.set_defaults(run=_cleanup)
+    sink = commands.add_parser("mail-sink", help="an SMTP sink that prints what functions send (send-email)")
+    sink.add_argument("--host", help="listen address (default: Docker's bridge gateway)")
+    sink.add_argument("--port", type=int, default=1025)
+    sink.set_defaults(run=_mail_sink)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

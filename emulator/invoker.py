@@ -44,8 +44,9 @@ class InvocationResult:
             return self.body.decode(errors="replace")
 
 
-def _function_error(message: str, error_type: str = UNHANDLED, **fields: str) -> bytes:
-    return json.dumps({"errorMessage": message, "errorType": error_type, **fields}).encode()
+def _platform_error(message: str) -> bytes:
+    """The body FC gives a function error that the platform, not the handler, reported."""
+    return json.dumps({"errorMessage": message}).encode()
 
 
 class Invoker:
@@ -67,7 +68,8 @@ class Invoker:
         except InitializerError as error:
             return InvocationResult(body=error.reply.body, error_type=UNHANDLED, log_result=_log(error.reply.headers))
         except InstanceStartError as error:
-            return InvocationResult(body=_function_error(str(error), "FunctionNotStarted"), error_type=UNHANDLED)
+            return InvocationResult(body=_platform_error(f"Function instance failed to start: {error}"),
+                                    error_type=UNHANDLED)
         headers = {**pool.headers, "x-fc-request-id": request_id, "x-fc-control-path": "/invoke"}
         if log_tail:
             headers["x-fc-log-type"] = "Tail"
@@ -80,13 +82,13 @@ class Invoker:
         except TimeoutError:
             # FC stops a timed-out instance; so do we, and the pool starts a fresh one on demand.
             await pool.discard(instance)
-            return self._result(started, instance.instance_id, _function_error(
-                f"Function timed out after {timeout} seconds", "FunctionTimeout"), UNHANDLED)
+            return self._result(started, instance.instance_id, _platform_error(
+                f"Function timed out after {timeout} seconds"), UNHANDLED)
         except aiohttp.ClientError:
             reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
             await pool.discard(instance)
-            return self._result(started, instance.instance_id, _function_error(
-                f"Process exited unexpectedly before completing request ({reason})", "ProcessExited"), UNHANDLED)
+            return self._result(started, instance.instance_id, _platform_error(
+                f"Process exited unexpectedly before completing request ({reason})"), UNHANDLED)
         except BaseException:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
             await pool.discard(instance)

@@ -54,12 +54,16 @@ async def _fc_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    # FC's message for both: "'<METHOD>' against '<path>' is not supported"; an unknown path is FC's 400, a
+    # known path with the wrong method keeps HTTP's 405 and its Allow header.
+    message = f"'{request.method}' against '{request.url.path}' is not supported"
     if error.status_code == 404:
-        return error_response(request, 404, "PathNotSupported", f"path '{request.url.path}' is not supported")
+        return error_response(request, 400, "PathNotSupported", message)
     if error.status_code == 405:
-        return error_response(
-            request, 405, "MethodNotAllowed", f"method {request.method} is not allowed on '{request.url.path}'"
-        )
+        response = error_response(request, 405, "PathNotSupported", message)
+        if error.headers and "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     return error_response(request, error.status_code, "InvalidArgument", str(error.detail))
 
 

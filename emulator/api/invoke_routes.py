@@ -19,8 +19,8 @@ def _check_qualifier(qualifier: str | None) -> None:
     if qualifier in (None, "", LATEST):
         return
     if qualifier.isdigit():
-        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist")
-    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist")
+        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist (fcemu serves LATEST only)")
+    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
 
 
 async def _read_payload(request: Request, limit: int) -> bytes:
@@ -34,7 +34,7 @@ async def _read_payload(request: Request, limit: int) -> bytes:
 
 
 def _too_large(size: int, limit: int) -> FCError:
-    return FCError(413, "EntityTooLarge", f"payload size {size} bytes exceeds the limit of {limit} bytes")
+    return FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes), got {size} bytes")
 
 
 async def _invoke(request: Request, definition: FunctionDefinition) -> Response:

@@ -26,10 +26,10 @@ class _FCModel(BaseModel):
 
 class CustomContainerConfig(_FCModel):
     image: str = Field(min_length=1)
-    command: list[str] | None = None
-    args: list[str] | None = None
-    port: int = Field(9000, ge=1, le=65535)
+    # FC 3.0 names: entrypoint is the program, command its arguments.
     entrypoint: list[str] | None = None
+    command: list[str] | None = None
+    port: int = Field(9000, ge=1, le=65535)
     healthCheckConfig: dict[str, Any] | None = None
     accelerationType: str | None = None
     acrInstanceId: str | None = None
@@ -81,7 +81,7 @@ class FunctionManifest(BaseModel):
     runtime: str
     handler: str = Field(min_length=1, max_length=128)
     description: str = Field("", max_length=256)
-    memorySize: int = Field(128, ge=64, le=32768)
+    memorySize: int = Field(512, ge=128, le=32768)
     timeout: int = Field(3, ge=1, le=86400)
     instanceConcurrency: int = Field(1, ge=1, le=200)
     environmentVariables: dict[str, str] = Field(default_factory=dict)

@@ -114,5 +114,10 @@ class DockerEngine:
             self.remove(item["Id"])
         return len(found)
 
+    def bridge_gateway(self) -> str:
+        """The host's address on Docker's default bridge: where a container's host.docker.internal points."""
+        config = self._client.api.inspect_network("bridge")["IPAM"]["Config"]
+        return str(config[0]["Gateway"]) if config and config[0].get("Gateway") else "172.17.0.1"
+
     def close(self) -> None:
         self._client.close()

@@ -40,9 +40,7 @@ class InstanceLauncher:
         image, command, entrypoint = self._settings.python_runtime_image, None, None
         if manifest.customContainerConfig is not None:
             config = manifest.customContainerConfig
-            image, entrypoint = config.image, config.entrypoint
-            if config.command is not None:
-                command = [*config.command, *(config.args or [])]
+            image, entrypoint, command = config.image, config.entrypoint, config.command
         elif manifest.customRuntimeConfig is not None:
             config = manifest.customRuntimeConfig
             command = [*config.command, *(config.args or [])]

@@ -8,6 +8,7 @@ invocation's output come back, base64, in `x-fc-log-result`.
 from __future__ import annotations
 
 import base64
+import decimal
 import importlib
 import io
 import json
@@ -16,6 +17,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -62,18 +64,22 @@ class _TeeStream(io.TextIOBase):
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _current.request_id
+        record.fc_request_id = _current.request_id
         return True
 
 
 def _configure_logging() -> None:
-    # FC's python runtime logs through the root logger with the request id in every line.
+    # FC's python runtime logs through the root logger, in UTC, with the request id in every line.
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(request_id)s [%(levelname)s] %(message)s"))
+    formatter = logging.Formatter(
+        "%(asctime)s.%(msecs)03dZ %(fc_request_id)s [%(levelname)s] %(message)s", "%Y-%m-%dT%H:%M:%S"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    root.setLevel(os.environ.get("FC_SERVER_LOG_LEVEL", "INFO").upper())
 
 
 class Credentials:
@@ -102,6 +108,13 @@ class ServiceMeta:
         self.version_id = headers.get("x-fc-version-id", "")
 
 
+class Tracing:
+    def __init__(self, headers: Any) -> None:
+        self.span_context = headers.get("x-fc-tracing-opentracing-span-context", "")
+        self.jaeger_endpoint = headers.get("x-fc-tracing-jaeger-endpoint", "")
+        self.span_baggages = headers.get("x-fc-tracing-opentracing-span-baggages", "")
+
+
 class Context:
     """The `context` FC's python runtime passes to handlers and initializers."""
 
@@ -113,6 +126,8 @@ class Context:
         self.region = headers.get("x-fc-region", "")
         self.account_id = headers.get("x-fc-account-id", "")
         self.retry_count = int(headers.get("x-fc-retry-count", "0") or 0)
+        self.tracing = Tracing(headers)
+        self.logger = logging.getLogger()
 
     def get_logger(self) -> logging.Logger:
         return logging.getLogger()
@@ -124,6 +139,14 @@ _initialized = False
 _init_lock = threading.Lock()
 
 
+class ImportModuleError(Exception):
+    pass
+
+
+class HandlerNotFound(Exception):
+    pass
+
+
 def _resolve(handler_name: str) -> Callable[..., Any]:
     """Imports `module.function` once; FC's handler strings split at the last dot."""
     found = _loaded.get(handler_name)
@@ -132,9 +155,16 @@ def _resolve(handler_name: str) -> Callable[..., Any]:
     with _load_lock:
         module_name, _, attribute = handler_name.rpartition(".")
         if not module_name or not attribute:
-            raise ValueError(f"invalid handler '{handler_name}': expected 'module.function'")
-        module = importlib.import_module(module_name)
-        function = getattr(module, attribute)
+            raise HandlerNotFound(f"Invalid handler '{handler_name}'")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            raise ImportModuleError(f"Unable to import module '{module_name}'") from error
+        function = getattr(module, attribute, None)
+        if not callable(function):
+            raise HandlerNotFound(f"Handler '{attribute}' is missing on module '{module_name}'")
         _loaded[handler_name] = function
         return function
 
@@ -146,16 +176,23 @@ def _as_bytes(value: Any) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         return value.encode()
-    try:
-        return json.dumps(value).encode()
-    except (TypeError, ValueError):
-        return str(value).encode()
+    # As FC's runtime does: anything else (None included) becomes indented JSON with sorted keys.
+    return json.dumps(value, indent=4, sort_keys=True, default=_json_default).encode()
 
 
-def _user_frames(error: BaseException) -> list[str]:
-    """The traceback without the agent's own frames, as FC shows only the function's."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
-    return traceback.format_list(frames)
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _user_frames(error: BaseException) -> list[list[str]]:
+    """The traceback without the agent's own frames, each as FC lists it: file, line, function, code."""
+    return [
+        [f'File "{frame.filename}"', f"line {frame.lineno}", f"in {frame.name}", frame.line or ""]
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename != __file__
+    ]
 
 
 def _error_body(error: BaseException) -> bytes:
@@ -209,14 +246,14 @@ class AgentHandler(BaseHTTPRequestHandler):
         _current.buffer = io.StringIO()
         _current.request_id = context.request_id
         print(f"FC {stage} Start RequestId: {context.request_id}")
-        status, headers = 200, {"Content-Type": "application/octet-stream"}
+        status, headers, suffix = 200, {"Content-Type": "application/octet-stream"}, ""
         try:
             body = _as_bytes(call(context))
         except BaseException as error:  # a handler's SystemExit is its error too, not the agent's
             traceback.print_exception(error, file=sys.stdout)
-            status, body = 404, _error_body(error)
+            status, body, suffix = 404, _error_body(error), ", Error: Unhandled function error"
             headers = {"Content-Type": "application/json", "x-fc-status": "404"}
-        print(f"FC {stage} End RequestId: {context.request_id}")
+        print(f"FC {stage} End RequestId: {context.request_id}{suffix}")
         output = _current.buffer.getvalue().encode()
         _current.buffer = None
         _current.request_id = ""
@@ -237,6 +274,7 @@ def main() -> None:
     sys.stderr = _TeeStream(sys.__stderr__)
     _configure_logging()
     server = AgentServer(("0.0.0.0", PORT), AgentHandler)
+    print("FunctionCompute python3 runtime inited.")
     server.serve_forever()
 
 

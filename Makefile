@@ -1,0 +1,39 @@
+# fcemu: `make up` starts the emulator on http://127.0.0.1:9000, `make test` runs the test suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STATE := .fcemu
+PORT ?= $(or $(FCEMU_PORT),9000)
+
+.PHONY: up down test bench images docker venv logs clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+docker:
+	@bash scripts/ensure-docker.sh
+
+images: docker
+	@bash runtimes/build.sh
+
+up: venv images
+	@bash scripts/up.sh $(PORT)
+
+down:
+	@bash scripts/down.sh
+
+logs:
+	@tail -f $(STATE)/fcemu.log
+
+test: venv images
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: venv images
+	$(PY) -m tests.benchmarks.run
+
+clean: down
+	rm -rf $(VENV) $(STATE)

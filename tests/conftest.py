@@ -1,0 +1,46 @@
+"""Fixtures that start real emulator processes against the real Docker engine."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from tests.support.emulator_process import REPO, EmulatorProcess, gather_functions
+
+TEST_FUNCTIONS = Path(__file__).parent / "functions"
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+def owned_containers(client: docker.DockerClient, owner: str) -> list[str]:
+    return [c.id for c in client.containers.list(all=True, filters={"label": f"fcemu.owner={owner}"})]
+
+
+@pytest.fixture(scope="session")
+def functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repo's example functions and the test functions, side by side."""
+    return gather_functions(tmp_path_factory.mktemp("functions"), REPO / "functions", TEST_FUNCTIONS)
+
+
+@pytest.fixture(scope="session")
+def emulator(
+    functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
+) -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("logs") / "fcemu.log").start()
+    yield process
+    process.stop()
+    assert owned_containers(docker_client, process.owner) == [], "the emulator left containers behind"
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session

@@ -1,0 +1,91 @@
+"""Runs `fcemu serve` as a real process for tests, on a free port, with its own container owner label."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+READY_LINE = "Uvicorn running on"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def gather_functions(target: Path, *sources: Path) -> Path:
+    """Copies function folders from several places into one functions folder."""
+    target.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        for folder in source.iterdir():
+            if folder.is_dir():
+                shutil.copytree(folder, target / folder.name, dirs_exist_ok=True)
+    return target
+
+
+class EmulatorProcess:
+    def __init__(self, functions_dir: Path, log_path: Path, **settings: str) -> None:
+        self.port = free_port()
+        self.owner = f"test-{uuid.uuid4().hex[:10]}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._env = {
+            **os.environ,
+            "FCEMU_PORT": str(self.port),
+            "FCEMU_OWNER": self.owner,
+            "FCEMU_FUNCTIONS_DIR": str(functions_dir),
+            **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
+        }
+        self._process: subprocess.Popen[str] | None = None
+        self._ready = threading.Event()
+        self._pump: threading.Thread | None = None
+
+    def start(self, timeout: float = 60) -> EmulatorProcess:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "serve"], cwd=REPO, env=self._env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self._pump = threading.Thread(target=self._copy_output, daemon=True)
+        self._pump.start()
+        if not self._ready.wait(timeout) or self._process.poll() is not None:
+            self.stop()
+            raise RuntimeError(f"fcemu did not start; its log:\n{self.log_path.read_text()}")
+        return self
+
+    def _copy_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        with self.log_path.open("a") as log:
+            for line in self._process.stdout:
+                log.write(line)
+                log.flush()
+                if READY_LINE in line:
+                    self._ready.set()
+        self._ready.set()
+
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM and wait: the emulator removes its containers on the way out."""
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._pump is not None:
+            self._pump.join(5)
+        return self._process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a crash."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
