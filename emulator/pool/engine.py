@@ -1,6 +1,7 @@
 """The one place that speaks to the Docker Engine API. Blocking calls: run them in a worker thread."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,8 +117,12 @@ class DockerEngine:
 
     def bridge_gateway(self) -> str:
         """The host's address on Docker's default bridge: where a container's host.docker.internal points."""
-        config = self._client.api.inspect_network("bridge")["IPAM"]["Config"]
-        return str(config[0]["Gateway"]) if config and config[0].get("Gateway") else "172.17.0.1"
+        config = (self._client.api.inspect_network("bridge")["IPAM"]["Config"] or [{}])[0]
+        if config.get("Gateway"):
+            return str(config["Gateway"])
+        # Engines that leave Gateway out give the bridge its subnet's first address.
+        subnet = config.get("Subnet", "172.17.0.0/16")
+        return str(ipaddress.ip_network(subnet).network_address + 1)
 
     def close(self) -> None:
         self._client.close()

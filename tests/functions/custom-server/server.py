@@ -1,0 +1,34 @@
+"""A user's own HTTP server following FC's custom-runtime contract (no fcemu code)."""
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        request_id = self.headers.get("x-fc-request-id")
+        print(f"FC Invoke Start RequestId: {request_id}", flush=True)
+        if body == b"fail":
+            status, reply = 404, json.dumps({"errorMessage": "asked to fail"}).encode()
+        else:
+            reply = json.dumps({
+                "path": self.path,
+                "controlPath": self.headers.get("x-fc-control-path"),
+                "function": self.headers.get("x-fc-function-name"),
+                "event": body.decode(),
+            }).encode()
+            status = 200
+        print(f"FC Invoke End RequestId: {request_id}", flush=True)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(reply)))
+        self.send_header("x-fc-status", str(status))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+ThreadingHTTPServer(("0.0.0.0", 9000), Handler).serve_forever()

@@ -1,0 +1,56 @@
+"""The example functions shipped in functions/, end to end."""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulator.devtools.mail_sink import MailSink
+from emulator.pool.engine import DockerEngine
+from tests.support.emulator_process import EmulatorProcess
+from tests.test_sync_invoke_docker import v3
+
+
+def test_send_email_delivers_a_registration_mail(functions_dir: Path, tmp_path: Path) -> None:
+    engine = DockerEngine()
+    gateway = engine.bridge_gateway()
+    engine.close()
+
+    async def scenario() -> None:
+        sink = MailSink()
+        port = await sink.start(gateway, 0)
+        # A copy of the example whose manifest points SMTP at this sink's free port.
+        copy = tmp_path / "functions" / "send-email"
+        shutil.copytree(functions_dir / "send-email", copy)
+        manifest = copy / "function.yaml"
+        manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log").start()
+        try:
+            reply = await asyncio.to_thread(
+                requests.post, v3(emulator, "send-email"), data=json.dumps({"to": "ada@example.com", "name": "Ada"}),
+                headers={"x-fc-request-id": "signup-1"}, timeout=30,
+            )
+            assert reply.json() == {"sent": True, "to": "ada@example.com"}, reply.text
+            [mail] = await sink.wait_for(1, timeout=10)
+        finally:
+            emulator.stop()
+            await sink.close()
+        assert mail.recipients == ["ada@example.com"]
+        assert mail.message["Subject"] == "Welcome aboard"
+        assert mail.message["X-Request-Id"] == "signup-1"
+        assert "Hello Ada" in mail.message.get_body().get_content()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("bad", [{"fileName": "a.txt", "targetFormat": "json", "content": ""}])
+def test_convert_file_refuses_an_unknown_conversion(
+    emulator: EmulatorProcess, http: requests.Session, bad: dict[str, str]
+) -> None:
+    reply = http.post(v3(emulator, "convert-file"), data=json.dumps(bad))
+    assert reply.headers["x-fc-error-type"] == "UnhandledInvocationError"
+    assert "cannot convert txt to json" in reply.json()["errorMessage"]
