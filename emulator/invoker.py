@@ -5,6 +5,7 @@ Shared by the sync API and the async dispatcher; knows nothing of HTTP routes or
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceS
 from emulator.pool.pools import Pools
 
 UNHANDLED = "UnhandledInvocationError"
+LOG_TAIL_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Invoker:
     ) -> InvocationResult:
         """Raises PoolExhausted when no instance is free in time; every other failure is a result."""
         pool = self._pools.for_function(definition)
-        started = time.perf_counter()
+        started, wall_started = time.perf_counter(), time.time()
         try:
             instance = await pool.acquire(self._wait_timeout_s)
         except InitializerError as error:
@@ -95,9 +97,13 @@ class Invoker:
             raise
         await pool.release(instance)
         failed = reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200"
-        return self._result(
-            started, instance.instance_id, reply.body, UNHANDLED if failed else None, _log(reply.headers)
-        )
+        log_result = _log(reply.headers)
+        if log_tail and log_result is None:
+            # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
+            # log copy may trail the reply by a moment, so this tail is best effort.
+            text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1)
+            log_result = base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
+        return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result)
 
     @staticmethod
     def _result(

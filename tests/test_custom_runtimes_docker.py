@@ -1,6 +1,8 @@
 """Functions whose server is the user's own: a custom runtime command and a custom container image."""
 from __future__ import annotations
 
+import base64
+
 import requests
 
 from tests.support.emulator_process import EmulatorProcess
@@ -25,3 +27,10 @@ def test_custom_runtime_404_is_a_function_error(emulator: EmulatorProcess, http:
 def test_custom_container_image_runs(emulator: EmulatorProcess, http: requests.Session) -> None:
     reply = http.post(v3(emulator, "custom-image"), data=b"")
     assert reply.content == b"from a custom container"
+
+
+def test_custom_runtime_log_tail_is_cut_from_its_stdout(emulator: EmulatorProcess, http: requests.Session) -> None:
+    reply = http.post(v3(emulator, "custom-server"), data=b"ping", headers={"x-fc-log-type": "Tail"})
+    request_id = reply.headers["x-fc-request-id"]
+    log = base64.b64decode(reply.headers["x-fc-log-result"]).decode()
+    assert log.startswith(f"FC Invoke Start RequestId: {request_id}")

@@ -101,9 +101,9 @@ class DockerEngine:
             return "the instance ran out of memory"
         return f"the instance exited with code {state.get('ExitCode')}"
 
-    def logs(self, container_id: str, tail: int = 50) -> str:
+    def logs(self, container_id: str, tail: int | str = 50, since: float | None = None) -> str:
         try:
-            return self._client.api.logs(container_id, tail=tail).decode(errors="replace")
+            return self._client.api.logs(container_id, tail=tail, since=since).decode(errors="replace")
         except NotFound:
             return ""
 

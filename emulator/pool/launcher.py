@@ -15,6 +15,8 @@ from emulator.settings import Settings
 # Between readiness probes of a starting agent; there is no event to await for "the port now listens".
 READY_PROBE_INTERVAL_S = 0.003
 EXIT_CHECK_INTERVAL_S = 0.25
+LOG_READ_ATTEMPTS = 5
+LOG_REREAD_INTERVAL_S = 0.01
 
 
 class InstanceStartError(Exception):
@@ -109,6 +111,27 @@ class InstanceLauncher:
             raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
         if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
             raise InitializerError(reply)
+
+    async def invocation_log(self, instance: Instance, request_id: str, since: float) -> str:
+        """The instance's stdout between FC's Start and End lines for one request, as FC cuts it for Tail.
+
+        Docker copies a container's output asynchronously, so the End line may trail the reply; a few short
+        re-reads (best effort, bounded) wait for it.
+        """
+        start, end = f"FC Invoke Start RequestId: {request_id}", f"FC Invoke End RequestId: {request_id}"
+        lines: list[str] = []
+        for attempt in range(LOG_READ_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(LOG_REREAD_INTERVAL_S)
+            output = await asyncio.to_thread(self._engine.logs, instance.container_id, "all", since)
+            lines, inside = [], False
+            for line in output.splitlines(keepends=True):
+                inside = inside or line.startswith(start)
+                if inside:
+                    lines.append(line)
+                    if line.startswith(end):
+                        return "".join(lines)
+        return "".join(lines)
 
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
