@@ -9,11 +9,28 @@ from pathlib import Path
 from emulator.settings import Settings
 
 
+def _preflight(settings: Settings) -> str | None:
+    """Checked before the server starts, so that a bad manifest or a missing Redis is one clear line."""
+    import redis
+
+    from emulator.catalog.loader import ManifestError, load_functions
+
+    try:
+        load_functions(settings.functions_dir)
+    except ManifestError as error:
+        return str(error)
+    try:
+        with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3) as client:
+            client.ping()
+    except redis.RedisError as error:
+        return f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from emulator.api.app import create_app
-    from emulator.catalog.loader import ManifestError, load_functions
 
     overrides: dict[str, object] = {}
     if args.host is not None:
@@ -23,16 +40,46 @@ def _serve(args: argparse.Namespace) -> int:
     if args.functions_dir is not None:
         overrides["functions_dir"] = args.functions_dir
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    try:
-        # Checked before the server starts so that a bad manifest is one clear line, not a startup traceback.
-        load_functions(settings.functions_dir)
-    except ManifestError as error:
-        print(f"fcemu: {error}", file=sys.stderr)
+    problem = _preflight(settings)
+    if problem:
+        print(f"fcemu: {problem}", file=sys.stderr)
         return 2
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     )
+    return 0
+
+
+def _dispatcher(args: argparse.Namespace) -> int:
+    """A dispatcher on its own: claims from the shared Redis and runs on this host's Docker engine."""
+    import asyncio
+    import signal
+
+    import uvloop
+
+    from emulator.catalog.loader import ManifestError
+    from emulator.core import Core, StartupError
+
+    # Its own owner label: starting must not remove the containers of the server or other dispatchers.
+    owner = args.owner or f"{Settings().owner}-dispatcher"
+    settings = Settings(owner=owner, dispatcher_enabled=True)
+
+    async def run() -> None:
+        core = await Core.start(settings, serve_api=False)
+        print(f"fcemu dispatcher running (owner {owner})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await core.close()
+
+    try:
+        uvloop.run(run())
+    except (ManifestError, StartupError) as error:
+        print(f"fcemu dispatcher: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -73,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="listen port (default FCEMU_PORT or 9000)")
     serve.add_argument("--functions-dir", type=Path, help="folder of function definitions (default ./functions)")
     serve.set_defaults(run=_serve)
+    dispatcher = commands.add_parser("dispatcher", help="run a dispatcher only, against the shared Redis")
+    dispatcher.add_argument("--owner", help="container owner label (default: FCEMU_OWNER + '-dispatcher')")
+    dispatcher.set_defaults(run=_dispatcher)
     cleanup = commands.add_parser("cleanup", help="remove fcemu's containers")
     cleanup.add_argument("--all", action="store_true", help="every owner's containers, not only FCEMU_OWNER's")
     cleanup.set_defaults(run=_cleanup)

@@ -5,16 +5,26 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import load_functions
+from emulator.dispatcher.dispatcher import Dispatcher
+from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.pools import Pools
+from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A part the emulator needs is missing; the message says which and what to do."""
 
 
 @dataclass
@@ -25,10 +35,18 @@ class Core:
     agent: AgentClient
     pools: Pools
     invoker: Invoker
+    redis: Redis
+    store: TaskStore
+    dispatcher: Dispatcher | None
 
     @classmethod
-    async def start(cls, settings: Settings) -> Core:
+    async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
+        redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+        try:
+            await redis.ping()
+        except RedisError as error:
+            raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         engine = await asyncio.to_thread(DockerEngine)
         removed = await asyncio.to_thread(engine.remove_labelled, settings.owner)
         if removed:
@@ -37,14 +55,30 @@ class Core:
         launcher = InstanceLauncher(engine, agent, settings)
         pools = Pools(launcher, settings)
         invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s)
-        core = cls(settings, catalog, engine, agent, pools, invoker)
+        store = TaskStore(
+            redis, shards=settings.queue_shards, lease_ms=int(settings.lease_s * 1000),
+            retention_s=settings.task_retention_s, max_lost_leases=settings.max_lost_leases,
+        )
+        dispatcher = None
+        if settings.dispatcher_enabled or not serve_api:
+            runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)))
+            dispatcher = Dispatcher(
+                store, catalog, pools, runner, claim_batch=settings.claim_batch,
+                lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
+            )
+        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, dispatcher)
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
+        if dispatcher is not None:
+            await dispatcher.start()
         log.info("fcemu ready with functions: %s", ", ".join(catalog.names()) or "(none)")
         return core
 
     async def close(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.close()
         await self.pools.close()
         await self.agent.close()
         await asyncio.to_thread(self.engine.remove_labelled, self.settings.owner)
         self.engine.close()
+        await self.redis.aclose()

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -60,9 +61,13 @@ class Invoker:
 
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
-        retry_count: int = 0,
-    ) -> InvocationResult:
-        """Raises PoolExhausted when no instance is free in time; every other failure is a result."""
+        retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> InvocationResult | None:
+        """Raises PoolExhausted when no instance is free in time; every other failure is a result.
+
+        `before_run` is told the instance id once one is acquired; when it answers False the invocation is not
+        run and None comes back.
+        """
         pool = self._pools.for_function(definition)
         started, wall_started = time.perf_counter(), time.time()
         try:
@@ -72,6 +77,15 @@ class Invoker:
         except InstanceStartError as error:
             return InvocationResult(body=_platform_error(f"Function instance failed to start: {error}"),
                                     error_type=UNHANDLED)
+        if before_run is not None:
+            try:
+                go_ahead = await before_run(instance.instance_id)
+            except BaseException:
+                await pool.release(instance)
+                raise
+            if not go_ahead:
+                await pool.release(instance)
+                return None
         headers = {**pool.headers, "x-fc-request-id": request_id, "x-fc-control-path": "/invoke"}
         if log_tail:
             headers["x-fc-log-type"] = "Tail"

@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     pids_limit: int = Field(256, ge=16)
     tmp_size_mb: int = Field(64, ge=1)
 
+    # Async queue (Redis) and dispatcher.
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    # Shards of the queue: keys carry a {sN} hash tag so that a Redis Cluster can spread them.
+    queue_shards: int = Field(1, ge=1, le=1024)
+    dispatcher_enabled: bool = True
+    claim_batch: int = Field(100, ge=1, le=1000)
+    lease_s: float = Field(15.0, gt=0)
+    max_lost_leases: int = Field(3, ge=0)
+    retry_base_delay_s: float = Field(1.0, ge=0)
+    task_retention_s: int = Field(7 * 24 * 3600, ge=1)
+    dispatcher_shutdown_grace_s: float = Field(5.0, ge=0)
+
     # FC's request limits.
     sync_payload_limit_bytes: int = 32 * 1024 * 1024
     async_payload_limit_bytes: int = 128 * 1024

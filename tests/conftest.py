@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.support.emulator_process import REPO, EmulatorProcess, gather_functions
+from tests.support.redis_server import RedisServer
 
 TEST_FUNCTIONS = Path(__file__).parent / "functions"
 
@@ -31,10 +32,21 @@ def functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def emulator(
-    functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
+    functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient,
+    redis_server: RedisServer,
 ) -> Iterator[EmulatorProcess]:
-    process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("logs") / "fcemu.log").start()
+    process = EmulatorProcess(
+        functions_dir, tmp_path_factory.mktemp("logs") / "fcemu.log", redis_url=redis_server.url,
+        retry_base_delay_s="0.05",
+    ).start()
     yield process
     process.stop()
     assert owned_containers(docker_client, process.owner) == [], "the emulator left containers behind"

@@ -12,10 +12,13 @@ import requests
 from emulator.devtools.mail_sink import MailSink
 from emulator.pool.engine import DockerEngine
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.redis_server import RedisServer
 from tests.test_sync_invoke_docker import v3
 
 
-def test_send_email_delivers_a_registration_mail(functions_dir: Path, tmp_path: Path) -> None:
+def test_send_email_delivers_a_registration_mail(
+    functions_dir: Path, tmp_path: Path, redis_server: RedisServer
+) -> None:
     engine = DockerEngine()
     gateway = engine.bridge_gateway()
     engine.close()
@@ -28,7 +31,7 @@ def test_send_email_delivers_a_registration_mail(functions_dir: Path, tmp_path: 
         shutil.copytree(functions_dir / "send-email", copy)
         manifest = copy / "function.yaml"
         manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
-        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log").start()
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
         try:
             reply = await asyncio.to_thread(
                 requests.post, v3(emulator, "send-email"), data=json.dumps({"to": "ada@example.com", "name": "Ada"}),

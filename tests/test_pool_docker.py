@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import requests
 
 from tests.conftest import owned_containers
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.redis_server import RedisServer
 from tests.test_sync_invoke_docker import v3
 
 
@@ -100,8 +102,12 @@ def test_reserved_concurrency_caps_the_instances(emulator: EmulatorProcess) -> N
 
 
 @pytest.fixture()
-def short_lived_emulator(functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient):
-    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", idle_timeout_s="0.5").start()
+def short_lived_emulator(
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
+) -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess(
+        functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url, idle_timeout_s="0.5"
+    ).start()
     yield process
     process.stop()
     assert owned_containers(docker_client, process.owner) == []
@@ -115,12 +121,14 @@ def test_idle_instances_are_reclaimed(short_lived_emulator: EmulatorProcess, doc
 
 
 def test_prewarmed_instances_serve_the_first_invoke(
-    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:
     only_hello = tmp_path / "functions"
     only_hello.mkdir()
     (only_hello / "hello").symlink_to(functions_dir / "hello")
-    process = EmulatorProcess(only_hello, tmp_path / "fcemu.log", prewarm_instances="1").start()
+    process = EmulatorProcess(
+        only_hello, tmp_path / "fcemu.log", redis_url=redis_server.url, prewarm_instances="1"
+    ).start()
     try:
         warm = owned_containers(docker_client, process.owner)
         assert len(warm) == 1
@@ -132,15 +140,13 @@ def test_prewarmed_instances_serve_the_first_invoke(
 
 
 def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
-    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:
-    first = EmulatorProcess(functions_dir, tmp_path / "first.log").start()
+    first = EmulatorProcess(functions_dir, tmp_path / "first.log", redis_url=redis_server.url).start()
     requests.post(v3(first, "hello"), data=b"{}", timeout=30)
     first.kill()
     assert len(owned_containers(docker_client, first.owner)) == 1
-    second = EmulatorProcess(functions_dir, tmp_path / "second.log")
-    second.owner = first.owner
-    second._env["FCEMU_OWNER"] = first.owner
+    second = EmulatorProcess(functions_dir, tmp_path / "second.log", redis_url=redis_server.url, owner=first.owner)
     second.start()
     try:
         assert owned_containers(docker_client, first.owner) == []
@@ -149,9 +155,9 @@ def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
 
 
 def test_cleanup_command_removes_the_owners_containers(
-    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:
-    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log").start()
+    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url).start()
     requests.post(v3(process, "hello"), data=b"{}", timeout=30)
     process.kill()
     assert len(owned_containers(docker_client, process.owner)) == 1

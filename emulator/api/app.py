@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from emulator import __version__
-from emulator.api import invoke_routes, meta_routes
+from emulator.api import invoke_routes, meta_routes, task_routes
 from emulator.api.errors import install_error_handlers
 from emulator.core import Core
 from emulator.settings import Settings
@@ -29,5 +29,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
     app.include_router(invoke_routes.router)
+    app.include_router(task_routes.router)
     app.include_router(meta_routes.router)
     return app

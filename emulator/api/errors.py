@@ -34,6 +34,13 @@ def request_id_of(request: Request) -> str:
     return request_id
 
 
+def stamp_request_id(request: Request, response: Response) -> str:
+    """A route dependency: the response carries the request id, as every FC response does."""
+    request_id = request_id_of(request)
+    response.headers["x-fc-request-id"] = request_id
+    return request_id
+
+
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
     request_id = request_id_of(request)
     # aliyun-fc2 (2016-08-15) reads ErrorCode/ErrorMessage; the tea client of 2023-03-30 reads Code/Message.

@@ -15,11 +15,48 @@ INVOCATION_TYPES = {"sync": "Sync", "async": "Async"}
 LOG_TYPES = {"none": "None", "tail": "Tail"}
 
 
+TASK_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
+MAX_ASYNC_DELAY_S = 3600
+TASK_ID_HEADERS = ("x-fc-async-task-id", "x-fc-stateful-async-invocation-id")
+
+
 @dataclass(frozen=True, slots=True)
 class InvokeHeaders:
     request_id: str
     invocation_type: Literal["Sync", "Async"]
     log_tail: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncHeaders:
+    delay_s: int
+    # The task id the client chose (3.0 `x-fc-async-task-id`, 2.0 `x-fc-stateful-async-invocation-id`).
+    task_id: str | None
+
+
+def parse_async_headers(headers: Headers) -> AsyncHeaders:
+    raw_delay = headers.get("x-fc-async-delay")
+    delay = 0
+    if raw_delay is not None and raw_delay != "":
+        if not raw_delay.strip().isdigit() or int(raw_delay) > MAX_ASYNC_DELAY_S:
+            raise FCError(
+                400, "InvalidArgument",
+                f"header x-fc-async-delay must be a whole number of seconds from 0 to {MAX_ASYNC_DELAY_S}, "
+                f"got '{raw_delay}'",
+            )
+        delay = int(raw_delay)
+    task_id = None
+    for name in TASK_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            if not TASK_ID_PATTERN.match(value):
+                raise FCError(
+                    400, "InvalidArgument",
+                    f"header {name} '{value}' is not a valid task id: a letter or '_' first, then letters, digits, "
+                    "'_' or '-', at most 128 characters",
+                )
+            task_id = value
+    return AsyncHeaders(delay, task_id)
 
 
 def _choice(headers: Headers, name: str, choices: dict[str, str], default: str) -> str:

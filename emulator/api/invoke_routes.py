@@ -5,7 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from emulator.api.errors import FCError
-from emulator.api.invoke_headers import parse_invoke_headers
+from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
+from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.pool.function_pool import PoolExhausted
@@ -42,12 +43,13 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
     if options.invocation_type == "Async":
-        raise FCError(400, "InvalidArgument", "async invocation is not available yet in this build")
+        return await _accept_async(request, core, definition, options.request_id)
     payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)
     try:
         result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail)
     except PoolExhausted as error:
         raise FCError(429, "ResourceExhausted", str(error)) from error
+    assert result is not None  # only a before_run hook can decline a run
     headers = {
         "x-fc-request-id": options.request_id,
         "x-fc-instance-id": result.instance_id,
@@ -59,6 +61,27 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
         headers["x-fc-log-result"] = result.log_result
     media_type = "application/json" if result.error_type else "application/octet-stream"
     return Response(result.body, status_code=200, headers=headers, media_type=media_type)
+
+
+async def _accept_async(request: Request, core: Core, definition: FunctionDefinition, request_id: str) -> Response:
+    """Persists the invocation (one script call) and only then answers 202."""
+    async_headers = parse_async_headers(request.headers)
+    payload = await _read_payload(request, core.settings.async_payload_limit_bytes)
+    config = definition.manifest.async_config
+    task_mode = config.asyncTask or async_headers.task_id is not None
+    task_id = async_headers.task_id or request_id
+    accepted = await core.store.enqueue(
+        function=definition.name, task_id=task_id, request_id=request_id, payload=payload,
+        delay_ms=async_headers.delay_s * 1000, max_retry=config.maxAsyncRetryAttempts,
+        max_age_s=config.maxAsyncEventAgeInSeconds, task_mode=task_mode, qualifier=LATEST,
+    )
+    if not accepted.created:
+        raise task_errors(request).already_exists(task_id)
+    headers = {"x-fc-request-id": request_id}
+    if task_mode:
+        headers["x-fc-async-task-id"] = task_id
+        headers["x-fc-stateful-async-invocation-id"] = task_id
+    return Response(status_code=202, headers=headers)
 
 
 @router.post("/2023-03-30/functions/{function_name}/invocations")

@@ -40,6 +40,11 @@ class FunctionPool:
         self._closed = False
 
     @property
+    def capacity(self) -> int:
+        """How many invokes of this function may run at once."""
+        return self._max_instances * self.definition.manifest.instanceConcurrency
+
+    @property
     def instances(self) -> list[Instance]:
         return list(self._instances)
 

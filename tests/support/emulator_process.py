@@ -11,7 +11,8 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-READY_LINE = "Uvicorn running on"
+# What `fcemu serve` and `fcemu dispatcher` print once they take work.
+READY_LINES = ("Uvicorn running on", "fcemu dispatcher running")
 
 
 def free_port() -> int:
@@ -31,9 +32,11 @@ def gather_functions(target: Path, *sources: Path) -> Path:
 
 
 class EmulatorProcess:
-    def __init__(self, functions_dir: Path, log_path: Path, **settings: str) -> None:
+    def __init__(self, functions_dir: Path, log_path: Path, *, redis_url: str, owner: str | None = None,
+                 command: str = "serve", **settings: str) -> None:
         self.port = free_port()
-        self.owner = f"test-{uuid.uuid4().hex[:10]}"
+        self.owner = owner or f"test-{uuid.uuid4().hex[:10]}"
+        self._command = command
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._env = {
@@ -41,15 +44,18 @@ class EmulatorProcess:
             "FCEMU_PORT": str(self.port),
             "FCEMU_OWNER": self.owner,
             "FCEMU_FUNCTIONS_DIR": str(functions_dir),
+            "FCEMU_REDIS_URL": redis_url,
             **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
         }
+        if command == "dispatcher":
+            self.owner = f"{self.owner}-dispatcher"  # the label `fcemu dispatcher` gives its containers
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
         self._pump: threading.Thread | None = None
 
     def start(self, timeout: float = 60) -> EmulatorProcess:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve"], cwd=REPO, env=self._env,
+            [sys.executable, "-m", "emulator", self._command], cwd=REPO, env=self._env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self._pump = threading.Thread(target=self._copy_output, daemon=True)
@@ -65,7 +71,7 @@ class EmulatorProcess:
             for line in self._process.stdout:
                 log.write(line)
                 log.flush()
-                if READY_LINE in line:
+                if any(ready in line for ready in READY_LINES):
                     self._ready.set()
         self._ready.set()
 

@@ -1,0 +1,1 @@
+"""Runs due async invocations: claims them from Redis within the pool's capacity, runs, records, retries."""

@@ -1,0 +1,182 @@
+"""The dispatcher: claims due tasks within each function's capacity, runs them, and sleeps exactly until the
+next due time (a timer on Redis's clock), woken early by a pub/sub nudge, a freed slot or the reaper's tick."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+
+from redis.exceptions import RedisError
+
+from emulator.catalog.catalog import Catalog
+from emulator.dispatcher.redis_clock import RedisClock
+from emulator.dispatcher.task_runner import TaskRunner
+from emulator.pool.pools import Pools
+from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL
+from emulator.queue.models import ClaimedTask
+from emulator.queue.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+REAP_INTERVAL_S = 1.0
+REDIS_RETRY_S = 0.5
+
+
+class Dispatcher:
+    def __init__(
+        self, store: TaskStore, catalog: Catalog, pools: Pools, runner: TaskRunner, *, claim_batch: int,
+        lease_ms: int, shutdown_grace_s: float,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._pools = pools
+        self._runner = runner
+        self._claim_batch = claim_batch
+        self._lease_ms = lease_ms
+        self._shutdown_grace_s = shutdown_grace_s
+        self._clock = RedisClock()
+        self._wake = asyncio.Event()
+        self._running: dict[str, tuple[ClaimedTask, asyncio.Task[None]]] = {}
+        self._busy: Counter[str] = Counter()
+        self._stop_requested: set[str] = set()
+        self._closing = False
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        seconds, micros = await self._store.redis.time()
+        self._clock.observe(seconds * 1000 + micros // 1000)
+        self._loops = [
+            asyncio.create_task(self._guarded(self._dispatch_loop), name="dispatch"),
+            asyncio.create_task(self._guarded(self._listen_loop), name="listen"),
+            asyncio.create_task(self._guarded(self._reap_loop), name="reap"),
+            asyncio.create_task(self._guarded(self._heartbeat_loop), name="heartbeat"),
+        ]
+
+    async def close(self) -> None:
+        """Stops claiming, lets running tasks finish for a grace period, then gives the rest back to Redis."""
+        self._closing = True
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        running = [task for _, task in self._running.values()]
+        if running:
+            await asyncio.wait(running, timeout=self._shutdown_grace_s)
+        for _, task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*(task for _, task in self._running.values()), return_exceptions=True)
+
+    async def _guarded(self, loop: object) -> None:
+        """Keeps a loop alive across Redis outages: a lost connection is retried, not fatal."""
+        while True:
+            try:
+                await loop()  # type: ignore[operator]
+                return
+            except RedisError as error:
+                log.warning("redis unavailable in %s (%s); retrying", getattr(loop, "__name__", loop), error)
+                await asyncio.sleep(REDIS_RETRY_S)
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            next_due = await self._dispatch_due()
+            if next_due is None:
+                await self._wake.wait()
+                continue
+            delay = self._clock.seconds_until(next_due)
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
+
+    def _free_slots(self, function: str) -> int:
+        definition = self._catalog.get(function)
+        if definition is None:
+            return self._claim_batch  # claimed only to be recorded Invalid
+        return self._pools.for_function(definition).capacity - self._busy[function]
+
+    async def _dispatch_due(self) -> int | None:
+        """Claims what is due now; returns the earliest future due time among functions with free slots."""
+        earliest: int | None = None
+        for shard in self._store.shards:
+            for function, due in await self._store.due_functions(shard):
+                free = self._free_slots(function)
+                if free <= 0:
+                    continue  # a finishing task wakes the loop
+                if due > self._clock.now_ms():
+                    earliest = due if earliest is None else min(earliest, due)
+                    continue
+                batch = await self._store.claim(shard, function, min(free, self._claim_batch))
+                self._clock.observe(batch.redis_now_ms)
+                for member in batch.expired:
+                    log.info("task %s expired before it ran", member)
+                for task in batch.claimed:
+                    self._launch(task)
+                if batch.next_due_ms is not None:
+                    earliest = batch.next_due_ms if earliest is None else min(earliest, batch.next_due_ms)
+        return earliest
+
+    def _launch(self, task: ClaimedTask) -> None:
+        self._busy[task.function] += 1
+        runner = asyncio.create_task(self._run(task), name=f"task {task.member}")
+        self._running[task.member] = (task, runner)
+
+    async def _run(self, task: ClaimedTask) -> None:
+        try:
+            status = await self._runner.run(task)
+            log.debug("task %s attempt %d: %s", task.member, task.attempt, status)
+        except asyncio.CancelledError:
+            if task.member in self._stop_requested:
+                await self._runner.stopped(task)
+            elif self._closing:
+                await self._store.requeue(task)
+            raise
+        except Exception:
+            # A bug here must not lose the task: its lease runs out and the reaper gives it back.
+            log.exception("task %s failed in the dispatcher", task.member)
+        finally:
+            self._running.pop(task.member, None)
+            self._stop_requested.discard(task.member)
+            self._busy[task.function] -= 1
+            self._wake.set()
+
+    async def _listen_loop(self) -> None:
+        """Pub/sub hints: `wake` when an earlier task arrives, `stop` for a task someone stopped."""
+        pubsub = self._store.redis.pubsub()
+        try:
+            await pubsub.subscribe(WAKE_CHANNEL, STOP_CHANNEL)
+            self._wake.set()  # anything published while unsubscribed is caught by this re-check
+            async for message in pubsub.listen():
+                if message["type"] != "message":
+                    continue
+                if message["channel"] == STOP_CHANNEL.encode():
+                    self._stop(message["data"].decode())
+                else:
+                    self._wake.set()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    def _stop(self, member: str) -> None:
+        entry = self._running.get(member)
+        if entry is not None:
+            self._stop_requested.add(member)
+            entry[1].cancel()
+
+    async def _reap_loop(self) -> None:
+        while True:
+            reaped = 0
+            for shard in self._store.shards:
+                reaped += await self._store.reap(shard)
+            if reaped:
+                log.info("returned %d task(s) with expired leases to the queue", reaped)
+            # Also the backstop for a wake hint lost while pub/sub was reconnecting.
+            self._wake.set()
+            await asyncio.sleep(REAP_INTERVAL_S)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_ms / 3000)
+            tasks = [task for task, _ in self._running.values()]
+            if tasks:
+                await self._store.heartbeat(tasks, int(self._clock.now_ms()) + self._lease_ms)

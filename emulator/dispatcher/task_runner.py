@@ -1,0 +1,67 @@
+"""Runs one claimed task on the pool and records how it ended; knows the fencing and retry rules."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from emulator.catalog.catalog import Catalog
+from emulator.invoker import Invoker
+from emulator.pool.function_pool import PoolExhausted
+from emulator.queue.models import ClaimedTask
+from emulator.queue.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_MS = 300_000
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_delay_ms: int
+
+    def backoff_ms(self, retried: int) -> int:
+        """Exponential from the base: base, 2x, 4x... capped at five minutes."""
+        return min(MAX_BACKOFF_MS, self.base_delay_ms * 2**retried)
+
+
+class TaskRunner:
+    def __init__(self, store: TaskStore, catalog: Catalog, invoker: Invoker, retry: RetryPolicy) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._invoker = invoker
+        self._retry = retry
+
+    async def run(self, task: ClaimedTask) -> str | None:
+        """Runs the task once; returns its new status (None when another dispatcher took it over)."""
+        definition = self._catalog.get(task.function)
+        if definition is None:
+            return await self._store.finish(
+                task, outcome="invalid", error_message=f"function '{task.function}' does not exist"
+            )
+
+        async def mark_running(instance_id: str) -> bool:
+            verdict = await self._store.start(task, instance_id)
+            if verdict == 0:
+                log.info("task %s was taken over by another dispatcher; not running it", task.member)
+            return verdict == 1
+
+        try:
+            result = await self._invoker.invoke(
+                definition, task.payload, task.request_id, retry_count=task.retried, before_run=mark_running
+            )
+        except PoolExhausted:
+            await self._store.requeue(task)
+            return None
+        if result is None:
+            # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
+            return await self._store.finish(task, outcome="error", error_message="stopped before it ran")
+        if result.succeeded:
+            return await self._store.finish(task, outcome="ok", return_payload=result.body)
+        return await self._store.finish(
+            task, outcome="error", return_payload=result.body, error_message=result.error_message,
+            backoff_ms=self._retry.backoff_ms(task.retried),
+        )
+
+    async def stopped(self, task: ClaimedTask) -> str | None:
+        """Records a task whose run was cancelled by a stop request (the stop flag makes it Stopped)."""
+        return await self._store.finish(task, outcome="error", error_message="stopped by request")

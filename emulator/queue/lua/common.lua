@@ -1,0 +1,45 @@
+-- Shared by every script (prepended at load): Redis's clock, events, the due index and closing a task.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Every state change is also published (`<status> <events key>`), so that a watcher can await it.
+local TASK_EVENTS_CHANNEL = 'fcemu:task-events'
+
+local function add_event(events_key, status, at, detail)
+  local n = redis.call('LLEN', events_key)
+  redis.call('RPUSH', events_key,
+    cjson.encode({eventId = n, status = status, timestamp = at, eventDetail = detail or ''}))
+  redis.call('PUBLISH', TASK_EVENTS_CHANNEL, status .. ' ' .. events_key)
+end
+
+-- Keeps a function's entry in the due index at its earliest due time, or drops it when nothing is due.
+local function reindex_due(due_key, due_index, fn)
+  local first = redis.call('ZRANGE', due_key, 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('ZADD', due_index, first[2], fn)
+  else
+    redis.call('ZREM', due_index, fn)
+  end
+end
+
+-- Puts a task on its function's due set; nudges dispatchers when it is now that function's earliest entry,
+-- since a dispatcher may be asleep until a later one.
+local function schedule(due_key, due_index, fn, member, due, wake_channel)
+  local earliest = redis.call('ZSCORE', due_index, fn)
+  redis.call('ZADD', due_key, due, member)
+  redis.call('ZADD', due_index, 'LT', due, fn)
+  if not earliest or due < tonumber(earliest) then
+    redis.call('PUBLISH', wake_channel, fn)
+  end
+end
+
+-- A final state: end time, event, and the record kept for the retention period only.
+local function close_task(task_key, events_key, status, at, detail, retention)
+  redis.call('HSET', task_key, 'status', status, 'end', at)
+  add_event(events_key, status, at, detail)
+  redis.call('EXPIRE', task_key, retention)
+  redis.call('EXPIRE', events_key, retention)
+end

@@ -1,0 +1,17 @@
+-- Marks a claimed task Running on an instance, if the caller still holds it (same attempt, still in flight)
+-- and nobody asked to stop it. Returns 1 (run it), 0 (stale claim) or -1 (stop requested).
+local task_key, events_key, inflight_key = KEYS[1], KEYS[2], KEYS[3]
+local member, attempt, instance_id, lease_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
+  return 0
+end
+if redis.call('HGET', task_key, 'stop') == '1' then
+  return -1
+end
+local now = now_ms()
+redis.call('HSET', task_key, 'status', 'Running', 'inst', instance_id)
+redis.call('HSETNX', task_key, 'ran', now)
+add_event(events_key, 'Running', now, instance_id)
+redis.call('ZADD', inflight_key, 'XX', 'GT', now + lease_ms, member)
+return 1

@@ -1,0 +1,26 @@
+-- Stops a task: a queued one is taken out and ends Stopped; a claimed one is flagged Stopping and its
+-- dispatcher told over pub/sub. Returns 'Stopped', 'Stopping', 'NotFound' or 'Completed'.
+local task_key, events_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local member, fn, retention, stop_channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+
+local status = redis.call('HGET', task_key, 'status')
+if not status then
+  return 'NotFound'
+end
+if status == 'Succeeded' or status == 'Failed' or status == 'Stopped' or status == 'Expired'
+    or status == 'Invalid' then
+  return 'Completed'
+end
+local now = now_ms()
+if redis.call('ZREM', due_key, member) == 1 then
+  reindex_due(due_key, due_index, fn)
+  close_task(task_key, events_key, 'Stopped', now, 'stopped by request', retention)
+  return 'Stopped'
+end
+redis.call('HSET', task_key, 'stop', '1')
+if status ~= 'Stopping' then
+  redis.call('HSET', task_key, 'status', 'Stopping')
+  add_event(events_key, 'Stopping', now, 'stop requested')
+end
+redis.call('PUBLISH', stop_channel, member)
+return 'Stopping'

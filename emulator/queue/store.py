@@ -1,0 +1,180 @@
+"""The task store: every change of a task's state is one Lua script call; reads are plain commands."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
+from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
+from emulator.queue.scripts import QueueScripts
+
+REAP_BATCH = 500
+
+
+class StopOutcome(str, enum.Enum):
+    STOPPED = "Stopped"
+    STOPPING = "Stopping"
+    NOT_FOUND = "NotFound"
+    COMPLETED = "Completed"
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    created: bool
+    now_ms: int = 0
+    due_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: str | None = None
+    prefix: str | None = None
+    started_begin_ms: int | None = None
+    started_end_ms: int | None = None
+    descending: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+class TaskStore:
+    def __init__(self, redis: Redis, *, shards: int, lease_ms: int, retention_s: int, max_lost_leases: int) -> None:
+        self.redis = redis
+        self._scripts = QueueScripts(redis)
+        self.shards = [ShardKeys(index) for index in range(shards)]
+        self._lease_ms = lease_ms
+        self._retention_s = retention_s
+        self._max_lost_leases = max_lost_leases
+
+    def _shard(self, member: str) -> ShardKeys:
+        return shard_of(member, len(self.shards))
+
+    async def enqueue(
+        self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
+        max_age_s: int, task_mode: bool, qualifier: str,
+    ) -> Enqueued:
+        member = task_member(function, task_id)
+        keys = self._shard(member)
+        reply = await self._scripts.enqueue(
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
+            args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
+                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL],
+        )
+        if not reply[0]:
+            return Enqueued(created=False)
+        return Enqueued(created=True, now_ms=int(reply[1]), due_ms=int(reply[2]))
+
+    async def due_functions(self, shard: ShardKeys) -> list[tuple[str, int]]:
+        """Functions with due entries in a shard and the earliest due time of each."""
+        rows = await self.redis.zrange(shard.due_index, 0, -1, withscores=True)
+        return [(name.decode(), int(score)) for name, score in rows]
+
+    async def claim(self, shard: ShardKeys, function: str, max_count: int) -> ClaimBatch:
+        now, next_due, claimed, expired = await self._scripts.claim(
+            keys=[shard.due(function), shard.due_index, shard.inflight],
+            args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s],
+        )
+        tasks = [
+            ClaimedTask(
+                member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
+                retried=int(retried), request_id=request_id.decode(), payload=payload,
+            )
+            for member, attempt, retried, request_id, payload, task_id in claimed
+        ]
+        next_due_ms = int(next_due) if int(next_due) >= 0 else None
+        return ClaimBatch(int(now), next_due_ms, tasks, [member.decode() for member in expired])
+
+    async def start(self, task: ClaimedTask, instance_id: str) -> int:
+        """1: run it; 0: this dispatcher no longer holds it; -1: a stop was requested."""
+        keys = self._shard(task.member)
+        return int(await self._scripts.start(
+            keys=[keys.task(task.member), keys.events(task.member), keys.inflight],
+            args=[task.member, task.attempt, instance_id, self._lease_ms],
+        ))
+
+    async def heartbeat(self, tasks: list[ClaimedTask], deadline_ms: int) -> None:
+        """Pushes the lease deadline of running tasks forward (never backward, never re-adding a lost one)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for task in tasks:
+                pipe.zadd(self._shard(task.member).inflight, {task.member: deadline_ms}, xx=True, gt=True)
+            await pipe.execute()
+
+    async def finish(
+        self, task: ClaimedTask, *, outcome: str, return_payload: bytes = b"", error_message: str = "",
+        backoff_ms: int = 0,
+    ) -> str | None:
+        """The task's new status, or None if this dispatcher no longer held it (its result is dropped)."""
+        keys = self._shard(task.member)
+        reply = await self._scripts.finish(
+            keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
+                  keys.due_index],
+            args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
+                  task.function, WAKE_CHANNEL],
+        )
+        return reply[1].decode() if reply[0] else None
+
+    async def requeue(self, task: ClaimedTask) -> bool:
+        keys = self._shard(task.member)
+        return bool(await self._scripts.requeue(
+            keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
+                  keys.due_index],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL],
+        ))
+
+    async def reap(self, shard: ShardKeys) -> int:
+        return int(await self._scripts.reap(
+            keys=[shard.inflight, shard.due_index],
+            args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
+                  self._max_lost_leases, REAP_BATCH],
+        ))
+
+    async def stop(self, function: str, task_id: str) -> StopOutcome:
+        member = task_member(function, task_id)
+        keys = self._shard(member)
+        reply = await self._scripts.stop(
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
+            args=[member, function, self._retention_s, STOP_CHANNEL],
+        )
+        return StopOutcome(reply.decode())
+
+    async def get(self, function: str, task_id: str) -> TaskRecord | None:
+        member = task_member(function, task_id)
+        keys = self._shard(member)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.task(member))
+            pipe.lrange(keys.events(member), 0, -1)
+            fields, events = await pipe.execute()
+        if not fields:
+            return None
+        return TaskRecord.from_redis(fields, events)
+
+    async def list(self, function: str, query: ListFilter) -> tuple[list[TaskRecord], int | None]:
+        """A function's task-mode tasks by startedTime, filtered; returns them and the next offset, if any."""
+        low = query.started_begin_ms if query.started_begin_ms is not None else "-inf"
+        high = query.started_end_ms if query.started_end_ms is not None else "+inf"
+        ids: list[tuple[str, float]] = []
+        for shard in self.shards:
+            rows = await self.redis.zrangebyscore(shard.listing(function), low, high, withscores=True)
+            ids += [(task_id.decode(), score) for task_id, score in rows]
+        ids.sort(key=lambda row: (row[1], row[0]), reverse=query.descending)
+        if query.prefix:
+            ids = [row for row in ids if row[0].startswith(query.prefix)]
+        found: list[TaskRecord] = []
+        position = query.offset
+        while position < len(ids) and len(found) <= query.limit:
+            record = await self.get(function, ids[position][0])
+            if record is None:
+                # Its record outlived the retention period; the listing entry goes too.
+                await self.redis.zrem(self._shard(task_member(function, ids[position][0])).listing(function),
+                                      ids[position][0])
+            elif query.status is None or record.status == query.status:
+                found.append(record)
+            position += 1
+        if len(found) > query.limit:
+            return found[: query.limit], position - 1
+        return found, None
+
+    @staticmethod
+    def function_of(member: str) -> str:
+        return split_member(member)[0]
