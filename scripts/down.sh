@@ -13,3 +13,9 @@ if [ -f "$state/fcemu.pid" ]; then
   echo "fcemu stopped"
 fi
 if [ -x .venv/bin/fcemu ]; then .venv/bin/fcemu cleanup --all; fi
+if [ -f "$state/redis.pid" ]; then
+  # SHUTDOWN writes the AOF out before Redis exits; the queue is there again on the next `make up`.
+  redis-cli -p "${FCEMU_REDIS_PORT:-6390}" shutdown >/dev/null 2>&1 || kill -TERM "$(cat "$state/redis.pid")" 2>/dev/null
+  rm -f "$state/redis.pid"
+  echo "redis stopped (data kept in $state/redis)"
+fi
