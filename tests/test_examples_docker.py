@@ -31,7 +31,8 @@ def test_send_email_delivers_a_registration_mail(
         shutil.copytree(functions_dir / "send-email", copy)
         manifest = copy / "function.yaml"
         manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
-        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                                   dispatcher_enabled="false").start()
         try:
             reply = await asyncio.to_thread(
                 requests.post, v3(emulator, "send-email"), data=json.dumps({"to": "ada@example.com", "name": "Ada"}),
@@ -57,3 +58,38 @@ def test_convert_file_refuses_an_unknown_conversion(
     reply = http.post(v3(emulator, "convert-file"), data=json.dumps(bad))
     assert reply.headers["x-fc-error-type"] == "UnhandledInvocationError"
     assert "cannot convert txt to json" in reply.json()["errorMessage"]
+
+
+def test_a_sign_up_hands_the_registration_mail_to_send_email_asynchronously(
+    functions_dir: Path, tmp_path: Path
+) -> None:
+    """FC's own scenario: the sign-up answers at once (202) and the mail goes out in the background."""
+    # A Redis of its own: the shared one's dispatchers know send-email with another SMTP port.
+    redis_server = RedisServer(tmp_path / "redis").start()
+    engine = DockerEngine()
+    gateway = engine.bridge_gateway()
+    engine.close()
+
+    async def scenario() -> None:
+        sink = MailSink()
+        port = await sink.start(gateway, 0)
+        copy = tmp_path / "functions" / "send-email"
+        shutil.copytree(functions_dir / "send-email", copy)
+        manifest = copy / "function.yaml"
+        manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            reply = await asyncio.to_thread(
+                requests.post, v3(emulator, "send-email"), data=json.dumps({"to": "lin@example.com", "name": "Lin"}),
+                headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": "signup_lin"}, timeout=30,
+            )
+            assert reply.status_code == 202
+            [mail] = await sink.wait_for(1, timeout=30)
+        finally:
+            emulator.stop()
+            await sink.close()
+            redis_server.kill()
+        assert mail.recipients == ["lin@example.com"]
+        assert "Hello Lin" in mail.message.get_body().get_content()
+
+    asyncio.run(scenario())

@@ -106,7 +106,7 @@ def short_lived_emulator(
     functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> Iterator[EmulatorProcess]:
     process = EmulatorProcess(
-        functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url, idle_timeout_s="0.5"
+        functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url, idle_timeout_s="0.5", dispatcher_enabled="false"
     ).start()
     yield process
     process.stop()
@@ -127,7 +127,7 @@ def test_prewarmed_instances_serve_the_first_invoke(
     only_hello.mkdir()
     (only_hello / "hello").symlink_to(functions_dir / "hello")
     process = EmulatorProcess(
-        only_hello, tmp_path / "fcemu.log", redis_url=redis_server.url, prewarm_instances="1"
+        only_hello, tmp_path / "fcemu.log", redis_url=redis_server.url, prewarm_instances="1", dispatcher_enabled="false"
     ).start()
     try:
         warm = owned_containers(docker_client, process.owner)
@@ -142,11 +142,13 @@ def test_prewarmed_instances_serve_the_first_invoke(
 def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
     functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:
-    first = EmulatorProcess(functions_dir, tmp_path / "first.log", redis_url=redis_server.url).start()
+    first = EmulatorProcess(functions_dir, tmp_path / "first.log", redis_url=redis_server.url,
+                            dispatcher_enabled="false").start()
     requests.post(v3(first, "hello"), data=b"{}", timeout=30)
     first.kill()
     assert len(owned_containers(docker_client, first.owner)) == 1
-    second = EmulatorProcess(functions_dir, tmp_path / "second.log", redis_url=redis_server.url, owner=first.owner)
+    second = EmulatorProcess(functions_dir, tmp_path / "second.log", redis_url=redis_server.url, owner=first.owner,
+                             dispatcher_enabled="false")
     second.start()
     try:
         assert owned_containers(docker_client, first.owner) == []
@@ -157,7 +159,8 @@ def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
 def test_cleanup_command_removes_the_owners_containers(
     functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:
-    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url).start()
+    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              dispatcher_enabled="false").start()
     requests.post(v3(process, "hello"), data=b"{}", timeout=30)
     process.kill()
     assert len(owned_containers(docker_client, process.owner)) == 1

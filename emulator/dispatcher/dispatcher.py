@@ -92,7 +92,8 @@ class Dispatcher:
     def _free_slots(self, function: str) -> int:
         definition = self._catalog.get(function)
         if definition is None:
-            return self._claim_batch  # claimed only to be recorded Invalid
+            # Another dispatcher (with other functions) may know it: never claim work this one cannot run.
+            return 0
         return self._pools.for_function(definition).capacity - self._busy[function]
 
     async def _dispatch_due(self) -> int | None:

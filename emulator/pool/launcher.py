@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -65,10 +66,18 @@ class InstanceLauncher:
         )
 
     async def launch(self, definition: FunctionDefinition, headers: dict[str, str]) -> Instance:
+        starting = asyncio.ensure_future(asyncio.to_thread(self._engine.start, self.container_spec(definition)))
         try:
-            started = await asyncio.to_thread(self._engine.start, self.container_spec(definition))
+            started = await asyncio.shield(starting)
         except EngineError as error:
             raise InstanceStartError(str(error)) from error
+        except asyncio.CancelledError:
+            # The engine call goes on in its thread and Docker finishes the container regardless: wait for it
+            # and remove it, or it would outlive this process's clean-up.
+            with contextlib.suppress(Exception):
+                orphan = await starting
+                await asyncio.to_thread(self._engine.remove, orphan.container_id)
+            raise
         instance = Instance(
             function_name=definition.name,
             container_id=started.container_id,

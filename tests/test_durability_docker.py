@@ -1,0 +1,140 @@
+"""Faults lose no accepted invocation: a Redis restart, an emulator restart, a dispatcher killed mid-batch;
+and several dispatchers share one Redis without running anything twice."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from emulator.queue.keys import shard_of, task_member
+from tests.conftest import owned_containers
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.redis_server import RedisServer
+from tests.support.task_watcher import FINAL, TaskWatcher
+from tests.test_sync_invoke_docker import v3
+
+
+@pytest.fixture()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.kill()
+
+
+def enqueue(emulator: EmulatorProcess, count: int, prefix: str, delay: int = 0, function: str = "hello") -> list[str]:
+    ids = [f"{prefix}_{index}" for index in range(count)]
+    with requests.Session() as http:
+        for task_id in ids:
+            reply = http.post(v3(emulator, function), data=b"{}", headers={
+                "x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id, "x-fc-async-delay": str(delay)})
+            assert reply.status_code == 202, reply.text
+    return ids
+
+
+def final_statuses(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
+    with redis_server.client() as client:
+        return {
+            task_id: (client.hget(shard_of(task_member(function, task_id), 1).task(task_member(function, task_id)),
+                                  "status") or b"").decode()
+            for task_id in ids
+        }
+
+
+def test_a_redis_restart_keeps_the_queue(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer, docker_client: docker.DockerClient
+) -> None:
+    emulator = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=own_redis.url).start()
+    try:
+        ids = enqueue(emulator, 5, f"restart_{uuid.uuid4().hex[:6]}", delay=3)
+        own_redis.stop()  # SHUTDOWN: the AOF is written out
+        own_redis.start()
+        watcher = TaskWatcher(own_redis.url)
+        try:
+            for task_id in ids:
+                watcher.wait_for("hello", task_id)
+        finally:
+            watcher.close()
+        assert set(final_statuses(own_redis, "hello", ids).values()) == {"Succeeded"}
+    finally:
+        emulator.stop()
+    assert owned_containers(docker_client, emulator.owner) == []
+
+
+def test_an_emulator_restart_keeps_the_queue(functions_dir: Path, tmp_path: Path, own_redis: RedisServer) -> None:
+    first = EmulatorProcess(functions_dir, tmp_path / "first.log", redis_url=own_redis.url).start()
+    ids = enqueue(first, 5, f"emu_{uuid.uuid4().hex[:6]}", delay=2)
+    first.kill()
+    watcher = TaskWatcher(own_redis.url)
+    second = EmulatorProcess(functions_dir, tmp_path / "second.log", redis_url=own_redis.url, owner=first.owner).start()
+    try:
+        for task_id in ids:
+            watcher.wait_for("hello", task_id)
+    finally:
+        second.stop()
+        watcher.close()
+    assert set(final_statuses(own_redis, "hello", ids).values()) == {"Succeeded"}
+
+
+def test_a_killed_dispatcher_loses_nothing(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer, docker_client: docker.DockerClient
+) -> None:
+    api = EmulatorProcess(functions_dir, tmp_path / "api.log", redis_url=own_redis.url,
+                          dispatcher_enabled="false").start()
+    settings = {"lease_s": "1.5", "max_instances_per_function": "2"}
+    first = EmulatorProcess(functions_dir, tmp_path / "d1.log", redis_url=own_redis.url, command="dispatcher",
+                            owner="kill-test", **settings).start()
+    watcher = TaskWatcher(own_redis.url)
+    total = 200
+    try:
+        ids = enqueue(api, total, f"kill_{uuid.uuid4().hex[:6]}")
+        watcher.wait_for_count({"Succeeded"}, 4, timeout=120)
+        first.kill()
+        in_flight = {member for member, seen in watcher.seen.items() if seen[-1] in ("Dequeued", "Running")}
+        second = EmulatorProcess(functions_dir, tmp_path / "d2.log", redis_url=own_redis.url, command="dispatcher",
+                                 owner="kill-test", **settings).start()
+        try:
+            watcher.wait_for_count(FINAL, total, timeout=300)
+        finally:
+            second.stop()
+        statuses = final_statuses(own_redis, "hello", ids)
+        assert set(statuses.values()) == {"Succeeded"}
+        ran_twice = {member for member, seen in watcher.seen.items() if seen.count("Running") > 1}
+        assert ran_twice <= in_flight
+    finally:
+        first.kill()
+        api.stop()
+        watcher.close()
+    assert owned_containers(docker_client, "kill-test-dispatcher") == []
+
+
+def test_two_dispatchers_share_the_queue_without_running_anything_twice(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    api = EmulatorProcess(functions_dir, tmp_path / "api.log", redis_url=own_redis.url,
+                          dispatcher_enabled="false").start()
+    dispatchers = [
+        EmulatorProcess(functions_dir, tmp_path / f"d{index}.log", redis_url=own_redis.url, command="dispatcher",
+                        owner=f"pair-{index}", max_instances_per_function="2").start()
+        for index in range(2)
+    ]
+    watcher = TaskWatcher(own_redis.url)
+    total = 100
+    try:
+        ids = enqueue(api, total, f"pair_{uuid.uuid4().hex[:6]}")
+        watcher.wait_for_count(FINAL, total, timeout=300)
+        assert set(final_statuses(own_redis, "hello", ids).values()) == {"Succeeded"}
+        assert all(seen.count("Running") == 1 for seen in watcher.seen.values())
+        instances = set()
+        with requests.Session() as http:
+            for task_id in ids:
+                instances.add(http.get(f"{api.url}/2023-03-30/functions/hello/async-tasks/{task_id}").json()["instanceId"])
+        assert len(instances) >= 2, "both dispatchers should have taken work"
+    finally:
+        for dispatcher in dispatchers:
+            dispatcher.stop()
+        api.stop()
+        watcher.close()
