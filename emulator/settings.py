@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     instance_start_timeout_s: float = Field(30.0, gt=0)
     # How long a sync invoke waits for a free instance before FC's 429 ResourceExhausted.
     instance_wait_timeout_s: float = Field(30.0, gt=0)
+    # How the control plane reaches an instance: "published" (a port on 127.0.0.1, works everywhere) or
+    # "bridge" (the container's address on Docker's bridge: Linux hosts only, skips docker-proxy).
+    instance_address: Literal["published", "bridge"] = "published"
     python_runtime_image: str = "fcemu/runtime-python3:latest"
     pids_limit: int = Field(256, ge=16)
     tmp_size_mb: int = Field(64, ge=1)

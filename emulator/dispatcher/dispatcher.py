@@ -42,6 +42,9 @@ class Dispatcher:
         self._stop_requested: set[str] = set()
         self._closing = False
         self._loops: list[asyncio.Task[None]] = []
+        # This dispatcher's copy of the due index: (shard, function) -> earliest due time (Redis ms).
+        self._due: dict[tuple[int, str], int] = {}
+        self._refresh_due = True
 
     async def start(self) -> None:
         seconds, micros = await self._store.redis.time()
@@ -97,25 +100,42 @@ class Dispatcher:
         return self._pools.for_function(definition).capacity - self._busy[function]
 
     async def _dispatch_due(self) -> int | None:
-        """Claims what is due now; returns the earliest future due time among functions with free slots."""
+        """Claims what is due now; returns the earliest future due time among functions with free slots.
+
+        The due index is read from Redis only when a hint says it changed (a nudge, a stop, the reaper's tick);
+        a freed slot alone works from the copy kept here, updated by every claim.
+        """
+        if self._refresh_due:
+            self._refresh_due = False
+            self._due = {}
+            for shard in self._store.shards:
+                for function, due in await self._store.due_functions(shard):
+                    self._due[(shard.shard, function)] = due
         earliest: int | None = None
-        for shard in self._store.shards:
-            for function, due in await self._store.due_functions(shard):
-                free = self._free_slots(function)
-                if free <= 0:
-                    continue  # a finishing task wakes the loop
-                if due > self._clock.now_ms():
-                    earliest = due if earliest is None else min(earliest, due)
-                    continue
-                batch = await self._store.claim(shard, function, min(free, self._claim_batch))
-                self._clock.observe(batch.redis_now_ms)
-                for member in batch.expired:
-                    log.info("task %s expired before it ran", member)
-                for task in batch.claimed:
-                    self._launch(task)
-                if batch.next_due_ms is not None:
-                    earliest = batch.next_due_ms if earliest is None else min(earliest, batch.next_due_ms)
+        for (shard_index, function), due in list(self._due.items()):
+            free = self._free_slots(function)
+            if free <= 0:
+                continue  # a finishing task wakes the loop
+            if due > self._clock.now_ms():
+                earliest = due if earliest is None else min(earliest, due)
+                continue
+            batch = await self._store.claim(self._store.shards[shard_index], function, min(free, self._claim_batch))
+            self._clock.observe(batch.redis_now_ms)
+            for member in batch.expired:
+                log.info("task %s expired before it ran", member)
+            for task in batch.claimed:
+                self._launch(task)
+            if batch.next_due_ms is None:
+                self._due.pop((shard_index, function), None)
+            else:
+                self._due[(shard_index, function)] = batch.next_due_ms
+                earliest = batch.next_due_ms if earliest is None else min(earliest, batch.next_due_ms)
         return earliest
+
+    def _hint(self) -> None:
+        """Something changed in Redis that the copy of the due index may not show."""
+        self._refresh_due = True
+        self._wake.set()
 
     def _launch(self, task: ClaimedTask) -> None:
         self._busy[task.function] += 1
@@ -146,14 +166,14 @@ class Dispatcher:
         pubsub = self._store.redis.pubsub()
         try:
             await pubsub.subscribe(WAKE_CHANNEL, STOP_CHANNEL)
-            self._wake.set()  # anything published while unsubscribed is caught by this re-check
+            self._hint()  # anything published while unsubscribed is caught by this re-check
             async for message in pubsub.listen():
                 if message["type"] != "message":
                     continue
                 if message["channel"] == STOP_CHANNEL.encode():
                     self._stop(message["data"].decode())
                 else:
-                    self._wake.set()
+                    self._hint()
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -172,7 +192,7 @@ class Dispatcher:
             if reaped:
                 log.info("returned %d task(s) with expired leases to the queue", reaped)
             # Also the backstop for a wake hint lost while pub/sub was reconnecting.
-            self._wake.set()
+            self._hint()
             await asyncio.sleep(REAP_INTERVAL_S)
 
     async def _heartbeat_loop(self) -> None:

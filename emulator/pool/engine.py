@@ -42,7 +42,9 @@ class StartedContainer:
 
 
 class DockerEngine:
-    def __init__(self) -> None:
+    def __init__(self, via_bridge: bool = False) -> None:
+        # On a Linux host the bridge address reaches the container without docker-proxy in the path.
+        self._via_bridge = via_bridge
         try:
             self._client = docker.from_env()
             self._client.ping()
@@ -76,6 +78,10 @@ class DockerEngine:
                 extra_hosts={"host.docker.internal": "host-gateway"},
             )
             container.reload()
+            if self._via_bridge:
+                address = container.attrs["NetworkSettings"]["IPAddress"]
+                if address:
+                    return StartedContainer(container.id, address, spec.port)
             binding = container.ports[port_key][0]
         except ImageNotFound as error:
             raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
