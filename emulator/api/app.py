@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url="/_fcemu/docs",
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
-    app.include_router(invoke_routes.router)
+    app.router.routes.extend(invoke_routes.ROUTES)
     app.include_router(task_routes.router)
     app.include_router(meta_routes.router)
     return app

@@ -1,8 +1,9 @@
 """InvokeFunction on both API versions. The hot path: no body model, one dict of headers, one response."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
+from starlette.routing import Route
 
 from emulator.api.errors import FCError
 from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
@@ -11,7 +12,6 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.pool.function_pool import PoolExhausted
 
-router = APIRouter()
 
 LATEST = "LATEST"
 
@@ -84,8 +84,8 @@ async def _accept_async(request: Request, core: Core, definition: FunctionDefini
     return Response(status_code=202, headers=headers)
 
 
-@router.post("/2023-03-30/functions/{function_name}/invocations")
-async def invoke_v3(request: Request, function_name: str) -> Response:
+async def invoke_v3(request: Request) -> Response:
+    function_name = request.path_params["function_name"]
     _check_qualifier(request.query_params.get("qualifier"))
     definition = request.app.state.core.catalog.get(function_name)
     if definition is None:
@@ -93,8 +93,8 @@ async def invoke_v3(request: Request, function_name: str) -> Response:
     return await _invoke(request, definition)
 
 
-@router.post("/2016-08-15/services/{service}/functions/{function_name}/invocations")
-async def invoke_v2(request: Request, service: str, function_name: str) -> Response:
+async def invoke_v2(request: Request) -> Response:
+    service, function_name = request.path_params["service"], request.path_params["function_name"]
     service_name, _, qualifier = service.partition(".")
     _check_qualifier(qualifier or request.headers.get("x-fc-qualifier"))
     catalog = request.app.state.core.catalog
@@ -104,3 +104,11 @@ async def invoke_v2(request: Request, service: str, function_name: str) -> Respo
     if definition is None:
         raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist in service '{service_name}'")
     return await _invoke(request, definition)
+
+
+# Plain Starlette routes: the invoke path is the hot one, and FastAPI's dependency and validation machinery
+# costs several times Starlette's routing for nothing here (no body model; headers are checked by hand).
+ROUTES = [
+    Route("/2023-03-30/functions/{function_name}/invocations", invoke_v3, methods=["POST"]),
+    Route("/2016-08-15/services/{service}/functions/{function_name}/invocations", invoke_v2, methods=["POST"]),
+]

@@ -15,7 +15,7 @@ from emulator.dispatcher.task_runner import TaskRunner
 from emulator.pool.pools import Pools
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimedTask
-from emulator.queue.store import TaskStore
+from emulator.queue.store import Finished, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -138,28 +138,47 @@ class Dispatcher:
         self._wake.set()
 
     def _launch(self, task: ClaimedTask) -> None:
+        """Gives the task a slot: a coroutine that runs it and then, while its function has due work, the next
+        one, claimed by the same script that records the finish."""
         self._busy[task.function] += 1
-        runner = asyncio.create_task(self._run(task), name=f"task {task.member}")
+        runner = asyncio.create_task(self._run_slot(task), name=f"slot {task.function}")
         self._running[task.member] = (task, runner)
 
-    async def _run(self, task: ClaimedTask) -> None:
+    async def _run_slot(self, task: ClaimedTask) -> None:
+        current: ClaimedTask | None = task
         try:
-            status = await self._runner.run(task)
-            log.debug("task %s attempt %d: %s", task.member, task.attempt, status)
+            while current is not None:
+                claim_next = 0 if self._closing or self._free_slots(current.function) < 0 else 1
+                finished = await self._run_one(current, claim_next)
+                self._running.pop(current.member, None)
+                current = None
+                if finished is not None and finished.next_tasks:
+                    self._clock.observe(finished.redis_now_ms)
+                    current = finished.next_tasks[0]
+                    self._running[current.member] = (current, asyncio.current_task())  # type: ignore[assignment]
+        finally:
+            if current is not None:
+                self._running.pop(current.member, None)
+            self._busy[task.function] -= 1
+            self._refresh_due = True  # the finish may have claimed or rescheduled: re-read the index
+            self._wake.set()
+
+    async def _run_one(self, task: ClaimedTask, claim_next: int) -> Finished | None:
+        try:
+            return await self._runner.run(task, claim_next)
         except asyncio.CancelledError:
             if task.member in self._stop_requested:
+                # Stopped by request: record it, and go on with nothing (the slot ends here).
+                self._stop_requested.discard(task.member)
                 await self._runner.stopped(task)
-            elif self._closing:
+                return None
+            if self._closing:
                 await self._store.requeue(task)
             raise
         except Exception:
             # A bug here must not lose the task: its lease runs out and the reaper gives it back.
             log.exception("task %s failed in the dispatcher", task.member)
-        finally:
-            self._running.pop(task.member, None)
-            self._stop_requested.discard(task.member)
-            self._busy[task.function] -= 1
-            self._wake.set()
+            return None
 
     async def _listen_loop(self) -> None:
         """Pub/sub hints: `wake` when an earlier task arrives, `stop` for a task someone stopped."""

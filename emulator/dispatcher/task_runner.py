@@ -8,7 +8,7 @@ from emulator.catalog.catalog import Catalog
 from emulator.invoker import Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
-from emulator.queue.store import TaskStore
+from emulator.queue.store import Finished, TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,9 @@ class TaskRunner:
         self._invoker = invoker
         self._retry = retry
 
-    async def run(self, task: ClaimedTask) -> str | None:
-        """Runs the task once; returns its new status (None when another dispatcher took it over)."""
+    async def run(self, task: ClaimedTask, claim_next: int = 0) -> Finished | None:
+        """Runs the task once and records the outcome, claiming up to `claim_next` due tasks of the same
+        function for the slot it frees; None when another dispatcher took the task over."""
         definition = self._catalog.get(task.function)
         if definition is None:
             return await self._store.finish(
@@ -56,12 +57,12 @@ class TaskRunner:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
             return await self._store.finish(task, outcome="error", error_message="stopped before it ran")
         if result.succeeded:
-            return await self._store.finish(task, outcome="ok", return_payload=result.body)
+            return await self._store.finish(task, outcome="ok", return_payload=result.body, claim_next=claim_next)
         return await self._store.finish(
             task, outcome="error", return_payload=result.body, error_message=result.error_message,
-            backoff_ms=self._retry.backoff_ms(task.retried),
+            backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next,
         )
 
-    async def stopped(self, task: ClaimedTask) -> str | None:
+    async def stopped(self, task: ClaimedTask) -> Finished | None:
         """Records a task whose run was cancelled by a stop request (the stop flag makes it Stopped)."""
         return await self._store.finish(task, outcome="error", error_message="stopped by request")

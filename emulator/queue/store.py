@@ -38,6 +38,25 @@ class ListFilter:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class Finished:
+    status: str
+    # Claimed for the slot the finished task freed (same function), when the caller asked for it.
+    next_tasks: list[ClaimedTask]
+    expired: list[str]
+    redis_now_ms: int
+
+
+def _claimed(function: str, rows: list[list[bytes]]) -> list[ClaimedTask]:
+    return [
+        ClaimedTask(
+            member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
+            retried=int(retried), request_id=request_id.decode(), payload=payload,
+        )
+        for member, attempt, retried, request_id, payload, task_id in rows
+    ]
+
+
 class TaskStore:
     def __init__(self, redis: Redis, *, shards: int, lease_ms: int, retention_s: int, max_lost_leases: int) -> None:
         self.redis = redis
@@ -75,15 +94,8 @@ class TaskStore:
             keys=[shard.due(function), shard.due_index, shard.inflight],
             args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s],
         )
-        tasks = [
-            ClaimedTask(
-                member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
-                retried=int(retried), request_id=request_id.decode(), payload=payload,
-            )
-            for member, attempt, retried, request_id, payload, task_id in claimed
-        ]
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
-        return ClaimBatch(int(now), next_due_ms, tasks, [member.decode() for member in expired])
+        return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed), [member.decode() for member in expired])
 
     async def start(self, task: ClaimedTask, instance_id: str) -> int:
         """1: run it; 0: this dispatcher no longer holds it; -1: a stop was requested."""
@@ -102,17 +114,21 @@ class TaskStore:
 
     async def finish(
         self, task: ClaimedTask, *, outcome: str, return_payload: bytes = b"", error_message: str = "",
-        backoff_ms: int = 0,
-    ) -> str | None:
-        """The task's new status, or None if this dispatcher no longer held it (its result is dropped)."""
+        backoff_ms: int = 0, claim_next: int = 0,
+    ) -> Finished | None:
+        """The task's new status, and up to `claim_next` due tasks of the same function claimed for the freed
+        slot; None if this dispatcher no longer held the task (its result is dropped, nothing is claimed)."""
         keys = self._shard(task.member)
         reply = await self._scripts.finish(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
             args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
-                  task.function, WAKE_CHANNEL],
+                  task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix],
         )
-        return reply[1].decode() if reply[0] else None
+        if not reply[0]:
+            return None
+        _, status, claimed, expired, now = reply
+        return Finished(status.decode(), _claimed(task.function, claimed), [m.decode() for m in expired], int(now))
 
     async def requeue(self, task: ClaimedTask) -> bool:
         keys = self._shard(task.member)

@@ -43,3 +43,30 @@ local function close_task(task_key, events_key, status, at, detail, retention)
   redis.call('EXPIRE', task_key, retention)
   redis.call('EXPIRE', events_key, retention)
 end
+
+-- Claims up to `max` due tasks of one function (shared by claim.lua and finish.lua, which claims the next task
+-- for the slot it frees). Returns the claimed tasks and the expired ones.
+local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, task_prefix, events_prefix,
+                         retention, now)
+  local members = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, max)
+  local claimed, expired = {}, {}
+  for _, member in ipairs(members) do
+    redis.call('ZREM', due_key, member)
+    local task_key, events_key = task_prefix .. member, events_prefix .. member
+    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id')
+    if f[1] then
+      if now - tonumber(f[1]) > tonumber(f[2]) then
+        close_task(task_key, events_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
+        table.insert(expired, member)
+      else
+        local attempt = redis.call('HINCRBY', task_key, 'attempt', 1)
+        redis.call('HSET', task_key, 'status', 'Dequeued')
+        add_event(events_key, 'Dequeued', now, '')
+        redis.call('ZADD', inflight_key, now + lease_ms, member)
+        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6]})
+      end
+    end
+  end
+  reindex_due(due_key, due_index, fn)
+  return claimed, expired
+end
