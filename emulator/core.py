@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
+from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
+from emulator.destinations.local_queues import LocalQueues
 from emulator.catalog.loader import load_functions
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
@@ -37,6 +40,8 @@ class Core:
     invoker: Invoker
     redis: Redis
     store: TaskStore
+    async_configs: AsyncConfigs
+    queues: LocalQueues
     dispatcher: Dispatcher | None
 
     @classmethod
@@ -59,14 +64,26 @@ class Core:
             redis, shards=settings.queue_shards, lease_ms=int(settings.lease_s * 1000),
             retention_s=settings.task_retention_s, max_lost_leases=settings.max_lost_leases,
         )
+        async_configs = AsyncConfigs(redis)
+        await async_configs.start()
+        queues = LocalQueues(redis)
         dispatcher = None
         if settings.dispatcher_enabled or not serve_api:
             runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)))
+            deliverer = Deliverer(
+                store, catalog, async_configs, queues,
+                DeliveryPolicy(
+                    max_attempts=settings.destination_max_attempts,
+                    base_delay_ms=int(settings.destination_retry_base_delay_s * 1000),
+                    lease_ms=int(settings.lease_s * 1000), http_timeout_s=settings.destination_http_timeout_s,
+                ),
+                function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/",
+            )
             dispatcher = Dispatcher(
-                store, catalog, pools, runner, claim_batch=settings.claim_batch,
+                store, catalog, pools, runner, deliverer, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
-        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, dispatcher)
+        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher)
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
         if dispatcher is not None:
@@ -77,6 +94,7 @@ class Core:
     async def close(self) -> None:
         if self.dispatcher is not None:
             await self.dispatcher.close()
+        await self.async_configs.close()
         await self.pools.close()
         await self.agent.close()
         await asyncio.to_thread(self.engine.remove_labelled, self.settings.owner)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     task_retention_s: int = Field(7 * 24 * 3600, ge=1)
     dispatcher_shutdown_grace_s: float = Field(5.0, ge=0)
 
+    # Destinations (onSuccess / onFailure): delivery attempts, first retry delay (doubling), HTTP timeout.
+    destination_max_attempts: int = Field(8, ge=1, le=100)
+    destination_retry_base_delay_s: float = Field(1.0, ge=0)
+    destination_http_timeout_s: float = Field(10.0, gt=0)
+
     # FC's request limits.
     sync_payload_limit_bytes: int = 32 * 1024 * 1024
     async_payload_limit_bytes: int = 128 * 1024

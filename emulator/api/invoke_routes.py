@@ -11,6 +11,7 @@ from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.pool.function_pool import PoolExhausted
+from emulator.queue.submit import submit_invocation
 
 
 LATEST = "LATEST"
@@ -67,13 +68,12 @@ async def _accept_async(request: Request, core: Core, definition: FunctionDefini
     """Persists the invocation (one script call) and only then answers 202."""
     async_headers = parse_async_headers(request.headers)
     payload = await _read_payload(request, core.settings.async_payload_limit_bytes)
-    config = definition.manifest.async_config
+    config = core.async_configs.effective(definition)
     task_mode = config.asyncTask or async_headers.task_id is not None
     task_id = async_headers.task_id or request_id
-    accepted = await core.store.enqueue(
-        function=definition.name, task_id=task_id, request_id=request_id, payload=payload,
-        delay_ms=async_headers.delay_s * 1000, max_retry=config.maxAsyncRetryAttempts,
-        max_age_s=config.maxAsyncEventAgeInSeconds, task_mode=task_mode, qualifier=LATEST,
+    accepted = await submit_invocation(
+        core.store, definition.name, config, task_id=task_id, request_id=request_id, payload=payload,
+        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode,
     )
     if not accepted.created:
         raise task_errors(request).already_exists(task_id)

@@ -75,6 +75,7 @@ def _common(record: TaskRecord) -> dict[str, object]:
         "endTime": record.end_ms,
         "durationMs": duration,
         "alreadyRetriedTimes": record.retried,
+        "destinationStatus": record.destination_status or None,
         "returnPayload": record.return_payload.decode(errors="replace") if record.return_payload else None,
         "requestId": record.request_id,
         "instanceId": record.instance_id or None,

@@ -120,10 +120,6 @@ class FunctionManifest(BaseModel):
         return self
 
     @property
-    def async_config(self) -> AsyncInvokeConfig:
-        return self.asyncInvokeConfig or AsyncInvokeConfig()
-
-    @property
     def max_instances(self) -> int | None:
         """FC's reserved concurrency, read here as the most instances this function may have."""
         if self.concurrencyConfig is None:

@@ -1,5 +1,6 @@
 """The dispatcher: claims due tasks within each function's capacity, runs them, and sleeps exactly until the
-next due time (a timer on Redis's clock), woken early by a pub/sub nudge, a freed slot or the reaper's tick."""
+next due time (a timer on Redis's clock), woken early by a pub/sub nudge, a freed slot or the reaper's tick.
+It also runs the reaper, the lease heartbeat and the destination deliverer."""
 from __future__ import annotations
 
 import asyncio
@@ -7,27 +8,28 @@ import contextlib
 import logging
 from collections import Counter
 
-from redis.exceptions import RedisError
-
 from emulator.catalog.catalog import Catalog
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import TaskRunner
 from emulator.pool.pools import Pools
-from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL
+from emulator.destinations.deliverer import Deliverer
+from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimedTask
+from emulator.queue.resilience import keep_running, wait_for_event
 from emulator.queue.store import Finished, TaskStore
 
 log = logging.getLogger(__name__)
 
 REAP_INTERVAL_S = 1.0
-REDIS_RETRY_S = 0.5
+LOOP_EXIT_TIMEOUT_S = 5.0
 
 
 class Dispatcher:
     def __init__(
-        self, store: TaskStore, catalog: Catalog, pools: Pools, runner: TaskRunner, *, claim_batch: int,
-        lease_ms: int, shutdown_grace_s: float,
+        self, store: TaskStore, catalog: Catalog, pools: Pools, runner: TaskRunner, deliverer: Deliverer, *,
+        claim_batch: int, lease_ms: int, shutdown_grace_s: float,
     ) -> None:
+        self._deliverer = deliverer
         self._store = store
         self._catalog = catalog
         self._pools = pools
@@ -50,18 +52,25 @@ class Dispatcher:
         seconds, micros = await self._store.redis.time()
         self._clock.observe(seconds * 1000 + micros // 1000)
         self._loops = [
-            asyncio.create_task(self._guarded(self._dispatch_loop), name="dispatch"),
-            asyncio.create_task(self._guarded(self._listen_loop), name="listen"),
-            asyncio.create_task(self._guarded(self._reap_loop), name="reap"),
-            asyncio.create_task(self._guarded(self._heartbeat_loop), name="heartbeat"),
+            asyncio.create_task(keep_running(self._dispatch_loop, "dispatch"), name="dispatch"),
+            asyncio.create_task(keep_running(self._listen_loop, "listen"), name="listen"),
+            asyncio.create_task(keep_running(self._reap_loop, "reap"), name="reap"),
+            asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat"), name="heartbeat"),
+            asyncio.create_task(keep_running(self._deliverer.run, "deliver"), name="deliver"),
         ]
 
     async def close(self) -> None:
         """Stops claiming, lets running tasks finish for a grace period, then gives the rest back to Redis."""
         self._closing = True
+        # Each loop also ends on its own once it sees _closing: a cancellation that lands inside a Redis call
+        # can be lost there (seen with redis-py on Python 3.11), and shutdown must not hang on it.
+        self._wake.set()
+        self._deliverer.close()
         for loop in self._loops:
             loop.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        _, stuck = await asyncio.wait(self._loops, timeout=LOOP_EXIT_TIMEOUT_S)
+        for loop in stuck:
+            log.warning("dispatcher loop %s did not stop", loop.get_name())
         running = [task for _, task in self._running.values()]
         if running:
             await asyncio.wait(running, timeout=self._shutdown_grace_s)
@@ -69,28 +78,12 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*(task for _, task in self._running.values()), return_exceptions=True)
 
-    async def _guarded(self, loop: object) -> None:
-        """Keeps a loop alive across Redis outages: a lost connection is retried, not fatal."""
-        while True:
-            try:
-                await loop()  # type: ignore[operator]
-                return
-            except RedisError as error:
-                log.warning("redis unavailable in %s (%s); retrying", getattr(loop, "__name__", loop), error)
-                await asyncio.sleep(REDIS_RETRY_S)
-
     async def _dispatch_loop(self) -> None:
-        while True:
+        while not self._closing:
             self._wake.clear()
             next_due = await self._dispatch_due()
-            if next_due is None:
-                await self._wake.wait()
-                continue
-            delay = self._clock.seconds_until(next_due)
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._wake.wait()
+            delay = None if next_due is None else self._clock.seconds_until(next_due)
+            await wait_for_event(self._wake, delay)
 
     def _free_slots(self, function: str) -> int:
         definition = self._catalog.get(function)
@@ -184,13 +177,15 @@ class Dispatcher:
         """Pub/sub hints: `wake` when an earlier task arrives, `stop` for a task someone stopped."""
         pubsub = self._store.redis.pubsub()
         try:
-            await pubsub.subscribe(WAKE_CHANNEL, STOP_CHANNEL)
+            await pubsub.subscribe(WAKE_CHANNEL, STOP_CHANNEL, DELIVER_CHANNEL)
             self._hint()  # anything published while unsubscribed is caught by this re-check
             async for message in pubsub.listen():
                 if message["type"] != "message":
                     continue
                 if message["channel"] == STOP_CHANNEL.encode():
                     self._stop(message["data"].decode())
+                elif message["channel"] == DELIVER_CHANNEL.encode():
+                    self._deliverer.wake()
                 else:
                     self._hint()
         finally:
@@ -204,7 +199,7 @@ class Dispatcher:
             entry[1].cancel()
 
     async def _reap_loop(self) -> None:
-        while True:
+        while not self._closing:
             reaped = 0
             for shard in self._store.shards:
                 reaped += await self._store.reap(shard)
@@ -212,10 +207,11 @@ class Dispatcher:
                 log.info("returned %d task(s) with expired leases to the queue", reaped)
             # Also the backstop for a wake hint lost while pub/sub was reconnecting.
             self._hint()
+            self._deliverer.wake()
             await asyncio.sleep(REAP_INTERVAL_S)
 
     async def _heartbeat_loop(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self._lease_ms / 3000)
             tasks = [task for task, _ in self._running.values()]
             if tasks:

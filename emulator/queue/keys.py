@@ -8,6 +8,8 @@ from dataclasses import dataclass
 PREFIX = "fcemu"
 WAKE_CHANNEL = f"{PREFIX}:wake"
 STOP_CHANNEL = f"{PREFIX}:stop"
+# Published by common.lua when a finished task has a destination to deliver to (the message is the shard tag).
+DELIVER_CHANNEL = f"{PREFIX}:deliver"
 # Published by the scripts (common.lua) on every task state change: "<status> <events key>".
 TASK_EVENTS_CHANNEL = f"{PREFIX}:task-events"
 
@@ -50,6 +52,11 @@ class ShardKeys:
     def due_index(self) -> str:
         """Functions with due entries, scored by each one's earliest due time (ms)."""
         return f"{self.tag}:due-functions"
+
+    @property
+    def deliveries(self) -> str:
+        """Finished tasks whose record is owed to a destination, scored by when to try (ms)."""
+        return f"{self.tag}:deliveries"
 
     @property
     def inflight(self) -> str:

@@ -72,6 +72,11 @@ class TaskRecord:
     instance_id: str
     qualifier: str
     task_mode: bool
+    attempts: int = 0
+    destination_status: str = ""
+    destination_error: str = ""
+    on_success: str = ""
+    on_failure: str = ""
     events: list[TaskEvent] = field(default_factory=list)
 
     @classmethod
@@ -99,5 +104,10 @@ class TaskRecord:
             instance_id=text("inst"),
             qualifier=text("qualifier") or "LATEST",
             task_mode=text("taskMode") == "1",
+            attempts=number("attempt") or 0,
+            destination_status=text("dest"),
+            destination_error=text("destError"),
+            on_success=text("onSuccess"),
+            on_failure=text("onFailure"),
             events=[TaskEvent(**json.loads(raw)) for raw in raw_events],
         )

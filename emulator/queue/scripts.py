@@ -7,7 +7,9 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 LUA_DIR = Path(__file__).parent / "lua"
-SCRIPT_NAMES = ("enqueue", "claim", "start", "finish", "reap", "requeue", "stop")
+SCRIPT_NAMES = (
+    "enqueue", "claim", "start", "finish", "reap", "requeue", "stop", "claim_deliveries", "delivery_done",
+)
 
 
 class QueueScripts:
@@ -23,3 +25,5 @@ class QueueScripts:
         self.reap: AsyncScript = scripts["reap"]
         self.requeue: AsyncScript = scripts["requeue"]
         self.stop: AsyncScript = scripts["stop"]
+        self.claim_deliveries: AsyncScript = scripts["claim_deliveries"]
+        self.delivery_done: AsyncScript = scripts["delivery_done"]

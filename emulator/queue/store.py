@@ -39,6 +39,14 @@ class ListFilter:
 
 
 @dataclass(frozen=True)
+class DeliveryBatch:
+    redis_now_ms: int
+    next_due_ms: int | None
+    # (task member, delivery attempt: the fencing token of delivery_done)
+    claimed: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
 class Finished:
     status: str
     # Claimed for the slot the finished task freed (same function), when the caller asked for it.
@@ -71,14 +79,14 @@ class TaskStore:
 
     async def enqueue(
         self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
-        max_age_s: int, task_mode: bool, qualifier: str,
+        max_age_s: int, task_mode: bool, qualifier: str, on_success: str = "", on_failure: str = "",
     ) -> Enqueued:
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.enqueue(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
-                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL],
+                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure],
         )
         if not reply[0]:
             return Enqueued(created=False)
@@ -144,6 +152,30 @@ class TaskStore:
             args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
                   self._max_lost_leases, REAP_BATCH],
         ))
+
+    async def claim_deliveries(self, shard: ShardKeys, max_count: int, lease_ms: int) -> DeliveryBatch:
+        now, first, claimed = await self._scripts.claim_deliveries(
+            keys=[shard.deliveries], args=[shard.task_prefix, max_count, lease_ms]
+        )
+        return DeliveryBatch(
+            redis_now_ms=int(now),
+            next_due_ms=int(first) if int(first) >= 0 else None,
+            claimed=[(member.decode(), int(attempt)) for member, attempt in claimed],
+        )
+
+    async def delivery_done(
+        self, member: str, attempt: int, outcome: str, detail: str, backoff_ms: int = 0
+    ) -> bool:
+        """outcome: "ok" (delivered), "retry" (try again after backoff_ms) or "fail" (given up)."""
+        keys = self._shard(member)
+        return bool(await self._scripts.delivery_done(
+            keys=[keys.deliveries, keys.task(member), keys.events(member)],
+            args=[member, attempt, outcome, detail, backoff_ms],
+        ))
+
+    async def get_member(self, member: str) -> TaskRecord | None:
+        function, task_id = split_member(member)
+        return await self.get(function, task_id)
 
     async def stop(self, function: str, task_id: str) -> StopOutcome:
         member = task_member(function, task_id)

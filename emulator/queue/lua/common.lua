@@ -36,10 +36,32 @@ local function schedule(due_key, due_index, fn, member, due, wake_channel)
   end
 end
 
--- A final state: end time, event, and the record kept for the retention period only.
+-- Queues the delivery of a finished task's record to its destination, if it has one for this outcome:
+-- onSuccess after Succeeded, onFailure after Failed (retries exhausted) or Expired.
+local function schedule_delivery(task_key, status, at)
+  local field
+  if status == 'Succeeded' then
+    field = 'onSuccess'
+  elseif status == 'Failed' or status == 'Expired' then
+    field = 'onFailure'
+  else
+    return
+  end
+  local destination = redis.call('HGET', task_key, field)
+  if not destination or destination == '' then
+    return
+  end
+  local tag = string.match(task_key, '^(.-}):task:')
+  redis.call('HSET', task_key, 'dest', 'Pending', 'destTarget', destination, 'destAttempt', 0)
+  redis.call('ZADD', tag .. ':deliveries', at, string.sub(task_key, #tag + 7))
+  redis.call('PUBLISH', 'fcemu:deliver', tag)
+end
+
+-- A final state: end time, event, the destination's delivery, and the record kept for the retention period.
 local function close_task(task_key, events_key, status, at, detail, retention)
   redis.call('HSET', task_key, 'status', status, 'end', at)
   add_event(events_key, status, at, detail)
+  schedule_delivery(task_key, status, at)
   redis.call('EXPIRE', task_key, retention)
   redis.call('EXPIRE', events_key, retention)
 end

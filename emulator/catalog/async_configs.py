@@ -1,0 +1,151 @@
+"""Async invoke configs: those put through the API (kept in Redis) over the manifests' `asyncInvokeConfig`.
+
+Every process keeps a copy in memory, so that accepting an invoke costs no Redis call for its config; a change
+is published and each process re-reads it.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
+from emulator.queue.resilience import keep_running
+
+log = logging.getLogger(__name__)
+
+CONFIGS_KEY = "fcemu:async-configs"
+CHANGED_CHANNEL = "fcemu:async-configs-changed"
+LATEST = "LATEST"
+
+
+class AsyncConfigChanges(BaseModel):
+    """The fields a PUT may set; those it leaves out keep their value, as in FC."""
+
+    asyncTask: bool | None = None
+    destinationConfig: DestinationConfig | None = None
+    maxAsyncEventAgeInSeconds: int | None = Field(None, ge=1, le=604800)
+    maxAsyncRetryAttempts: int | None = Field(None, ge=0, le=8)
+
+
+class StoredAsyncConfig(BaseModel):
+    asyncTask: bool = False
+    destinationConfig: DestinationConfig | None = None
+    maxAsyncEventAgeInSeconds: int = 86400
+    maxAsyncRetryAttempts: int = 3
+    createdTime: str
+    lastModifiedTime: str
+
+    def as_invoke_config(self) -> AsyncInvokeConfig:
+        return AsyncInvokeConfig(
+            asyncTask=self.asyncTask, destinationConfig=self.destinationConfig,
+            maxAsyncEventAgeInSeconds=self.maxAsyncEventAgeInSeconds, maxAsyncRetryAttempts=self.maxAsyncRetryAttempts,
+        )
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    function: str
+    qualifier: str
+    config: StoredAsyncConfig
+    # True when it comes from the function's manifest rather than from a PUT.
+    from_manifest: bool
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _field(function: str, qualifier: str) -> str:
+    return f"{function}:{qualifier}"
+
+
+class AsyncConfigs:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._stored: dict[str, StoredAsyncConfig] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._reload()
+        self._listener = asyncio.create_task(keep_running(self._listen, "async config listener"))
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            # Bounded: a cancellation lost inside a Redis read must not hang shutdown.
+            await asyncio.wait([self._listener], timeout=5)
+
+    async def _reload(self) -> None:
+        raw = await self._redis.hgetall(CONFIGS_KEY)
+        self._stored = {key.decode(): StoredAsyncConfig.model_validate_json(value) for key, value in raw.items()}
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(CHANGED_CHANNEL)
+            await self._reload()  # what changed while this process was not listening
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    await self._reload()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
+        config = definition.manifest.asyncInvokeConfig
+        if config is None:
+            return None
+        changed = datetime.fromtimestamp(definition.source.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return StoredAsyncConfig(**config.model_dump(), createdTime=changed, lastModifiedTime=changed)
+
+    def get(self, definition: FunctionDefinition, qualifier: str = LATEST) -> ConfigEntry | None:
+        stored = self._stored.get(_field(definition.name, qualifier))
+        if stored is not None:
+            return ConfigEntry(definition.name, qualifier, stored, from_manifest=False)
+        from_manifest = self._manifest_entry(definition) if qualifier == LATEST else None
+        if from_manifest is not None:
+            return ConfigEntry(definition.name, qualifier, from_manifest, from_manifest=True)
+        return None
+
+    def effective(self, definition: FunctionDefinition) -> AsyncInvokeConfig:
+        """What an async invoke of the function uses now: the API's config, else the manifest's, else FC's."""
+        entry = self.get(definition)
+        return entry.config.as_invoke_config() if entry is not None else AsyncInvokeConfig()
+
+    async def put(self, definition: FunctionDefinition, qualifier: str, changes: AsyncConfigChanges) -> ConfigEntry:
+        current = self.get(definition, qualifier)
+        now = _now_iso()
+        base = current.config.model_dump() if current is not None else {"createdTime": now}
+        if current is not None and current.from_manifest:
+            base["createdTime"] = now
+        merged = StoredAsyncConfig(**{**base, **changes.model_dump(exclude_unset=True), "lastModifiedTime": now})
+        key = _field(definition.name, qualifier)
+        await self._redis.hset(CONFIGS_KEY, key, merged.model_dump_json())
+        await self._redis.publish(CHANGED_CHANNEL, key)
+        self._stored[key] = merged
+        return ConfigEntry(definition.name, qualifier, merged, from_manifest=False)
+
+    async def delete(self, definition: FunctionDefinition, qualifier: str) -> bool:
+        key = _field(definition.name, qualifier)
+        removed = bool(await self._redis.hdel(CONFIGS_KEY, key))
+        await self._redis.publish(CHANGED_CHANNEL, key)
+        self._stored.pop(key, None)
+        return removed
+
+    def entries(self, definitions: list[FunctionDefinition]) -> list[ConfigEntry]:
+        """Every config of these functions (API-put and manifest), by function then qualifier."""
+        found = []
+        for definition in definitions:
+            qualifiers = {key.partition(":")[2] for key in self._stored if key.partition(":")[0] == definition.name}
+            for qualifier in sorted(qualifiers | {LATEST}):
+                entry = self.get(definition, qualifier)
+                if entry is not None:
+                    found.append(entry)
+        return found

@@ -1,0 +1,168 @@
+"""Delivers finished tasks' records to their destinations, at least once, with retries and backoff.
+
+Deliveries wait in Redis (a sorted set per shard, scored by when to try); a claim hides one for a lease, so a
+dispatcher that dies mid-delivery leaves it to another. A delivery never touches the invocation itself: its
+outcome is only the task's destinationStatus and events.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+import aiohttp
+
+from emulator.catalog.async_configs import AsyncConfigs
+from emulator.catalog.catalog import Catalog
+from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, LocalQueues
+from emulator.destinations.record import destination_record
+from emulator.destinations.targets import FunctionTarget, HttpTarget, QueueTarget, Target, Unsupported, parse_destination
+from emulator.dispatcher.redis_clock import RedisClock
+from emulator.queue.models import TaskRecord
+from emulator.queue.resilience import wait_for_event
+from emulator.queue.store import TaskStore
+from emulator.queue.submit import submit_invocation
+
+log = logging.getLogger(__name__)
+
+FUNCTION_RECORD_LIMIT_BYTES = 128 * 1024  # FC's limit for a function destination's event
+CLAIM_BATCH = 50
+MAX_BACKOFF_MS = 300_000
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int
+    base_delay_ms: int
+    lease_ms: int
+    http_timeout_s: float
+
+    def backoff_ms(self, attempt: int) -> int:
+        return min(MAX_BACKOFF_MS, self.base_delay_ms * 2 ** (attempt - 1))
+
+
+class Deliverer:
+    def __init__(
+        self, store: TaskStore, catalog: Catalog, async_configs: AsyncConfigs, queues: LocalQueues,
+        policy: DeliveryPolicy, *, function_arn_prefix: str,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._async_configs = async_configs
+        self._queues = queues
+        self._policy = policy
+        self._function_arn_prefix = function_arn_prefix
+        self._clock = RedisClock()
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._http: aiohttp.ClientSession | None = None
+        self._closing = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        """Ends run() at its next turn (it is also cancelled; this is the way out if that cancel is lost)."""
+        self._closing = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claims due deliveries, then sleeps until the next one is due or a finish wakes it."""
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._policy.http_timeout_s))
+        try:
+            while not self._closing:
+                self._wake.clear()
+                earliest: int | None = None
+                for shard in self._store.shards:
+                    batch = await self._store.claim_deliveries(shard, CLAIM_BATCH, self._policy.lease_ms)
+                    self._clock.observe(batch.redis_now_ms)
+                    for member, attempt in batch.claimed:
+                        delivery = asyncio.create_task(self._deliver(member, attempt))
+                        self._inflight.add(delivery)
+                        delivery.add_done_callback(self._inflight.discard)
+                    if batch.next_due_ms is not None:
+                        earliest = batch.next_due_ms if earliest is None else min(earliest, batch.next_due_ms)
+                await wait_for_event(self._wake, None if earliest is None else self._clock.seconds_until(earliest))
+        finally:
+            for delivery in list(self._inflight):
+                delivery.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+            await self._http.close()
+
+    async def _deliver(self, member: str, attempt: int) -> None:
+        task = await self._store.get_member(member)
+        if task is None:
+            return
+        destination = task.on_success if task.status == "Succeeded" else task.on_failure
+        try:
+            detail = await self._send(parse_destination(destination), task)
+        except DeliveryFailed as error:
+            if error.permanent or attempt >= self._policy.max_attempts:
+                log.warning("destination %s of %s failed for good: %s", destination, member, error)
+                await self._store.delivery_done(member, attempt, "fail", f"{destination}: {error}")
+            else:
+                await self._store.delivery_done(
+                    member, attempt, "retry", f"{destination}: {error}", self._policy.backoff_ms(attempt)
+                )
+        except Exception as error:  # a bug must not drop the delivery: retry it like a failed one
+            log.exception("delivering %s to %s", member, destination)
+            await self._store.delivery_done(member, attempt, "retry", f"{destination}: {error!r}",
+                                            self._policy.backoff_ms(attempt))
+        else:
+            await self._store.delivery_done(member, attempt, "ok", detail)
+
+    async def _send(self, target: Target, task: TaskRecord) -> str:
+        record = destination_record(task, self._function_arn_prefix + task.function)
+        if isinstance(target, Unsupported):
+            raise DeliveryFailed(target.reason, permanent=True)
+        if isinstance(target, QueueTarget):
+            if len(record) > MESSAGE_LIMIT_BYTES:
+                raise DeliveryFailed(
+                    f"record of {len(record)} bytes exceeds MNS's message limit of 64 KB ({MESSAGE_LIMIT_BYTES} bytes)",
+                    permanent=True,
+                )
+            message_id = await self._queues.push(target.kind, target.name, record)
+            return f"message {message_id} sent to {target.kind} {target.name}"
+        if isinstance(target, HttpTarget):
+            return await self._post(target.url, record)
+        return await self._invoke(target, task, record)
+
+    async def _post(self, url: str, record: bytes) -> str:
+        assert self._http is not None
+        try:
+            async with self._http.post(url, data=record, headers={"Content-Type": "application/json"}) as reply:
+                await reply.read()
+                if 200 <= reply.status < 300:
+                    return f"POST {url}: {reply.status}"
+                raise DeliveryFailed(f"POST {url} answered {reply.status}", permanent=False)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"POST {url} failed: {error or type(error).__name__}", permanent=False) from error
+
+    async def _invoke(self, target: FunctionTarget, task: TaskRecord, record: bytes) -> str:
+        if len(record) > FUNCTION_RECORD_LIMIT_BYTES:
+            raise DeliveryFailed(
+                f"record of {len(record)} bytes exceeds FC's limit of 128 KB ({FUNCTION_RECORD_LIMIT_BYTES} bytes) "
+                "for a function destination's event", permanent=True,
+            )
+        definition = (
+            self._catalog.get(target.function) if target.service is None
+            else self._catalog.get_in_service(target.service, target.function)
+        )
+        if definition is None:
+            raise DeliveryFailed(f"function '{target.function}' does not exist", permanent=False)
+        config = self._async_configs.effective(definition)
+        # One task id per source task: a repeated delivery finds it taken, so the function runs once.
+        task_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"{task.function}_{task.task_id}")[:128]
+        accepted = await submit_invocation(
+            self._store, definition.name, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
+            task_mode=config.asyncTask,
+        )
+        state = "invoked" if accepted.created else "already invoked"
+        return f"function {definition.name} {state} asynchronously as task {task_id}"

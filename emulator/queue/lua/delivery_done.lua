@@ -1,0 +1,24 @@
+-- Records a delivery attempt, if it is still the current one: delivered, to be retried after a backoff, or
+-- given up. Each outcome is an event (DestinationSucceeded, DestinationRetrying, DestinationFailed) and sets
+-- the task's destinationStatus. Returns 1, or 0 for a stale attempt.
+local deliveries_key, task_key, events_key = KEYS[1], KEYS[2], KEYS[3]
+local member, attempt, outcome, detail, backoff_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+
+if redis.call('HGET', task_key, 'destAttempt') ~= attempt or not redis.call('ZSCORE', deliveries_key, member) then
+  return 0
+end
+local now = now_ms()
+if outcome == 'ok' then
+  redis.call('ZREM', deliveries_key, member)
+  redis.call('HSET', task_key, 'dest', 'Succeeded', 'destError', '')
+  add_event(events_key, 'DestinationSucceeded', now, detail)
+elseif outcome == 'retry' then
+  redis.call('ZADD', deliveries_key, now + backoff_ms, member)
+  redis.call('HSET', task_key, 'dest', 'Retrying', 'destError', detail)
+  add_event(events_key, 'DestinationRetrying', now, detail)
+else
+  redis.call('ZREM', deliveries_key, member)
+  redis.call('HSET', task_key, 'dest', 'Failed', 'destError', detail)
+  add_event(events_key, 'DestinationFailed', now, detail)
+end
+return 1

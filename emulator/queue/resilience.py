@@ -1,0 +1,45 @@
+"""Helpers for long-running loops: surviving Redis outages, and sleeping until an event or a deadline, both
+without ever swallowing the loop's cancellation."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 0.5
+
+
+async def keep_running(loop: Callable[[], Awaitable[None]], name: str) -> None:
+    """Runs `loop` until it returns; a Redis error restarts it after a pause. redis-py may turn a cancellation
+    that lands mid-read into a connection error, so a cancelled task stops here instead of retrying."""
+    while True:
+        try:
+            await loop()
+            return
+        except RedisError as error:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from error
+            log.warning("redis unavailable in %s (%s); retrying", name, error)
+            await asyncio.sleep(RETRY_S)
+
+
+async def wait_for_event(event: asyncio.Event, timeout: float | None) -> None:
+    """Waits until the event is set or `timeout` seconds pass (None: no limit; 0 or less: return at once).
+
+    A timer sets the event rather than asyncio.timeout() cancelling the wait: on Python 3.11 a timeout that
+    expires as the task is cancelled can turn the cancellation into a TimeoutError, and a loop that shrugs off
+    timeouts would then never stop.
+    """
+    if timeout is not None and timeout <= 0:
+        return
+    timer = None if timeout is None else asyncio.get_running_loop().call_later(timeout, event.set)
+    try:
+        await event.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()

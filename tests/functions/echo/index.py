@@ -1,0 +1,4 @@
+def handler(event, context):
+    if event.startswith(b"fail"):
+        raise ValueError("asked to fail")
+    return event
