@@ -112,6 +112,34 @@ def _mail_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mns(args: argparse.Namespace) -> int:
+    """Reads the local MNS queues and topics that destinations deliver to, straight from Redis."""
+    import asyncio
+    import json
+
+    from redis.asyncio import Redis
+
+    from emulator.destinations.local_queues import LocalQueues
+
+    async def run() -> None:
+        redis = Redis.from_url(Settings().redis_url)
+        try:
+            queues = LocalQueues(redis)
+            if args.action == "list":
+                for kind, name, count in await queues.names():
+                    print(f"{kind}\t{name}\t{count} message(s)")
+                return
+            kind, _, name = args.name.rpartition("/")
+            messages = await queues.receive(kind or "queue", name, args.count, args.peek)
+            for message in messages:
+                print(json.dumps(message))
+        finally:
+            await redis.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fcemu", description="A local emulator of Alibaba Cloud Function Compute")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     sink.add_argument("--host", help="listen address (default: Docker's bridge gateway)")
     sink.add_argument("--port", type=int, default=1025)
     sink.set_defaults(run=_mail_sink)
+    mns = commands.add_parser("mns", help="read the local MNS queues and topics that destinations deliver to")
+    mns_actions = mns.add_subparsers(dest="action", required=True)
+    mns_actions.add_parser("list", help="queues and topics with their message counts")
+    receive = mns_actions.add_parser("receive", help="take (or peek at) the oldest messages, one JSON per line")
+    receive.add_argument("name", help="a queue name, or topic/<name> for a topic")
+    receive.add_argument("-n", "--count", type=int, default=16, help="most messages to take (default 16)")
+    receive.add_argument("--peek", action="store_true", help="leave them on the queue")
+    mns.set_defaults(run=_mns)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -11,7 +14,7 @@ import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from tests.support.emulator_process import EmulatorProcess
+from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.http_sink import HttpSink
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
@@ -257,3 +260,22 @@ def test_a_chain_of_functions_ends_in_a_queue(
     assert record["requestContext"]["functionArn"].endswith(":functions/chain-b")
     assert record["requestContext"]["condition"] == "UnhandledInvocationError"
     assert json.loads(record["responsePayload"])["errorMessage"] == f"b refuses a done: {order}"
+
+
+def test_the_cli_lists_and_drains_a_local_queue(
+    emulator: EmulatorProcess, http: requests.Session, echo_config: str, watcher: TaskWatcher, redis_server: RedisServer
+) -> None:
+    queue_name = f"cli-{uuid.uuid4().hex[:6]}"
+    http.put(echo_config, json={"destinationConfig": {"onSuccess": {"destination": QUEUE_ARN.format(queue_name)}}})
+    task_id = invoke_task(http, emulator, "echo", b"for the cli")
+    assert watcher.wait_for("echo", task_id, "DestinationSucceeded")
+    env = {**os.environ, "FCEMU_REDIS_URL": redis_server.url}
+
+    def fcemu(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "emulator", "mns", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, check=True).stdout
+
+    assert f"queue\t{queue_name}\t1 message(s)" in fcemu("list")
+    assert json.loads(json.loads(fcemu("receive", queue_name, "--peek"))["MessageBody"])["requestPayload"] == "for the cli"
+    assert json.loads(fcemu("receive", queue_name))["MessageId"]
+    assert fcemu("receive", queue_name) == ""
