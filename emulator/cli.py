@@ -13,8 +13,24 @@ def _preflight(settings: Settings) -> str | None:
     """Checked before the server starts, so that a bad manifest or a missing Redis is one clear line."""
     import redis
 
+    import ipaddress
+
     from emulator.catalog.loader import ManifestError, load_functions
 
+    try:
+        keys = settings.access_key_pairs()
+    except (OSError, ValueError) as error:
+        return f"access keys: {error}"
+    try:
+        loopback = settings.host == "localhost" or ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not keys and not loopback and not settings.allow_unauthenticated_remote:
+        return (
+            f"refusing to listen on {settings.host} without access keys: set FCEMU_ACCESS_KEYS (or "
+            "FCEMU_ACCESS_KEYS_FILE), or FCEMU_ALLOW_UNAUTHENTICATED_REMOTE=true to accept unsigned requests from "
+            "other machines"
+        )
     try:
         load_functions(settings.functions_dir)
     except ManifestError as error:

@@ -12,6 +12,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FCEMU_", extra="ignore")
 
     host: str = "127.0.0.1"
+    # Access keys that requests must be signed with, "ak:secret,ak2:secret2", and/or a file of "ak:secret"
+    # lines. With none, any signature (or none) is accepted, and the API listens on loopback only unless
+    # allow_unauthenticated_remote says otherwise.
+    access_keys: str = ""
+    access_keys_file: Path | None = None
+    allow_unauthenticated_remote: bool = False
     port: int = Field(9000, ge=1, le=65535)
     functions_dir: Path = Path("functions")
     # FC 2.0 routes name a service; functions from functions_dir belong to this one.
@@ -52,6 +58,19 @@ class Settings(BaseSettings):
     destination_max_attempts: int = Field(8, ge=1, le=100)
     destination_retry_base_delay_s: float = Field(1.0, ge=0)
     destination_http_timeout_s: float = Field(10.0, gt=0)
+
+    def access_key_pairs(self) -> dict[str, str]:
+        entries = [entry for entry in self.access_keys.split(",") if entry.strip()]
+        if self.access_keys_file is not None:
+            lines = self.access_keys_file.read_text().splitlines()
+            entries += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        pairs = {}
+        for entry in entries:
+            access_key_id, separator, secret = entry.strip().partition(":")
+            if not separator or not access_key_id or not secret:
+                raise ValueError(f"access key entry '{entry.strip()}' is not 'id:secret'")
+            pairs[access_key_id] = secret
+        return pairs
 
     # FC's request limits.
     sync_payload_limit_bytes: int = 32 * 1024 * 1024

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from emulator import __version__
 from emulator.api import async_config_routes, invoke_routes, local_queue_routes, meta_routes, task_routes
+from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.errors import install_error_handlers
 from emulator.core import Core
 from emulator.settings import Settings
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url="/_fcemu/docs",
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
+    keys = settings.access_key_pairs()
+    if keys:
+        app.add_middleware(SignatureMiddleware, keys=keys)
     app.router.routes.extend(invoke_routes.ROUTES)
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)

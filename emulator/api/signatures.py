@@ -1,0 +1,137 @@
+"""FC's two request signatures, checked the way the official SDKs compute them.
+
+- 2016-08-15 (aliyun-fc2): `Authorization: FC <ak>:<base64 HMAC-SHA256>` over method, content-md5, content-type,
+  date, the sorted `x-fc-*` headers and the unescaped path (with the sorted query lines for HTTP triggers).
+- 2023-03-30 (tea OpenAPI, ACS3): `ACS3-HMAC-SHA256 Credential=<ak>,SignedHeaders=<names>,Signature=<hex>` over
+  a canonical request whose payload hash is `x-acs-content-sha256`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, unquote
+
+MAX_CLOCK_SKEW_S = 15 * 60
+ACS3 = "ACS3-HMAC-SHA256"
+
+
+class SignatureProblem(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    raw_path: str  # as sent, percent-encoded
+    query: list[tuple[str, str]]  # decoded
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+def _check_time(value: str | None, header: str, now: datetime, parse: object) -> None:
+    if not value:
+        raise SignatureProblem(400, "MissingRequiredHeader", f"required HTTP header {header} was not specified")
+    try:
+        sent = parse(value)  # type: ignore[operator]
+    except (TypeError, ValueError) as error:
+        raise SignatureProblem(400, "InvalidArgument", f"header {header} '{value}' is not a valid time") from error
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=timezone.utc)
+    if abs((now - sent).total_seconds()) > MAX_CLOCK_SKEW_S:
+        raise SignatureProblem(
+            403, "RequestTimeTooSkewed",
+            f"the request time {value} is more than {MAX_CLOCK_SKEW_S // 60} minutes from the server's",
+        )
+
+
+def _secret_for(access_key_id: str, keys: Mapping[str, str]) -> str:
+    secret = keys.get(access_key_id)
+    if secret is None:
+        raise SignatureProblem(403, "InvalidAccessKeyID", f"invalid access key ID '{access_key_id}'")
+    return secret
+
+
+SIGNATURE_NOT_MATCH = SignatureProblem(
+    403, "SignatureNotMatch",
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your access key and signing method",
+)
+
+
+def verify_fc_v2(request: SignedRequest, authorization: str, keys: Mapping[str, str], now: datetime) -> str:
+    """Checks a 2016-08-15 signature; returns the access key id."""
+    access_key_id, _, signature = authorization[3:].strip().partition(":")
+    secret = _secret_for(access_key_id, keys)
+    _check_time(request.headers.get("date"), "Date", now, parsedate_to_datetime)
+    fc_headers = sorted((name, value) for name, value in request.headers.items() if name.startswith("x-fc-"))
+    canonical_headers = "".join(f"{name}:{value}\n" for name, value in fc_headers)
+    path = unquote(request.raw_path)
+    # Plain API calls sign the path alone; HTTP-trigger calls add the sorted query lines.
+    resources = [path]
+    if request.query:
+        resources.append(path + "\n" + "\n".join(sorted(f"{key}={value}" for key, value in request.query)))
+    for resource in resources:
+        string_to_sign = "\n".join([
+            request.method.upper(), request.headers.get("content-md5", ""), request.headers.get("content-type", ""),
+            request.headers.get("date", ""), canonical_headers + resource,
+        ])
+        expected = base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).digest())
+        if hmac.compare_digest(expected.decode(), signature):
+            return access_key_id
+    raise SIGNATURE_NOT_MATCH
+
+
+def _acs3_fields(authorization: str) -> dict[str, str]:
+    fields = {}
+    for part in authorization[len(ACS3):].strip().split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name] = value
+    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
+        raise SignatureProblem(403, "SignatureNotMatch", "the Authorization header is not a valid ACS3 signature")
+    return fields
+
+
+def verify_acs3(request: SignedRequest, authorization: str, keys: Mapping[str, str], now: datetime) -> str:
+    """Checks a 2023-03-30 signature (ACS3-HMAC-SHA256); returns the access key id."""
+    fields = _acs3_fields(authorization)
+    secret = _secret_for(fields["Credential"], keys)
+    _check_time(request.headers.get("x-acs-date"), "x-acs-date", now,
+                lambda value: datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc))
+    payload_hash = request.headers.get("x-acs-content-sha256", "")
+    if payload_hash != hashlib.sha256(request.body).hexdigest():
+        raise SignatureProblem(403, "SignatureNotMatch", "x-acs-content-sha256 does not match the request body")
+    signed = fields["SignedHeaders"].split(";")
+    canonical_headers = "".join(f"{name}:{request.headers.get(name, '').strip()}\n" for name in signed)
+    canonical_query = "&".join(
+        f"{key}={quote(value, safe='~')}" for key, value in sorted(request.query, key=lambda item: item[0])
+    )
+    canonical_request = "\n".join([
+        request.method.upper(), request.raw_path or "/", canonical_query, canonical_headers,
+        fields["SignedHeaders"], payload_hash,
+    ])
+    string_to_sign = f"{ACS3}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+    expected = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, fields["Signature"]):
+        raise SIGNATURE_NOT_MATCH
+    return fields["Credential"]
+
+
+def verify(request: SignedRequest, keys: Mapping[str, str], now: datetime | None = None) -> str:
+    authorization = request.headers.get("authorization", "")
+    now = now or datetime.now(timezone.utc)
+    if authorization.startswith("FC "):
+        return verify_fc_v2(request, authorization, keys, now)
+    if authorization.startswith(ACS3):
+        return verify_acs3(request, authorization, keys, now)
+    if not authorization:
+        raise SignatureProblem(400, "MissingRequiredHeader", "required HTTP header Authorization was not specified")
+    raise SignatureProblem(403, "SignatureNotMatch", "the Authorization header names no signature fcemu knows")

@@ -1,0 +1,79 @@
+"""The two signature schemes against the SDKs' own signing code (pure logic, no server)."""
+from __future__ import annotations
+
+import email.utils
+import hashlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alibabacloud_tea_openapi.utils import Utils
+from fc2.auth import Auth
+
+from emulator.api.signatures import SignatureProblem, SignedRequest, verify
+
+KEYS = {"my-ak": "my-secret"}
+
+
+def fc2_request(secret: str = "my-secret", date: str | None = None) -> SignedRequest:
+    path = "/2016-08-15/services/default.LATEST/functions/hello/invocations"
+    headers = {"date": date or email.utils.formatdate(usegmt=True), "content-type": "application/json",
+               "x-fc-invocation-type": "Async", "x-fc-async-delay": "5"}
+    headers["authorization"] = Auth("my-ak", secret).sign_request("POST", path, headers)
+    return SignedRequest("POST", path, [], {k.lower(): v for k, v in headers.items()}, b"{}")
+
+
+class _TeaRequest:
+    def __init__(self, method: str, pathname: str, query: dict[str, str], headers: dict[str, str]) -> None:
+        self.method, self.pathname, self.query, self.headers = method, pathname, query, headers
+
+
+def acs3_request(body: bytes = b"{}", secret: str = "my-secret", tamper_body: bool = False) -> SignedRequest:
+    digest = hashlib.sha256(body).hexdigest()
+    headers = {
+        "host": "127.0.0.1:9000", "x-acs-version": "2023-03-30", "x-acs-action": "ListAsyncTasks",
+        "x-acs-date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "x-acs-content-sha256": digest,
+    }
+    query = {"prefix": "a b/c", "limit": "10"}
+    tea = _TeaRequest("GET", "/2023-03-30/functions/hello/async-tasks", query, dict(headers))
+    headers["authorization"] = Utils.get_authorization(tea, "ACS3-HMAC-SHA256", digest, "my-ak", secret)
+    return SignedRequest("GET", tea.pathname, list(query.items()), headers, b"tampered" if tamper_body else body)
+
+
+def test_fc2_signature_verifies() -> None:
+    assert verify(fc2_request(), KEYS) == "my-ak"
+
+
+def test_acs3_signature_verifies() -> None:
+    assert verify(acs3_request(), KEYS) == "my-ak"
+
+
+@pytest.mark.parametrize("request_", [fc2_request(secret="wrong"), acs3_request(secret="wrong")])
+def test_a_wrong_secret_does_not_match(request_: SignedRequest) -> None:
+    with pytest.raises(SignatureProblem) as raised:
+        verify(request_, KEYS)
+    assert (raised.value.status, raised.value.code) == (403, "SignatureNotMatch")
+
+
+def test_an_unknown_access_key() -> None:
+    with pytest.raises(SignatureProblem) as raised:
+        verify(fc2_request(), {"other": "x"})
+    assert (raised.value.status, raised.value.code) == (403, "InvalidAccessKeyID")
+
+
+def test_a_changed_body_does_not_match() -> None:
+    with pytest.raises(SignatureProblem) as raised:
+        verify(acs3_request(tamper_body=True), KEYS)
+    assert raised.value.code == "SignatureNotMatch"
+
+
+def test_a_request_dated_too_far_from_now_is_refused() -> None:
+    old = email.utils.format_datetime(datetime.now(timezone.utc) - timedelta(hours=1), usegmt=True)
+    with pytest.raises(SignatureProblem) as raised:
+        verify(fc2_request(date=old), KEYS)
+    assert (raised.value.status, raised.value.code) == (403, "RequestTimeTooSkewed")
+
+
+def test_no_authorization_header() -> None:
+    with pytest.raises(SignatureProblem) as raised:
+        verify(SignedRequest("GET", "/", [], {}, b""), KEYS)
+    assert (raised.value.status, raised.value.code) == (400, "MissingRequiredHeader")

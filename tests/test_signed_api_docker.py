@@ -1,0 +1,102 @@
+"""An emulator with access keys: the SDKs with the right keys work, wrong keys get FC's 403 through the SDKs'
+own exceptions, and unsigned requests are refused."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import fc2
+import pytest
+import requests
+from alibabacloud_fc20230330 import models as fc3_models
+from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi import models as openapi_models
+from alibabacloud_tea_openapi.exceptions import ClientException
+
+from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.redis_server import RedisServer
+
+
+@pytest.fixture(scope="module")
+def signed_emulator(
+    functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[EmulatorProcess]:
+    keys = tmp_path_factory.mktemp("keys") / "keys.txt"
+    keys.write_text("# id:secret\nfile-ak:file-secret\n")
+    process = EmulatorProcess(
+        functions_dir, tmp_path_factory.mktemp("signed") / "fcemu.log", redis_url=redis_server.url,
+        dispatcher_enabled="false", access_keys="test-ak:test-sk", access_keys_file=str(keys),
+    ).start()
+    yield process
+    process.stop()
+
+
+def fc2_for(emulator: EmulatorProcess, ak: str, secret: str) -> fc2.Client:
+    return fc2.Client(endpoint=emulator.url, accessKeyID=ak, accessKeySecret=secret)
+
+
+def fc3_for(emulator: EmulatorProcess, ak: str, secret: str) -> FC3Client:
+    return FC3Client(openapi_models.Config(
+        access_key_id=ak, access_key_secret=secret, endpoint=f"127.0.0.1:{emulator.port}", protocol="http"))
+
+
+def test_fc2_with_the_right_keys(signed_emulator: EmulatorProcess) -> None:
+    client = fc2_for(signed_emulator, "test-ak", "test-sk")
+    assert client.invoke_function("default", "hello", payload=b'{"name": "signed"}').data == b"hello signed"
+    reply = client.invoke_function("default", "hello", payload=b"{}", headers={
+        "x-fc-invocation-type": "Async", "x-fc-async-delay": "3600", "x-fc-stateful-async-invocation-id": "signed_1"})
+    assert reply.headers["x-fc-stateful-async-invocation-id"] == "signed_1"
+    assert client.list_function_async_invoke_configs("default", "hello", limit=5).data == {"configs": []}
+
+
+def test_keys_from_the_file_work_too(signed_emulator: EmulatorProcess) -> None:
+    client = fc2_for(signed_emulator, "file-ak", "file-secret")
+    assert client.invoke_function("default", "hello", payload=b"{}").data == b"hello world"
+
+
+def test_fc2_with_a_wrong_secret(signed_emulator: EmulatorProcess) -> None:
+    with pytest.raises(fc2.FcError) as raised:
+        fc2_for(signed_emulator, "test-ak", "wrong").invoke_function("default", "hello", payload=b"{}")
+    assert raised.value.status_code == 403
+    assert raised.value.err_code == "SignatureNotMatch"
+
+
+def test_fc2_with_an_unknown_key(signed_emulator: EmulatorProcess) -> None:
+    with pytest.raises(fc2.FcError) as raised:
+        fc2_for(signed_emulator, "nobody", "x").invoke_function("default", "hello", payload=b"{}")
+    assert raised.value.err_code == "InvalidAccessKeyID"
+
+
+def test_fc3_with_the_right_keys(signed_emulator: EmulatorProcess) -> None:
+    client = fc3_for(signed_emulator, "test-ak", "test-sk")
+    reply = client.invoke_function("hello", fc3_models.InvokeFunctionRequest(body=b'{"name": "acs3"}'))
+    assert reply.body.read() == b"hello acs3"
+    listed = client.list_async_tasks("hello", fc3_models.ListAsyncTasksRequest(prefix="a b", limit=5))
+    assert listed.body.tasks == []
+
+
+def test_fc3_with_a_wrong_secret(signed_emulator: EmulatorProcess) -> None:
+    with pytest.raises(ClientException) as raised:
+        fc3_for(signed_emulator, "test-ak", "wrong").invoke_function(
+            "hello", fc3_models.InvokeFunctionRequest(body=b"{}"))
+    assert raised.value.status_code == 403
+    assert raised.value.code == "SignatureNotMatch"
+
+
+def test_unsigned_requests_are_refused(signed_emulator: EmulatorProcess) -> None:
+    reply = requests.post(f"{signed_emulator.url}/2023-03-30/functions/hello/invocations", data=b"{}", timeout=10)
+    assert reply.status_code == 400
+    assert reply.json()["Code"] == "MissingRequiredHeader"
+    assert requests.get(f"{signed_emulator.url}/_fcemu/health", timeout=10).status_code == 200
+
+
+def test_without_keys_it_will_not_listen_beyond_loopback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--host", "0.0.0.0"], cwd=REPO, capture_output=True, text=True,
+        timeout=60, env={k: v for k, v in os.environ.items() if not k.startswith("FCEMU_")},
+    )
+    assert result.returncode == 2
+    assert "refusing to listen on 0.0.0.0 without access keys" in result.stderr
