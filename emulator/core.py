@@ -13,6 +13,7 @@ from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.catalog.loader import load_functions
+from emulator.catalog.watcher import FunctionsWatcher
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
@@ -43,6 +44,7 @@ class Core:
     async_configs: AsyncConfigs
     queues: LocalQueues
     dispatcher: Dispatcher | None
+    watcher: FunctionsWatcher | None
 
     @classmethod
     async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
@@ -83,7 +85,12 @@ class Core:
                 store, catalog, pools, runner, deliverer, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
-        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher)
+        watcher = None
+        if settings.hot_reload:
+            watcher = FunctionsWatcher(settings.functions_dir, catalog, pools)
+            watcher.start()
+        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
+                   watcher)
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
         if dispatcher is not None:
@@ -92,6 +99,8 @@ class Core:
         return core
 
     async def close(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.close()
         if self.dispatcher is not None:
             await self.dispatcher.close()
         await self.async_configs.close()

@@ -9,6 +9,23 @@ class Catalog:
         self._definitions = definitions
         self._default_service = default_service
 
+    def replace(self, definitions: dict[str, FunctionDefinition]) -> list[str]:
+        """Takes a freshly loaded set of definitions, keeping the current object of every function whose
+        manifest and code did not change (so its warm instances stay); returns the names that changed."""
+        merged, changed = {}, []
+        for name, definition in definitions.items():
+            current = self._definitions.get(name)
+            if current is not None and current.manifest == definition.manifest and (
+                current.code_fingerprint == definition.code_fingerprint
+            ):
+                merged[name] = current
+            else:
+                merged[name] = definition
+                changed.append(name)
+        changed += [name for name in self._definitions if name not in definitions]
+        self._definitions = merged
+        return sorted(changed)
+
     def get(self, name: str) -> FunctionDefinition | None:
         return self._definitions.get(name)
 

@@ -1,6 +1,7 @@
 """Reads `functions/<name>/function.yaml` (or `.json`) into function definitions."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ class FunctionDefinition:
     manifest: FunctionManifest
     code_dir: Path
     source: Path
+    # Changes whenever a file under code_dir does: tells a reload which functions really changed.
+    code_fingerprint: str = ""
 
     @property
     def name(self) -> str:
@@ -48,7 +51,18 @@ def load_manifest(source: Path) -> FunctionDefinition:
         manifest = FunctionManifest.model_validate(raw)
     except ValidationError as error:
         raise ManifestError(_describe(error, source)) from error
-    return FunctionDefinition(manifest=manifest, code_dir=source.parent.resolve(), source=source)
+    code_dir = source.parent.resolve()
+    return FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, code_fingerprint=fingerprint(code_dir))
+
+
+def fingerprint(folder: Path) -> str:
+    """A digest of every file's path, size and modification time under the folder."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def find_manifest(folder: Path) -> Path | None:

@@ -34,6 +34,8 @@ class FunctionPool:
         self._min_instances = min(min_instances, max_instances)
         self._idle_timeout_s = idle_timeout_s
         self._instances: list[Instance] = []
+        # Instances of an older definition, removed once their running invocations end.
+        self._draining: list[Instance] = []
         self._starting = 0
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
@@ -97,6 +99,8 @@ class FunctionPool:
                 instance.idle_timer = asyncio.get_running_loop().call_later(
                     self._idle_timeout_s, self._reclaim_if_idle, instance
                 )
+            elif instance.active == 0 and instance.state is InstanceState.DRAINING:
+                self._retire(instance)
             self._changed.notify()
 
     async def discard(self, instance: Instance) -> None:
@@ -109,6 +113,8 @@ class FunctionPool:
     def _retire(self, instance: Instance) -> None:
         if instance.state is InstanceState.REMOVING:
             return
+        if instance in self._draining:
+            self._draining.remove(instance)
         instance.state = InstanceState.REMOVING
         if instance.idle_timer is not None:
             instance.idle_timer.cancel()
@@ -150,9 +156,21 @@ class FunctionPool:
                 self._changed.notify_all()
 
     async def retire_all(self) -> None:
-        """Removes every instance, for shutdown or after the function's code changed."""
+        """Removes every instance at once, running or not: for shutdown."""
         async with self._changed:
-            for instance in list(self._instances):
+            for instance in [*self._instances, *self._draining]:
                 self._retire(instance)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Retires every instance once it is idle, for a function whose code or manifest changed: idle ones go
+        now, busy ones finish their invocations first. The pool serves no new invoke after this."""
+        async with self._changed:
+            for instance in list(self._instances):
+                if instance.active == 0:
+                    self._retire(instance)
+                else:
+                    instance.state = InstanceState.DRAINING
+                    self._instances.remove(instance)
+                    self._draining.append(instance)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 class InstanceState(enum.Enum):
     READY = "ready"
+    # Serves its running invocations, takes no new one, and is removed when the last one ends.
+    DRAINING = "draining"
     REMOVING = "removing"
 
 

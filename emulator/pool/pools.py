@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool import contract
@@ -15,6 +17,7 @@ class Pools:
         self._launcher = launcher
         self._settings = settings
         self._pools: dict[str, FunctionPool] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def for_function(self, definition: FunctionDefinition) -> FunctionPool:
         pool = self._pools.get(definition.name)
@@ -26,7 +29,7 @@ class Pools:
         old = self._pools.get(definition.name)
         if old is not None:
             # The definition changed (new code or limits): its warm instances must not serve again.
-            asyncio.ensure_future(old.retire_all())
+            self._spawn(old.drain())
         reserved = definition.manifest.max_instances
         pool = FunctionPool(
             definition,
@@ -39,9 +42,21 @@ class Pools:
         self._pools[definition.name] = pool
         return pool
 
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def forget(self, name: str) -> None:
+        """A function that no longer exists: its instances drain and its pool goes."""
+        pool = self._pools.pop(name, None)
+        if pool is not None:
+            self._spawn(pool.drain())
+
     async def prewarm(self, definitions: list[FunctionDefinition]) -> None:
         await asyncio.gather(*(self.for_function(definition).prewarm() for definition in definitions))
 
     async def close(self) -> None:
-        await asyncio.gather(*(pool.retire_all() for pool in self._pools.values()))
+        await asyncio.gather(*(pool.retire_all() for pool in self._pools.values()), *self._background,
+                             return_exceptions=True)
         self._pools.clear()

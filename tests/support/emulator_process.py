@@ -51,6 +51,8 @@ class EmulatorProcess:
             self.owner = f"{self.owner}-dispatcher"  # the label `fcemu dispatcher` gives its containers
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
+        self._lines: list[str] = []
+        self._new_line = threading.Condition()
         self._pump: threading.Thread | None = None
 
     def start(self, timeout: float = 60) -> EmulatorProcess:
@@ -71,9 +73,27 @@ class EmulatorProcess:
             for line in self._process.stdout:
                 log.write(line)
                 log.flush()
+                with self._new_line:
+                    self._lines.append(line)
+                    self._new_line.notify_all()
                 if any(ready in line for ready in READY_LINES):
                     self._ready.set()
         self._ready.set()
+
+    def wait_for_log(self, text: str, after: int = 0, timeout: float = 30) -> int:
+        """Waits until a line printed after line number `after` contains `text`; returns the next line number."""
+        with self._new_line:
+            found = self._new_line.wait_for(
+                lambda: any(text in line for line in self._lines[after:]), timeout=timeout
+            )
+            if not found:
+                raise TimeoutError(f"'{text}' did not appear in the emulator's log")
+            return len(self._lines)
+
+    @property
+    def log_lines(self) -> int:
+        with self._new_line:
+            return len(self._lines)
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM and wait: the emulator removes its containers on the way out."""
