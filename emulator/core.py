@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -12,7 +12,8 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
-from emulator.catalog.loader import load_functions
+from emulator.catalog.deployments import Deployments
+from emulator.catalog.loader import ManifestError, load_functions
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
@@ -44,7 +45,30 @@ class Core:
     async_configs: AsyncConfigs
     queues: LocalQueues
     dispatcher: Dispatcher | None
+    deployments: Deployments
     watcher: FunctionsWatcher | None
+    # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
+    _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def refresh_catalog(self) -> list[str]:
+        """Re-reads functions/ and the deployed functions; changed functions' instances drain, removed ones go."""
+        async with self._refreshing:
+            return await self._refresh_catalog()
+
+    async def _refresh_catalog(self) -> list[str]:
+        try:
+            from_files = load_functions(self.settings.functions_dir)
+        except ManifestError as error:
+            log.error("functions not reloaded, the running ones stay: %s", error)
+            return []
+        deployed = await self.deployments.definitions()
+        changed = self.catalog.replace({**deployed, **from_files}, set(self.deployments.services))
+        for name in changed:
+            if self.catalog.get(name) is None:
+                self.pools.forget(name)
+        if changed:
+            log.info("reloaded functions: %s", ", ".join(changed))
+        return changed
 
     @classmethod
     async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
@@ -85,12 +109,14 @@ class Core:
                 store, catalog, pools, runner, deliverer, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
-        watcher = None
-        if settings.hot_reload:
-            watcher = FunctionsWatcher(settings.functions_dir, catalog, pools)
-            watcher.start()
+        deployments = Deployments(redis, settings.data_dir)
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   watcher)
+                   deployments, None)
+        await deployments.start(on_change=core.refresh_catalog)
+        await core.refresh_catalog()
+        if settings.hot_reload:
+            core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog)
+            core.watcher.start()
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
         if dispatcher is not None:
@@ -101,6 +127,7 @@ class Core:
     async def close(self) -> None:
         if self.watcher is not None:
             await self.watcher.close()
+        await self.deployments.close()
         if self.dispatcher is not None:
             await self.dispatcher.close()
         await self.async_configs.close()

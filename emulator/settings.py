@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     allow_unauthenticated_remote: bool = False
     port: int = Field(9000, ge=1, le=65535)
     functions_dir: Path = Path("functions")
+    # Where functions deployed through the API are unpacked (their source of truth is Redis).
+    data_dir: Path = Path(".fcemu/data")
     # Edits under functions_dir take effect without a restart.
     hot_reload: bool = True
     # FC 2.0 routes name a service; functions from functions_dir belong to this one.

@@ -7,7 +7,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from emulator import __version__
-from emulator.api import async_config_routes, invoke_routes, local_queue_routes, meta_routes, task_routes
+from emulator.api import (
+    async_config_routes,
+    function_routes,
+    invoke_routes,
+    local_queue_routes,
+    meta_routes,
+    task_routes,
+)
 from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.errors import install_error_handlers
 from emulator.core import Core
@@ -35,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(invoke_routes.ROUTES)
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
+    app.include_router(function_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
     return app

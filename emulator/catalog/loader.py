@@ -39,7 +39,8 @@ def _describe(error: ValidationError, source: Path) -> str:
     return f"{source}: " + "; ".join(problems)
 
 
-def load_manifest(source: Path) -> FunctionDefinition:
+def load_manifest(source: Path, code_dir: Path | None = None) -> FunctionDefinition:
+    """A manifest file as a definition; the code is the manifest's folder unless `code_dir` says otherwise."""
     try:
         text = source.read_text()
         raw = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
@@ -51,7 +52,7 @@ def load_manifest(source: Path) -> FunctionDefinition:
         manifest = FunctionManifest.model_validate(raw)
     except ValidationError as error:
         raise ManifestError(_describe(error, source)) from error
-    code_dir = source.parent.resolve()
+    code_dir = (code_dir or source.parent).resolve()
     return FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, code_fingerprint=fingerprint(code_dir))
 
 

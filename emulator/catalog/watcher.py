@@ -1,18 +1,12 @@
-"""Hot reload: watches the functions folder (inotify through watchfiles, no polling) and swaps in what
-changed; a changed function's warm instances drain so that the next invoke runs the new code."""
+"""Hot reload: watches the functions folder (inotify through watchfiles, no polling) and has the catalog
+refreshed when something in it changes."""
 from __future__ import annotations
 
 import asyncio
-import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import watchfiles
-
-from emulator.catalog.catalog import Catalog
-from emulator.catalog.loader import ManifestError, load_functions
-from emulator.pool.pools import Pools
-
-log = logging.getLogger(__name__)
 
 
 def _relevant(change: watchfiles.Change, path: str) -> bool:
@@ -20,10 +14,9 @@ def _relevant(change: watchfiles.Change, path: str) -> bool:
 
 
 class FunctionsWatcher:
-    def __init__(self, functions_dir: Path, catalog: Catalog, pools: Pools) -> None:
+    def __init__(self, functions_dir: Path, refresh: Callable[[], Awaitable[object]]) -> None:
         self._functions_dir = functions_dir
-        self._catalog = catalog
-        self._pools = pools
+        self._refresh = refresh
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -38,18 +31,4 @@ class FunctionsWatcher:
     async def _watch(self) -> None:
         async for _ in watchfiles.awatch(self._functions_dir, watch_filter=_relevant, stop_event=self._stop,
                                          debounce=200, recursive=True):
-            self.reload()
-
-    def reload(self) -> list[str]:
-        try:
-            definitions = load_functions(self._functions_dir)
-        except ManifestError as error:
-            log.error("functions not reloaded, the running ones stay: %s", error)
-            return []
-        changed = self._catalog.replace(definitions)
-        for name in changed:
-            if self._catalog.get(name) is None:
-                self._pools.forget(name)
-        if changed:
-            log.info("reloaded functions: %s", ", ".join(changed))
-        return changed
+            await self._refresh()

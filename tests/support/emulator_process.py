@@ -45,6 +45,7 @@ class EmulatorProcess:
             "FCEMU_OWNER": self.owner,
             "FCEMU_FUNCTIONS_DIR": str(functions_dir),
             "FCEMU_REDIS_URL": redis_url,
+            "FCEMU_DATA_DIR": str(log_path.parent / f"data-{self.owner}"),
             **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
         }
         if command == "dispatcher":

@@ -1,0 +1,289 @@
+"""Function management (FC 3.0 functions; FC 2.0 services and their functions): deploy code as a base64 zip.
+
+Functions from functions/ show in the listings but are changed by editing their folder, not through the API.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+
+from emulator.api.errors import FCError, request_id_of, stamp_request_id
+from emulator.catalog.code_archive import CodeError, decode_zip
+from emulator.catalog.deployments import DeployedFunction
+from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.manifest import FunctionManifest
+from emulator.core import Core
+
+router = APIRouter(dependencies=[Depends(stamp_request_id)])
+
+# Fields of a function the API answers with, beyond its manifest's.
+VIEW_FIELDS = (
+    "functionName", "description", "runtime", "handler", "memorySize", "timeout", "instanceConcurrency",
+    "environmentVariables", "initializer", "initializationTimeout", "customContainerConfig", "customRuntimeConfig",
+)
+
+
+class ListFunctionsOutput(BaseModel):
+    functions: list[dict[str, Any]]
+    nextToken: str | None = None
+
+
+def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bytes | None]:
+    """The manifest fields of a Create/UpdateFunction body, merged over `base`, and the code zip if any."""
+    body = dict(body)
+    code = body.pop("code", None)
+    zip_bytes = None
+    if code is not None:
+        if not isinstance(code, dict) or not code.get("zipFile"):
+            raise FCError(400, "InvalidArgument", "code.zipFile (base64 of a zip) is the only code source fcemu takes")
+        try:
+            zip_bytes = decode_zip(code["zipFile"])
+        except CodeError as error:
+            raise FCError(400, "InvalidArgument", str(error)) from error
+    spec = {**(base or {}), **{key: value for key, value in body.items() if value is not None}}
+    spec.pop("caPort", None)
+    spec.pop("instanceType", None)
+    try:
+        FunctionManifest.model_validate(spec)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors())
+        raise FCError(400, "InvalidArgument", problems) from error
+    return spec, zip_bytes
+
+
+def _view(core: Core, definition: FunctionDefinition, name: str | None = None) -> dict[str, Any]:
+    manifest = definition.manifest.model_dump(exclude_none=True)
+    view = {key: manifest[key] for key in VIEW_FIELDS if key in manifest}
+    view["functionName"] = name or definition.name
+    deployed = core.deployments.functions.get(definition.name)
+    if deployed is not None:
+        view.update(functionId=deployed.functionId, codeChecksum=deployed.codeChecksum, codeSize=deployed.codeSize,
+                    createdTime=deployed.createdTime, lastModifiedTime=deployed.lastModifiedTime)
+    else:
+        view.update(functionId=definition.name, codeChecksum=definition.code_fingerprint[:16], source=str(definition.source))
+    view["functionArn"] = f"acs:fc:{core.settings.region}:{core.settings.account_id}:functions/{definition.name}"
+    view["state"] = "Active"
+    return view
+
+
+def _deployed_only(core: Core, name: str, shown_as: str) -> DeployedFunction:
+    deployed = core.deployments.functions.get(name)
+    if deployed is None:
+        definition = core.catalog.get(name)
+        if definition is not None:
+            raise FCError(400, "InvalidArgument",
+                          f"function '{shown_as}' is defined by {definition.source}; change it there")
+        raise FCError(404, "FunctionNotFound", f"function '{shown_as}' does not exist")
+    return deployed
+
+
+async def _create(request: Request, name: str, body: dict[str, Any], shown_as: str) -> FunctionDefinition:
+    core: Core = request.app.state.core
+    if core.catalog.get(name) is not None:
+        raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists")
+    spec, code = _spec_from({**body, "functionName": name})
+    if code is None and spec.get("runtime") != "custom-container":
+        raise FCError(400, "InvalidArgument", "code.zipFile is required (base64 of a zip of the function's code)")
+    try:
+        await core.deployments.save_function(name, spec, code, create=True)
+    except FileExistsError as error:
+        raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists") from error
+    await core.refresh_catalog()
+    definition = core.catalog.get(name)
+    assert definition is not None
+    return definition
+
+
+async def _update(request: Request, name: str, body: dict[str, Any], shown_as: str) -> FunctionDefinition:
+    core: Core = request.app.state.core
+    deployed = _deployed_only(core, name, shown_as)
+    spec, code = _spec_from({**body, "functionName": name}, base=deployed.spec)
+    await core.deployments.save_function(name, spec, code, create=False)
+    await core.refresh_catalog()  # a changed function's warm instances drain: the next invoke runs the new code
+    definition = core.catalog.get(name)
+    assert definition is not None
+    return definition
+
+
+async def _delete(request: Request, name: str, shown_as: str) -> Response:
+    core: Core = request.app.state.core
+    _deployed_only(core, name, shown_as)
+    await core.deployments.delete_function(name)
+    await core.refresh_catalog()
+    core.deployments.forget_files(name)
+    return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
+
+
+def _page(items: list[Any], limit: int, next_token: str | None) -> tuple[list[Any], str | None]:
+    if next_token is not None and not next_token.isdigit():
+        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
+    start = int(next_token or 0)
+    return items[start:start + limit], (str(start + limit) if start + limit < len(items) else None)
+
+
+# FC 3.0.
+
+@router.post("/2023-03-30/functions")
+async def create_function(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    name = body.get("functionName")
+    if not isinstance(name, str) or not name:
+        raise FCError(400, "InvalidArgument", "functionName is required")
+    return _view(request.app.state.core, await _create(request, name, body, name))
+
+
+@router.get("/2023-03-30/functions/{function_name}")
+async def get_function(request: Request, function_name: str) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    definition = core.catalog.get(function_name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
+    return _view(core, definition)
+
+
+@router.put("/2023-03-30/functions/{function_name}")
+async def update_function(request: Request, function_name: str, body: Annotated[dict[str, Any], Body()]
+                          ) -> dict[str, Any]:
+    return _view(request.app.state.core, await _update(request, function_name, body, function_name))
+
+
+@router.delete("/2023-03-30/functions/{function_name}")
+async def delete_function(request: Request, function_name: str) -> Response:
+    return await _delete(request, function_name, function_name)
+
+
+@router.get("/2023-03-30/functions", response_model_exclude_none=True)
+async def list_functions(
+    request: Request, prefix: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    nextToken: str | None = None,  # noqa: N803 - FC's query names
+) -> ListFunctionsOutput:
+    core: Core = request.app.state.core
+    definitions = [d for d in core.catalog.all() if not prefix or d.name.startswith(prefix)]
+    page, token = _page(definitions, limit, nextToken)
+    return ListFunctionsOutput(functions=[_view(core, d) for d in page], nextToken=token)
+
+
+# FC 2.0: services, and functions under a service (`svc$fn` in 3.0 terms; plain names in the default service).
+
+def _service(core: Core, service: str) -> str:
+    name = service.partition(".")[0]
+    if not core.catalog.has_service(name):
+        raise FCError(404, "ServiceNotFound", f"service '{name}' does not exist")
+    return name
+
+
+def _service_view(core: Core, name: str) -> dict[str, Any]:
+    stored = core.deployments.services.get(name)
+    if stored is not None:
+        return stored.model_dump()
+    return {"serviceName": name, "serviceId": name, "description": "", "createdTime": "", "lastModifiedTime": ""}
+
+
+@router.post("/2016-08-15/services")
+async def create_service(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    name = body.get("serviceName")
+    if not isinstance(name, str) or not name or "$" in name or "." in name:
+        raise FCError(400, "InvalidArgument", "serviceName is required (letters, digits, '_' and '-')")
+    if core.catalog.has_service(name):
+        raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists")
+    try:
+        service = await core.deployments.save_service(name, body.get("description") or "")
+    except FileExistsError as error:
+        raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists") from error
+    await core.refresh_catalog()
+    return service.model_dump()
+
+
+@router.get("/2016-08-15/services/{service}")
+async def get_service(request: Request, service: str) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    return _service_view(core, _service(core, service))
+
+
+@router.get("/2016-08-15/services")
+async def list_services(
+    request: Request, prefix: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    nextToken: str | None = None,  # noqa: N803 - FC's query names
+) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    names = [name for name in core.catalog.services() if not prefix or name.startswith(prefix)]
+    page, token = _page(names, limit, nextToken)
+    return {"services": [_service_view(core, name) for name in page], "nextToken": token}
+
+
+@router.delete("/2016-08-15/services/{service}")
+async def delete_service(request: Request, service: str) -> Response:
+    core: Core = request.app.state.core
+    name = _service(core, service)
+    if name not in core.deployments.services:
+        raise FCError(400, "InvalidArgument", f"service '{name}' is not one created through the API")
+    if any(d.name.startswith(name + "$") for d in core.catalog.all()):
+        raise FCError(412, "ServiceNotEmpty", f"service '{name}' still has functions; delete them first")
+    await core.deployments.delete_service(name)
+    await core.refresh_catalog()
+    return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
+
+
+def _in_service(core: Core, service: str) -> tuple[str, str]:
+    """(service name, prefix of its functions' 3.0 names)."""
+    name = _service(core, service)
+    return name, core.catalog.name_in_service(name, "")
+
+
+@router.post("/2016-08-15/services/{service}/functions")
+async def create_function_v2(request: Request, service: str, body: Annotated[dict[str, Any], Body()]
+                             ) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    service_name, _ = _in_service(core, service)
+    function = body.get("functionName")
+    if not isinstance(function, str) or not function:
+        raise FCError(400, "InvalidArgument", "functionName is required")
+    definition = await _create(request, core.catalog.name_in_service(service_name, function), body, function)
+    return _view(core, definition, function)
+
+
+@router.get("/2016-08-15/services/{service}/functions/{function_name}")
+async def get_function_v2(request: Request, service: str, function_name: str) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    service_name = _service(core, service)
+    definition = core.catalog.get_in_service(service_name, function_name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist in service '{service_name}'")
+    return _view(core, definition, function_name)
+
+
+@router.put("/2016-08-15/services/{service}/functions/{function_name}")
+async def update_function_v2(request: Request, service: str, function_name: str,
+                             body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    service_name = _service(core, service)
+    name = core.catalog.name_in_service(service_name, function_name)
+    return _view(core, await _update(request, name, body, function_name), function_name)
+
+
+@router.delete("/2016-08-15/services/{service}/functions/{function_name}")
+async def delete_function_v2(request: Request, service: str, function_name: str) -> Response:
+    core: Core = request.app.state.core
+    service_name = _service(core, service)
+    return await _delete(request, core.catalog.name_in_service(service_name, function_name), function_name)
+
+
+@router.get("/2016-08-15/services/{service}/functions")
+async def list_functions_v2(
+    request: Request, service: str, prefix: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    nextToken: str | None = None,  # noqa: N803 - FC's query names
+) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    service_name = _service(core, service)
+    found = []
+    for definition in core.catalog.all():
+        short = definition.name.partition("$")[2] if "$" in definition.name else definition.name
+        if core.catalog.name_in_service(service_name, short) == definition.name and (
+            not prefix or short.startswith(prefix)
+        ):
+            found.append((short, definition))
+    page, token = _page(found, limit, nextToken)
+    return {"functions": [_view(core, definition, short) for short, definition in page], "nextToken": token}
