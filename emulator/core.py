@@ -16,6 +16,7 @@ from emulator.catalog.deployments import Deployments
 from emulator.catalog.loader import ManifestError, load_functions
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.dispatcher.dispatcher import Dispatcher
+from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
 from emulator.pool.agent_client import AgentClient
@@ -24,6 +25,8 @@ from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.pools import Pools
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
+from emulator.triggers.definitions import Triggers
+from emulator.triggers.timer_scheduler import TimerScheduler
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Core:
     queues: LocalQueues
     dispatcher: Dispatcher | None
     deployments: Deployments
+    triggers: Triggers
     watcher: FunctionsWatcher | None
     # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
     _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -68,6 +72,7 @@ class Core:
                 self.pools.forget(name)
         if changed:
             log.info("reloaded functions: %s", ", ".join(changed))
+            self.triggers.changed.set()  # manifests carry triggers too
         return changed
 
     @classmethod
@@ -93,6 +98,7 @@ class Core:
         async_configs = AsyncConfigs(redis)
         await async_configs.start()
         queues = LocalQueues(redis)
+        triggers = Triggers(redis, catalog)
         dispatcher = None
         if settings.dispatcher_enabled or not serve_api:
             runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)))
@@ -105,15 +111,18 @@ class Core:
                 ),
                 function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/",
             )
+            clock = RedisClock()
+            timers = TimerScheduler(triggers, catalog, store, async_configs, clock)
             dispatcher = Dispatcher(
-                store, catalog, pools, runner, deliverer, claim_batch=settings.claim_batch,
+                store, catalog, pools, runner, deliverer, clock, timers, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
         deployments = Deployments(redis, settings.data_dir)
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   deployments, None)
+                   deployments, triggers, None)
         await deployments.start(on_change=core.refresh_catalog)
         await core.refresh_catalog()
+        await triggers.start()
         if settings.hot_reload:
             core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog)
             core.watcher.start()
@@ -128,6 +137,7 @@ class Core:
         if self.watcher is not None:
             await self.watcher.close()
         await self.deployments.close()
+        await self.triggers.close()
         if self.dispatcher is not None:
             await self.dispatcher.close()
         await self.async_configs.close()

@@ -14,6 +14,7 @@ from emulator.api import (
     local_queue_routes,
     meta_routes,
     task_routes,
+    trigger_routes,
 )
 from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.errors import install_error_handlers
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
     app.include_router(function_routes.router)
+    app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
     return app

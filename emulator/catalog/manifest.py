@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from emulator.triggers.cron import TriggerError, check_trigger
+
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
 CUSTOM_RUNTIMES = ("custom", "custom.debian10", "custom.debian11", "custom.debian12")
@@ -117,6 +119,11 @@ class FunctionManifest(BaseModel):
             raise ValueError("runtime custom-container needs customContainerConfig.image")
         if self.runtime in CUSTOM_RUNTIMES and self.customRuntimeConfig is None:
             raise ValueError(f"runtime {self.runtime} needs customRuntimeConfig.command")
+        for trigger in self.triggers:
+            try:
+                trigger.triggerConfig = check_trigger(trigger.triggerType, trigger.triggerConfig)
+            except TriggerError as error:
+                raise ValueError(f"trigger '{trigger.triggerName}': {error}") from error
         return self
 
     @property

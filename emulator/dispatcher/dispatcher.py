@@ -17,6 +17,7 @@ from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimedTask
 from emulator.queue.resilience import keep_running, wait_for_event
 from emulator.queue.store import Finished, TaskStore
+from emulator.triggers.timer_scheduler import TimerScheduler
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,11 @@ LOOP_EXIT_TIMEOUT_S = 5.0
 
 class Dispatcher:
     def __init__(
-        self, store: TaskStore, catalog: Catalog, pools: Pools, runner: TaskRunner, deliverer: Deliverer, *,
-        claim_batch: int, lease_ms: int, shutdown_grace_s: float,
+        self, store: TaskStore, catalog: Catalog, pools: Pools, runner: TaskRunner, deliverer: Deliverer,
+        clock: RedisClock, timers: TimerScheduler, *, claim_batch: int, lease_ms: int, shutdown_grace_s: float,
     ) -> None:
         self._deliverer = deliverer
+        self._timers = timers
         self._store = store
         self._catalog = catalog
         self._pools = pools
@@ -37,7 +39,7 @@ class Dispatcher:
         self._claim_batch = claim_batch
         self._lease_ms = lease_ms
         self._shutdown_grace_s = shutdown_grace_s
-        self._clock = RedisClock()
+        self._clock = clock
         self._wake = asyncio.Event()
         self._running: dict[str, tuple[ClaimedTask, asyncio.Task[None]]] = {}
         self._busy: Counter[str] = Counter()
@@ -57,6 +59,7 @@ class Dispatcher:
             asyncio.create_task(keep_running(self._reap_loop, "reap"), name="reap"),
             asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat"), name="heartbeat"),
             asyncio.create_task(keep_running(self._deliverer.run, "deliver"), name="deliver"),
+            asyncio.create_task(keep_running(self._timers.run, "timers"), name="timers"),
         ]
 
     async def close(self) -> None:
@@ -66,6 +69,7 @@ class Dispatcher:
         # can be lost there (seen with redis-py on Python 3.11), and shutdown must not hang on it.
         self._wake.set()
         self._deliverer.close()
+        self._timers.close()
         for loop in self._loops:
             loop.cancel()
         _, stuck = await asyncio.wait(self._loops, timeout=LOOP_EXIT_TIMEOUT_S)

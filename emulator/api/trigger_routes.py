@@ -1,0 +1,179 @@
+"""Triggers on both API versions (Create/Get/List/Update/DeleteTrigger); fcemu runs time triggers."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response
+
+from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
+from emulator.catalog.loader import FunctionDefinition
+from emulator.core import Core
+from emulator.triggers.cron import TriggerError
+from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
+
+router = APIRouter(dependencies=[Depends(stamp_request_id)])
+
+
+def _view(core: Core, request: Request, trigger: StoredTrigger) -> dict[str, Any]:
+    view = trigger.model_dump()
+    view.pop("functionName")
+    if not request.url.path.startswith(V2_PREFIX):
+        view["triggerConfig"] = json.dumps(trigger.triggerConfig)  # FC 3.0 carries it as a JSON string
+        settings = core.settings
+        view["targetArn"] = f"acs:fc:{settings.region}:{settings.account_id}:functions/{trigger.functionName}"
+        view["status"] = "Success"
+    return view
+
+
+def _function(core: Core, request: Request, service: str | None, name: str) -> FunctionDefinition:
+    if service is None:
+        definition = core.catalog.get(name)
+        if definition is None:
+            raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
+        return definition
+    service_name = service.partition(".")[0]
+    if not core.catalog.has_service(service_name):
+        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
+    definition = core.catalog.get_in_service(service_name, name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
+    return definition
+
+
+def _entry(core: Core, definition: FunctionDefinition, name: str) -> TriggerEntry:
+    entry = core.triggers.get(definition.name, name)
+    if entry is None:
+        raise FCError(404, "TriggerNotFound", f"trigger '{name}' does not exist")
+    return entry
+
+
+def _api_only(entry: TriggerEntry, definition: FunctionDefinition) -> None:
+    if entry.from_manifest:
+        raise FCError(400, "InvalidArgument",
+                      f"trigger '{entry.trigger.triggerName}' is defined by {definition.source}; change it there")
+
+
+async def _create(request: Request, service: str | None, function: str, body: dict[str, Any]) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    definition = _function(core, request, service, function)
+    name = body.get("triggerName")
+    if not isinstance(name, str) or not name:
+        raise FCError(400, "InvalidArgument", "triggerName is required")
+    if core.triggers.get(definition.name, name) is not None:
+        raise FCError(409, "TriggerAlreadyExists", f"trigger '{name}' already exists")
+    try:
+        trigger = await core.triggers.save(
+            definition.name, name, str(body.get("triggerType", "")), config_from(body.get("triggerConfig", {})),
+            body.get("description") or "", create=True,
+        )
+    except TriggerError as error:
+        raise FCError(400, "InvalidArgument", str(error)) from error
+    except FileExistsError as error:
+        raise FCError(409, "TriggerAlreadyExists", f"trigger '{name}' already exists") from error
+    return _view(core, request, trigger)
+
+
+async def _update(request: Request, service: str | None, function: str, name: str, body: dict[str, Any]
+                  ) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    definition = _function(core, request, service, function)
+    entry = _entry(core, definition, name)
+    _api_only(entry, definition)
+    current = entry.trigger
+    config = current.triggerConfig
+    if body.get("triggerConfig") is not None:
+        config = {**config, **config_from(body["triggerConfig"])}
+    try:
+        trigger = await core.triggers.save(definition.name, name, current.triggerType, config,
+                                           body.get("description", current.description) or "", create=False)
+    except TriggerError as error:
+        raise FCError(400, "InvalidArgument", str(error)) from error
+    return _view(core, request, trigger)
+
+
+async def _delete(request: Request, service: str | None, function: str, name: str) -> Response:
+    core: Core = request.app.state.core
+    definition = _function(core, request, service, function)
+    _api_only(_entry(core, definition, name), definition)
+    await core.triggers.delete(definition.name, name)
+    return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
+
+
+def _list(request: Request, service: str | None, function: str, prefix: str | None, limit: int,
+          next_token: str | None) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    definition = _function(core, request, service, function)
+    entries = [e for e in core.triggers.entries(definition.name) if not prefix or e.trigger.triggerName.startswith(prefix)]
+    if next_token is not None and not next_token.isdigit():
+        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
+    start = int(next_token or 0)
+    page = entries[start:start + limit]
+    token = str(start + limit) if start + limit < len(entries) else None
+    return {"triggers": [_view(core, request, entry.trigger) for entry in page], "nextToken": token}
+
+
+V3 = "/2023-03-30/functions/{function_name}/triggers"
+V2 = "/2016-08-15/services/{service}/functions/{function_name}/triggers"
+
+
+@router.post(V3)
+async def create_trigger(request: Request, function_name: str, body: Annotated[dict[str, Any], Body()]
+                         ) -> dict[str, Any]:
+    return await _create(request, None, function_name, body)
+
+
+@router.post(V2)
+async def create_trigger_v2(request: Request, service: str, function_name: str,
+                            body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return await _create(request, service, function_name, body)
+
+
+@router.get(V3 + "/{trigger_name}")
+async def get_trigger(request: Request, function_name: str, trigger_name: str) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    return _view(core, request, _entry(core, _function(core, request, None, function_name), trigger_name).trigger)
+
+
+@router.get(V2 + "/{trigger_name}")
+async def get_trigger_v2(request: Request, service: str, function_name: str, trigger_name: str) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    definition = _function(core, request, service, function_name)
+    return _view(core, request, _entry(core, definition, trigger_name).trigger)
+
+
+@router.put(V3 + "/{trigger_name}")
+async def update_trigger(request: Request, function_name: str, trigger_name: str,
+                         body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return await _update(request, None, function_name, trigger_name, body)
+
+
+@router.put(V2 + "/{trigger_name}")
+async def update_trigger_v2(request: Request, service: str, function_name: str, trigger_name: str,
+                            body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return await _update(request, service, function_name, trigger_name, body)
+
+
+@router.delete(V3 + "/{trigger_name}")
+async def delete_trigger(request: Request, function_name: str, trigger_name: str) -> Response:
+    return await _delete(request, None, function_name, trigger_name)
+
+
+@router.delete(V2 + "/{trigger_name}")
+async def delete_trigger_v2(request: Request, service: str, function_name: str, trigger_name: str) -> Response:
+    return await _delete(request, service, function_name, trigger_name)
+
+
+@router.get(V3)
+async def list_triggers(request: Request, function_name: str, prefix: str | None = None,
+                        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                        nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803 - FC's query names
+    return _list(request, None, function_name, prefix, limit, nextToken)
+
+
+@router.get(V2)
+async def list_triggers_v2(request: Request, service: str, function_name: str, prefix: str | None = None,
+                           limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                           nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803 - FC's query names
+    return _list(request, service, function_name, prefix, limit, nextToken)

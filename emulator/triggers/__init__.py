@@ -1,0 +1,1 @@
+"""Triggers: their definitions (manifest and API) and the timer scheduler that fires time triggers."""

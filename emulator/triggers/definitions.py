@@ -1,0 +1,141 @@
+"""Triggers of functions: those in manifests and those created through the API (kept in Redis, each process
+holding a copy that a pub/sub message refreshes)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from emulator.catalog.catalog import Catalog
+from emulator.queue.resilience import keep_running
+from emulator.triggers.cron import TriggerError, check_trigger
+
+TRIGGERS_KEY = "fcemu:triggers"
+CHANGED_CHANNEL = "fcemu:triggers-changed"
+
+
+class StoredTrigger(BaseModel):
+    functionName: str
+    triggerName: str
+    triggerType: str
+    triggerConfig: dict[str, Any]
+    description: str = ""
+    qualifier: str = "LATEST"
+    triggerId: str
+    createdTime: str
+    lastModifiedTime: str
+
+
+@dataclass(frozen=True)
+class TriggerEntry:
+    trigger: StoredTrigger
+    from_manifest: bool
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def config_from(value: Any) -> dict[str, Any]:
+    """FC 3.0 sends triggerConfig as a JSON string, FC 2.0 as an object."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise TriggerError(f"triggerConfig is not valid JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise TriggerError("triggerConfig must be an object")
+    return value
+
+
+class Triggers:
+    def __init__(self, redis: Redis, catalog: Catalog) -> None:
+        self._redis = redis
+        self._catalog = catalog
+        self._stored: dict[str, StoredTrigger] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self.changed = asyncio.Event()
+
+    async def start(self) -> None:
+        await self._reload()
+        self._listener = asyncio.create_task(keep_running(self._listen, "trigger listener"))
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.wait([self._listener], timeout=5)
+
+    async def _reload(self) -> None:
+        raw = await self._redis.hgetall(TRIGGERS_KEY)
+        self._stored = {key.decode(): StoredTrigger.model_validate_json(value) for key, value in raw.items()}
+        self.changed.set()
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(CHANGED_CHANNEL)
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    await self._reload()
+        finally:
+            await pubsub.aclose()
+
+    def entries(self, function: str | None = None) -> list[TriggerEntry]:
+        found = []
+        for definition in self._catalog.all():
+            if function is not None and definition.name != function:
+                continue
+            stamp = datetime.fromtimestamp(definition.source.stat().st_mtime, timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ") if definition.source.exists() else _now_iso()
+            for trigger in definition.manifest.triggers:
+                found.append(TriggerEntry(StoredTrigger(
+                    functionName=definition.name, triggerName=trigger.triggerName, triggerType=trigger.triggerType,
+                    triggerConfig=trigger.triggerConfig, description=trigger.description,
+                    qualifier=trigger.qualifier, triggerId=f"{definition.name}/{trigger.triggerName}",
+                    createdTime=stamp, lastModifiedTime=stamp,
+                ), from_manifest=True))
+        for trigger in self._stored.values():
+            if function is None or trigger.functionName == function:
+                found.append(TriggerEntry(trigger, from_manifest=False))
+        return sorted(found, key=lambda entry: (entry.trigger.functionName, entry.trigger.triggerName))
+
+    def get(self, function: str, name: str) -> TriggerEntry | None:
+        for entry in self.entries(function):
+            if entry.trigger.triggerName == name:
+                return entry
+        return None
+
+    async def save(self, function: str, name: str, trigger_type: str, config: dict[str, Any], description: str,
+                   *, create: bool) -> StoredTrigger:
+        current = self._stored.get(f"{function}/{name}")
+        now = _now_iso()
+        trigger = StoredTrigger(
+            functionName=function, triggerName=name, triggerType=trigger_type,
+            triggerConfig=check_trigger(trigger_type, config), description=description,
+            triggerId=current.triggerId if current else str(uuid.uuid4()),
+            createdTime=current.createdTime if current else now, lastModifiedTime=now,
+        )
+        key = f"{function}/{name}"
+        if create:
+            if not await self._redis.hsetnx(TRIGGERS_KEY, key, trigger.model_dump_json()):
+                raise FileExistsError(key)
+        else:
+            await self._redis.hset(TRIGGERS_KEY, key, trigger.model_dump_json())
+        self._stored[key] = trigger
+        await self._redis.publish(CHANGED_CHANNEL, key)
+        self.changed.set()
+        return trigger
+
+    async def delete(self, function: str, name: str) -> bool:
+        key = f"{function}/{name}"
+        removed = bool(await self._redis.hdel(TRIGGERS_KEY, key))
+        self._stored.pop(key, None)
+        await self._redis.publish(CHANGED_CHANNEL, key)
+        self.changed.set()
+        return removed
