@@ -20,12 +20,44 @@ from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceS
 from emulator.pool.pools import Pools
 
 UNHANDLED = "UnhandledInvocationError"
+HTTP_INVOKE = "/http-invoke"
+# Headers of the agent's reply that are the contract's or the connection's, not the HTTP function's answer.
+AGENT_ONLY_HEADERS = frozenset(
+    {"x-fc-status", "x-fc-log-result", "content-length", "connection", "keep-alive", "transfer-encoding", "date",
+     "server"}
+)
 LOG_TAIL_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request to an HTTP function, passed on to its server as the user sent it (FC's /http-invoke)."""
+
+    method: str
+    path: str  # with the query string
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+    def to_payload(self) -> bytes:
+        """How an async HTTP invocation waits in the queue."""
+        return json.dumps({
+            "method": self.method, "path": self.path, "headers": self.headers,
+            "body": base64.b64encode(self.body).decode(),
+        }).encode()
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> HttpRequest:
+        raw = json.loads(payload)
+        return cls(raw["method"], raw["path"], [tuple(pair) for pair in raw["headers"]], base64.b64decode(raw["body"]))
 
 
 @dataclass(frozen=True)
 class InvocationResult:
     body: bytes
+    # For an HTTP function: the status and headers its server answered with.
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
     # FC's x-fc-error-type for a function error; None when the function succeeded.
     error_type: str | None = None
     log_result: str | None = None
@@ -35,6 +67,15 @@ class InvocationResult:
     @property
     def succeeded(self) -> bool:
         return self.error_type is None
+
+    def http_response_record(self) -> bytes:
+        """An HTTP function's answer as a task's returnPayload: status, headers and body (text, or base64)."""
+        try:
+            body, encoded = self.body.decode(), False
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(self.body).decode(), True
+        return json.dumps({"status": self.status, "headers": [list(pair) for pair in self.headers],
+                           "body": body, "isBase64Encoded": encoded}).encode()
 
     @property
     def error_message(self) -> str:
@@ -62,11 +103,13 @@ class Invoker:
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
         retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
+        http: HttpRequest | None = None,
     ) -> InvocationResult | None:
         """Raises PoolExhausted when no instance is free in time; every other failure is a result.
 
         `before_run` is told the instance id once one is acquired; when it answers False the invocation is not
-        run and None comes back.
+        run and None comes back. With `http`, the function is an HTTP function and gets that request (the
+        payload is unused).
         """
         pool = self._pools.for_function(definition)
         started, wall_started = time.perf_counter(), time.time()
@@ -86,15 +129,19 @@ class Invoker:
             if not go_ahead:
                 await pool.release(instance)
                 return None
-        headers = {**pool.headers, "x-fc-request-id": request_id, "x-fc-control-path": "/invoke"}
+        control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke"}
         if log_tail:
-            headers["x-fc-log-type"] = "Tail"
+            control["x-fc-log-type"] = "Tail"
         if retry_count:
-            headers["x-fc-retry-count"] = str(retry_count)
+            control["x-fc-retry-count"] = str(retry_count)
         timeout = definition.manifest.timeout
         try:
             async with asyncio.timeout(timeout):
-                reply = await self._agent.post(instance.invoke_url, payload, headers)
+                if http is None:
+                    reply = await self._agent.post(instance.invoke_url, payload, {**pool.headers, **control})
+                else:
+                    headers = [*http.headers, *pool.headers.items(), *control.items()]
+                    reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
         except TimeoutError:
             # FC stops a timed-out instance; so do we, and the pool starts a fresh one on demand.
             await pool.discard(instance)
@@ -110,22 +157,28 @@ class Invoker:
             await pool.discard(instance)
             raise
         await pool.release(instance)
-        failed = reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200"
+        # An HTTP function's own status is its answer; only x-fc-status says that the function failed.
+        failed = reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
         log_result = _log(reply.headers)
         if log_tail and log_result is None:
             # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
             # log copy may trail the reply by a moment, so this tail is best effort.
             text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1)
             log_result = base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
-        return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result)
+        response_headers = tuple(
+            (name, value) for name, value in reply.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
+        ) if http else ()
+        return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result,
+                            reply.status, response_headers)
 
     @staticmethod
     def _result(
-        started: float, instance_id: str, body: bytes, error_type: str | None, log_result: str | None = None
+        started: float, instance_id: str, body: bytes, error_type: str | None, log_result: str | None = None,
+        status: int = 200, headers: tuple[tuple[str, str], ...] = (),
     ) -> InvocationResult:
         return InvocationResult(
-            body=body, error_type=error_type, log_result=log_result, instance_id=instance_id,
-            duration_ms=(time.perf_counter() - started) * 1000,
+            body=body, status=status, headers=headers, error_type=error_type, log_result=log_result,
+            instance_id=instance_id, duration_ms=(time.perf_counter() - started) * 1000,
         )
 
 

@@ -10,6 +10,7 @@ from emulator import __version__
 from emulator.api import (
     async_config_routes,
     function_routes,
+    http_trigger_routes,
     invoke_routes,
     local_queue_routes,
     meta_routes,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if keys:
         app.add_middleware(SignatureMiddleware, keys=keys)
     app.router.routes.extend(invoke_routes.ROUTES)
+    app.router.routes.extend(http_trigger_routes.ROUTES)
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
     app.include_router(function_routes.router)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.triggers.cron import TriggerError
+from emulator.triggers.trigger_config import TriggerError
 from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])

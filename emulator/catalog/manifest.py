@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from emulator.triggers.cron import TriggerError, check_trigger
+from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")

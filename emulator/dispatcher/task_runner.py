@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from emulator.catalog.catalog import Catalog
-from emulator.invoker import Invoker
+from emulator.invoker import HttpRequest, Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
 from emulator.queue.store import Finished, TaskStore
@@ -46,9 +46,11 @@ class TaskRunner:
                 log.info("task %s was taken over by another dispatcher; not running it", task.member)
             return verdict == 1
 
+        http = HttpRequest.from_payload(task.payload) if task.kind == "http" else None
         try:
             result = await self._invoker.invoke(
-                definition, task.payload, task.request_id, retry_count=task.retried, before_run=mark_running
+                definition, task.payload, task.request_id, retry_count=task.retried, before_run=mark_running,
+                http=http,
             )
         except PoolExhausted:
             await self._store.requeue(task)
@@ -56,6 +58,15 @@ class TaskRunner:
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
             return await self._store.finish(task, outcome="error", error_message="stopped before it ran")
+        if http is not None and result.succeeded:
+            # An HTTP function's answer is recorded whole; a 5xx from it counts as a failure to retry.
+            record = result.http_response_record()
+            if result.status < 500:
+                return await self._store.finish(task, outcome="ok", return_payload=record, claim_next=claim_next)
+            return await self._store.finish(
+                task, outcome="error", return_payload=record, error_message=f"the function answered {result.status}",
+                backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next,
+            )
         if result.succeeded:
             return await self._store.finish(task, outcome="ok", return_payload=result.body, claim_next=claim_next)
         return await self._store.finish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aiohttp
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class AgentClient:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> AgentReply:
         async with self._session.post(url, data=body, headers=headers) as response:
+            return AgentReply(response.status, response.headers, await response.read())
+
+    async def request(self, method: str, url: str, body: bytes, headers: list[tuple[str, str]]) -> AgentReply:
+        """Any method, repeated header names kept: an HTTP function's request, passed on."""
+        async with self._session.request(method, url, data=body or None, headers=CIMultiDict(headers),
+                                         allow_redirects=False) as response:
             return AgentReply(response.status, response.headers, await response.read())
 
     async def is_up(self, url: str) -> bool:

@@ -37,6 +37,8 @@ class ClaimedTask:
     retried: int
     request_id: str
     payload: bytes
+    # "" for an event invocation, "http" for an HTTP function's request (payload: see api/http_trigger_routes).
+    kind: str = ""
 
 
 @dataclass(frozen=True)

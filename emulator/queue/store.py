@@ -59,9 +59,9 @@ def _claimed(function: str, rows: list[list[bytes]]) -> list[ClaimedTask]:
     return [
         ClaimedTask(
             member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
-            retried=int(retried), request_id=request_id.decode(), payload=payload,
+            retried=int(retried), request_id=request_id.decode(), payload=payload, kind=kind.decode(),
         )
-        for member, attempt, retried, request_id, payload, task_id in rows
+        for member, attempt, retried, request_id, payload, task_id, kind in rows
     ]
 
 
@@ -79,14 +79,14 @@ class TaskStore:
 
     async def enqueue(
         self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
-        max_age_s: int, task_mode: bool, qualifier: str, on_success: str = "", on_failure: str = "",
+        max_age_s: int, task_mode: bool, qualifier: str, on_success: str = "", on_failure: str = "", kind: str = "",
     ) -> Enqueued:
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.enqueue(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
-                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure],
+                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind],
         )
         if not reply[0]:
             return Enqueued(created=False)

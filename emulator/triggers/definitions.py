@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
 from emulator.queue.resilience import keep_running
-from emulator.triggers.cron import TriggerError, check_trigger
+from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 TRIGGERS_KEY = "fcemu:triggers"
 CHANGED_CHANNEL = "fcemu:triggers-changed"

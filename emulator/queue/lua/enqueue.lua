@@ -4,6 +4,7 @@ local task_key, events_key, due_key, due_index, listing_key = KEYS[1], KEYS[2], 
 local member, fn, task_id, request_id, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local delay_ms, max_retry, max_age_ms, task_mode = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 local qualifier, wake_channel, on_success, on_failure = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local kind = ARGV[14]
 
 if redis.call('EXISTS', task_key) == 1 then
   return {0}
@@ -14,7 +15,7 @@ redis.call('HSET', task_key,
   'fn', fn, 'id', task_id, 'rid', request_id, 'payload', payload, 'status', 'Enqueued',
   'created', now, 'due', due, 'attempt', 0, 'retried', 0, 'lost', 0,
   'maxRetry', max_retry, 'maxAge', max_age_ms, 'taskMode', task_mode, 'qualifier', qualifier,
-  'onSuccess', on_success, 'onFailure', on_failure)
+  'onSuccess', on_success, 'onFailure', on_failure, 'kind', kind)
 add_event(events_key, 'Enqueued', now, '')
 if task_mode == '1' then
   redis.call('ZADD', listing_key, now, task_id)

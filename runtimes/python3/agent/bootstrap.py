@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -201,6 +202,69 @@ def _error_body(error: BaseException) -> bytes:
     ).encode()
 
 
+Reply = tuple[int, list[tuple[str, str]], bytes]
+HTTP_INVOKE = "/http-invoke"
+
+
+def _event_reply(value: Any) -> Reply:
+    return 200, [("Content-Type", "application/octet-stream")], _as_bytes(value)
+
+
+def _wsgi_environ(handler: BaseHTTPRequestHandler, body: bytes, context: Context) -> dict[str, Any]:
+    path, _, query = handler.path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": handler.command,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": urllib.parse.unquote(path),
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": handler.headers.get("Content-Type", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "SERVER_NAME": handler.headers.get("Host", "localhost").split(":")[0],
+        "SERVER_PORT": str(PORT),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": handler.headers.get("x-forwarded-for", handler.client_address[0]),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        # FC's python runtime hands the context and the original URI to WSGI apps too.
+        "fc.context": context,
+        "fc.request_uri": handler.path,
+    }
+    for name, value in handler.headers.items():
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def _call_wsgi(handler: BaseHTTPRequestHandler, body: bytes, context: Context) -> Reply:
+    started: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info and started:
+            raise exc_info[1].with_traceback(exc_info[2])
+        started["status"], started["headers"] = status, headers
+        return lambda chunk: chunks.append(chunk)
+
+    chunks: list[bytes] = []
+    application = _resolve(context.function.handler)
+    result = application(_wsgi_environ(handler, body, context), start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if "status" not in started:
+        raise RuntimeError("the WSGI application did not call start_response")
+    headers = [(name, value) for name, value in started["headers"] if name.lower() != "content-length"]
+    return int(started["status"].split()[0]), headers, b"".join(chunks)
+
+
 class AgentHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # The reply is one write, but the socket stays NODELAY too so no write can wait for a delayed ACK.
@@ -209,27 +273,29 @@ class AgentHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return
 
-    def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def _reply(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
         head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}", f"Content-Length: {len(body)}"]
-        head += [f"{name}: {value}" for name, value in headers.items()]
+        head += [f"{name}: {value}" for name, value in headers]
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length", "0") or 0)
         return self.rfile.read(length) if length else b""
 
-    def do_GET(self) -> None:
-        # /pre-stop, /pre-freeze and a liveness probe: nothing to do in this runtime.
-        self._reply(200, b"", {})
-
-    def do_POST(self) -> None:
+    def _handle(self) -> None:
         body = self._read_body()
-        if self.path.startswith("/invoke"):
-            self._run("Invoke", lambda context: _resolve(context.function.handler)(body, context))
-        elif self.path.startswith("/initialize"):
-            self._run("Initialize", self._initialize)
+        if self.headers.get("x-fc-control-path") == HTTP_INVOKE:
+            # An HTTP function: the request is the user's own (method, path, headers, body), for the WSGI app.
+            self._run("Invoke", lambda context: _call_wsgi(self, body, context))
+        elif self.command == "POST" and self.path.startswith("/invoke"):
+            self._run("Invoke", lambda context: _event_reply(_resolve(context.function.handler)(body, context)))
+        elif self.command == "POST" and self.path.startswith("/initialize"):
+            self._run("Initialize", lambda context: _event_reply(self._initialize(context)))
         else:
-            self._reply(404, b"", {})
+            # /pre-stop, /pre-freeze and liveness probes: nothing to do in this runtime.
+            self._reply(200, b"", [])
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     @staticmethod
     def _initialize(context: Context) -> None:
@@ -240,25 +306,25 @@ class AgentHandler(BaseHTTPRequestHandler):
             _resolve(context.function.initializer)(context)
             _initialized = True
 
-    def _run(self, stage: str, call: Callable[[Context], Any]) -> None:
+    def _run(self, stage: str, call: Callable[[Context], Reply]) -> None:
         context = Context(self.headers)
         want_tail = self.headers.get("x-fc-log-type", "").lower() == "tail"
         _current.buffer = io.StringIO()
         _current.request_id = context.request_id
         print(f"FC {stage} Start RequestId: {context.request_id}")
-        status, headers, suffix = 200, {"Content-Type": "application/octet-stream"}, ""
+        suffix = ""
         try:
-            body = _as_bytes(call(context))
+            status, headers, body = call(context)
         except BaseException as error:  # a handler's SystemExit is its error too, not the agent's
             traceback.print_exception(error, file=sys.stdout)
             status, body, suffix = 404, _error_body(error), ", Error: Unhandled function error"
-            headers = {"Content-Type": "application/json", "x-fc-status": "404"}
+            headers = [("Content-Type", "application/json"), ("x-fc-status", "404")]
         print(f"FC {stage} End RequestId: {context.request_id}{suffix}")
         output = _current.buffer.getvalue().encode()
         _current.buffer = None
         _current.request_id = ""
         if want_tail:
-            headers["x-fc-log-result"] = base64.b64encode(output[-LOG_TAIL_BYTES:]).decode()
+            headers.append(("x-fc-log-result", base64.b64encode(output[-LOG_TAIL_BYTES:]).decode()))
         self._reply(status, body, headers)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from emulator.triggers.cron import CronError, TriggerError, check_trigger, parse
+from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse
 
 MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=timezone.utc)
 
@@ -37,5 +37,8 @@ def test_trigger_configs_are_checked() -> None:
         "cronExpression": "@every 1m", "enable": True, "payload": ""}
     with pytest.raises(TriggerError, match="not supported"):
         check_trigger("oss", {})
+    assert check_trigger("http", {"methods": ["GET"]})["authType"] == "anonymous"
+    with pytest.raises(TriggerError, match="methods"):
+        check_trigger("http", {"methods": ["FETCH"]})
     with pytest.raises(TriggerError, match="cronExpression"):
         check_trigger("timer", {"enable": True})

@@ -1,10 +1,10 @@
-"""Time triggers' config and FC's expressions: `@every 5m` (h, m, s; combinable as 1h30m), or six cron fields with seconds
+"""Trigger configs (timer and http) and FC's time expressions: `@every 5m` (h, m, s; combinable as 1h30m), or six cron fields with seconds
 first, in UTC unless prefixed `CRON_TZ=<zone>`."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,7 +16,8 @@ EVERY_PART = re.compile(r"(\d+)([hms])")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 
-SUPPORTED_TYPES = ("timer",)
+SUPPORTED_TYPES = ("timer", "http")
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
 
 
 class CronError(ValueError):
@@ -31,6 +32,12 @@ class TimerConfig(BaseModel):
     cronExpression: str
     enable: bool = True
     payload: str = ""
+
+
+class HttpTriggerConfig(BaseModel):
+    authType: Literal["anonymous", "function"] = "anonymous"
+    methods: list[Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]] = list(HTTP_METHODS)
+    disableURLInternet: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,12 @@ def parse(expression: str) -> Schedule:
 def check_trigger(trigger_type: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validates a trigger's type and config; returns the config with defaults filled in."""
     if trigger_type not in SUPPORTED_TYPES:
-        raise TriggerError(f"triggerType '{trigger_type}' is not supported by fcemu (supported: timer)")
+        raise TriggerError(f"triggerType '{trigger_type}' is not supported by fcemu (supported: timer, http)")
+    if trigger_type == "http":
+        try:
+            return HttpTriggerConfig.model_validate(config).model_dump()
+        except ValidationError as error:
+            raise TriggerError(f"triggerConfig: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}") from error
     try:
         timer = TimerConfig.model_validate(config)
     except ValidationError as error:

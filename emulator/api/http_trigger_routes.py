@@ -1,0 +1,120 @@
+"""HTTP functions: FC 2.0's `/2016-08-15/proxy/{service}/{function}/{path}` and, for FC 3.0 functions, the
+per-function trigger URL `/http/{function}/{path}`. Sync requests go to the function's server and its answer
+comes back as it is; `x-fc-invocation-type: Async` persists the request like any async invoke (202)."""
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.routing import Route
+
+from emulator.api.errors import FCError
+from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
+from emulator.catalog.loader import FunctionDefinition
+from emulator.core import Core
+from emulator.invoker import HttpRequest
+from emulator.pool.function_pool import PoolExhausted
+from emulator.queue.submit import submit_invocation
+from emulator.triggers.trigger_config import HTTP_METHODS
+
+# Not passed to the function: they describe this hop, or are the emulator's own.
+DROPPED_REQUEST_HEADERS = frozenset(
+    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date",
+     "x-fc-invocation-type", "x-fc-async-delay", "x-fc-async-task-id", "x-fc-stateful-async-invocation-id",
+     "x-fc-log-type"}
+)
+
+
+def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown_as: str) -> None:
+    triggers = [entry.trigger for entry in core.triggers.entries(definition.name) if entry.trigger.triggerType == "http"]
+    if not triggers:
+        raise FCError(404, "TriggerNotFound", f"function '{shown_as}' has no HTTP trigger")
+    if not any(method in trigger.triggerConfig.get("methods", HTTP_METHODS) for trigger in triggers):
+        raise FCError(405, "MethodNotAllowed", f"the HTTP trigger of '{shown_as}' does not accept {method}")
+
+
+async def _serve(request: Request, definition: FunctionDefinition, path: str, shown_as: str) -> Response:
+    core: Core = request.app.state.core
+    options = parse_invoke_headers(request.headers)
+    request.state.request_id = options.request_id
+    _http_trigger(core, definition, request.method, shown_as)
+    limit = core.settings.sync_payload_limit_bytes
+    body = await request.body()
+    if len(body) > limit:
+        raise FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
+    query = request.url.query
+    http = HttpRequest(
+        method=request.method,
+        path="/" + path + (f"?{query}" if query else ""),
+        headers=[(name, value) for name, value in request.headers.items() if name not in DROPPED_REQUEST_HEADERS],
+        body=body,
+    )
+    if options.invocation_type == "Async":
+        return await _accept(request, core, definition, http, options.request_id)
+    try:
+        result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=options.log_tail, http=http)
+    except PoolExhausted as error:
+        raise FCError(429, "ResourceExhausted", str(error)) from error
+    assert result is not None
+    headers = {"x-fc-request-id": options.request_id}
+    if options.log_tail and result.log_result is not None:
+        headers["x-fc-log-result"] = result.log_result
+    if not result.succeeded:
+        # FC answers an HTTP function's unhandled error (or timeout, or crash) with a 502 and the error.
+        headers["x-fc-error-type"] = result.error_type or "UnhandledInvocationError"
+        return Response(result.body, status_code=502, headers=headers, media_type="application/json")
+    response = Response(result.body, status_code=result.status, headers=headers)
+    for name, value in result.headers:
+        response.headers.append(name, value)
+    return response
+
+
+async def _accept(request: Request, core: Core, definition: FunctionDefinition, http: HttpRequest,
+                  request_id: str) -> Response:
+    async_headers = parse_async_headers(request.headers)
+    payload = http.to_payload()
+    if len(payload) > core.settings.async_payload_limit_bytes:
+        raise FCError(400, "EntityTooLarge",
+                      f"payload size exceeds maximum allowed size ({core.settings.async_payload_limit_bytes} bytes)")
+    config = core.async_configs.effective(definition)
+    task_mode = config.asyncTask or async_headers.task_id is not None
+    task_id = async_headers.task_id or request_id
+    accepted = await submit_invocation(
+        core.store, definition.name, config, task_id=task_id, request_id=request_id, payload=payload,
+        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind="http",
+    )
+    if not accepted.created:
+        raise FCError(409, "AsyncTaskAlreadyExists", f"async task '{task_id}' already exists")
+    headers = {"x-fc-request-id": request_id}
+    if task_mode:
+        headers["x-fc-async-task-id"] = task_id
+        headers["x-fc-stateful-async-invocation-id"] = task_id
+    return Response(status_code=202, headers=headers)
+
+
+async def proxy_v2(request: Request) -> Response:
+    core: Core = request.app.state.core
+    service, function = request.path_params["service"], request.path_params["function_name"]
+    service_name = service.partition(".")[0]
+    if not core.catalog.has_service(service_name):
+        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
+    definition = core.catalog.get_in_service(service_name, function)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function}' does not exist in service '{service_name}'")
+    return await _serve(request, definition, request.path_params.get("path", ""), function)
+
+
+async def trigger_url_v3(request: Request) -> Response:
+    core: Core = request.app.state.core
+    function = request.path_params["function_name"]
+    definition = core.catalog.get(function)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function}' does not exist")
+    return await _serve(request, definition, request.path_params.get("path", ""), function)
+
+
+ROUTES = [
+    Route("/2016-08-15/proxy/{service}/{function_name}/{path:path}", proxy_v2, methods=list(HTTP_METHODS)),
+    Route("/2016-08-15/proxy/{service}/{function_name}", proxy_v2, methods=list(HTTP_METHODS)),
+    Route("/http/{function_name}/{path:path}", trigger_url_v3, methods=list(HTTP_METHODS)),
+    Route("/http/{function_name}", trigger_url_v3, methods=list(HTTP_METHODS)),
+]
