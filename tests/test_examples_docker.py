@@ -16,21 +16,31 @@ from tests.support.redis_server import RedisServer
 from tests.test_sync_invoke_docker import v3
 
 
+def docker_bridge_gateway() -> str:
+    engine = DockerEngine()
+    try:
+        return engine.bridge_gateway()
+    finally:
+        engine.close()
+
+
+def copy_send_email(functions_dir: Path, target: Path, smtp_port: int) -> None:
+    """A copy of the example whose manifest points SMTP at a test sink's free port."""
+    copy = target / "send-email"
+    shutil.copytree(functions_dir / "send-email", copy)
+    manifest = copy / "function.yaml"
+    manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{smtp_port}"'))
+
+
 def test_send_email_delivers_a_registration_mail(
     functions_dir: Path, tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    engine = DockerEngine()
-    gateway = engine.bridge_gateway()
-    engine.close()
+    gateway = docker_bridge_gateway()
 
     async def scenario() -> None:
         sink = MailSink()
         port = await sink.start(gateway, 0)
-        # A copy of the example whose manifest points SMTP at this sink's free port.
-        copy = tmp_path / "functions" / "send-email"
-        shutil.copytree(functions_dir / "send-email", copy)
-        manifest = copy / "function.yaml"
-        manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
+        copy_send_email(functions_dir, tmp_path / "functions", port)
         emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url,
                                    dispatcher_enabled="false").start()
         try:
@@ -66,17 +76,12 @@ def test_a_sign_up_hands_the_registration_mail_to_send_email_asynchronously(
     """FC's own scenario: the sign-up answers at once (202) and the mail goes out in the background."""
     # A Redis of its own: the shared one's dispatchers know send-email with another SMTP port.
     redis_server = RedisServer(tmp_path / "redis").start()
-    engine = DockerEngine()
-    gateway = engine.bridge_gateway()
-    engine.close()
+    gateway = docker_bridge_gateway()
 
     async def scenario() -> None:
         sink = MailSink()
         port = await sink.start(gateway, 0)
-        copy = tmp_path / "functions" / "send-email"
-        shutil.copytree(functions_dir / "send-email", copy)
-        manifest = copy / "function.yaml"
-        manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
+        copy_send_email(functions_dir, tmp_path / "functions", port)
         emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
         try:
             reply = await asyncio.to_thread(

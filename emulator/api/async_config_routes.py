@@ -8,7 +8,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
-from emulator.catalog.async_configs import LATEST, AsyncConfigChanges, ConfigEntry
+from emulator.api.lookup import check_qualifier, function_v2, function_v3
+from emulator.catalog.async_configs import AsyncConfigChanges, ConfigEntry
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import DestinationConfig
 from emulator.core import Core
@@ -67,13 +68,6 @@ class V2ConfigChanges(BaseModel):
         return AsyncConfigChanges(**given)
 
 
-def _qualifier(value: str | None) -> str:
-    qualifier = value or LATEST
-    if qualifier != LATEST:
-        raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
-    return qualifier
-
-
 def _v3(core: Core, entry: ConfigEntry) -> AsyncConfig:
     config = entry.config
     return AsyncConfig(
@@ -94,21 +88,9 @@ def _v2(service: str, function: str, entry: ConfigEntry) -> FunctionAsyncInvokeC
     )
 
 
-def _function_v3(core: Core, name: str) -> FunctionDefinition:
-    definition = core.catalog.get(name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
-    return definition
-
-
 def _function_v2(core: Core, service: str, name: str) -> tuple[str, str, FunctionDefinition]:
-    service_name, _, qualifier = service.partition(".")
-    if not core.catalog.has_service(service_name):
-        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
-    definition = core.catalog.get_in_service(service_name, name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
-    return service_name, _qualifier(qualifier), definition
+    service_name, definition = function_v2(core, service, name)
+    return service_name, check_qualifier(service.partition(".")[2]), definition
 
 
 def _entry(core: Core, definition: FunctionDefinition, qualifier: str) -> ConfigEntry:
@@ -145,20 +127,20 @@ async def put_async_invoke_config(
     request: Request, function_name: str, changes: AsyncConfigChanges, qualifier: str | None = None
 ) -> AsyncConfig:
     core: Core = request.app.state.core
-    definition = _function_v3(core, function_name)
-    return _v3(core, await core.async_configs.put(definition, _qualifier(qualifier), changes))
+    definition = function_v3(core, function_name)
+    return _v3(core, await core.async_configs.put(definition, check_qualifier(qualifier), changes))
 
 
 @router.get(V3_PATH, response_model_exclude_none=True)
 async def get_async_invoke_config(request: Request, function_name: str, qualifier: str | None = None) -> AsyncConfig:
     core: Core = request.app.state.core
-    return _v3(core, _entry(core, _function_v3(core, function_name), _qualifier(qualifier)))
+    return _v3(core, _entry(core, function_v3(core, function_name), check_qualifier(qualifier)))
 
 
 @router.delete(V3_PATH)
 async def delete_async_invoke_config(request: Request, function_name: str, qualifier: str | None = None) -> Response:
     core: Core = request.app.state.core
-    return await _delete(request, _function_v3(core, function_name), _qualifier(qualifier))
+    return await _delete(request, function_v3(core, function_name), check_qualifier(qualifier))
 
 
 @router.get("/2023-03-30/async-invoke-configs", response_model_exclude_none=True)
@@ -169,7 +151,7 @@ async def list_async_invoke_configs(
     nextToken: str | None = None,  # noqa: N803
 ) -> ListAsyncInvokeConfigOutput:
     core: Core = request.app.state.core
-    definitions = [_function_v3(core, functionName)] if functionName else core.catalog.all()
+    definitions = [function_v3(core, functionName)] if functionName else core.catalog.all()
     page, token = _page(core.async_configs.entries(definitions), limit, nextToken)
     return ListAsyncInvokeConfigOutput(configs=[_v3(core, entry) for entry in page], nextToken=token)
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
+from emulator.api.lookup import function_v2, function_v3, service_v2
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.loader import FunctionDefinition
@@ -137,10 +138,7 @@ async def create_function(request: Request, body: Annotated[dict[str, Any], Body
 @router.get("/2023-03-30/functions/{function_name}")
 async def get_function(request: Request, function_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    definition = core.catalog.get(function_name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
-    return _view(core, definition)
+    return _view(core, function_v3(core, function_name))
 
 
 @router.put("/2023-03-30/functions/{function_name}")
@@ -168,10 +166,7 @@ async def list_functions(
 # FC 2.0: services, and functions under a service (`svc$fn` in 3.0 terms; plain names in the default service).
 
 def _service(core: Core, service: str) -> str:
-    name = service.partition(".")[0]
-    if not core.catalog.has_service(name):
-        raise FCError(404, "ServiceNotFound", f"service '{name}' does not exist")
-    return name
+    return service_v2(core, service)[0]
 
 
 def _service_view(core: Core, name: str) -> dict[str, Any]:
@@ -227,17 +222,11 @@ async def delete_service(request: Request, service: str) -> Response:
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 
-def _in_service(core: Core, service: str) -> tuple[str, str]:
-    """(service name, prefix of its functions' 3.0 names)."""
-    name = _service(core, service)
-    return name, core.catalog.name_in_service(name, "")
-
-
 @router.post("/2016-08-15/services/{service}/functions")
 async def create_function_v2(request: Request, service: str, body: Annotated[dict[str, Any], Body()]
                              ) -> dict[str, Any]:
     core: Core = request.app.state.core
-    service_name, _ = _in_service(core, service)
+    service_name = _service(core, service)
     function = body.get("functionName")
     if not isinstance(function, str) or not function:
         raise FCError(400, "InvalidArgument", "functionName is required")
@@ -248,11 +237,7 @@ async def create_function_v2(request: Request, service: str, body: Annotated[dic
 @router.get("/2016-08-15/services/{service}/functions/{function_name}")
 async def get_function_v2(request: Request, service: str, function_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    service_name = _service(core, service)
-    definition = core.catalog.get_in_service(service_name, function_name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist in service '{service_name}'")
-    return _view(core, definition, function_name)
+    return _view(core, function_v2(core, service, function_name)[1], function_name)
 
 
 @router.put("/2016-08-15/services/{service}/functions/{function_name}")

@@ -8,12 +8,13 @@ from fastapi.responses import Response
 from starlette.routing import Route
 
 from emulator.api.errors import FCError
-from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
+from emulator.api.invoke_headers import parse_invoke_headers
+from emulator.api.invoke_routes import accept_async
+from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.invoker import HttpRequest
 from emulator.pool.function_pool import PoolExhausted
-from emulator.queue.submit import submit_invocation
 from emulator.triggers.trigger_config import HTTP_METHODS
 
 # Not passed to the function: they describe this hop, or are the emulator's own.
@@ -49,7 +50,7 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
         body=body,
     )
     if options.invocation_type == "Async":
-        return await _accept(request, core, definition, http, options.request_id)
+        return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http")
     try:
         result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=options.log_tail, http=http)
     except PoolExhausted as error:
@@ -68,47 +69,15 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
     return response
 
 
-async def _accept(request: Request, core: Core, definition: FunctionDefinition, http: HttpRequest,
-                  request_id: str) -> Response:
-    async_headers = parse_async_headers(request.headers)
-    payload = http.to_payload()
-    if len(payload) > core.settings.async_payload_limit_bytes:
-        raise FCError(400, "EntityTooLarge",
-                      f"payload size exceeds maximum allowed size ({core.settings.async_payload_limit_bytes} bytes)")
-    config = core.async_configs.effective(definition)
-    task_mode = config.asyncTask or async_headers.task_id is not None
-    task_id = async_headers.task_id or request_id
-    accepted = await submit_invocation(
-        core.store, definition.name, config, task_id=task_id, request_id=request_id, payload=payload,
-        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind="http",
-    )
-    if not accepted.created:
-        raise FCError(409, "AsyncTaskAlreadyExists", f"async task '{task_id}' already exists")
-    headers = {"x-fc-request-id": request_id}
-    if task_mode:
-        headers["x-fc-async-task-id"] = task_id
-        headers["x-fc-stateful-async-invocation-id"] = task_id
-    return Response(status_code=202, headers=headers)
-
-
 async def proxy_v2(request: Request) -> Response:
-    core: Core = request.app.state.core
-    service, function = request.path_params["service"], request.path_params["function_name"]
-    service_name = service.partition(".")[0]
-    if not core.catalog.has_service(service_name):
-        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
-    definition = core.catalog.get_in_service(service_name, function)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function}' does not exist in service '{service_name}'")
+    function = request.path_params["function_name"]
+    _, definition = function_v2(request.app.state.core, request.path_params["service"], function)
     return await _serve(request, definition, request.path_params.get("path", ""), function)
 
 
 async def trigger_url_v3(request: Request) -> Response:
-    core: Core = request.app.state.core
     function = request.path_params["function_name"]
-    definition = core.catalog.get(function)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function}' does not exist")
+    definition = function_v3(request.app.state.core, function)
     return await _serve(request, definition, request.path_params.get("path", ""), function)
 
 

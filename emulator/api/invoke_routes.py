@@ -7,22 +7,12 @@ from starlette.routing import Route
 
 from emulator.api.errors import FCError
 from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
+from emulator.api.lookup import check_qualifier, function_v2, function_v3, service_v2
 from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.submit import submit_invocation
-
-
-LATEST = "LATEST"
-
-
-def _check_qualifier(qualifier: str | None) -> None:
-    if qualifier in (None, "", LATEST):
-        return
-    if qualifier.isdigit():
-        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist (fcemu serves LATEST only)")
-    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
 
 
 async def _read_payload(request: Request, limit: int) -> bytes:
@@ -65,15 +55,24 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
 
 
 async def _accept_async(request: Request, core: Core, definition: FunctionDefinition, request_id: str) -> Response:
-    """Persists the invocation (one script call) and only then answers 202."""
-    async_headers = parse_async_headers(request.headers)
     payload = await _read_payload(request, core.settings.async_payload_limit_bytes)
+    return await accept_async(request, core, definition, request_id, payload)
+
+
+async def accept_async(
+    request: Request, core: Core, definition: FunctionDefinition, request_id: str, payload: bytes, kind: str = ""
+) -> Response:
+    """Persists an async invocation (one script call) and only then answers 202; for events and HTTP requests."""
+    async_headers = parse_async_headers(request.headers)
+    limit = core.settings.async_payload_limit_bytes
+    if len(payload) > limit:
+        raise _too_large(len(payload), limit)
     config = core.async_configs.effective(definition)
     task_mode = config.asyncTask or async_headers.task_id is not None
     task_id = async_headers.task_id or request_id
     accepted = await submit_invocation(
         core.store, definition.name, config, task_id=task_id, request_id=request_id, payload=payload,
-        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode,
+        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind=kind,
     )
     if not accepted.created:
         raise task_errors(request).already_exists(task_id)
@@ -85,24 +84,16 @@ async def _accept_async(request: Request, core: Core, definition: FunctionDefini
 
 
 async def invoke_v3(request: Request) -> Response:
-    function_name = request.path_params["function_name"]
-    _check_qualifier(request.query_params.get("qualifier"))
-    definition = request.app.state.core.catalog.get(function_name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
-    return await _invoke(request, definition)
+    check_qualifier(request.query_params.get("qualifier"))
+    return await _invoke(request, function_v3(request.app.state.core, request.path_params["function_name"]))
 
 
 async def invoke_v2(request: Request) -> Response:
-    service, function_name = request.path_params["service"], request.path_params["function_name"]
-    service_name, _, qualifier = service.partition(".")
-    _check_qualifier(qualifier or request.headers.get("x-fc-qualifier"))
-    catalog = request.app.state.core.catalog
-    if not catalog.has_service(service_name):
-        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
-    definition = catalog.get_in_service(service_name, function_name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist in service '{service_name}'")
+    core: Core = request.app.state.core
+    service = request.path_params["service"]
+    _, qualifier = service_v2(core, service)
+    check_qualifier(qualifier or request.headers.get("x-fc-qualifier"))
+    _, definition = function_v2(core, service, request.path_params["function_name"])
     return await _invoke(request, definition)
 
 

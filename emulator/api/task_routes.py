@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
+from emulator.api.lookup import function_v2, function_v3
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
@@ -107,23 +108,6 @@ def _v2_view(core: Core, service: str, function: str, record: TaskRecord, includ
     )
 
 
-def _function_v3(core: Core, name: str) -> FunctionDefinition:
-    definition = core.catalog.get(name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
-    return definition
-
-
-def _function_v2(core: Core, service: str, name: str) -> tuple[str, FunctionDefinition]:
-    service_name = service.partition(".")[0]
-    if not core.catalog.has_service(service_name):
-        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
-    definition = core.catalog.get_in_service(service_name, name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
-    return service_name, definition
-
-
 async def _task(core: Core, definition: FunctionDefinition, task_id: str, errors: TaskErrors) -> TaskRecord:
     record = await core.store.get(definition.name, task_id)
     # Only task-mode invocations are tasks in FC; the others are not visible through these APIs.
@@ -167,7 +151,7 @@ SortOrder = Annotated[Literal["asc", "desc", "ASC", "DESC"] | None, Query()]
 @router.get("/2023-03-30/functions/{function_name}/async-tasks/{task_id}", response_model_exclude_none=True)
 async def get_async_task(request: Request, function_name: str, task_id: str) -> AsyncTask:
     core: Core = request.app.state.core
-    definition = _function_v3(core, function_name)
+    definition = function_v3(core, function_name)
     return _v3_view(core, await _task(core, definition, task_id, V3_TASK_ERRORS))
 
 
@@ -186,7 +170,7 @@ async def list_async_tasks(
     qualifier: str | None = None,
 ) -> ListAsyncTasksOutput:
     core: Core = request.app.state.core
-    definition = _function_v3(core, function_name)
+    definition = function_v3(core, function_name)
     query = _filter(status, prefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
     records, next_offset = await core.store.list(definition.name, query)
     return ListAsyncTasksOutput(
@@ -198,7 +182,7 @@ async def list_async_tasks(
 @router.put("/2023-03-30/functions/{function_name}/async-tasks/{task_id}/stop")
 async def stop_async_task(request: Request, function_name: str, task_id: str) -> Response:
     core: Core = request.app.state.core
-    return await _stop(request, _function_v3(core, function_name), task_id, V3_TASK_ERRORS)
+    return await _stop(request, function_v3(core, function_name), task_id, V3_TASK_ERRORS)
 
 
 V2_TASK_PATH = "/2016-08-15/services/{service}/functions/{function_name}/stateful-async-invocations"
@@ -209,7 +193,7 @@ async def get_stateful_async_invocation(
     request: Request, service: str, function_name: str, task_id: str
 ) -> StatefulAsyncInvocation:
     core: Core = request.app.state.core
-    service_name, definition = _function_v2(core, service, function_name)
+    service_name, definition = function_v2(core, service, function_name)
     record = await _task(core, definition, task_id, V2_TASK_ERRORS)
     return _v2_view(core, service_name, function_name, record)
 
@@ -229,7 +213,7 @@ async def list_stateful_async_invocations(
     nextToken: str | None = None,  # noqa: N803
 ) -> ListStatefulAsyncInvocationsOutput:
     core: Core = request.app.state.core
-    service_name, definition = _function_v2(core, service, function_name)
+    service_name, definition = function_v2(core, service, function_name)
     query = _filter(status, invocationIdPrefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
     records, next_offset = await core.store.list(definition.name, query)
     return ListStatefulAsyncInvocationsOutput(
@@ -242,5 +226,5 @@ async def list_stateful_async_invocations(
 async def stop_stateful_async_invocation(request: Request, service: str, function_name: str, task_id: str
                                          ) -> Response:
     core: Core = request.app.state.core
-    _, definition = _function_v2(core, service, function_name)
+    _, definition = function_v2(core, service, function_name)
     return await _stop(request, definition, task_id, V2_TASK_ERRORS)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
+from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.triggers.trigger_config import TriggerError
@@ -27,19 +28,8 @@ def _view(core: Core, request: Request, trigger: StoredTrigger) -> dict[str, Any
     return view
 
 
-def _function(core: Core, request: Request, service: str | None, name: str) -> FunctionDefinition:
-    if service is None:
-        definition = core.catalog.get(name)
-        if definition is None:
-            raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
-        return definition
-    service_name = service.partition(".")[0]
-    if not core.catalog.has_service(service_name):
-        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
-    definition = core.catalog.get_in_service(service_name, name)
-    if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
-    return definition
+def _function(core: Core, service: str | None, name: str) -> FunctionDefinition:
+    return function_v3(core, name) if service is None else function_v2(core, service, name)[1]
 
 
 def _entry(core: Core, definition: FunctionDefinition, name: str) -> TriggerEntry:
@@ -57,7 +47,7 @@ def _api_only(entry: TriggerEntry, definition: FunctionDefinition) -> None:
 
 async def _create(request: Request, service: str | None, function: str, body: dict[str, Any]) -> dict[str, Any]:
     core: Core = request.app.state.core
-    definition = _function(core, request, service, function)
+    definition = _function(core, service, function)
     name = body.get("triggerName")
     if not isinstance(name, str) or not name:
         raise FCError(400, "InvalidArgument", "triggerName is required")
@@ -78,7 +68,7 @@ async def _create(request: Request, service: str | None, function: str, body: di
 async def _update(request: Request, service: str | None, function: str, name: str, body: dict[str, Any]
                   ) -> dict[str, Any]:
     core: Core = request.app.state.core
-    definition = _function(core, request, service, function)
+    definition = _function(core, service, function)
     entry = _entry(core, definition, name)
     _api_only(entry, definition)
     current = entry.trigger
@@ -95,7 +85,7 @@ async def _update(request: Request, service: str | None, function: str, name: st
 
 async def _delete(request: Request, service: str | None, function: str, name: str) -> Response:
     core: Core = request.app.state.core
-    definition = _function(core, request, service, function)
+    definition = _function(core, service, function)
     _api_only(_entry(core, definition, name), definition)
     await core.triggers.delete(definition.name, name)
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
@@ -104,7 +94,7 @@ async def _delete(request: Request, service: str | None, function: str, name: st
 def _list(request: Request, service: str | None, function: str, prefix: str | None, limit: int,
           next_token: str | None) -> dict[str, Any]:
     core: Core = request.app.state.core
-    definition = _function(core, request, service, function)
+    definition = _function(core, service, function)
     entries = [e for e in core.triggers.entries(definition.name) if not prefix or e.trigger.triggerName.startswith(prefix)]
     if next_token is not None and not next_token.isdigit():
         raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
@@ -133,13 +123,13 @@ async def create_trigger_v2(request: Request, service: str, function_name: str,
 @router.get(V3 + "/{trigger_name}")
 async def get_trigger(request: Request, function_name: str, trigger_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    return _view(core, request, _entry(core, _function(core, request, None, function_name), trigger_name).trigger)
+    return _view(core, request, _entry(core, _function(core, None, function_name), trigger_name).trigger)
 
 
 @router.get(V2 + "/{trigger_name}")
 async def get_trigger_v2(request: Request, service: str, function_name: str, trigger_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    definition = _function(core, request, service, function_name)
+    definition = _function(core, service, function_name)
     return _view(core, request, _entry(core, definition, trigger_name).trigger)
 
 

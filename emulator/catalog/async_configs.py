@@ -6,7 +6,6 @@ is published and each process re-reads it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
-from emulator.queue.resilience import keep_running
+from emulator.queue.resilience import keep_running, on_each_message
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,8 @@ class AsyncConfigs:
 
     async def start(self) -> None:
         await self._reload()
-        self._listener = asyncio.create_task(keep_running(self._listen, "async config listener"))
+        self._listener = asyncio.create_task(keep_running(
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "async config listener"))
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -85,18 +85,6 @@ class AsyncConfigs:
     async def _reload(self) -> None:
         raw = await self._redis.hgetall(CONFIGS_KEY)
         self._stored = {key.decode(): StoredAsyncConfig.model_validate_json(value) for key, value in raw.items()}
-
-    async def _listen(self) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(CHANGED_CHANNEL)
-            await self._reload()  # what changed while this process was not listening
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    await self._reload()
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
 
     def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
         config = definition.manifest.asyncInvokeConfig

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.code_archive import checksum, unpack
 from emulator.catalog.loader import FunctionDefinition, load_manifest
-from emulator.queue.resilience import keep_running
+from emulator.queue.resilience import keep_running, on_each_message
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +60,18 @@ class Deployments:
 
     async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
         await self.reload()
-        self._listener = asyncio.create_task(keep_running(lambda: self._listen(on_change), "deployments listener"))
+
+        async def refresh() -> None:
+            await self.reload()
+            await on_change()
+
+        self._listener = asyncio.create_task(keep_running(
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, refresh), "deployments listener"))
 
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.wait([self._listener], timeout=5)
-
-    async def _listen(self, on_change: Callable[[], Awaitable[None]]) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(CHANGED_CHANNEL)
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    await self.reload()
-                    await on_change()
-        finally:
-            await pubsub.aclose()
 
     async def reload(self) -> None:
         functions = await self._redis.hgetall(FUNCTIONS_KEY)

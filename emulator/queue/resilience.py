@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -43,3 +44,16 @@ async def wait_for_event(event: asyncio.Event, timeout: float | None) -> None:
     finally:
         if timer is not None:
             timer.cancel()
+
+
+async def on_each_message(redis: Redis, channel: str, handle: Callable[[], Awaitable[None]]) -> None:
+    """Subscribes to a channel and awaits `handle` for every message; run it under keep_running."""
+    pubsub = redis.pubsub()
+    try:
+        await pubsub.subscribe(channel)
+        await handle()  # whatever changed while not subscribed
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                await handle()
+    finally:
+        await pubsub.aclose()

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
-from emulator.queue.resilience import keep_running
+from emulator.queue.resilience import keep_running, on_each_message
 from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 TRIGGERS_KEY = "fcemu:triggers"
@@ -64,7 +64,8 @@ class Triggers:
 
     async def start(self) -> None:
         await self._reload()
-        self._listener = asyncio.create_task(keep_running(self._listen, "trigger listener"))
+        self._listener = asyncio.create_task(keep_running(
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "trigger listener"))
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -75,16 +76,6 @@ class Triggers:
         raw = await self._redis.hgetall(TRIGGERS_KEY)
         self._stored = {key.decode(): StoredTrigger.model_validate_json(value) for key, value in raw.items()}
         self.changed.set()
-
-    async def _listen(self) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.subscribe(CHANGED_CHANNEL)
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    await self._reload()
-        finally:
-            await pubsub.aclose()
 
     def entries(self, function: str | None = None) -> list[TriggerEntry]:
         found = []

@@ -1,0 +1,41 @@
+"""Finding the function a route names, with FC's 404s: by FC 3.0 name, or by FC 2.0 service and name."""
+from __future__ import annotations
+
+from emulator.api.errors import FCError
+from emulator.catalog.loader import FunctionDefinition
+from emulator.core import Core
+
+LATEST = "LATEST"
+
+
+def check_qualifier(qualifier: str | None) -> str:
+    """fcemu serves LATEST only: any other version or alias is FC's 404."""
+    if qualifier in (None, "", LATEST):
+        return LATEST
+    if qualifier.isdigit():
+        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist (fcemu serves LATEST only)")
+    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
+
+
+def function_v3(core: Core, name: str) -> FunctionDefinition:
+    definition = core.catalog.get(name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
+    return definition
+
+
+def service_v2(core: Core, service: str) -> tuple[str, str]:
+    """The service name and qualifier of a 2.0 route's `{service}[.{qualifier}]`."""
+    service_name, _, qualifier = service.partition(".")
+    if not core.catalog.has_service(service_name):
+        raise FCError(404, "ServiceNotFound", f"service '{service_name}' does not exist")
+    return service_name, qualifier
+
+
+def function_v2(core: Core, service: str, name: str) -> tuple[str, FunctionDefinition]:
+    """The service name and the function of a 2.0 route."""
+    service_name, _ = service_v2(core, service)
+    definition = core.catalog.get_in_service(service_name, name)
+    if definition is None:
+        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
+    return service_name, definition
