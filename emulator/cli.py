@@ -11,9 +11,9 @@ from emulator.settings import Settings
 
 def _preflight(settings: Settings) -> str | None:
     """Checked before the server starts, so that a bad manifest or a missing Redis is one clear line."""
-    import redis
-
     import ipaddress
+
+    import redis
 
     from emulator.catalog.loader import ManifestError, load_functions
 

@@ -10,11 +10,11 @@ from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
-from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
-from emulator.destinations.local_queues import LocalQueues
 from emulator.catalog.deployments import Deployments
 from emulator.catalog.loader import ManifestError, load_functions
 from emulator.catalog.watcher import FunctionsWatcher
+from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
+from emulator.destinations.local_queues import LocalQueues
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner

@@ -11,8 +11,8 @@ from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.triggers.trigger_config import TriggerError
 from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
+from emulator.triggers.trigger_config import TriggerError
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
 

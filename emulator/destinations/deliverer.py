@@ -17,7 +17,14 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, LocalQueues
 from emulator.destinations.record import destination_record
-from emulator.destinations.targets import FunctionTarget, HttpTarget, QueueTarget, Target, Unsupported, parse_destination
+from emulator.destinations.targets import (
+    FunctionTarget,
+    HttpTarget,
+    QueueTarget,
+    Target,
+    Unsupported,
+    parse_destination,
+)
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.models import TaskRecord
 from emulator.queue.resilience import wait_for_event

@@ -9,10 +9,10 @@ import logging
 from collections import Counter
 
 from emulator.catalog.catalog import Catalog
+from emulator.destinations.deliverer import Deliverer
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import TaskRunner
 from emulator.pool.pools import Pools
-from emulator.destinations.deliverer import Deliverer
 from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimedTask
 from emulator.queue.resilience import keep_running, wait_for_event

@@ -13,8 +13,8 @@ from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.resilience import wait_for_event
 from emulator.queue.store import TaskStore
 from emulator.queue.submit import submit_invocation
-from emulator.triggers.trigger_config import Schedule, parse
 from emulator.triggers.definitions import StoredTrigger, Triggers
+from emulator.triggers.trigger_config import Schedule, parse
 
 log = logging.getLogger(__name__)
 
