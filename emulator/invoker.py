@@ -8,7 +8,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -16,11 +16,14 @@ from multidict import CIMultiDictProxy
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool.agent_client import AgentClient
+from emulator.pool.function_pool import FunctionPool
+from emulator.pool.instance import Instance
 from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
 from emulator.pool.pools import Pools
 
 UNHANDLED = "UnhandledInvocationError"
 HTTP_INVOKE = "/http-invoke"
+STREAM_CHUNK_BYTES = 64 * 1024
 # Headers of the agent's reply that are the contract's or the connection's, not the HTTP function's answer.
 AGENT_ONLY_HEADERS = frozenset(
     {"x-fc-status", "x-fc-log-result", "content-length", "connection", "keep-alive", "transfer-encoding", "date",
@@ -50,6 +53,16 @@ class HttpRequest:
     def from_payload(cls, payload: bytes) -> HttpRequest:
         raw = json.loads(payload)
         return cls(raw["method"], raw["path"], [tuple(pair) for pair in raw["headers"]], base64.b64decode(raw["body"]))
+
+
+@dataclass(frozen=True)
+class HttpStream:
+    """An HTTP function's answer whose body is still arriving."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    instance_id: str
+    body: AsyncIterator[bytes]
 
 
 @dataclass(frozen=True)
@@ -113,13 +126,9 @@ class Invoker:
         """
         pool = self._pools.for_function(definition)
         started, wall_started = time.perf_counter(), time.time()
-        try:
-            instance = await pool.acquire(self._wait_timeout_s)
-        except InitializerError as error:
-            return InvocationResult(body=error.reply.body, error_type=UNHANDLED, log_result=_log(error.reply.headers))
-        except InstanceStartError as error:
-            return InvocationResult(body=_platform_error(f"Function instance failed to start: {error}"),
-                                    error_type=UNHANDLED)
+        instance = await self._acquire(pool)
+        if isinstance(instance, InvocationResult):
+            return instance
         if before_run is not None:
             try:
                 go_ahead = await before_run(instance.instance_id)
@@ -142,16 +151,8 @@ class Invoker:
                 else:
                     headers = [*http.headers, *pool.headers.items(), *control.items()]
                     reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
-        except TimeoutError:
-            # FC stops a timed-out instance; so do we, and the pool starts a fresh one on demand.
-            await pool.discard(instance)
-            return self._result(started, instance.instance_id, _platform_error(
-                f"Function timed out after {timeout} seconds"), UNHANDLED)
-        except aiohttp.ClientError:
-            reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
-            await pool.discard(instance)
-            return self._result(started, instance.instance_id, _platform_error(
-                f"Process exited unexpectedly before completing request ({reason})"), UNHANDLED)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            return await self._broken(pool, instance, error, timeout, started)
         except BaseException:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
             await pool.discard(instance)
@@ -170,6 +171,72 @@ class Invoker:
         ) if http else ()
         return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result,
                             reply.status, response_headers)
+
+    async def stream_http(self, definition: FunctionDefinition, http: HttpRequest, request_id: str
+                          ) -> HttpStream | InvocationResult:
+        """An HTTP function's answer with its body streamed, not buffered: the status and headers once they
+        arrive, then the body in chunks. The instance's slot is held until the body has been read (or the reader
+        gave up, which costs the instance). Failures before the headers come back as an InvocationResult."""
+        pool = self._pools.for_function(definition)
+        started = time.perf_counter()
+        instance = await self._acquire(pool)
+        if isinstance(instance, InvocationResult):
+            return instance
+        timeout = definition.manifest.timeout
+        deadline = asyncio.get_running_loop().time() + timeout
+        headers = [*http.headers, *pool.headers.items(), ("x-fc-request-id", request_id),
+                   ("x-fc-control-path", HTTP_INVOKE)]
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await self._agent.open(http.method, instance.base_url + http.path, http.body, headers)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            return await self._broken(pool, instance, error, timeout, started)
+        except BaseException:
+            await pool.discard(instance)
+            raise
+        if response.headers.get("x-fc-status", "200") != "200":
+            body = await response.read()
+            response.release()
+            await pool.release(instance)
+            return self._result(started, instance.instance_id, body, UNHANDLED)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            finished = False
+            try:
+                async with asyncio.timeout_at(deadline):
+                    async for chunk in response.content.iter_chunked(STREAM_CHUNK_BYTES):
+                        yield chunk
+                finished = True
+            finally:
+                response.release()
+                # A body cut short (timeout, crash, a reader that left) leaves the instance mid-answer.
+                await (pool.release(instance) if finished else pool.discard(instance))
+
+        answer_headers = tuple(
+            (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
+        )
+        return HttpStream(response.status, answer_headers, instance.instance_id, chunks())
+
+    async def _acquire(self, pool: FunctionPool) -> Instance | InvocationResult:
+        """A slot on an instance, or the function error FC reports when none could start."""
+        try:
+            return await pool.acquire(self._wait_timeout_s)
+        except InitializerError as error:
+            return InvocationResult(body=error.reply.body, error_type=UNHANDLED, log_result=_log(error.reply.headers))
+        except InstanceStartError as error:
+            return InvocationResult(body=_platform_error(f"Function instance failed to start: {error}"),
+                                    error_type=UNHANDLED)
+
+    async def _broken(self, pool: FunctionPool, instance: Instance, error: BaseException, timeout: int,
+                      started: float) -> InvocationResult:
+        """A timed-out or crashed invocation: FC stops the instance, so do we (the pool starts a fresh one)."""
+        await pool.discard(instance)
+        if isinstance(error, TimeoutError):
+            message = f"Function timed out after {timeout} seconds"
+        else:
+            reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
+            message = f"Process exited unexpectedly before completing request ({reason})"
+        return self._result(started, instance.instance_id, _platform_error(message), UNHANDLED)
 
     @staticmethod
     def _result(

@@ -72,3 +72,14 @@ def test_an_async_http_request_is_replayed_and_its_answer_recorded(
     assert ["X-Served-By", "web"] in answer["headers"]
     assert json.loads(answer["body"]) == {"method": "POST", "path": "/later", "query": "n=5", "custom": "kept",
                                           "body": "queued body", "requestId": reply.headers["x-fc-request-id"]}
+
+
+def test_a_large_answer_is_streamed_through(emulator: EmulatorProcess, http: requests.Session) -> None:
+    with http.post(f"{emulator.url}/http/custom-server/big", data=b"", stream=True) as reply:
+        assert reply.status_code == 200
+        assert reply.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in reply.headers
+        received = b"".join(reply.iter_content(1 << 20))
+    assert received == b"0123456789abcdef" * 65536 * 8
+    again = http.post(f"{emulator.url}/http/custom-server/after", data=b"x")
+    assert again.json()["path"] == "/after", "the instance serves again once the body was read"

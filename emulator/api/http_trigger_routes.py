@@ -1,10 +1,11 @@
 """HTTP functions: FC 2.0's `/2016-08-15/proxy/{service}/{function}/{path}` and, for FC 3.0 functions, the
 per-function trigger URL `/http/{function}/{path}`. Sync requests go to the function's server and its answer
-comes back as it is; `x-fc-invocation-type: Async` persists the request like any async invoke (202)."""
+comes back as it is, its body streamed; `x-fc-invocation-type: Async` persists the request like any async
+invoke (202)."""
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator.api.errors import FCError
@@ -13,7 +14,7 @@ from emulator.api.invoke_routes import accept_async
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.invoker import HttpRequest
+from emulator.invoker import HttpRequest, HttpStream
 from emulator.pool.function_pool import PoolExhausted
 from emulator.triggers.trigger_config import HTTP_METHODS
 
@@ -52,11 +53,20 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
     if options.invocation_type == "Async":
         return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http")
     try:
-        result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=options.log_tail, http=http)
+        if options.log_tail:
+            # The log tail is known only once the invocation ended: buffer this one.
+            result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=True, http=http)
+        else:
+            result = await core.invoker.stream_http(definition, http, options.request_id)
     except PoolExhausted as error:
         raise FCError(429, "ResourceExhausted", str(error)) from error
     assert result is not None
     headers = {"x-fc-request-id": options.request_id}
+    if isinstance(result, HttpStream):
+        streamed = StreamingResponse(result.body, status_code=result.status, headers=headers)
+        for name, value in result.headers:
+            streamed.headers.append(name, value)
+        return streamed
     if options.log_tail and result.log_result is not None:
         headers["x-fc-log-result"] = result.log_result
     if not result.succeeded:

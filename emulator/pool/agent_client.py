@@ -35,6 +35,13 @@ class AgentClient:
                                          allow_redirects=False) as response:
             return AgentReply(response.status, response.headers, await response.read())
 
+    async def open(self, method: str, url: str, body: bytes, headers: list[tuple[str, str]]
+                   ) -> aiohttp.ClientResponse:
+        """Sends a request and returns once the answer's headers are in; the caller reads the body and must
+        release the response."""
+        return await self._session.request(method, url, data=body or None, headers=CIMultiDict(headers),
+                                           allow_redirects=False)
+
     async def is_up(self, url: str) -> bool:
         """True once something answers HTTP at the url (docker-proxy accepts TCP before the agent listens)."""
         try:

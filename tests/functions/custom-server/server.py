@@ -13,6 +13,18 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         request_id = self.headers.get("x-fc-request-id")
         print(f"FC Invoke Start RequestId: {request_id}", flush=True)
+        if self.path.startswith("/big"):
+            # 8 MB sent in pieces without a Content-Length: only a streaming control plane passes it on as sent.
+            print(f"FC Invoke End RequestId: {request_id}", flush=True)
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            piece = b"0123456789abcdef" * 65536
+            for _ in range(8):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if body == b"fail":
             status, reply = 404, json.dumps({"errorMessage": "asked to fail"}).encode()
         else:
