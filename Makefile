@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STATE := .fcemu
 PORT ?= $(or $(FCEMU_PORT),9000)
 
-.PHONY: up down test bench images docker venv logs clean
+.PHONY: up down test bench images docker packages venv logs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,7 +14,10 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-docker:
+packages:
+	@bash scripts/ensure-packages.sh
+
+docker: packages
 	@bash scripts/ensure-docker.sh
 
 images: docker

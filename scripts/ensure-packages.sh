@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fcemu needs when they are missing: redis-server (the queue), mmdebstrap (a
+# runtime base image without a container registry), docker.io (when no Docker engine is installed at all).
+# As root it runs apt-get; otherwise it says what to install.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+# A docker client alone is not enough: without an engine that answers, dockerd must be installed to start one.
+if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null 2>&1; then need+=(docker.io); fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "missing: ${need[*]}; install them (Debian/Ubuntu: sudo apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${need[@]}" >/dev/null
