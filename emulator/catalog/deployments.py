@@ -115,7 +115,7 @@ class Deployments:
         return removed
 
     async def definitions(self) -> dict[str, FunctionDefinition]:
-        """Every deployed function as a definition, its code unpacked here (once per code checksum)."""
+        """Every deployed function as a definition, unpacked here once per version (checksum and update time)."""
         found = {}
         for name, record in self.functions.items():
             folder = self._root / name / (record.codeChecksum or "no-code") / record.lastModifiedTime.replace(":", "")

@@ -36,6 +36,7 @@ class FunctionPool:
         self._instances: list[Instance] = []
         # Instances of an older definition, removed once their running invocations end.
         self._draining: list[Instance] = []
+        self._drained = False
         self._starting = 0
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
@@ -81,7 +82,12 @@ class FunctionPool:
                 self._changed.notify_all()
         async with self._changed:
             instance.take_slot()
-            self._instances.append(instance)
+            if self._drained:
+                # The function changed while this instance started: it serves this one invoke, then goes.
+                instance.state = InstanceState.DRAINING
+                self._draining.append(instance)
+            else:
+                self._instances.append(instance)
             return instance
 
     def _free_instance(self) -> Instance | None:
@@ -174,3 +180,4 @@ class FunctionPool:
                     instance.state = InstanceState.DRAINING
                     self._instances.remove(instance)
                     self._draining.append(instance)
+            self._drained = True
