@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import check_qualifier, function_v2, function_v3
+from emulator.api.paging import page
 from emulator.catalog.async_configs import AsyncConfigChanges, ConfigEntry
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import DestinationConfig
@@ -111,14 +112,6 @@ async def _delete(request: Request, definition: FunctionDefinition, qualifier: s
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 
-def _page(items: list, limit: int, next_token: str | None) -> tuple[list, str | None]:
-    if next_token is not None and not next_token.isdigit():
-        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
-    start = int(next_token or 0)
-    page = items[start:start + limit]
-    return page, str(start + limit) if start + limit < len(items) else None
-
-
 V3_PATH = "/2023-03-30/functions/{function_name}/async-invoke-config"
 
 
@@ -152,8 +145,8 @@ async def list_async_invoke_configs(
 ) -> ListAsyncInvokeConfigOutput:
     core: Core = request.app.state.core
     definitions = [function_v3(core, functionName)] if functionName else core.catalog.all()
-    page, token = _page(core.async_configs.entries(definitions), limit, nextToken)
-    return ListAsyncInvokeConfigOutput(configs=[_v3(core, entry) for entry in page], nextToken=token)
+    items, token = page(core.async_configs.entries(definitions), limit, nextToken)
+    return ListAsyncInvokeConfigOutput(configs=[_v3(core, entry) for entry in items], nextToken=token)
 
 
 V2_PATH = "/2016-08-15/services/{service}/functions/{function_name}/async-invoke-config"
@@ -196,7 +189,7 @@ async def list_function_async_invoke_configs(
 ) -> ListFunctionAsyncInvokeConfigsOutput:
     core: Core = request.app.state.core
     service_name, _, definition = _function_v2(core, service, function_name)
-    page, token = _page(core.async_configs.entries([definition]), limit, nextToken)
+    items, token = page(core.async_configs.entries([definition]), limit, nextToken)
     return ListFunctionAsyncInvokeConfigsOutput(
-        configs=[_v2(service_name, function_name, entry) for entry in page], nextToken=token
+        configs=[_v2(service_name, function_name, entry) for entry in items], nextToken=token
     )

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import function_v2, function_v3, service_v2
+from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.loader import FunctionDefinition
@@ -118,13 +119,6 @@ async def _delete(request: Request, name: str, shown_as: str) -> Response:
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 
-def _page(items: list[Any], limit: int, next_token: str | None) -> tuple[list[Any], str | None]:
-    if next_token is not None and not next_token.isdigit():
-        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
-    start = int(next_token or 0)
-    return items[start:start + limit], (str(start + limit) if start + limit < len(items) else None)
-
-
 # FC 3.0.
 
 @router.post("/2023-03-30/functions")
@@ -159,8 +153,8 @@ async def list_functions(
 ) -> ListFunctionsOutput:
     core: Core = request.app.state.core
     definitions = [d for d in core.catalog.all() if not prefix or d.name.startswith(prefix)]
-    page, token = _page(definitions, limit, nextToken)
-    return ListFunctionsOutput(functions=[_view(core, d) for d in page], nextToken=token)
+    selected, token = page(definitions, limit, nextToken)
+    return ListFunctionsOutput(functions=[_view(core, d) for d in selected], nextToken=token)
 
 
 # FC 2.0: services, and functions under a service (`svc$fn` in 3.0 terms; plain names in the default service).
@@ -205,8 +199,8 @@ async def list_services(
 ) -> dict[str, Any]:
     core: Core = request.app.state.core
     names = [name for name in core.catalog.services() if not prefix or name.startswith(prefix)]
-    page, token = _page(names, limit, nextToken)
-    return {"services": [_service_view(core, name) for name in page], "nextToken": token}
+    selected, token = page(names, limit, nextToken)
+    return {"services": [_service_view(core, name) for name in selected], "nextToken": token}
 
 
 @router.delete("/2016-08-15/services/{service}")
@@ -270,5 +264,5 @@ async def list_functions_v2(
             not prefix or short.startswith(prefix)
         ):
             found.append((short, definition))
-    page, token = _page(found, limit, nextToken)
-    return {"functions": [_view(core, definition, short) for short, definition in page], "nextToken": token}
+    selected, token = page(found, limit, nextToken)
+    return {"functions": [_view(core, definition, short) for short, definition in selected], "nextToken": token}

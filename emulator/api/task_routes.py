@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import function_v2, function_v3
+from emulator.api.paging import offset_of
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
@@ -134,14 +135,9 @@ def _filter(
 ) -> ListFilter:
     if status is not None and status not in {item.value for item in TaskStatus}:
         raise FCError(400, "InvalidArgument", f"status '{status}' is not one of {', '.join(s.value for s in TaskStatus)}")
-    offset = 0
-    if next_token:
-        if not next_token.isdigit():
-            raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
-        offset = int(next_token)
     return ListFilter(
         status=status, prefix=prefix, started_begin_ms=begin, started_end_ms=end,
-        descending=(order or "asc").lower() == "desc", limit=limit, offset=offset,
+        descending=(order or "asc").lower() == "desc", limit=limit, offset=offset_of(next_token),
     )
 
 

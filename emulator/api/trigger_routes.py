@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import function_v2, function_v3
+from emulator.api.paging import page
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
@@ -96,12 +97,8 @@ def _list(request: Request, service: str | None, function: str, prefix: str | No
     core: Core = request.app.state.core
     definition = _function(core, service, function)
     entries = [e for e in core.triggers.entries(definition.name) if not prefix or e.trigger.triggerName.startswith(prefix)]
-    if next_token is not None and not next_token.isdigit():
-        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
-    start = int(next_token or 0)
-    page = entries[start:start + limit]
-    token = str(start + limit) if start + limit < len(entries) else None
-    return {"triggers": [_view(core, request, entry.trigger) for entry in page], "nextToken": token}
+    selected, token = page(entries, limit, next_token)
+    return {"triggers": [_view(core, request, entry.trigger) for entry in selected], "nextToken": token}
 
 
 V3 = "/2023-03-30/functions/{function_name}/triggers"

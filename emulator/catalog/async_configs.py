@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -16,6 +15,7 @@ from redis.asyncio import Redis
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
 from emulator.queue.resilience import keep_running, on_each_message
+from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,6 @@ class ConfigEntry:
     from_manifest: bool
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _field(function: str, qualifier: str) -> str:
     return f"{function}:{qualifier}"
 
@@ -90,7 +86,7 @@ class AsyncConfigs:
         config = definition.manifest.asyncInvokeConfig
         if config is None:
             return None
-        changed = datetime.fromtimestamp(definition.source.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        changed = definition.modified_time
         return StoredAsyncConfig(**config.model_dump(), createdTime=changed, lastModifiedTime=changed)
 
     def get(self, definition: FunctionDefinition, qualifier: str = LATEST) -> ConfigEntry | None:
@@ -109,7 +105,7 @@ class AsyncConfigs:
 
     async def put(self, definition: FunctionDefinition, qualifier: str, changes: AsyncConfigChanges) -> ConfigEntry:
         current = self.get(definition, qualifier)
-        now = _now_iso()
+        now = iso_utc()
         base = current.config.model_dump() if current is not None else {"createdTime": now}
         if current is not None and current.from_manifest:
             base["createdTime"] = now

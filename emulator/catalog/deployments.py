@@ -8,7 +8,6 @@ import logging
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from redis.asyncio import Redis
 from emulator.catalog.code_archive import checksum, unpack
 from emulator.catalog.loader import FunctionDefinition, load_manifest
 from emulator.queue.resilience import keep_running, on_each_message
+from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,6 @@ FUNCTIONS_KEY = "fcemu:deployed-functions"
 SERVICES_KEY = "fcemu:services"
 CODE_PREFIX = "fcemu:code:"
 CHANGED_CHANNEL = "fcemu:deployments-changed"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class DeployedFunction(BaseModel):
@@ -88,7 +84,7 @@ class Deployments:
         """Stores a function (and its code, by checksum); with `create`, a name already taken raises
         FileExistsError."""
         current = self.functions.get(name)
-        now = now_iso()
+        now = iso_utc()
         record = DeployedFunction(
             spec=spec,
             functionId=current.functionId if current else str(uuid.uuid4()),
@@ -142,7 +138,7 @@ class Deployments:
     # Services (FC 2.0).
 
     async def save_service(self, name: str, description: str) -> Service:
-        now = now_iso()
+        now = iso_utc()
         service = Service(serviceName=name, serviceId=str(uuid.uuid4()), description=description or "",
                           createdTime=now, lastModifiedTime=now)
         if not await self._redis.hsetnx(SERVICES_KEY, name, service.model_dump_json()):

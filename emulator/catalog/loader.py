@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from emulator.catalog.manifest import FunctionManifest
+from emulator.timestamps import iso_utc
 
 MANIFEST_NAMES = ("function.yaml", "function.yml", "function.json")
 
@@ -29,6 +30,11 @@ class FunctionDefinition:
     @property
     def name(self) -> str:
         return self.manifest.functionName
+
+    @property
+    def modified_time(self) -> str:
+        """When its manifest last changed, as FC writes times (for configs and triggers that come from it)."""
+        return iso_utc(self.source.stat().st_mtime) if self.source.exists() else iso_utc()
 
 
 def _describe(error: ValidationError, source: Path) -> str:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class InstanceState(enum.Enum):
@@ -22,7 +21,6 @@ class Instance:
     capacity: int
     active: int = 0
     state: InstanceState = InstanceState.READY
-    last_used: float = field(default_factory=time.monotonic)
     idle_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -39,11 +37,9 @@ class Instance:
 
     def take_slot(self) -> None:
         self.active += 1
-        self.last_used = time.monotonic()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
 
     def give_slot(self) -> None:
         self.active -= 1
-        self.last_used = time.monotonic()

@@ -222,7 +222,3 @@ class TaskStore:
         if len(found) > query.limit:
             return found[: query.limit], position - 1
         return found, None
-
-    @staticmethod
-    def function_of(member: str) -> str:
-        return split_member(member)[0]

@@ -6,7 +6,6 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,6 +13,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
 from emulator.queue.resilience import keep_running, on_each_message
+from emulator.timestamps import iso_utc
 from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 TRIGGERS_KEY = "fcemu:triggers"
@@ -36,10 +36,6 @@ class StoredTrigger(BaseModel):
 class TriggerEntry:
     trigger: StoredTrigger
     from_manifest: bool
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def config_from(value: Any) -> dict[str, Any]:
@@ -82,8 +78,7 @@ class Triggers:
         for definition in self._catalog.all():
             if function is not None and definition.name != function:
                 continue
-            stamp = datetime.fromtimestamp(definition.source.stat().st_mtime, timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%SZ") if definition.source.exists() else _now_iso()
+            stamp = definition.modified_time
             for trigger in definition.manifest.triggers:
                 found.append(TriggerEntry(StoredTrigger(
                     functionName=definition.name, triggerName=trigger.triggerName, triggerType=trigger.triggerType,
@@ -105,7 +100,7 @@ class Triggers:
     async def save(self, function: str, name: str, trigger_type: str, config: dict[str, Any], description: str,
                    *, create: bool) -> StoredTrigger:
         current = self._stored.get(f"{function}/{name}")
-        now = _now_iso()
+        now = iso_utc()
         trigger = StoredTrigger(
             functionName=function, triggerName=name, triggerType=trigger_type,
             triggerConfig=check_trigger(trigger_type, config), description=description,

@@ -13,6 +13,7 @@ from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.resilience import wait_for_event
 from emulator.queue.store import TaskStore
 from emulator.queue.submit import submit_invocation
+from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
 from emulator.triggers.trigger_config import Schedule, parse
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def timer_event(trigger: StoredTrigger, fired_at: datetime) -> bytes:
     return json.dumps({
-        "triggerTime": fired_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "triggerTime": iso_utc(fired_at),
         "triggerName": trigger.triggerName,
         "payload": trigger.triggerConfig.get("payload", ""),
     }).encode()
