@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 
+import docker
 import requests
+from docker.models.containers import Container
 
 from tests.support.emulator_process import EmulatorProcess
 
@@ -69,6 +72,38 @@ def test_log_tail_of_a_failure_marks_the_end_line(emulator: EmulatorProcess, htt
     log = base64.b64decode(reply.headers["x-fc-log-result"]).decode()
     assert "about to fail" in log
     assert log.rstrip().endswith(", Error: Unhandled function error")
+
+
+def _container_log_until(container: Container, last_line: str, timeout: float = 10) -> list[str]:
+    """The container's stdout lines up to `last_line`, followed as Docker copies them (its copy trails)."""
+    lines: list[str] = []
+    found = threading.Event()
+
+    def follow() -> None:
+        for raw in container.logs(stream=True, follow=True, stderr=False):
+            lines.extend(raw.decode().splitlines())
+            if last_line in lines:
+                found.set()
+                return
+
+    threading.Thread(target=follow, daemon=True).start()
+    assert found.wait(timeout), lines
+    return lines
+
+
+def test_container_stdout_frames_each_invocation(
+    emulator: EmulatorProcess, http: requests.Session, docker_client: docker.DockerClient
+) -> None:
+    loud = http.post(v3(emulator, "hello"), data=b'{"name": "stdout"}', headers={"x-fc-request-id": "loud-1"})
+    silent = http.post(v3(emulator, "echo"), data=b"quiet", headers={"x-fc-request-id": "silent-1"})
+    assert loud.status_code == silent.status_code == 200
+    loud_log = _container_log_until(docker_client.containers.get(loud.headers["x-fc-instance-id"]),
+                                    "FC Invoke End RequestId: loud-1")
+    assert loud_log[-3:] == ["FC Invoke Start RequestId: loud-1", "saying hello to stdout",
+                             "FC Invoke End RequestId: loud-1"]
+    silent_log = _container_log_until(docker_client.containers.get(silent.headers["x-fc-instance-id"]),
+                                      "FC Invoke End RequestId: silent-1")
+    assert silent_log[-2:] == ["FC Invoke Start RequestId: silent-1", "FC Invoke End RequestId: silent-1"]
 
 
 def test_no_log_result_unless_asked(emulator: EmulatorProcess, http: requests.Session) -> None:
