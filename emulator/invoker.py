@@ -17,7 +17,7 @@ from multidict import CIMultiDictProxy
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.function_pool import FunctionPool
-from emulator.pool.instance import Instance
+from emulator.pool.instance import Instance, InstanceState
 from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
 from emulator.pool.pools import Pools
 
@@ -101,6 +101,29 @@ class InvocationResult:
             return self.body.decode(errors="replace")
 
 
+class InstanceSlot:
+    """A slot on a warm instance kept between consecutive invocations of one function by a caller with more of
+    them to run (a dispatcher's slot): the next one skips the pool and can be marked Running in the same Redis
+    call that records the previous one's end. Empty until the first invocation takes an instance."""
+
+    def __init__(self) -> None:
+        self.pool: FunctionPool | None = None
+        self.instance: Instance | None = None
+
+    def serves(self, definition: FunctionDefinition) -> bool:
+        """True while the kept instance may take another invocation of this definition."""
+        return (self.instance is not None and self.pool is not None and self.pool.definition is definition
+                and self.instance.state is InstanceState.READY)
+
+    def take(self, pool: FunctionPool, instance: Instance) -> None:
+        self.pool, self.instance = pool, instance
+
+    def empty(self) -> tuple[FunctionPool, Instance] | None:
+        held = None if self.pool is None or self.instance is None else (self.pool, self.instance)
+        self.pool = self.instance = None
+        return held
+
+
 def _platform_error(message: str) -> bytes:
     """The body FC gives a function error that the platform, not the handler, reported."""
     return json.dumps({"errorMessage": message}).encode()
@@ -116,28 +139,35 @@ class Invoker:
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
         retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
-        http: HttpRequest | None = None,
+        http: HttpRequest | None = None, slot: InstanceSlot | None = None,
     ) -> InvocationResult | None:
         """Raises PoolExhausted when no instance is free in time; every other failure is a result.
 
         `before_run` is told the instance id once one is acquired; when it answers False the invocation is not
         run and None comes back. With `http`, the function is an HTTP function and gets that request (the
-        payload is unused).
+        payload is unused). With a `slot`, a healthy instance stays in it afterwards instead of going back to
+        the pool; a slot that already holds one runs the invocation there, without `before_run` (the caller
+        marked it running already).
         """
-        pool = self._pools.for_function(definition)
         started, wall_started = time.perf_counter(), time.time()
-        instance = await self._acquire(pool)
-        if isinstance(instance, InvocationResult):
-            return instance
-        if before_run is not None:
-            try:
-                go_ahead = await before_run(instance.instance_id)
-            except BaseException:
-                await pool.release(instance)
-                raise
-            if not go_ahead:
-                await pool.release(instance)
-                return None
+        held = slot.empty() if slot is not None else None
+        if held is not None:
+            pool, instance = held
+        else:
+            pool = self._pools.for_function(definition)
+            acquired = await self._acquire(pool)
+            if isinstance(acquired, InvocationResult):
+                return acquired
+            instance = acquired
+            if before_run is not None:
+                try:
+                    go_ahead = await before_run(instance.instance_id)
+                except BaseException:
+                    await pool.release(instance)
+                    raise
+                if not go_ahead:
+                    await pool.release(instance)
+                    return None
         control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke"}
         if log_tail:
             control["x-fc-log-type"] = "Tail"
@@ -157,7 +187,10 @@ class Invoker:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
             await pool.discard(instance)
             raise
-        await pool.release(instance)
+        if slot is not None:
+            slot.take(pool, instance)
+        else:
+            await pool.release(instance)
         # An HTTP function's own status is its answer; only x-fc-status says that the function failed.
         failed = reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
         log_result = _log(reply.headers)
@@ -216,6 +249,13 @@ class Invoker:
             (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
         )
         return HttpStream(response.status, answer_headers, instance.instance_id, chunks())
+
+    async def release(self, slot: InstanceSlot) -> None:
+        """Gives a slot's instance, if it holds one, back to its pool."""
+        held = slot.empty()
+        if held is not None:
+            pool, instance = held
+            await pool.release(instance)
 
     async def _acquire(self, pool: FunctionPool) -> Instance | InvocationResult:
         """A slot on an instance, or the function error FC reports when none could start."""

@@ -68,6 +68,27 @@ def test_async_task_walks_fc_states_on_the_2023_api(
     assert [event["eventId"] for event in task["events"]] == [0, 1, 2, 3]
 
 
+def test_tasks_queued_behind_a_busy_slot_run_on_its_instance_with_every_state(
+    emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher
+) -> None:
+    task_ids = [new_id("serial") for _ in range(4)]
+    for index, task_id in enumerate(task_ids):
+        reply = invoke_async(http, v3(emulator, "serial"), str(index).encode(), **{"x-fc-async-task-id": task_id})
+        assert reply.status_code == 202
+    for task_id in task_ids:
+        assert watcher.wait_for("serial", task_id) == "Succeeded"
+    tasks = [task_v3(http, emulator, "serial", task_id) for task_id in task_ids]
+    for index, task in enumerate(tasks):
+        assert statuses(task) == ["Enqueued", "Dequeued", "Running", "Succeeded"]
+        assert task["returnPayload"] == str(index)
+        assert task["events"][2]["eventDetail"] == task["instanceId"]
+    assert len({task["instanceId"] for task in tasks}) == 1
+    # Each later task was claimed, and marked Running on the kept instance, by its predecessor's finish.
+    for earlier, later in zip(tasks, tasks[1:]):
+        finished_at = earlier["events"][3]["timestamp"]
+        assert later["events"][1]["timestamp"] == later["events"][2]["timestamp"] == finished_at
+
+
 def test_async_invocation_on_the_2016_api(emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher) -> None:
     task_id = new_id("v2")
     reply = invoke_async(http, v2(emulator, "hello"), b'{"name": "v2"}',

@@ -12,6 +12,7 @@ from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import TaskRunner
+from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
 from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimedTask
@@ -143,10 +144,11 @@ class Dispatcher:
 
     async def _run_slot(self, task: ClaimedTask) -> None:
         current: ClaimedTask | None = task
+        slot = InstanceSlot()
         try:
             while current is not None:
                 claim_next = 0 if self._closing or self._free_slots(current.function) < 0 else 1
-                finished = await self._run_one(current, claim_next)
+                finished = await self._run_one(current, slot, claim_next)
                 self._running.pop(current.member, None)
                 current = None
                 if finished is not None and finished.next_tasks:
@@ -156,13 +158,14 @@ class Dispatcher:
         finally:
             if current is not None:
                 self._running.pop(current.member, None)
+            await self._runner.release(slot)
             self._busy[task.function] -= 1
             self._refresh_due = True  # the finish may have claimed or rescheduled: re-read the index
             self._wake.set()
 
-    async def _run_one(self, task: ClaimedTask, claim_next: int) -> Finished | None:
+    async def _run_one(self, task: ClaimedTask, slot: InstanceSlot, claim_next: int) -> Finished | None:
         try:
-            return await self._runner.run(task, claim_next)
+            return await self._runner.run(task, slot, claim_next)
         except asyncio.CancelledError:
             if task.member in self._stop_requested:
                 # Stopped by request: record it, and go on with nothing (the slot ends here).

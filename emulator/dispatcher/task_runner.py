@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from emulator.catalog.catalog import Catalog
-from emulator.invoker import HttpRequest, Invoker
+from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
 from emulator.queue.store import Finished, TaskStore
@@ -31,11 +31,17 @@ class TaskRunner:
         self._invoker = invoker
         self._retry = retry
 
-    async def run(self, task: ClaimedTask, claim_next: int = 0) -> Finished | None:
+    async def run(self, task: ClaimedTask, slot: InstanceSlot, claim_next: int = 0) -> Finished | None:
         """Runs the task once and records the outcome, claiming up to `claim_next` due tasks of the same
-        function for the slot it frees; None when another dispatcher took the task over."""
+        function for the slot it frees; None when another dispatcher took the task over.
+
+        A task comes either with an empty slot (it is marked Running once an instance is acquired) or with the
+        warm instance of the slot's previous task, on which the finish of that task already marked it Running.
+        The slot keeps its instance only when the next task was claimed onto it.
+        """
         definition = self._catalog.get(task.function)
         if definition is None:
+            await self._invoker.release(slot)
             return await self._store.finish(
                 task, outcome="invalid", error_message=f"function '{task.function}' does not exist"
             )
@@ -50,7 +56,7 @@ class TaskRunner:
         try:
             result = await self._invoker.invoke(
                 definition, task.payload, task.request_id, retry_count=task.retried, before_run=mark_running,
-                http=http,
+                http=http, slot=slot,
             )
         except PoolExhausted:
             await self._store.requeue(task)
@@ -58,21 +64,37 @@ class TaskRunner:
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
             return await self._store.finish(task, outcome="error", error_message="stopped before it ran")
-        if http is not None and result.succeeded:
+        run_on = slot.instance.instance_id if claim_next and slot.instance and slot.serves(definition) else ""
+        if not run_on:
+            await self._invoker.release(slot)
+        finished = await self._record(task, result, http is not None, claim_next, run_on)
+        if run_on and (finished is None or not finished.next_tasks):
+            await self._invoker.release(slot)
+        return finished
+
+    async def _record(
+        self, task: ClaimedTask, result: InvocationResult, is_http: bool, claim_next: int, run_on: str
+    ) -> Finished | None:
+        if is_http and result.succeeded:
             # An HTTP function's answer is recorded whole; a 5xx from it counts as a failure to retry.
             record = result.http_response_record()
             if result.status < 500:
-                return await self._store.finish(task, outcome="ok", return_payload=record, claim_next=claim_next)
+                return await self._store.finish(task, outcome="ok", return_payload=record, claim_next=claim_next,
+                                                run_on=run_on)
             return await self._store.finish(
                 task, outcome="error", return_payload=record, error_message=f"the function answered {result.status}",
-                backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next,
+                backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
             )
         if result.succeeded:
-            return await self._store.finish(task, outcome="ok", return_payload=result.body, claim_next=claim_next)
+            return await self._store.finish(task, outcome="ok", return_payload=result.body, claim_next=claim_next,
+                                            run_on=run_on)
         return await self._store.finish(
             task, outcome="error", return_payload=result.body, error_message=result.error_message,
-            backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next,
+            backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
         )
+
+    async def release(self, slot: InstanceSlot) -> None:
+        await self._invoker.release(slot)
 
     async def stopped(self, task: ClaimedTask) -> Finished | None:
         """Records a task whose run was cancelled by a stop request (the stop flag makes it Stopped)."""

@@ -122,16 +122,18 @@ class TaskStore:
 
     async def finish(
         self, task: ClaimedTask, *, outcome: str, return_payload: bytes = b"", error_message: str = "",
-        backoff_ms: int = 0, claim_next: int = 0,
+        backoff_ms: int = 0, claim_next: int = 0, run_on: str = "",
     ) -> Finished | None:
         """The task's new status, and up to `claim_next` due tasks of the same function claimed for the freed
-        slot; None if this dispatcher no longer held the task (its result is dropped, nothing is claimed)."""
+        slot (already Running on instance `run_on` when one is given); None if this dispatcher no longer held
+        the task (its result is dropped, nothing is claimed)."""
         keys = self._shard(task.member)
         reply = await self._scripts.finish(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
             args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
-                  task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix],
+                  task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix,
+                  run_on],
         )
         if not reply[0]:
             return None

@@ -1,12 +1,14 @@
 -- Records how an attempt ended, if the caller still holds the task (fencing by attempt). A function error
 -- is retried with the given backoff while retries are left; a stop request wins over any outcome. With
 -- `claim_next` > 0 it then claims that many due tasks of the same function for the freed slot, saving the
--- caller a round trip (as BullMQ's moveToFinished fetches the next job).
+-- caller a round trip (as BullMQ's moveToFinished fetches the next job); with `run_on` (an instance id) they
+-- are also marked Running on that instance, which the caller kept for them.
 -- Returns {1, new status, claimed, expired, now} or {0} for a stale caller.
 local task_key, events_key, inflight_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, attempt, outcome, return_payload, error_message = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local backoff_ms, retention, fn, wake_channel = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local claim_next, lease_ms, task_prefix, events_prefix = tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], ARGV[13]
+local run_on = ARGV[14]
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return {0}
@@ -41,6 +43,6 @@ end
 local claimed, expired = {}, {}
 if claim_next > 0 then
   claimed, expired = claim_due(due_key, due_index, inflight_key, fn, claim_next, lease_ms, task_prefix,
-    events_prefix, retention, now)
+    events_prefix, retention, now, run_on)
 end
 return {1, status, claimed, expired, now}

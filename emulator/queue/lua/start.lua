@@ -9,9 +9,5 @@ end
 if redis.call('HGET', task_key, 'stop') == '1' then
   return -1
 end
-local now = now_ms()
-redis.call('HSET', task_key, 'status', 'Running', 'inst', instance_id)
-redis.call('HSETNX', task_key, 'ran', now)
-add_event(events_key, 'Running', now, instance_id)
-redis.call('ZADD', inflight_key, 'XX', 'GT', now + lease_ms, member)
+mark_running(task_key, events_key, inflight_key, member, instance_id, now_ms(), lease_ms)
 return 1
