@@ -83,7 +83,7 @@ class Core:
             await redis.ping()
         except RedisError as error:
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
-        engine = await asyncio.to_thread(DockerEngine, settings.instance_address == "bridge")
+        engine = await asyncio.to_thread(DockerEngine)
         removed = await asyncio.to_thread(engine.remove_labelled, settings.owner)
         if removed:
             log.info("removed %d container(s) left by an earlier run", removed)

@@ -139,6 +139,27 @@ def test_prewarmed_instances_serve_the_first_invoke(
     assert owned_containers(docker_client, process.owner) == []
 
 
+@pytest.mark.parametrize(("mode", "reached"), [
+    ("published", "on ports published on 127.0.0.1"),
+    # This suite runs on Linux, where "auto" finds that the bridge answers.
+    ("auto", "on Docker's bridge"),
+])
+def test_instances_are_reached_as_configured(
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer,
+    mode: str, reached: str,
+) -> None:
+    process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              dispatcher_enabled="false", instance_address=mode).start()
+    try:
+        replies = [requests.post(v3(process, "hello"), data=b"{}", timeout=30) for _ in range(2)]
+        assert [reply.content for reply in replies] == [b"hello world"] * 2
+        assert replies[0].headers["x-fc-instance-id"] == replies[1].headers["x-fc-instance-id"]
+        process.wait_for_log(f"instances are reached {reached} (FCEMU_INSTANCE_ADDRESS={mode})")
+    finally:
+        process.stop()
+    assert owned_containers(docker_client, process.owner) == []
+
+
 def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
     functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
 ) -> None:

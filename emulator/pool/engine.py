@@ -37,14 +37,15 @@ class ContainerSpec:
 @dataclass(frozen=True)
 class StartedContainer:
     container_id: str
-    host: str
-    port: int
+    # The port published on 127.0.0.1: reachable wherever the engine runs (Docker Desktop too).
+    published_port: int
+    # The container's address on Docker's bridge, "" if it has none: reachable from a Linux host without
+    # docker-proxy in the path.
+    bridge_address: str
 
 
 class DockerEngine:
-    def __init__(self, via_bridge: bool = False) -> None:
-        # On a Linux host the bridge address reaches the container without docker-proxy in the path.
-        self._via_bridge = via_bridge
+    def __init__(self) -> None:
         try:
             self._client = docker.from_env()
             self._client.ping()
@@ -78,16 +79,13 @@ class DockerEngine:
                 extra_hosts={"host.docker.internal": "host-gateway"},
             )
             container.reload()
-            if self._via_bridge:
-                address = container.attrs["NetworkSettings"]["IPAddress"]
-                if address:
-                    return StartedContainer(container.id, address, spec.port)
             binding = container.ports[port_key][0]
+            bridge_address = container.attrs["NetworkSettings"].get("IPAddress") or ""
         except ImageNotFound as error:
             raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
         except (APIError, KeyError, IndexError) as error:
             raise EngineError(f"cannot start a container from '{spec.image}': {error}") from error
-        return StartedContainer(container.id, "127.0.0.1", int(binding["HostPort"]))
+        return StartedContainer(container.id, int(binding["HostPort"]), bridge_address)
 
     def remove(self, container_id: str) -> None:
         try:

@@ -3,15 +3,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient, AgentReply
-from emulator.pool.engine import LABEL_APP, LABEL_FUNCTION, LABEL_OWNER, ContainerSpec, DockerEngine, EngineError
+from emulator.pool.engine import (
+    LABEL_APP,
+    LABEL_FUNCTION,
+    LABEL_OWNER,
+    ContainerSpec,
+    DockerEngine,
+    EngineError,
+    StartedContainer,
+)
 from emulator.pool.instance import Instance
 from emulator.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Between readiness probes of a starting agent; there is no event to await for "the port now listens".
 READY_PROBE_INTERVAL_S = 0.003
@@ -37,6 +48,9 @@ class InstanceLauncher:
         self._engine = engine
         self._agent = agent
         self._settings = settings
+        # For FCEMU_INSTANCE_ADDRESS=auto: whether a container's bridge address answers from here, once known.
+        self._bridge_reachable: bool | None = None
+        self._address_logged = False
 
     def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
         manifest = definition.manifest
@@ -81,10 +95,11 @@ class InstanceLauncher:
         instance = Instance(
             function_name=definition.name,
             container_id=started.container_id,
-            base_url=f"http://{started.host}:{started.port}",
+            base_url=f"http://127.0.0.1:{started.published_port}",
             capacity=definition.manifest.instanceConcurrency,
         )
         try:
+            instance.base_url = await self._base_url(instance, started, definition.manifest.agent_port)
             await self._wait_ready(instance)
             if definition.manifest.initializer:
                 await self._initialize(instance, definition, headers)
@@ -92,6 +107,22 @@ class InstanceLauncher:
             await self.destroy(instance)
             raise
         return instance
+
+    async def _base_url(self, instance: Instance, started: StartedContainer, port: int) -> str:
+        """Where this process reaches the instance (FCEMU_INSTANCE_ADDRESS). For "auto" the first instance
+        answers on its published port first, then is tried on its bridge address, and that verdict holds for
+        every later instance: a Linux host reaches the bridge, Docker Desktop and rootless engines do not."""
+        mode = self._settings.instance_address
+        bridge_url = f"http://{started.bridge_address}:{port}" if started.bridge_address else ""
+        if mode == "auto" and bridge_url and self._bridge_reachable is None:
+            await self._wait_ready(instance)
+            self._bridge_reachable = await self._agent.is_up(bridge_url + "/")
+        use_bridge = bool(bridge_url) and (mode == "bridge" or (mode == "auto" and bool(self._bridge_reachable)))
+        if not self._address_logged:
+            self._address_logged = True
+            log.info("instances are reached %s (FCEMU_INSTANCE_ADDRESS=%s)",
+                     "on Docker's bridge" if use_bridge else "on ports published on 127.0.0.1", mode)
+        return bridge_url if use_bridge else instance.base_url
 
     async def _wait_ready(self, instance: Instance) -> None:
         deadline = time.monotonic() + self._settings.instance_start_timeout_s
