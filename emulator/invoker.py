@@ -250,6 +250,16 @@ class Invoker:
         )
         return HttpStream(response.status, answer_headers, instance.instance_id, chunks())
 
+    def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
+        """Slots holding up to `count` warm instances of the function that are free now (none is started)."""
+        pool = self._pools.for_function(definition)
+        slots = []
+        for instance in pool.take_free(count):
+            slot = InstanceSlot()
+            slot.take(pool, instance)
+            slots.append(slot)
+        return slots
+
     async def release(self, slot: InstanceSlot) -> None:
         """Gives a slot's instance, if it holds one, back to its pool."""
         held = slot.empty()

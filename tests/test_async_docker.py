@@ -126,6 +126,21 @@ def test_delay_defers_the_run(emulator: EmulatorProcess, http: requests.Session,
     assert events["Dequeued"] - events["Enqueued"] >= 2000
 
 
+def test_a_due_task_is_claimed_onto_a_free_warm_instance(
+    emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher
+) -> None:
+    warm = http.post(v3(emulator, "echo"), data=b"warm-up").headers["x-fc-instance-id"]
+    task_id = new_id()
+    invoke_async(http, v3(emulator, "echo"), b"deferred", **{"x-fc-async-task-id": task_id, "x-fc-async-delay": "1"})
+    assert watcher.wait_for("echo", task_id) == "Succeeded"
+    task = task_v3(http, emulator, "echo", task_id)
+    assert statuses(task) == ["Enqueued", "Dequeued", "Running", "Succeeded"]
+    assert task["instanceId"] == task["events"][2]["eventDetail"] == warm
+    assert task["returnPayload"] == "deferred"
+    # One script claimed it and marked it Running on the instance held for it.
+    assert task["events"][1]["timestamp"] == task["events"][2]["timestamp"]
+
+
 @pytest.mark.parametrize("delay", ["-1", "3601", "soon", "1.5"])
 def test_a_bad_delay_is_refused(emulator: EmulatorProcess, http: requests.Session, delay: str) -> None:
     reply = invoke_async(http, v3(emulator, "hello"), **{"x-fc-async-delay": delay})

@@ -15,7 +15,7 @@ from emulator.dispatcher.task_runner import TaskRunner
 from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
 from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
-from emulator.queue.models import ClaimedTask
+from emulator.queue.models import ClaimBatch, ClaimedTask
 from emulator.queue.resilience import keep_running, wait_for_event
 from emulator.queue.store import Finished, TaskStore
 from emulator.triggers.timer_scheduler import TimerScheduler
@@ -117,12 +117,12 @@ class Dispatcher:
             if due > self._clock.now_ms():
                 earliest = due if earliest is None else min(earliest, due)
                 continue
-            batch = await self._store.claim(self._store.shards[shard_index], function, min(free, self._claim_batch))
+            batch, slots = await self._claim(shard_index, function, min(free, self._claim_batch))
             self._clock.observe(batch.redis_now_ms)
             for member in batch.expired:
                 log.info("task %s expired before it ran", member)
-            for task in batch.claimed:
-                self._launch(task)
+            for task, slot in zip(batch.claimed, slots):
+                self._launch(task, slot)
             if batch.next_due_ms is None:
                 self._due.pop((shard_index, function), None)
             else:
@@ -135,16 +135,31 @@ class Dispatcher:
         self._refresh_due = True
         self._wake.set()
 
-    def _launch(self, task: ClaimedTask) -> None:
+    async def _claim(self, shard_index: int, function: str, count: int) -> tuple[ClaimBatch, list[InstanceSlot]]:
+        """Claims due tasks with a slot each. Warm instances that are free are held first and named in the
+        claim, which marks their tasks Running at once: a due task then starts one round trip sooner."""
+        definition = self._catalog.get(function)
+        held = self._runner.reserve(definition, count) if definition is not None else []
+        try:
+            batch = await self._store.claim(self._store.shards[shard_index], function, count,
+                                            [slot.instance.instance_id for slot in held if slot.instance])
+        except BaseException:
+            for slot in held:
+                await self._runner.release(slot)
+            raise
+        for slot in held[len(batch.claimed):]:
+            await self._runner.release(slot)
+        return batch, held[:len(batch.claimed)] + [InstanceSlot() for _ in range(len(batch.claimed) - len(held))]
+
+    def _launch(self, task: ClaimedTask, slot: InstanceSlot) -> None:
         """Gives the task a slot: a coroutine that runs it and then, while its function has due work, the next
         one, claimed by the same script that records the finish."""
         self._busy[task.function] += 1
-        runner = asyncio.create_task(self._run_slot(task), name=f"slot {task.function}")
+        runner = asyncio.create_task(self._run_slot(task, slot), name=f"slot {task.function}")
         self._running[task.member] = (task, runner)
 
-    async def _run_slot(self, task: ClaimedTask) -> None:
+    async def _run_slot(self, task: ClaimedTask, slot: InstanceSlot) -> None:
         current: ClaimedTask | None = task
-        slot = InstanceSlot()
         try:
             while current is not None:
                 claim_next = 0 if self._closing or self._free_slots(current.function) < 0 else 1

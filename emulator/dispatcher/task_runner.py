@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.loader import FunctionDefinition
 from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
@@ -92,6 +93,9 @@ class TaskRunner:
             task, outcome="error", return_payload=result.body, error_message=result.error_message,
             backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
         )
+
+    def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
+        return self._invoker.reserve(definition, count)
 
     async def release(self, slot: InstanceSlot) -> None:
         await self._invoker.release(slot)

@@ -90,6 +90,18 @@ class FunctionPool:
                 self._instances.append(instance)
             return instance
 
+    def take_free(self, count: int) -> list[Instance]:
+        """Up to `count` slots on warm instances that have room now, without waiting or starting any: for work
+        that is cheaper to assign to an instance before it is claimed (the dispatcher's claims)."""
+        taken: list[Instance] = []
+        while len(taken) < count:
+            instance = self._free_instance()
+            if instance is None:
+                break
+            instance.take_slot()
+            taken.append(instance)
+        return taken
+
     def _free_instance(self) -> Instance | None:
         # The busiest instance with room first, so that spare instances go idle and can be reclaimed.
         best: Instance | None = None

@@ -97,10 +97,14 @@ class TaskStore:
         rows = await self.redis.zrange(shard.due_index, 0, -1, withscores=True)
         return [(name.decode(), int(score)) for name, score in rows]
 
-    async def claim(self, shard: ShardKeys, function: str, max_count: int) -> ClaimBatch:
+    async def claim(self, shard: ShardKeys, function: str, max_count: int, run_on: list[str] | None = None
+                    ) -> ClaimBatch:
+        """Up to `max_count` due tasks of a function; the first ones are marked Running on the instances named
+        in `run_on` (held by the caller for them), the rest are Dequeued."""
         now, next_due, claimed, expired = await self._scripts.claim(
             keys=[shard.due(function), shard.due_index, shard.inflight],
-            args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s],
+            args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s,
+                  *(run_on or [])],
         )
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
         return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed), [member.decode() for member in expired])

@@ -75,11 +75,11 @@ local function mark_running(task_key, events_key, inflight_key, member, instance
 end
 
 -- Claims up to `max` due tasks of one function (shared by claim.lua and finish.lua, which claims the next task
--- for the slot it frees). With an instance id (finish.lua, when the freed slot keeps its warm instance) each
--- claimed task is also marked Running on it, which saves the dispatcher start.lua's round trip.
+-- for the slot it frees). The n-th claimed task is also marked Running on `instance_ids[n]` when there is one:
+-- the dispatcher holds those warm instances for them, and is spared start.lua's round trip.
 -- Returns the claimed tasks and the expired ones.
 local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, task_prefix, events_prefix,
-                         retention, now, instance_id)
+                         retention, now, instance_ids)
   local members = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, max)
   local claimed, expired = {}, {}
   for _, member in ipairs(members) do
@@ -95,7 +95,8 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
         redis.call('HSET', task_key, 'status', 'Dequeued')
         add_event(events_key, 'Dequeued', now, '')
         redis.call('ZADD', inflight_key, now + lease_ms, member)
-        if instance_id and instance_id ~= '' then
+        local instance_id = instance_ids[#claimed + 1]
+        if instance_id then
           mark_running(task_key, events_key, inflight_key, member, instance_id, now, lease_ms)
         end
         table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or ''})

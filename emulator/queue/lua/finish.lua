@@ -43,6 +43,6 @@ end
 local claimed, expired = {}, {}
 if claim_next > 0 then
   claimed, expired = claim_due(due_key, due_index, inflight_key, fn, claim_next, lease_ms, task_prefix,
-    events_prefix, retention, now, run_on)
+    events_prefix, retention, now, run_on ~= '' and {run_on} or {})
 end
 return {1, status, claimed, expired, now}
