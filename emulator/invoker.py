@@ -16,6 +16,7 @@ from multidict import CIMultiDictProxy
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool.agent_client import AgentClient
+from emulator.pool.agent_connections import AgentConnectionError
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.instance import Instance, InstanceState
 from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
@@ -181,7 +182,7 @@ class Invoker:
                 else:
                     headers = [*http.headers, *pool.headers.items(), *control.items()]
                     reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
-        except (TimeoutError, aiohttp.ClientError) as error:
+        except (TimeoutError, AgentConnectionError, aiohttp.ClientError) as error:
             return await self._broken(pool, instance, error, timeout, started)
         except BaseException:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.

@@ -1,23 +1,18 @@
-"""The hop from the control plane to a runtime agent: aiohttp with keep-alive connections."""
+"""The hop from the control plane to a runtime agent: invokes on fcemu's own keep-alive connections, HTTP
+functions' requests (any method, streamed answers) and probes on aiohttp."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
-
-@dataclass(frozen=True)
-class AgentReply:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
+from emulator.pool.agent_connections import AgentConnections, AgentReply
 
 
 class AgentClient:
-    """One session for every instance: aiohttp keeps a pool of idle connections per host:port."""
+    """One of each client for every instance; both keep idle connections per host:port."""
 
     def __init__(self) -> None:
+        self._connections = AgentConnections()
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=3600, enable_cleanup_closed=True)
         # Bodies are passed through untouched: no decompression, no cookie handling.
         self._session = aiohttp.ClientSession(
@@ -26,8 +21,8 @@ class AgentClient:
         )
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> AgentReply:
-        async with self._session.post(url, data=body, headers=headers) as response:
-            return AgentReply(response.status, response.headers, await response.read())
+        """An invoke or initialize request; raises AgentConnectionError when the instance cannot answer."""
+        return await self._connections.post(url, body, headers)
 
     async def request(self, method: str, url: str, body: bytes, headers: list[tuple[str, str]]) -> AgentReply:
         """Any method, repeated header names kept: an HTTP function's request, passed on."""
@@ -52,4 +47,5 @@ class AgentClient:
             return False
 
     async def close(self) -> None:
+        self._connections.close()
         await self._session.close()

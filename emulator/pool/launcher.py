@@ -9,7 +9,8 @@ import uuid
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool import contract
-from emulator.pool.agent_client import AgentClient, AgentReply
+from emulator.pool.agent_client import AgentClient
+from emulator.pool.agent_connections import AgentConnectionError, AgentReply
 from emulator.pool.engine import (
     LABEL_APP,
     LABEL_FUNCTION,
@@ -149,6 +150,8 @@ class InstanceLauncher:
                 reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
         except TimeoutError as error:
             raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
+        except AgentConnectionError as error:
+            raise InstanceStartError(f"the instance failed during initialization: {error}") from error
         if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
             raise InitializerError(reply)
 
