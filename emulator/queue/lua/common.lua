@@ -66,12 +66,11 @@ local function close_task(task_key, events_key, status, at, detail, retention)
   redis.call('EXPIRE', events_key, retention)
 end
 
--- Marks a held task Running on an instance (start.lua, and claim_due for a slot whose instance is kept).
-local function mark_running(task_key, events_key, inflight_key, member, instance_id, now, lease_ms)
+-- Marks a held task Running on an instance (start.lua, and claim_due for tasks given an instance at once).
+local function mark_running(task_key, events_key, instance_id, now)
   redis.call('HSET', task_key, 'status', 'Running', 'inst', instance_id)
   redis.call('HSETNX', task_key, 'ran', now)
   add_event(events_key, 'Running', now, instance_id)
-  redis.call('ZADD', inflight_key, 'XX', 'GT', now + lease_ms, member)
 end
 
 -- Claims up to `max` due tasks of one function (shared by claim.lua and finish.lua, which claims the next task
@@ -92,12 +91,13 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
         table.insert(expired, member)
       else
         local attempt = redis.call('HINCRBY', task_key, 'attempt', 1)
-        redis.call('HSET', task_key, 'status', 'Dequeued')
-        add_event(events_key, 'Dequeued', now, '')
         redis.call('ZADD', inflight_key, now + lease_ms, member)
+        add_event(events_key, 'Dequeued', now, '')
         local instance_id = instance_ids[#claimed + 1]
         if instance_id then
-          mark_running(task_key, events_key, inflight_key, member, instance_id, now, lease_ms)
+          mark_running(task_key, events_key, instance_id, now)
+        else
+          redis.call('HSET', task_key, 'status', 'Dequeued')
         end
         table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or ''})
       end

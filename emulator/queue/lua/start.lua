@@ -9,5 +9,7 @@ end
 if redis.call('HGET', task_key, 'stop') == '1' then
   return -1
 end
-mark_running(task_key, events_key, inflight_key, member, instance_id, now_ms(), lease_ms)
+local now = now_ms()
+mark_running(task_key, events_key, instance_id, now)
+redis.call('ZADD', inflight_key, 'XX', 'GT', now + lease_ms, member)
 return 1
