@@ -89,6 +89,24 @@ def test_tasks_queued_behind_a_busy_slot_run_on_its_instance_with_every_state(
         assert later["events"][1]["timestamp"] == later["events"][2]["timestamp"] == finished_at
 
 
+def test_stopping_a_task_running_on_a_kept_instance(
+    emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher, docker_client: docker.DockerClient
+) -> None:
+    first, second, third = new_id("first"), new_id("second"), new_id("third")
+    invoke_async(http, v3(emulator, "serial"), b"sleep:0.5", **{"x-fc-async-task-id": first})
+    invoke_async(http, v3(emulator, "serial"), b"sleep:60", **{"x-fc-async-task-id": second})
+    # The second waits for the only slot and is handed the first's instance when the first ends.
+    assert watcher.wait_for("serial", second, "Running") == "Running"
+    instance = task_v3(http, emulator, "serial", second)["instanceId"]
+    assert instance == task_v3(http, emulator, "serial", first)["instanceId"]
+    assert http.put(f"{emulator.url}/2023-03-30/functions/serial/async-tasks/{second}/stop").status_code == 200
+    assert watcher.wait_for("serial", second) == "Stopped"
+    wait_until_gone(docker_client, instance)
+    invoke_async(http, v3(emulator, "serial"), b"after", **{"x-fc-async-task-id": third})
+    assert watcher.wait_for("serial", third) == "Succeeded"
+    assert task_v3(http, emulator, "serial", third)["instanceId"] != instance
+
+
 def test_async_invocation_on_the_2016_api(emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher) -> None:
     task_id = new_id("v2")
     reply = invoke_async(http, v2(emulator, "hello"), b'{"name": "v2"}',
