@@ -262,11 +262,12 @@ class Invoker:
         return slots
 
     async def release(self, slot: InstanceSlot) -> None:
-        """Gives a slot's instance, if it holds one, back to its pool."""
+        """Gives a slot's instance, if it holds one, back to its pool, even if the caller is cancelled
+        meanwhile (the pool's lock may make it wait)."""
         held = slot.empty()
         if held is not None:
             pool, instance = held
-            await pool.release(instance)
+            await asyncio.shield(pool.release(instance))
 
     async def _acquire(self, pool: FunctionPool) -> Instance | InvocationResult:
         """A slot on an instance, or the function error FC reports when none could start."""

@@ -3,6 +3,8 @@ reuse, and the failures the invoker turns into FC's errors."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -119,6 +121,32 @@ async def test_an_answer_ended_by_closing_the_connection(connections: AgentConne
         assert (await connections.post(server.url, b"", {})).body == b"all of it"
         assert (await connections.post(server.url, b"", {})).body == b"all of it"
         assert server.connections == 2
+
+
+async def test_an_interim_answer_is_skipped(connections: AgentConnections) -> None:
+    async def early_hints(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nx-final: 1\r\nContent-Length: 5\r\n\r\nfinal")
+        await writer.drain()
+        return True
+
+    async with Server(early_hints) as server:
+        reply = await connections.post(server.url, b"", {})
+        assert (reply.status, reply.body, reply.headers.get("x-final"), "Link" in reply.headers) == (
+            200, b"final", "1", False)
+
+
+async def test_an_unframed_answer_cut_by_a_reset_is_an_error(connections: AgentConnections) -> None:
+    async def reset(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\npart of")
+        await writer.drain()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+        return False
+
+    async with Server(reset) as server:
+        with pytest.raises(AgentConnectionError, match="broke"):
+            await connections.post(server.url, b"", {})
 
 
 async def test_connection_close_is_honoured(connections: AgentConnections) -> None:

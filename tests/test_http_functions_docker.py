@@ -1,6 +1,7 @@
 """HTTP functions: a WSGI app and a custom runtime's own server behind FC's HTTP trigger routes, sync and async."""
 from __future__ import annotations
 
+import http.client
 import json
 import uuid
 
@@ -29,6 +30,19 @@ def test_the_2016_proxy_route_and_post(emulator: EmulatorProcess, http: requests
     reply = http.post(f"{emulator.url}/2016-08-15/proxy/default.LATEST/web/orders", data=b'{"id": 3}')
     assert reply.status_code == 201
     assert reply.json()["body"] == '{"id": 3}' and reply.json()["path"] == "/orders"
+
+
+def test_a_request_that_expects_100_continue(emulator: EmulatorProcess) -> None:
+    # curl sends this for large bodies; fcemu reads the body itself and must not pass the handshake on.
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    try:
+        connection.request("POST", "/http/web/upload", body=b"x" * 2048,
+                           headers={"Expect": "100-continue", "Content-Type": "application/octet-stream"})
+        reply = connection.getresponse()
+        assert reply.status == 201
+        assert json.loads(reply.read())["body"] == "x" * 2048
+    finally:
+        connection.close()
 
 
 def test_methods_and_triggers_are_enforced(emulator: EmulatorProcess, http: requests.Session) -> None:

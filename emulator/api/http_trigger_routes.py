@@ -20,7 +20,8 @@ from emulator.triggers.trigger_config import HTTP_METHODS
 
 # Not passed to the function: they describe this hop, or are the emulator's own.
 DROPPED_REQUEST_HEADERS = frozenset(
-    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date",
+    # `expect`: fcemu has read the whole body already, so a 100-continue handshake with the instance would stall.
+    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date", "expect",
      "x-fc-invocation-type", "x-fc-async-delay", "x-fc-async-task-id", "x-fc-stateful-async-invocation-id",
      "x-fc-log-type"}
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 
 from emulator.catalog.catalog import Catalog
@@ -44,7 +45,12 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._running: dict[str, tuple[ClaimedTask, asyncio.Task[None]]] = {}
         self._busy: Counter[str] = Counter()
-        self._stop_requested: set[str] = set()
+        # Stop requests by task member, with when they came (monotonic s). One for a task that has not begun to
+        # run here yet (claimed a moment ago, or another dispatcher's) waits to be checked before it runs,
+        # and is forgotten after a lease's length.
+        self._stop_requested: dict[str, float] = {}
+        # Tasks whose run has begun in their slot: only those are cancelled by a stop.
+        self._in_run: set[str] = set()
         self._closing = False
         self._loops: list[asyncio.Task[None]] = []
         # This dispatcher's copy of the due index: (shard, function) -> earliest due time (Redis ms).
@@ -179,12 +185,17 @@ class Dispatcher:
             self._wake.set()
 
     async def _run_one(self, task: ClaimedTask, slot: InstanceSlot, claim_next: int) -> Finished | None:
+        if self._stop_requested.pop(task.member, None) is not None:
+            # Stopped between its claim and now: it never runs (its instance, if one was kept, is unused).
+            await self._runner.release(slot)
+            await self._runner.stopped(task)
+            return None
+        self._in_run.add(task.member)
         try:
             return await self._runner.run(task, slot, claim_next)
         except asyncio.CancelledError:
-            if task.member in self._stop_requested:
+            if self._stop_requested.pop(task.member, None) is not None:
                 # Stopped by request: record it, and go on with nothing (the slot ends here).
-                self._stop_requested.discard(task.member)
                 await self._runner.stopped(task)
                 return None
             if self._closing:
@@ -194,6 +205,8 @@ class Dispatcher:
             # A bug here must not lose the task: its lease runs out and the reaper gives it back.
             log.exception("task %s failed in the dispatcher", task.member)
             return None
+        finally:
+            self._in_run.discard(task.member)
 
     async def _listen_loop(self) -> None:
         """Pub/sub hints: `wake` when an earlier task arrives, `stop` for a task someone stopped."""
@@ -215,10 +228,17 @@ class Dispatcher:
                 await pubsub.aclose()
 
     def _stop(self, member: str) -> None:
+        self._stop_requested[member] = time.monotonic()
         entry = self._running.get(member)
-        if entry is not None:
-            self._stop_requested.add(member)
+        if entry is not None and member in self._in_run:
             entry[1].cancel()
+
+    def _forget_old_stop_requests(self) -> None:
+        """A stop request is for a task running here within moments, or for another dispatcher's task."""
+        horizon = time.monotonic() - self._lease_ms / 1000
+        for member, at in list(self._stop_requested.items()):
+            if at < horizon and member not in self._running:
+                del self._stop_requested[member]
 
     async def _reap_loop(self) -> None:
         while not self._closing:
@@ -227,6 +247,7 @@ class Dispatcher:
                 reaped += await self._store.reap(shard)
             if reaped:
                 log.info("returned %d task(s) with expired leases to the queue", reaped)
+            self._forget_old_stop_requests()
             # Also the backstop for a wake hint lost while pub/sub was reconnecting.
             self._hint()
             self._deliverer.wake()

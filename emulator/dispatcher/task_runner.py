@@ -65,7 +65,11 @@ class TaskRunner:
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
             return await self._store.finish(task, outcome="error", error_message="stopped before it ran")
-        run_on = slot.instance.instance_id if claim_next and slot.instance and slot.serves(definition) else ""
+        # Against the catalog as it is now: a function reloaded during the run must not get its next task
+        # on an instance of the old code.
+        current = self._catalog.get(task.function)
+        run_on = (slot.instance.instance_id if claim_next and slot.instance and current is not None
+                  and slot.serves(current) else "")
         if not run_on:
             await self._invoker.release(slot)
         finished = await self._record(task, result, http is not None, claim_next, run_on)

@@ -51,7 +51,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError as error:
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as error:
             self._fail(AgentConnectionError(f"the instance's answer is not valid HTTP ({error})"))
             self.close()
 
@@ -60,8 +60,8 @@ class _Connection(asyncio.Protocol):
         self._pool.forget(self)
         if self._reply is None or self._reply.done():
             return
-        if self._headers_complete and not self._framed():
-            # An answer without Content-Length or chunked encoding ends where the connection does.
+        if exc is None and self._headers_complete and not self._framed():
+            # An answer without Content-Length or chunked encoding ends where the connection does (cleanly).
             self._complete()
         else:
             self._fail(AgentConnectionError(f"the connection to the instance broke ({exc or 'closed'})"))
@@ -79,6 +79,10 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._status < 200:
+            # An interim answer (100 Continue, 103 Early Hints): the real one follows on the same connection.
+            self._headers, self._body, self._headers_complete, self._status = [], [], False, 0
+            return
         self.reusable = self.reusable and self._parser.should_keep_alive()
         self._complete()
 
@@ -95,6 +99,13 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         if self._transport is not None:
             self._transport.close()
+
+    @property
+    def usable(self) -> bool:
+        """Whether it can carry another request. A server that closed it while idle is seen here once the loop
+        has read the EOF; one closing it just as a request goes out fails that request (as with aiohttp), since
+        a POST that may have reached the function is never sent twice."""
+        return self.reusable and self._transport is not None and not self._transport.is_closing()
 
     def _framed(self) -> bool:
         names = {name.lower() for name, _ in self._headers}
@@ -154,8 +165,9 @@ class AgentConnections:
             connection = idle.pop()
             if not idle:
                 del self._idle[address]
-            if connection.reusable:
+            if connection.usable:
                 return connection
+            connection.close()
         return None
 
     async def _open(self, address: Address) -> _Connection:

@@ -149,7 +149,7 @@ class TaskStore:
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
-            args=[task.member, task.attempt, task.function, WAKE_CHANNEL],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s],
         ))
 
     async def reap(self, shard: ShardKeys) -> int:

@@ -33,9 +33,6 @@ class _InvocationOutput(threading.local):
 
     buffer: io.StringIO | None = None
     request_id: str = ""
-    # The invocation's Start line until its first output goes out with it: a silent invocation then costs
-    # one write to the container's stdout instead of two (every write wakes Docker's log copier).
-    pending_start: str = ""
 
 
 _current = _InvocationOutput()
@@ -48,18 +45,10 @@ class _TeeStream(io.TextIOBase):
         self._real = real
 
     def write(self, text: str) -> int:
-        state = _current
-        out = text
-        if state.buffer is not None:
-            state.buffer.write(text)
-            if state.pending_start:
-                pending, state.pending_start = state.pending_start, ""
-                if self._real is sys.__stdout__:
-                    out = pending + text
-                else:
-                    sys.__stdout__.write(pending)
-                    sys.__stdout__.flush()
-        self._real.write(out)
+        buffer = _current.buffer
+        if buffer is not None:
+            buffer.write(text)
+        self._real.write(text)
         self._real.flush()
         return len(text)
 
@@ -318,7 +307,10 @@ class AgentHandler(BaseHTTPRequestHandler):
         headers = _Headers()
         for _ in range(MAX_HEADERS + 1):
             raw = self.rfile.readline(MAX_LINE + 1)
-            if raw in (b"\r\n", b"\n", b""):
+            if not raw:
+                self.close_connection = True  # the client went away mid-request
+                return
+            if raw in (b"\r\n", b"\n"):
                 break
             name, separator, value = raw.decode("latin-1").partition(":")
             well_formed = well_formed and bool(separator) and len(raw) <= MAX_LINE
@@ -334,6 +326,8 @@ class AgentHandler(BaseHTTPRequestHandler):
         self.headers = headers  # type: ignore[assignment]
         connection = headers.get("Connection", "").lower()
         self.close_connection = connection == "close" or (self.request_version == "HTTP/1.0" and connection != "keep-alive")
+        if headers.get("Expect", "").lower() == "100-continue" and self.request_version != "HTTP/1.0":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self._handle()
         self.wfile.flush()
 
@@ -373,11 +367,10 @@ class AgentHandler(BaseHTTPRequestHandler):
     def _run(self, stage: str, call: Callable[[Context], Reply]) -> None:
         context = Context(self.headers)
         want_tail = self.headers.get("x-fc-log-type", "").lower() == "tail"
-        start_line = f"FC {stage} Start RequestId: {context.request_id}\n"
-        _current.buffer = io.StringIO(start_line)
-        _current.buffer.seek(len(start_line))
+        _current.buffer = io.StringIO()
         _current.request_id = context.request_id
-        _current.pending_start = start_line
+        # Each framing line in one write (print() makes two): every write wakes Docker's log copier.
+        sys.stdout.write(f"FC {stage} Start RequestId: {context.request_id}\n")
         suffix = ""
         try:
             status, headers, body = call(context)
