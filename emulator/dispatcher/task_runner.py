@@ -82,20 +82,14 @@ class TaskRunner:
     ) -> Finished | None:
         if is_http and result.succeeded:
             # An HTTP function's answer is recorded whole; a 5xx from it counts as a failure to retry.
-            record = result.http_response_record()
-            if result.status < 500:
-                return await self._store.finish(task, outcome="ok", return_payload=record, claim_next=claim_next,
-                                                run_on=run_on)
-            return await self._store.finish(
-                task, outcome="error", return_payload=record, error_message=f"the function answered {result.status}",
-                backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
-            )
-        if result.succeeded:
-            return await self._store.finish(task, outcome="ok", return_payload=result.body, claim_next=claim_next,
-                                            run_on=run_on)
+            payload = result.http_response_record()
+            failure = f"the function answered {result.status}" if result.status >= 500 else ""
+        else:
+            payload, failure = result.body, "" if result.succeeded else result.error_message
+        failed = not result.succeeded or bool(failure)
         return await self._store.finish(
-            task, outcome="error", return_payload=result.body, error_message=result.error_message,
-            backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
+            task, outcome="error" if failed else "ok", return_payload=payload, error_message=failure,
+            backoff_ms=self._retry.backoff_ms(task.retried) if failed else 0, claim_next=claim_next, run_on=run_on,
         )
 
     def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
