@@ -84,12 +84,9 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
   for _, member in ipairs(members) do
     redis.call('ZREM', due_key, member)
     local task_key, events_key = task_prefix .. member, events_prefix .. member
-    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'stop')
+    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind')
     if f[1] then
-      if f[8] == '1' then
-        -- Asked to stop while it was held elsewhere and given back: it never runs.
-        close_task(task_key, events_key, 'Stopped', now, 'stopped by request', retention)
-      elseif now - tonumber(f[1]) > tonumber(f[2]) then
+      if now - tonumber(f[1]) > tonumber(f[2]) then
         close_task(task_key, events_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
         table.insert(expired, member)
       else
