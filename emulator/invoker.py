@@ -31,6 +31,13 @@ AGENT_ONLY_HEADERS = frozenset(
      "server"}
 )
 LOG_TAIL_BYTES = 4096
+# The runtime contract's request headers (handler, control path, credentials, request id...) are the control
+# plane's alone: a client's must never reach an instance, where the agent would take them for the emulator's.
+CONTRACT_HEADER_PREFIX = "x-fc-"
+
+
+def is_contract_header(name: str) -> bool:
+    return name.lower().startswith(CONTRACT_HEADER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,12 @@ class HttpRequest:
     def from_payload(cls, payload: bytes) -> HttpRequest:
         raw = json.loads(payload)
         return cls(raw["method"], raw["path"], [tuple(pair) for pair in raw["headers"]], base64.b64decode(raw["body"]))
+
+    def headers_with(self, own: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The headers to send an instance: the client's without any of the contract's, then the emulator's
+        own last. Filtered here too, not only where the request came in, so that no path (an async request
+        queued by an older fcemu, another caller) can forward a client's contract header."""
+        return [*(pair for pair in self.headers if not is_contract_header(pair[0])), *own]
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,7 @@ class Invoker:
                 if http is None:
                     reply = await self._agent.post(instance.invoke_url, payload, {**pool.headers, **control})
                 else:
-                    headers = [*http.headers, *pool.headers.items(), *control.items()]
+                    headers = http.headers_with([*pool.headers.items(), *control.items()])
                     reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
         except (TimeoutError, AgentConnectionError, aiohttp.ClientError) as error:
             return await self._broken(pool, instance, error, timeout, started)
@@ -218,8 +231,8 @@ class Invoker:
             return instance
         timeout = definition.manifest.timeout
         deadline = asyncio.get_running_loop().time() + timeout
-        headers = [*http.headers, *pool.headers.items(), ("x-fc-request-id", request_id),
-                   ("x-fc-control-path", HTTP_INVOKE)]
+        headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
+                                     ("x-fc-control-path", HTTP_INVOKE)])
         try:
             async with asyncio.timeout_at(deadline):
                 response = await self._agent.open(http.method, instance.base_url + http.path, http.body, headers)

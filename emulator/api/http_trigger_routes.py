@@ -14,16 +14,15 @@ from emulator.api.invoke_routes import accept_async
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.invoker import HttpRequest, HttpStream
+from emulator.invoker import HttpRequest, HttpStream, is_contract_header
 from emulator.pool.function_pool import PoolExhausted
 from emulator.triggers.trigger_config import HTTP_METHODS
 
-# Not passed to the function: they describe this hop, or are the emulator's own.
+# Not passed to the function: they describe this hop. Every x-fc-* header is dropped too (is_contract_header):
+# those are the emulator's own on the way to an instance, and a client's would pick the handler or control path.
 DROPPED_REQUEST_HEADERS = frozenset(
     # `expect`: fcemu has read the whole body already, so a 100-continue handshake with the instance would stall.
-    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date", "expect",
-     "x-fc-invocation-type", "x-fc-async-delay", "x-fc-async-task-id", "x-fc-stateful-async-invocation-id",
-     "x-fc-log-type"}
+    {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date", "expect"}
 )
 
 
@@ -48,7 +47,8 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
     http = HttpRequest(
         method=request.method,
         path="/" + path + (f"?{query}" if query else ""),
-        headers=[(name, value) for name, value in request.headers.items() if name not in DROPPED_REQUEST_HEADERS],
+        headers=[(name, value) for name, value in request.headers.items()
+                 if name not in DROPPED_REQUEST_HEADERS and not is_contract_header(name)],
         body=body,
     )
     if options.invocation_type == "Async":

@@ -266,18 +266,21 @@ def _call_wsgi(handler: BaseHTTPRequestHandler, body: bytes, context: Context) -
 
 
 class _Headers:
-    """A request's headers: case-insensitive lookup of the first value, and every line in order."""
+    """A request's headers: case-insensitive lookup of the last value, and every line in order.
+
+    The last, because the control plane sends its own x-fc-* headers (handler, control path, credentials)
+    after those of the request it forwards: should a client's copy ever get through, the emulator's wins."""
 
     def __init__(self) -> None:
         self._lines: list[tuple[str, str]] = []
-        self._first: dict[str, str] = {}
+        self._last: dict[str, str] = {}
 
     def add(self, name: str, value: str) -> None:
         self._lines.append((name, value))
-        self._first.setdefault(name.lower(), value)
+        self._last[name.lower()] = value
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self._first.get(name.lower(), default)
+        return self._last.get(name.lower(), default)
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._lines)

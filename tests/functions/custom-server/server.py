@@ -25,7 +25,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
             return
-        if body == b"fail":
+        if self.path.startswith("/contract"):
+            # Every x-fc-* header line this server received, duplicates included.
+            lines = [[name, value] for name, value in self.headers.items() if name.lower().startswith("x-fc-")]
+            status, reply = 200, json.dumps({"fcHeaders": lines}).encode()
+        elif body == b"fail":
             status, reply = 404, json.dumps({"errorMessage": "asked to fail"}).encode()
         else:
             reply = json.dumps({
