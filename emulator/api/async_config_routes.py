@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
+from emulator.api.json_body import NullsAreAbsent
 from emulator.api.lookup import check_qualifier, function_v2, function_v3
 from emulator.api.paging import page
 from emulator.catalog.async_configs import AsyncConfigChanges, ConfigEntry
@@ -54,7 +55,11 @@ class ListFunctionAsyncInvokeConfigsOutput(BaseModel):
     nextToken: str | None = None
 
 
-class V2ConfigChanges(BaseModel):
+class V3ConfigChanges(AsyncConfigChanges, NullsAreAbsent):
+    """FC 3.0's body."""
+
+
+class V2ConfigChanges(NullsAreAbsent):
     """FC 2.0's body: `statefulInvocation` is 3.0's `asyncTask`."""
 
     statefulInvocation: bool | None = None
@@ -117,7 +122,7 @@ V3_PATH = "/2023-03-30/functions/{function_name}/async-invoke-config"
 
 @router.put(V3_PATH, response_model_exclude_none=True)
 async def put_async_invoke_config(
-    request: Request, function_name: str, changes: AsyncConfigChanges, qualifier: str | None = None
+    request: Request, function_name: str, changes: V3ConfigChanges, qualifier: str | None = None
 ) -> AsyncConfig:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
+from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, function_v3, service_v2
 from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
@@ -122,7 +123,7 @@ async def _delete(request: Request, name: str, shown_as: str) -> Response:
 # FC 3.0.
 
 @router.post("/2023-03-30/functions")
-async def create_function(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+async def create_function(request: Request, body: JsonObject) -> dict[str, Any]:
     name = body.get("functionName")
     if not isinstance(name, str) or not name:
         raise FCError(400, "InvalidArgument", "functionName is required")
@@ -136,7 +137,7 @@ async def get_function(request: Request, function_name: str) -> dict[str, Any]:
 
 
 @router.put("/2023-03-30/functions/{function_name}")
-async def update_function(request: Request, function_name: str, body: Annotated[dict[str, Any], Body()]
+async def update_function(request: Request, function_name: str, body: JsonObject
                           ) -> dict[str, Any]:
     return _view(request.app.state.core, await _update(request, function_name, body, function_name))
 
@@ -171,15 +172,14 @@ def _service_view(core: Core, name: str) -> dict[str, Any]:
 
 
 @router.post("/2016-08-15/services")
-async def create_service(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+async def create_service(request: Request, body: JsonObject) -> dict[str, Any]:
     core: Core = request.app.state.core
-    name = body.get("serviceName")
-    if not isinstance(name, str) or not name or "$" in name or "." in name:
-        raise FCError(400, "InvalidArgument", "serviceName is required (letters, digits, '_' and '-')")
+    name = text_field(body, "serviceName", pattern=FC_NAME, rule=FC_NAME_RULE)
+    description = text_field(body, "description", default="")
     if core.catalog.has_service(name):
         raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists")
     try:
-        service = await core.deployments.save_service(name, body.get("description") or "")
+        service = await core.deployments.save_service(name, description)
     except FileExistsError as error:
         raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists") from error
     await core.refresh_catalog()
@@ -217,7 +217,7 @@ async def delete_service(request: Request, service: str) -> Response:
 
 
 @router.post("/2016-08-15/services/{service}/functions")
-async def create_function_v2(request: Request, service: str, body: Annotated[dict[str, Any], Body()]
+async def create_function_v2(request: Request, service: str, body: JsonObject
                              ) -> dict[str, Any]:
     core: Core = request.app.state.core
     service_name = _service(core, service)
@@ -236,7 +236,7 @@ async def get_function_v2(request: Request, service: str, function_name: str) ->
 
 @router.put("/2016-08-15/services/{service}/functions/{function_name}")
 async def update_function_v2(request: Request, service: str, function_name: str,
-                             body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                             body: JsonObject) -> dict[str, Any]:
     core: Core = request.app.state.core
     service_name = _service(core, service)
     name = core.catalog.name_in_service(service_name, function_name)

@@ -8,6 +8,7 @@ from starlette.routing import Route
 from emulator.api.errors import FCError
 from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
 from emulator.api.lookup import check_qualifier, function_v2, function_v3, service_v2
+from emulator.api.numbers import whole_number
 from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
@@ -15,10 +16,14 @@ from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.submit import submit_invocation
 
 
+# Exact for any length a client could mean; only an absurd one is read as "more than this".
+MAX_DECLARED_LENGTH = 2**53
+
+
 async def _read_payload(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
+    declared = whole_number(request.headers.get("content-length", ""), MAX_DECLARED_LENGTH)
+    if declared is not None and declared > limit:
+        raise _too_large(declared, limit)
     payload = await request.body()
     if len(payload) > limit:
         raise _too_large(len(payload), limit)

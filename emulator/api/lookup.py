@@ -12,7 +12,7 @@ def check_qualifier(qualifier: str | None) -> str:
     """fcemu serves LATEST only: any other version or alias is FC's 404."""
     if qualifier in (None, "", LATEST):
         return LATEST
-    if qualifier.isdigit():
+    if qualifier.isascii() and qualifier.isdigit():
         raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist (fcemu serves LATEST only)")
     raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
 

@@ -5,16 +5,24 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from emulator.api.errors import FCError
+from emulator.api.numbers import whole_number
 
 Item = TypeVar("Item")
+
+
+# Far beyond any listing fcemu holds; a token above it is not one fcemu handed out.
+MAX_OFFSET = 2**31 - 1
 
 
 def offset_of(next_token: str | None) -> int:
     if not next_token:
         return 0
-    if not next_token.isdigit():
-        raise FCError(400, "InvalidArgument", f"nextToken '{next_token}' is not valid")
-    return int(next_token)
+    offset = whole_number(next_token, MAX_OFFSET)
+    if offset is None or offset > MAX_OFFSET:
+        shown = next_token if len(next_token) <= 64 else next_token[:64] + "..."
+        raise FCError(400, "InvalidArgument",
+                      f"nextToken '{shown}' is not valid: pass the nextToken of the previous page")
+    return offset
 
 
 def page(items: Sequence[Item], limit: int, next_token: str | None) -> tuple[list[Item], str | None]:

@@ -42,7 +42,7 @@ def _check_time(value: str | None, header: str, now: datetime, parse: object) ->
         raise SignatureProblem(400, "MissingRequiredHeader", f"required HTTP header {header} was not specified")
     try:
         sent = parse(value)  # type: ignore[operator]
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:  # OverflowError: a year of many digits
         raise SignatureProblem(400, "InvalidArgument", f"header {header} '{value}' is not a valid time") from error
     if sent.tzinfo is None:
         sent = sent.replace(tzinfo=timezone.utc)
@@ -128,6 +128,12 @@ def verify_acs3(request: SignedRequest, authorization: str, keys: Mapping[str, s
 def verify(request: SignedRequest, keys: Mapping[str, str], now: datetime | None = None) -> str:
     authorization = request.headers.get("authorization", "")
     now = now or datetime.now(timezone.utc)
+    if not authorization.isascii():
+        # Both signatures, and the keys they name, are ASCII: such a header can match none (and hmac's
+        # compare_digest refuses non-ASCII strings). FC has no code for a malformed one; its mismatch code fits.
+        raise SignatureProblem(403, "SignatureNotMatch",
+                               "the Authorization header holds characters other than ASCII, so no signature of "
+                               "fcemu's keys can match it")
     if authorization.startswith("FC "):
         return verify_fc_v2(request, authorization, keys, now)
     if authorization.startswith(ACS3):

@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
+from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, drop_nulls, text_field
 from emulator.api.lookup import function_v2, function_v3
 from emulator.api.paging import page
 from emulator.catalog.loader import FunctionDefinition
@@ -46,18 +47,22 @@ def _api_only(entry: TriggerEntry, definition: FunctionDefinition) -> None:
                       f"trigger '{entry.trigger.triggerName}' is defined by {definition.source}; change it there")
 
 
+def _config(value: Any) -> dict[str, Any]:
+    # FC 3.0's triggerConfig is a JSON string, read here rather than by JsonObject: its nulls are absent too.
+    return drop_nulls(config_from(value))  # type: ignore[no-any-return]
+
+
 async def _create(request: Request, service: str | None, function: str, body: dict[str, Any]) -> dict[str, Any]:
     core: Core = request.app.state.core
     definition = _function(core, service, function)
-    name = body.get("triggerName")
-    if not isinstance(name, str) or not name:
-        raise FCError(400, "InvalidArgument", "triggerName is required")
+    name = text_field(body, "triggerName", pattern=FC_NAME, rule=FC_NAME_RULE)
+    trigger_type = text_field(body, "triggerType")
+    description = text_field(body, "description", default="")
     if core.triggers.get(definition.name, name) is not None:
         raise FCError(409, "TriggerAlreadyExists", f"trigger '{name}' already exists")
     try:
         trigger = await core.triggers.save(
-            definition.name, name, str(body.get("triggerType", "")), config_from(body.get("triggerConfig", {})),
-            body.get("description") or "", create=True,
+            definition.name, name, trigger_type, _config(body.get("triggerConfig", {})), description, create=True,
         )
     except TriggerError as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
@@ -73,12 +78,13 @@ async def _update(request: Request, service: str | None, function: str, name: st
     entry = _entry(core, definition, name)
     _api_only(entry, definition)
     current = entry.trigger
-    config = current.triggerConfig
-    if body.get("triggerConfig") is not None:
-        config = {**config, **config_from(body["triggerConfig"])}
+    description = text_field(body, "description", default=current.description)
     try:
-        trigger = await core.triggers.save(definition.name, name, current.triggerType, config,
-                                           body.get("description", current.description) or "", create=False)
+        config = current.triggerConfig
+        if "triggerConfig" in body:
+            config = {**config, **_config(body["triggerConfig"])}
+        trigger = await core.triggers.save(definition.name, name, current.triggerType, config, description,
+                                           create=False)
     except TriggerError as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
     return _view(core, request, trigger)
@@ -106,14 +112,14 @@ V2 = "/2016-08-15/services/{service}/functions/{function_name}/triggers"
 
 
 @router.post(V3)
-async def create_trigger(request: Request, function_name: str, body: Annotated[dict[str, Any], Body()]
+async def create_trigger(request: Request, function_name: str, body: JsonObject
                          ) -> dict[str, Any]:
     return await _create(request, None, function_name, body)
 
 
 @router.post(V2)
 async def create_trigger_v2(request: Request, service: str, function_name: str,
-                            body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                            body: JsonObject) -> dict[str, Any]:
     return await _create(request, service, function_name, body)
 
 
@@ -132,13 +138,13 @@ async def get_trigger_v2(request: Request, service: str, function_name: str, tri
 
 @router.put(V3 + "/{trigger_name}")
 async def update_trigger(request: Request, function_name: str, trigger_name: str,
-                         body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                         body: JsonObject) -> dict[str, Any]:
     return await _update(request, None, function_name, trigger_name, body)
 
 
 @router.put(V2 + "/{trigger_name}")
 async def update_trigger_v2(request: Request, service: str, function_name: str, trigger_name: str,
-                            body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                            body: JsonObject) -> dict[str, Any]:
     return await _update(request, service, function_name, trigger_name, body)
 
 

@@ -52,6 +52,8 @@ class Deployments:
         self._root = data_dir / "deployed"
         self.functions: dict[str, DeployedFunction] = {}
         self.services: dict[str, Service] = {}
+        # Counts this process's writes, each counted as it lands in memory (see reload).
+        self._writes = 0
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
@@ -70,8 +72,14 @@ class Deployments:
             await asyncio.wait([self._listener], timeout=5)
 
     async def reload(self) -> None:
-        functions = await self._redis.hgetall(FUNCTIONS_KEY)
-        services = await self._redis.hgetall(SERVICES_KEY)
+        while True:
+            writes = self._writes
+            functions = await self._redis.hgetall(FUNCTIONS_KEY)
+            services = await self._redis.hgetall(SERVICES_KEY)
+            # A write of this process that landed meanwhile may be missing from what was read: assigning it
+            # would undo the write here (a function just created would be unknown, and its create a 500).
+            if writes == self._writes:
+                break
         self.functions = {k.decode(): DeployedFunction.model_validate_json(v) for k, v in functions.items()}
         self.services = {k.decode(): Service.model_validate_json(v) for k, v in services.items()}
 
@@ -100,12 +108,14 @@ class Deployments:
                 raise FileExistsError(name)
         else:
             await self._redis.hset(FUNCTIONS_KEY, name, record.model_dump_json())
+        self._writes += 1
         self.functions[name] = record
         await self._changed()
         return record
 
     async def delete_function(self, name: str) -> bool:
         removed = bool(await self._redis.hdel(FUNCTIONS_KEY, name))
+        self._writes += 1
         self.functions.pop(name, None)
         await self._changed()
         return removed
@@ -143,12 +153,14 @@ class Deployments:
                           createdTime=now, lastModifiedTime=now)
         if not await self._redis.hsetnx(SERVICES_KEY, name, service.model_dump_json()):
             raise FileExistsError(name)
+        self._writes += 1
         self.services[name] = service
         await self._changed()
         return service
 
     async def delete_service(self, name: str) -> bool:
         removed = bool(await self._redis.hdel(SERVICES_KEY, name))
+        self._writes += 1
         self.services.pop(name, None)
         await self._changed()
         return removed
