@@ -168,7 +168,7 @@ class Deliverer:
         # One task id per source task: a repeated delivery finds it taken, so the function runs once.
         task_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"{task.function}_{task.task_id}")[:128]
         accepted = await submit_invocation(
-            self._store, definition.name, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
+            self._store, definition, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
             task_mode=config.asyncTask,
         )
         state = "invoked" if accepted.created else "already invoked"
