@@ -75,6 +75,15 @@ class Core:
             self.triggers.changed.set()  # manifests carry triggers too
         return changed
 
+    async def forget_function(self, name: str) -> None:
+        """What goes with a deleted function, as in FC: its queued tasks end (Invalid; running ones are
+        stopped), its async invoke configs and its triggers are removed."""
+        ended, stopping = await self.store.delete_function(name)
+        configs = await self.async_configs.forget(name)
+        triggers = await self.triggers.forget(name)
+        log.info("function %s deleted: %d queued task(s) ended, %d running one(s) stopped, %d async config(s) "
+                 "and %d trigger(s) removed", name, ended, stopping, configs, triggers)
+
     @classmethod
     async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)

@@ -279,3 +279,36 @@ def test_the_cli_lists_and_drains_a_local_queue(
     assert json.loads(json.loads(fcemu("receive", queue_name, "--peek"))["MessageBody"])["requestPayload"] == "for the cli"
     assert json.loads(fcemu("receive", queue_name))["MessageId"]
     assert fcemu("receive", queue_name) == ""
+
+
+def test_tasks_whose_ids_share_a_long_prefix_each_invoke_the_function_destination(
+    emulator: EmulatorProcess, http: requests.Session, echo_config: str, watcher: TaskWatcher
+) -> None:
+    arn = "acs:fc:cn-hangzhou:1234567890123456:functions/hello"
+    http.put(echo_config, json={"destinationConfig": {"onSuccess": {"destination": arn}}})
+    prefix = f"long_{uuid.uuid4().hex}".ljust(124, "x")
+    task_ids = [prefix + "aaaa", prefix + "bbbb"]  # 128 characters each: once cut to the same destination task
+    for task_id in task_ids:
+        reply = http.post(v3(emulator, "echo"), data=task_id.encode(), headers={
+            "x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id})
+        assert reply.status_code == 202, reply.text
+    for task_id in task_ids:
+        assert watcher.wait_for("echo", task_id, "DestinationSucceeded")
+        detail = task(http, emulator, "echo", task_id)["events"][-1]["eventDetail"]
+        assert "function hello invoked asynchronously as task " in detail, detail
+    invoked = [task(http, emulator, "echo", task_id)["events"][-1]["eventDetail"].rsplit(" ", 1)[1]
+               for task_id in task_ids]
+    assert invoked[0] != invoked[1]
+    for destination_task in invoked:
+        assert watcher.wait_for("hello", destination_task) == "Succeeded"
+
+
+def test_a_url_that_can_never_work_fails_at_once(
+    emulator: EmulatorProcess, http: requests.Session, echo_config: str, watcher: TaskWatcher
+) -> None:
+    http.put(echo_config, json={"destinationConfig": {"onSuccess": {"destination": "http://a..b/"}}})
+    task_id = invoke_task(http, emulator, "echo", b"hi")
+    assert watcher.wait_for("echo", task_id, {"DestinationFailed", "DestinationRetrying"}) == "DestinationFailed"
+    record = task(http, emulator, "echo", task_id)
+    assert record["destinationStatus"] == "Failed"
+    assert "'a..b' is not a valid host name" in record["events"][-1]["eventDetail"]

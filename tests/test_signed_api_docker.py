@@ -2,10 +2,16 @@
 own exceptions, and unsigned requests are refused."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import http.client
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 
 import fc2
@@ -100,3 +106,60 @@ def test_without_keys_it_will_not_listen_beyond_loopback(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0 without access keys" in result.stderr
+
+
+def fc2_signed_headers(path: str, *, content_md5: str = "", content_type: str = "application/octet-stream",
+                       ak: str = "test-ak", secret: str = "test-sk") -> dict[str, str]:
+    """The headers of a 2016-08-15 request signed as aliyun-fc2 signs it."""
+    date = formatdate(usegmt=True)
+    string_to_sign = "\n".join(["POST", content_md5, content_type, date, path])
+    signature = base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).digest())
+    headers = {"date": date, "content-type": content_type, "authorization": f"FC {ak}:{signature.decode()}"}
+    if content_md5:
+        headers["content-md5"] = content_md5
+    return headers
+
+
+def answer_without_sending_the_body(emulator: EmulatorProcess, path: str, headers: dict[str, str],
+                                    length: int) -> tuple[int, dict]:
+    """Sends only the head of a request that declares `length` bytes: the answer must not wait for them."""
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    try:
+        connection.putrequest("POST", path, skip_accept_encoding=True)
+        for name, value in {**headers, "content-length": str(length)}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        reply = connection.getresponse()
+        return reply.status, json.loads(reply.read())
+    finally:
+        connection.close()
+
+
+def test_an_unsigned_request_is_refused_before_its_body_is_read(signed_emulator: EmulatorProcess) -> None:
+    status, body = answer_without_sending_the_body(
+        signed_emulator, "/2023-03-30/functions/hello/invocations", {}, 10 * 1024 * 1024)
+    assert (status, body["Code"]) == (400, "MissingRequiredHeader")
+
+
+def test_a_signed_body_over_the_limit_is_refused_before_it_is_read(signed_emulator: EmulatorProcess) -> None:
+    path = "/2016-08-15/services/default/functions/hello/invocations"
+    status, body = answer_without_sending_the_body(signed_emulator, path, fc2_signed_headers(path), 33 * 1024 * 1024)
+    assert (status, body["ErrorCode"]) == (400, "EntityTooLarge")
+    assert "33554432 bytes" in body["ErrorMessage"], "names the sync payload limit"
+    # CreateFunction takes more (a 50 MB zip, in base64), but not without end.
+    path = "/2016-08-15/services/default/functions"
+    status, body = answer_without_sending_the_body(signed_emulator, path, fc2_signed_headers(
+        path, content_type="application/json"), 80 * 1024 * 1024)
+    assert (status, body["ErrorCode"]) == (400, "EntityTooLarge")
+
+
+def test_a_body_that_does_not_match_its_signed_md5_is_refused(signed_emulator: EmulatorProcess) -> None:
+    path = "/2016-08-15/services/default/functions/hello/invocations"
+    signed_md5 = base64.b64encode(hashlib.md5(b'{"name": "signed"}').digest()).decode()
+    url = signed_emulator.url + path
+    good = requests.post(url, data=b'{"name": "signed"}', headers=fc2_signed_headers(path, content_md5=signed_md5),
+                         timeout=30)
+    assert good.status_code == 200 and good.content == b"hello signed"
+    bad = requests.post(url, data=b'{"name": "forged"}', headers=fc2_signed_headers(path, content_md5=signed_md5),
+                        timeout=30)
+    assert bad.status_code == 403 and bad.json()["ErrorCode"] == "SignatureNotMatch"

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from emulator.queue.store import StopOutcome, TaskStore
+from emulator.queue.store import MAX_UNFINISHED_MS, StopOutcome, TaskStore
 from tests.support.redis_server import RedisServer
 
 
@@ -75,5 +75,19 @@ def test_a_finish_hands_the_next_task_to_the_freed_slot(redis_server: RedisServe
         assert [task.task_id for task in finished.next_tasks] == ["second"]
         expected = ["Enqueued", "Dequeued", "Running"] if run_on else ["Enqueued", "Dequeued"]
         assert await statuses(store, function, "second") == expected
+
+    with_store(redis_server, body)
+
+
+def test_an_enqueue_trims_listing_entries_older_than_any_task_record(redis_server: RedisServer) -> None:
+    async def body(store: TaskStore, function: str) -> None:
+        listing = store.shards[0].listing(function)
+        seconds, micros = await store.redis.time()
+        now_ms = seconds * 1000 + micros // 1000
+        horizon_ms = 60 * 1000 + MAX_UNFINISHED_MS  # the store's retention is 60 s
+        await store.redis.zadd(listing, {"ancient": now_ms - horizon_ms - 60_000,
+                                         "recent": now_ms - horizon_ms + 60_000})
+        await enqueue(store, function, "new")
+        assert await store.redis.zrange(listing, 0, -1) == [b"recent", b"new"]
 
     with_store(redis_server, body)

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     keys = settings.access_key_pairs()
     if keys:
-        app.add_middleware(SignatureMiddleware, keys=keys)
+        app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)
     app.router.routes.extend(invoke_routes.ROUTES)
     app.router.routes.extend(http_trigger_routes.ROUTES)
     app.include_router(task_routes.router)

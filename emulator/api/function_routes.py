@@ -116,6 +116,7 @@ async def _delete(request: Request, name: str, shown_as: str) -> Response:
     _deployed_only(core, name, shown_as)
     await core.deployments.delete_function(name)
     await core.refresh_catalog()
+    await core.forget_function(name)
     core.deployments.forget_files(name)
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 

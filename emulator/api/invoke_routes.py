@@ -76,7 +76,7 @@ async def accept_async(
     task_mode = config.asyncTask or async_headers.task_id is not None
     task_id = async_headers.task_id or request_id
     accepted = await submit_invocation(
-        core.store, definition.name, config, task_id=task_id, request_id=request_id, payload=payload,
+        core.store, definition, config, task_id=task_id, request_id=request_id, payload=payload,
         delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind=kind,
     )
     if not accepted.created:

@@ -34,7 +34,8 @@ class SignedRequest:
     raw_path: str  # as sent, percent-encoded
     query: list[tuple[str, str]]  # decoded
     headers: Mapping[str, str]  # lower-case names
-    body: bytes
+    # None: not read yet (the signature is checked on the headers first; verify_body checks it after).
+    body: bytes | None = None
 
 
 def _check_time(value: str | None, header: str, now: datetime, parse: object) -> None:
@@ -107,8 +108,8 @@ def verify_acs3(request: SignedRequest, authorization: str, keys: Mapping[str, s
     _check_time(request.headers.get("x-acs-date"), "x-acs-date", now,
                 lambda value: datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc))
     payload_hash = request.headers.get("x-acs-content-sha256", "")
-    if payload_hash != hashlib.sha256(request.body).hexdigest():
-        raise SignatureProblem(403, "SignatureNotMatch", "x-acs-content-sha256 does not match the request body")
+    if request.body is not None:
+        verify_body(request.headers, request.body)
     signed = fields["SignedHeaders"].split(";")
     canonical_headers = "".join(f"{name}:{request.headers.get(name, '').strip()}\n" for name in signed)
     canonical_query = "&".join(
@@ -141,3 +142,16 @@ def verify(request: SignedRequest, keys: Mapping[str, str], now: datetime | None
     if not authorization:
         raise SignatureProblem(400, "MissingRequiredHeader", "required HTTP header Authorization was not specified")
     raise SignatureProblem(403, "SignatureNotMatch", "the Authorization header names no signature fcemu knows")
+
+
+def verify_body(headers: Mapping[str, str], body: bytes) -> None:
+    """Checks a body read after its headers' signature: against the signed x-acs-content-sha256 (ACS3), or the
+    Content-MD5 a 2016-08-15 request signs, when it sends one."""
+    authorization = headers.get("authorization", "")
+    if authorization.startswith(ACS3):
+        if headers.get("x-acs-content-sha256", "") != hashlib.sha256(body).hexdigest():
+            raise SignatureProblem(403, "SignatureNotMatch", "x-acs-content-sha256 does not match the request body")
+    elif headers.get("content-md5"):
+        digest = hashlib.md5(body).digest()
+        if headers["content-md5"] not in (base64.b64encode(digest).decode(), digest.hex()):
+            raise SignatureProblem(403, "SignatureNotMatch", "Content-MD5 does not match the request body")

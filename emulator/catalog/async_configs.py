@@ -123,6 +123,17 @@ class AsyncConfigs:
         self._stored.pop(key, None)
         return removed
 
+    async def forget(self, function: str) -> int:
+        """Removes every config of a deleted function (all qualifiers), as FC does; returns how many."""
+        fields = [key for key in await self._redis.hkeys(CONFIGS_KEY) if key.decode().partition(":")[0] == function]
+        if not fields:
+            return 0
+        removed = int(await self._redis.hdel(CONFIGS_KEY, *fields))
+        await self._redis.publish(CHANGED_CHANNEL, function)
+        for key in fields:
+            self._stored.pop(key.decode(), None)
+        return removed
+
     def entries(self, definitions: list[FunctionDefinition]) -> list[ConfigEntry]:
         """Every config of these functions (API-put and manifest), by function then qualifier."""
         found = []

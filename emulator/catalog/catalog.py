@@ -18,7 +18,7 @@ class Catalog:
         for name, definition in definitions.items():
             current = self._definitions.get(name)
             if current is not None and current.manifest == definition.manifest and (
-                current.code_fingerprint == definition.code_fingerprint
+                current.code_fingerprint == definition.code_fingerprint and current.identity == definition.identity
             ):
                 merged[name] = current
             else:

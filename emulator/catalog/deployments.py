@@ -3,6 +3,7 @@ emulator process and dispatcher sees them, and unpacked on each host under the d
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import shutil
@@ -44,6 +45,12 @@ class Service(BaseModel):
     description: str = ""
     createdTime: str
     lastModifiedTime: str
+
+
+async def deployed_function_id(redis: Redis, name: str) -> str | None:
+    """The functionId Redis holds for a name now: a process's own copy may lag another process's change."""
+    raw = await redis.hget(FUNCTIONS_KEY, name)
+    return DeployedFunction.model_validate_json(raw).functionId if raw is not None else None
 
 
 class Deployments:
@@ -129,7 +136,7 @@ class Deployments:
             if not manifest.is_file():
                 await self._materialize(folder, name, record)
             definition = load_manifest(manifest, code_dir=folder / "code")
-            found[name] = definition
+            found[name] = dataclasses.replace(definition, function_id=record.functionId)
         return found
 
     async def _materialize(self, folder: Path, name: str, record: DeployedFunction) -> None:

@@ -26,10 +26,18 @@ class FunctionDefinition:
     source: Path
     # Changes whenever a file under code_dir does: tells a reload which functions really changed.
     code_fingerprint: str = ""
+    # A deployed function's functionId (new for each CreateFunction, kept by updates); "" for functions/.
+    function_id: str = ""
 
     @property
     def name(self) -> str:
         return self.manifest.functionName
+
+    @property
+    def identity(self) -> str:
+        """Which function this is, beyond its name: a task accepted for one never runs on another that took
+        the name after a delete. Updates keep it, as FC's LATEST runs a queued task on the updated code."""
+        return self.function_id or f"functions/{self.name}"
 
     @property
     def modified_time(self) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass
 
 import aiohttp
@@ -23,6 +22,7 @@ from emulator.destinations.targets import (
     QueueTarget,
     Target,
     Unsupported,
+    function_task_id,
     parse_destination,
 )
 from emulator.dispatcher.redis_clock import RedisClock
@@ -118,10 +118,13 @@ class Deliverer:
                 await self._store.delivery_done(
                     member, attempt, "retry", f"{destination}: {error}", self._policy.backoff_ms(attempt)
                 )
-        except Exception as error:  # a bug must not drop the delivery: retry it like a failed one
+        except Exception as error:  # a bug must not drop the delivery: retry it like a failed one, as often
             log.exception("delivering %s to %s", member, destination)
-            await self._store.delivery_done(member, attempt, "retry", f"{destination}: {error!r}",
-                                            self._policy.backoff_ms(attempt))
+            if attempt >= self._policy.max_attempts:
+                await self._store.delivery_done(member, attempt, "fail", f"{destination}: {error!r}")
+            else:
+                await self._store.delivery_done(member, attempt, "retry", f"{destination}: {error!r}",
+                                                self._policy.backoff_ms(attempt))
         else:
             await self._store.delivery_done(member, attempt, "ok", detail)
 
@@ -149,6 +152,8 @@ class Deliverer:
                 if 200 <= reply.status < 300:
                     return f"POST {url}: {reply.status}"
                 raise DeliveryFailed(f"POST {url} answered {reply.status}", permanent=False)
+        except aiohttp.InvalidURL as error:  # one the parser let through; no retry makes it valid
+            raise DeliveryFailed(f"POST {url} failed: not a valid URL ({error})", permanent=True) from error
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryFailed(f"POST {url} failed: {error or type(error).__name__}", permanent=False) from error
 
@@ -165,10 +170,9 @@ class Deliverer:
         if definition is None:
             raise DeliveryFailed(f"function '{target.function}' does not exist", permanent=False)
         config = self._async_configs.effective(definition)
-        # One task id per source task: a repeated delivery finds it taken, so the function runs once.
-        task_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"{task.function}_{task.task_id}")[:128]
+        task_id = function_task_id(task.function, task.task_id)
         accepted = await submit_invocation(
-            self._store, definition.name, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
+            self._store, definition, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
             task_mode=config.asyncTask,
         )
         state = "invoked" if accepted.created else "already invoked"

@@ -247,11 +247,22 @@ class Dispatcher:
                 reaped += await self._store.reap(shard)
             if reaped:
                 log.info("returned %d task(s) with expired leases to the queue", reaped)
+            await self._expire_orphans()
             self._forget_old_stop_requests()
             # Also the backstop for a wake hint lost while pub/sub was reconnecting.
             self._hint()
             self._deliverer.wake()
             await asyncio.sleep(REAP_INTERVAL_S)
+
+    async def _expire_orphans(self) -> None:
+        """Due tasks of functions this dispatcher does not know are never claimed here; if no dispatcher knows
+        the function (deleted, or its folder gone), only this ends them once older than their max age."""
+        for shard in self._store.shards:
+            for function, due in await self._store.due_functions(shard):
+                if self._catalog.get(function) is None and due <= self._clock.now_ms():
+                    expired = await self._store.expire_orphans(shard, function)
+                    if expired:
+                        log.info("%d task(s) of unknown function %s expired", expired, function)
 
     async def _heartbeat_loop(self) -> None:
         while not self._closing:

@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.deployments import deployed_function_id
 from emulator.catalog.loader import FunctionDefinition
 from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
 from emulator.pool.function_pool import PoolExhausted
@@ -41,11 +42,9 @@ class TaskRunner:
         The slot keeps its instance only when the next task was claimed onto it.
         """
         definition = self._catalog.get(task.function)
-        if definition is None:
+        if definition is None or (task.version and task.version != definition.identity):
             await self._invoker.release(slot)
-            return await self._store.finish(
-                task, outcome="invalid", error_message=f"function '{task.function}' does not exist"
-            )
+            return await self._refuse(task, definition)
 
         async def mark_running(instance_id: str) -> bool:
             verdict = await self._store.start(task, instance_id)
@@ -60,7 +59,7 @@ class TaskRunner:
                 http=http, slot=slot,
             )
         except PoolExhausted:
-            await self._store.requeue(task)
+            await self._store.requeue(task, "requeued: no instance of the function was free")
             return None
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
@@ -91,6 +90,21 @@ class TaskRunner:
             task, outcome="error" if failed else "ok", return_payload=payload, error_message=failure,
             backoff_ms=self._retry.backoff_ms(task.retried) if failed else 0, claim_next=claim_next, run_on=run_on,
         )
+
+    async def _refuse(self, task: ClaimedTask, definition: FunctionDefinition | None) -> Finished | None:
+        """A task for a function this process does not have as it was accepted: the function was deleted
+        (perhaps another took its name), or this process has not seen a change yet. Redis says which."""
+        if definition is not None:
+            deployed_id = await deployed_function_id(self._store.redis, task.function)
+            if task.version == (deployed_id or f"functions/{task.function}"):
+                log.info("task %s is for a newer version of %s than this process has; giving it back",
+                         task.member, task.function)
+                await self._store.requeue(task, "requeued: its dispatcher had not loaded this function yet")
+                return None
+            message = f"function '{task.function}' was deleted; the function now named so is another one"
+        else:
+            message = f"function '{task.function}' does not exist"
+        return await self._store.finish(task, outcome="invalid", error_message=message)
 
     def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
         return self._invoker.reserve(definition, count)

@@ -39,6 +39,8 @@ class ClaimedTask:
     payload: bytes
     # "" for an event invocation, "http" for an HTTP function's request (payload: see api/http_trigger_routes).
     kind: str = ""
+    # The function it was accepted for (FunctionDefinition.identity); "" for tasks queued before fcemu kept it.
+    version: str = ""
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,5 @@ class QueueScripts:
         self.stop = load("stop")
         self.claim_deliveries = load("claim_deliveries")
         self.delivery_done = load("delivery_done")
+        self.delete_function = load("delete_function")
+        self.expire_orphans = load("expire_orphans")

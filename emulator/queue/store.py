@@ -11,6 +11,10 @@ from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
 
 REAP_BATCH = 500
+# The longest a task can stay unfinished: FC's largest maxAsyncEventAgeInSeconds (7 days) plus its largest
+# function timeout (1 day) for the last run. Its record is kept for the retention period after it ends, so a
+# listing entry older than both can point at no record any more.
+MAX_UNFINISHED_MS = (604_800 + 86_400) * 1000
 
 
 class StopOutcome(str, enum.Enum):
@@ -60,8 +64,9 @@ def _claimed(function: str, rows: list[list[bytes]]) -> list[ClaimedTask]:
         ClaimedTask(
             member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
             retried=int(retried), request_id=request_id.decode(), payload=payload, kind=kind.decode(),
+            version=version.decode(),
         )
-        for member, attempt, retried, request_id, payload, task_id, kind in rows
+        for member, attempt, retried, request_id, payload, task_id, kind, version in rows
     ]
 
 
@@ -80,13 +85,16 @@ class TaskStore:
     async def enqueue(
         self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
         max_age_s: int, task_mode: bool, qualifier: str, on_success: str = "", on_failure: str = "", kind: str = "",
+        version: str = "",
     ) -> Enqueued:
+        """`version`: the identity of the function the task is for (see ClaimedTask.version)."""
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.enqueue(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
-                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind],
+                  "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind, version,
+                  self._retention_s * 1000 + MAX_UNFINISHED_MS],
         )
         if not reply[0]:
             return Enqueued(created=False)
@@ -144,12 +152,12 @@ class TaskStore:
         _, status, claimed, expired, now = reply
         return Finished(status.decode(), _claimed(task.function, claimed), [m.decode() for m in expired], int(now))
 
-    async def requeue(self, task: ClaimedTask) -> bool:
+    async def requeue(self, task: ClaimedTask, why: str = "requeued: its dispatcher shut down") -> bool:
         keys = self._shard(task.member)
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
-            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why],
         ))
 
     async def reap(self, shard: ShardKeys) -> int:
@@ -157,6 +165,27 @@ class TaskStore:
             keys=[shard.inflight, shard.due_index],
             args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
                   self._max_lost_leases, REAP_BATCH],
+        ))
+
+    async def delete_function(self, function: str) -> tuple[int, int]:
+        """Ends a deleted function's tasks in every shard: queued ones end Invalid, claimed or running ones are
+        stopped. Returns (ended, stopping)."""
+        ended = stopping = 0
+        for shard in self.shards:
+            reply = await self._scripts.delete_function(
+                keys=[shard.due(function), shard.due_index, shard.inflight],
+                args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, STOP_CHANNEL,
+                      f"function '{function}' was deleted"],
+            )
+            ended += int(reply[0])
+            stopping += int(reply[1])
+        return ended, stopping
+
+    async def expire_orphans(self, shard: ShardKeys, function: str) -> int:
+        """Expires the due tasks of a function this process cannot run that are older than their max age."""
+        return int(await self._scripts.expire_orphans(
+            keys=[shard.due(function), shard.due_index],
+            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH],
         ))
 
     async def claim_deliveries(self, shard: ShardKeys, max_count: int, lease_ms: int) -> DeliveryBatch:

@@ -2,20 +2,21 @@
 for function destinations alike."""
 from __future__ import annotations
 
+from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig
 from emulator.queue.store import Enqueued, TaskStore
 
 
 async def submit_invocation(
-    store: TaskStore, function: str, config: AsyncInvokeConfig, *, task_id: str, request_id: str, payload: bytes,
-    delay_ms: int, task_mode: bool, kind: str = "",
+    store: TaskStore, definition: FunctionDefinition, config: AsyncInvokeConfig, *, task_id: str, request_id: str,
+    payload: bytes, delay_ms: int, task_mode: bool, kind: str = "",
 ) -> Enqueued:
     destinations = config.destinationConfig
     return await store.enqueue(
-        function=function, task_id=task_id, request_id=request_id, payload=payload, delay_ms=delay_ms,
+        function=definition.name, task_id=task_id, request_id=request_id, payload=payload, delay_ms=delay_ms,
         max_retry=config.maxAsyncRetryAttempts, max_age_s=config.maxAsyncEventAgeInSeconds, task_mode=task_mode,
         qualifier="LATEST",
         on_success=destinations.onSuccess.destination if destinations and destinations.onSuccess else "",
         on_failure=destinations.onFailure.destination if destinations and destinations.onFailure else "",
-        kind=kind,
+        kind=kind, version=definition.identity,
     )

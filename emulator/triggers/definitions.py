@@ -125,3 +125,16 @@ class Triggers:
         await self._redis.publish(CHANGED_CHANNEL, key)
         self.changed.set()
         return removed
+
+    async def forget(self, function: str) -> int:
+        """Removes every trigger created through the API for a deleted function, as FC does; returns how many."""
+        keys = [key for key, raw in (await self._redis.hgetall(TRIGGERS_KEY)).items()
+                if StoredTrigger.model_validate_json(raw).functionName == function]
+        if not keys:
+            return 0
+        removed = int(await self._redis.hdel(TRIGGERS_KEY, *keys))
+        for key in keys:
+            self._stored.pop(key.decode(), None)
+        await self._redis.publish(CHANGED_CHANNEL, function)
+        self.changed.set()
+        return removed

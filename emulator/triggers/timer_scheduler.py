@@ -79,7 +79,7 @@ class TimerScheduler:
         config = self._async_configs.effective(definition)
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
         accepted = await submit_invocation(
-            self._store, definition.name, config, task_id=task_id, request_id=task_id,
+            self._store, definition, config, task_id=task_id, request_id=task_id,
             payload=timer_event(trigger, at), delay_ms=0, task_mode=config.asyncTask,
         )
         if accepted.created:

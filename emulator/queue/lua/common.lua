@@ -84,7 +84,7 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
   for _, member in ipairs(members) do
     redis.call('ZREM', due_key, member)
     local task_key, events_key = task_prefix .. member, events_prefix .. member
-    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind')
+    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver')
     if f[1] then
       if now - tonumber(f[1]) > tonumber(f[2]) then
         close_task(task_key, events_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
@@ -99,7 +99,7 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
         else
           redis.call('HSET', task_key, 'status', 'Dequeued')
         end
-        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or ''})
+        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or ''})
       end
     end
   end

@@ -1,7 +1,9 @@
--- Gives a claimed task back (its dispatcher is shutting down) without counting a lost lease; one that was
--- asked to stop ends Stopped instead. Returns 1, or 0 when the caller no longer holds it.
+-- Gives a claimed task back (its dispatcher is shutting down or cannot run it now) without counting a lost
+-- lease; one that was asked to stop ends Stopped instead. `detail` says why, for its Enqueued event.
+-- Returns 1, or 0 when the caller no longer holds it.
 local task_key, events_key, inflight_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, attempt, fn, wake_channel, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local detail = ARGV[6]
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return 0
@@ -13,6 +15,6 @@ if redis.call('HGET', task_key, 'stop') == '1' then
   return 1
 end
 redis.call('HSET', task_key, 'status', 'Enqueued')
-add_event(events_key, 'Enqueued', now, 'requeued: its dispatcher shut down')
+add_event(events_key, 'Enqueued', now, detail)
 schedule(due_key, due_index, fn, member, now, wake_channel)
 return 1
