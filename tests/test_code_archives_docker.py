@@ -295,6 +295,8 @@ def test_a_stored_function_that_cannot_be_unpacked_shows_failed_and_stops_nothin
         assert _create(emulator.url, "fresh", code_saying("fresh")).status_code == 200
         assert _invoke(emulator.url, "fresh").content == b"fresh hi"
         assert_v3_error(_create(emulator.url, "bricked", code_saying("x")), 409, "FunctionAlreadyExists")
+        logged = emulator.log_path.read_text().count("deployed function bricked is not served")
+        assert logged == 1, "logged once, not on every refresh"
 
         # a restart is no problem either
         emulator.stop()

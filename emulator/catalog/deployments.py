@@ -112,15 +112,11 @@ class Deployments:
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
+        """Reads what is stored and calls `on_change` (which reads it again, see definitions()) on every change."""
         await self.reload()
         await self.sweep_code()
-
-        async def refresh() -> None:
-            await self.reload()
-            await on_change()
-
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, refresh), "deployments listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, on_change), "deployments listener"))
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -165,10 +161,12 @@ class Deployments:
         it); with `create`, a name already taken raises FileExistsError. The caller has checked spec and code."""
         current = self.functions.get(name)
         now = iso_utc()
+        # Hashing up to 50 MB takes a tenth of a second: not on the event loop.
+        code_checksum = await asyncio.to_thread(checksum, code) if code is not None else None
         record = DeployedFunction(
             spec=spec,
             functionId=current.functionId if current else str(uuid.uuid4()),
-            codeChecksum=checksum(code) if code is not None else (current.codeChecksum if current else ""),
+            codeChecksum=code_checksum or (current.codeChecksum if current else ""),
             codeSize=len(code) if code is not None else (current.codeSize if current else 0),
             createdTime=current.createdTime if current else now,
             lastModifiedTime=now,
@@ -194,17 +192,24 @@ class Deployments:
 
     async def definitions(self) -> dict[str, FunctionDefinition]:
         """Every deployed function as a definition, unpacked here once per version (checksum and update time).
-        One that cannot be made ready is left out and listed in `failures`; old versions on disk are removed."""
+        One that cannot be made ready is left out and listed in `failures`; old versions on disk are removed.
+
+        Reads Redis afresh: a refresh that follows a save (refreshes run one at a time) then always sees it, even
+        when a reload begun before the save finished after it."""
+        await self.reload()
         found, failures = {}, {}
-        for name, record in self.functions.items():
+        # A snapshot: requests save and delete functions while this awaits unpacks.
+        functions = dict(self.functions)
+        for name, record in functions.items():
             try:
                 found[name] = await self._definition(name, record)
             except (CodeError, ManifestError, OSError) as error:
                 failures[name] = str(error)
-        for name, reason in failures.items():
-            if self._logged.get(name) != (self._version(self.functions[name]), reason):
-                log.error("deployed function %s is not served (state Failed): %s", name, reason)
-        self._logged = {name: (self._version(self.functions[name]), reason) for name, reason in failures.items()}
+        logged = {name: (self._version(functions[name]), reason) for name, reason in failures.items()}
+        for name, seen in logged.items():
+            if self._logged.get(name) != seen:
+                log.error("deployed function %s is not served (state Failed): %s", name, seen[1])
+        self._logged = logged
         self.failures = failures
         await self._prune(keep_previous=self._started)
         self._started = True
