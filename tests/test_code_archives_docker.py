@@ -23,7 +23,7 @@ from emulator.catalog.code_archive import MAX_UNPACKED_BYTES, CodeError, check_z
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.test_errors_docker import assert_v2_error, assert_v3_error
-from tests.test_function_management_docker import code_saying, zipped
+from tests.test_function_management_docker import code_saying
 
 FUNCTIONS_KEY = "fcemu:deployed-functions"
 CODE_PREFIX = "fcemu:code:"

@@ -128,7 +128,7 @@ class Deployments:
         services = await self._redis.hgetall(SERVICES_KEY)
         self.functions, self._unreadable = {}, {}
         for key, value in functions.items():
-            name = key.decode(errors="replace")
+            name = _text(key)
             try:
                 self.functions[name] = DeployedFunction.model_validate_json(value)
             except ValidationError as error:
@@ -138,7 +138,7 @@ class Deployments:
         self.services = {}
         for key, value in services.items():
             try:
-                self.services[key.decode(errors="replace")] = Service.model_validate_json(value)
+                self.services[_text(key)] = Service.model_validate_json(value)
             except ValidationError:
                 log.warning("skipping service %r: its stored record cannot be read", key)
 
@@ -197,7 +197,8 @@ class Deployments:
         Reads Redis afresh: a refresh that follows a save (refreshes run one at a time) then always sees it, even
         when a reload begun before the save finished after it."""
         await self.reload()
-        found, failures = {}, {}
+        found: dict[str, FunctionDefinition] = {}
+        failures: dict[str, str] = {}
         # A snapshot: requests save and delete functions while this awaits unpacks.
         functions = dict(self.functions)
         for name, record in functions.items():
@@ -222,7 +223,8 @@ class Deployments:
         manifest = folder / "function.json"
         if not manifest.is_file():
             await self._materialize(folder, name, record)
-        return load_manifest(manifest, code_dir=folder / "code")
+        # It fingerprints every file of the code (up to 10,000): not on the event loop.
+        return await asyncio.to_thread(load_manifest, manifest, folder / "code")
 
     @staticmethod
     def _version(record: DeployedFunction) -> str:
@@ -238,7 +240,7 @@ class Deployments:
                 data = await self._redis.get(CODE_PREFIX + record.codeChecksum)
                 if data is None:
                     raise CodeError(f"its code ({record.codeChecksum}) is no longer stored; update the function")
-                await asyncio.to_thread(unpack, data, code_dir)
+                await asyncio.to_thread(unpack, data if isinstance(data, bytes) else data.encode(), code_dir)
             else:
                 code_dir.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a manifest is either whole or absent, so a crash here never leaves a version
@@ -258,12 +260,12 @@ class Deployments:
         if not listed:
             return
         stored = await self._redis.hgetall(FUNCTIONS_KEY)
-        current = {}
+        current: dict[str, str] = {}
         for key, value in stored.items():
             try:
-                current[key.decode(errors="replace")] = self._version(DeployedFunction.model_validate_json(value))
+                current[_text(key)] = self._version(DeployedFunction.model_validate_json(value))
             except ValidationError:
-                current[key.decode(errors="replace")] = ""
+                current[_text(key)] = ""
         await asyncio.to_thread(self._remove_old, listed, current, keep_previous)
 
     def _listing(self) -> dict[str, list[Path]]:
@@ -314,3 +316,8 @@ def _modified(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _text(key: bytes | str) -> str:
+    """A Redis key or field as text (the client answers bytes)."""
+    return key.decode(errors="replace") if isinstance(key, bytes) else key
