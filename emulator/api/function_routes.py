@@ -4,6 +4,7 @@ Functions from functions/ show in the listings but are changed by editing their 
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
-from emulator.api.lookup import function_v2, function_v3, service_v2
+from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
@@ -21,6 +22,9 @@ from emulator.catalog.manifest import FunctionManifest
 from emulator.core import Core
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
+
+# FC's stateReasonCode for a deployed function whose code cannot be unpacked (FC documents no list of codes).
+FAILED_REASON_CODE = "FunctionCodeInvalid"
 
 # Fields of a function the API answers with, beyond its manifest's.
 VIEW_FIELDS = (
@@ -34,18 +38,12 @@ class ListFunctionsOutput(BaseModel):
     nextToken: str | None = None
 
 
-def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bytes | None]:
-    """The manifest fields of a Create/UpdateFunction body, merged over `base`, and the code zip if any."""
+async def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None
+                     ) -> tuple[dict[str, Any], bytes | None]:
+    """The manifest fields of a Create/UpdateFunction body, merged over `base`, and the code zip if any: all of it
+    checked, so that what is stored can be served."""
     body = dict(body)
     code = body.pop("code", None)
-    zip_bytes = None
-    if code is not None:
-        if not isinstance(code, dict) or not code.get("zipFile"):
-            raise FCError(400, "InvalidArgument", "code.zipFile (base64 of a zip) is the only code source fcemu takes")
-        try:
-            zip_bytes = decode_zip(code["zipFile"])
-        except CodeError as error:
-            raise FCError(400, "InvalidArgument", str(error)) from error
     spec = {**(base or {}), **{key: value for key, value in body.items() if value is not None}}
     spec.pop("caPort", None)
     spec.pop("instanceType", None)
@@ -54,7 +52,16 @@ def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None) -> tupl
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors())
         raise FCError(400, "InvalidArgument", problems) from error
-    return spec, zip_bytes
+    if code is None:
+        return spec, None
+    if not isinstance(code, dict) or code.get("zipFile") is None:
+        raise FCError(400, "InvalidArgument",
+                      "code.zipFile (base64 of a zip, in an object `code`) is the only code source fcemu takes")
+    try:
+        # Up to 50 MB to decode and 200 MB to inflate: off the event loop, which runs every other request and task.
+        return spec, await asyncio.to_thread(decode_zip, code["zipFile"])
+    except CodeError as error:
+        raise FCError(400, "InvalidArgument", str(error)) from error
 
 
 def _view(core: Core, definition: FunctionDefinition, name: str | None = None) -> dict[str, Any]:
@@ -63,13 +70,46 @@ def _view(core: Core, definition: FunctionDefinition, name: str | None = None) -
     view["functionName"] = name or definition.name
     deployed = core.deployments.functions.get(definition.name)
     if deployed is not None:
-        view.update(functionId=deployed.functionId, codeChecksum=deployed.codeChecksum, codeSize=deployed.codeSize,
-                    createdTime=deployed.createdTime, lastModifiedTime=deployed.lastModifiedTime)
+        view.update(_deployed_fields(deployed))
     else:
         view.update(functionId=definition.name, codeChecksum=definition.code_fingerprint[:16], source=str(definition.source))
-    view["functionArn"] = f"acs:fc:{core.settings.region}:{core.settings.account_id}:functions/{definition.name}"
+    view["functionArn"] = _arn(core, definition.name)
     view["state"] = "Active"
     return view
+
+
+def _failed_view(core: Core, name: str, shown_as: str, reason: str) -> dict[str, Any]:
+    """A deployed function this process cannot serve, shown from its stored record as FC shows a Failed one."""
+    deployed = core.deployments.functions[name]
+    view = {key: deployed.spec[key] for key in VIEW_FIELDS if key in deployed.spec}
+    view.update(_deployed_fields(deployed), functionName=shown_as, functionArn=_arn(core, name), state="Failed",
+                stateReason=reason, stateReasonCode=FAILED_REASON_CODE)
+    return view
+
+
+def _deployed_fields(deployed: DeployedFunction) -> dict[str, Any]:
+    return {"functionId": deployed.functionId, "codeChecksum": deployed.codeChecksum, "codeSize": deployed.codeSize,
+            "createdTime": deployed.createdTime, "lastModifiedTime": deployed.lastModifiedTime}
+
+
+def _arn(core: Core, name: str) -> str:
+    return f"acs:fc:{core.settings.region}:{core.settings.account_id}:functions/{name}"
+
+
+def _view_of(core: Core, name: str, shown_as: str) -> dict[str, Any] | None:
+    """The view of a function by its 3.0 name, Active or Failed; None when there is no such function."""
+    definition = core.catalog.get(name)
+    if definition is not None:
+        return _view(core, definition, shown_as)
+    reason = core.deployments.failures.get(name)
+    if reason is not None and name in core.deployments.functions:
+        return _failed_view(core, name, shown_as, reason)
+    return None
+
+
+def _names(core: Core) -> list[str]:
+    """Every function's 3.0 name, served or Failed, in order."""
+    return sorted({*core.catalog.names(), *(n for n in core.deployments.failures if n in core.deployments.functions)})
 
 
 def _deployed_only(core: Core, name: str, shown_as: str) -> DeployedFunction:
@@ -83,32 +123,36 @@ def _deployed_only(core: Core, name: str, shown_as: str) -> DeployedFunction:
     return deployed
 
 
-async def _create(request: Request, name: str, body: dict[str, Any], shown_as: str) -> FunctionDefinition:
+async def _create(request: Request, name: str, body: dict[str, Any], shown_as: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    if core.catalog.get(name) is not None:
+    if core.catalog.get(name) is not None or name in core.deployments.functions:
         raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists")
-    spec, code = _spec_from({**body, "functionName": name})
+    spec, code = await _spec_from({**body, "functionName": name})
     if code is None and spec.get("runtime") != "custom-container":
         raise FCError(400, "InvalidArgument", "code.zipFile is required (base64 of a zip of the function's code)")
     try:
         await core.deployments.save_function(name, spec, code, create=True)
     except FileExistsError as error:
         raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists") from error
-    await core.refresh_catalog()
-    definition = core.catalog.get(name)
-    assert definition is not None
-    return definition
+    return await _stored_view(core, name, shown_as)
 
 
-async def _update(request: Request, name: str, body: dict[str, Any], shown_as: str) -> FunctionDefinition:
+async def _update(request: Request, name: str, body: dict[str, Any], shown_as: str) -> dict[str, Any]:
     core: Core = request.app.state.core
     deployed = _deployed_only(core, name, shown_as)
-    spec, code = _spec_from({**body, "functionName": name}, base=deployed.spec)
+    spec, code = await _spec_from({**body, "functionName": name}, base=deployed.spec)
     await core.deployments.save_function(name, spec, code, create=False)
-    await core.refresh_catalog()  # a changed function's warm instances drain: the next invoke runs the new code
-    definition = core.catalog.get(name)
-    assert definition is not None
-    return definition
+    return await _stored_view(core, name, shown_as)
+
+
+async def _stored_view(core: Core, name: str, shown_as: str) -> dict[str, Any]:
+    """The view of a function just stored, once this process serves it: a changed function's warm instances drain,
+    so the next invoke runs the new code. Should it fail to unpack here after all (a full disk), it shows Failed."""
+    await core.refresh_catalog()
+    view = _view_of(core, name, shown_as)
+    if view is None:  # deleted by another request in between
+        raise FCError(404, "FunctionNotFound", f"function '{shown_as}' does not exist")
+    return view
 
 
 async def _delete(request: Request, name: str, shown_as: str) -> Response:
@@ -128,19 +172,22 @@ async def create_function(request: Request, body: JsonObject) -> dict[str, Any]:
     name = body.get("functionName")
     if not isinstance(name, str) or not name:
         raise FCError(400, "InvalidArgument", "functionName is required")
-    return _view(request.app.state.core, await _create(request, name, body, name))
+    return await _create(request, name, body, name)
 
 
 @router.get("/2023-03-30/functions/{function_name}")
 async def get_function(request: Request, function_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    return _view(core, function_v3(core, function_name))
+    view = _view_of(core, function_name, function_name)
+    if view is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
+    return view
 
 
 @router.put("/2023-03-30/functions/{function_name}")
 async def update_function(request: Request, function_name: str, body: JsonObject
                           ) -> dict[str, Any]:
-    return _view(request.app.state.core, await _update(request, function_name, body, function_name))
+    return await _update(request, function_name, body, function_name)
 
 
 @router.delete("/2023-03-30/functions/{function_name}")
@@ -154,9 +201,9 @@ async def list_functions(
     nextToken: str | None = None,  # noqa: N803 - FC's query names
 ) -> ListFunctionsOutput:
     core: Core = request.app.state.core
-    definitions = [d for d in core.catalog.all() if not prefix or d.name.startswith(prefix)]
-    selected, token = page(definitions, limit, nextToken)
-    return ListFunctionsOutput(functions=[_view(core, d) for d in selected], nextToken=token)
+    names = [name for name in _names(core) if not prefix or name.startswith(prefix)]
+    selected, token = page(names, limit, nextToken)
+    return ListFunctionsOutput(functions=[view for n in selected if (view := _view_of(core, n, n))], nextToken=token)
 
 
 # FC 2.0: services, and functions under a service (`svc$fn` in 3.0 terms; plain names in the default service).
@@ -210,7 +257,7 @@ async def delete_service(request: Request, service: str) -> Response:
     name = _service(core, service)
     if name not in core.deployments.services:
         raise FCError(400, "InvalidArgument", f"service '{name}' is not one created through the API")
-    if any(d.name.startswith(name + "$") for d in core.catalog.all()):
+    if any(function.startswith(name + "$") for function in _names(core)):
         raise FCError(412, "ServiceNotEmpty", f"service '{name}' still has functions; delete them first")
     await core.deployments.delete_service(name)
     await core.refresh_catalog()
@@ -225,14 +272,17 @@ async def create_function_v2(request: Request, service: str, body: JsonObject
     function = body.get("functionName")
     if not isinstance(function, str) or not function:
         raise FCError(400, "InvalidArgument", "functionName is required")
-    definition = await _create(request, core.catalog.name_in_service(service_name, function), body, function)
-    return _view(core, definition, function)
+    return await _create(request, core.catalog.name_in_service(service_name, function), body, function)
 
 
 @router.get("/2016-08-15/services/{service}/functions/{function_name}")
 async def get_function_v2(request: Request, service: str, function_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    return _view(core, function_v2(core, service, function_name)[1], function_name)
+    service_name, _ = service_v2(core, service)
+    view = _view_of(core, core.catalog.name_in_service(service_name, function_name), function_name)
+    if view is None:
+        return _view(core, function_v2(core, service, function_name)[1], function_name)
+    return view
 
 
 @router.put("/2016-08-15/services/{service}/functions/{function_name}")
@@ -241,7 +291,7 @@ async def update_function_v2(request: Request, service: str, function_name: str,
     core: Core = request.app.state.core
     service_name = _service(core, service)
     name = core.catalog.name_in_service(service_name, function_name)
-    return _view(core, await _update(request, name, body, function_name), function_name)
+    return await _update(request, name, body, function_name)
 
 
 @router.delete("/2016-08-15/services/{service}/functions/{function_name}")
@@ -259,11 +309,10 @@ async def list_functions_v2(
     core: Core = request.app.state.core
     service_name = _service(core, service)
     found = []
-    for definition in core.catalog.all():
-        short = definition.name.partition("$")[2] if "$" in definition.name else definition.name
-        if core.catalog.name_in_service(service_name, short) == definition.name and (
-            not prefix or short.startswith(prefix)
-        ):
-            found.append((short, definition))
+    for name in _names(core):
+        short = name.partition("$")[2] if "$" in name else name
+        if core.catalog.name_in_service(service_name, short) == name and (not prefix or short.startswith(prefix)):
+            found.append((short, name))
     selected, token = page(found, limit, nextToken)
-    return {"functions": [_view(core, definition, short) for short, definition in selected], "nextToken": token}
+    return {"functions": [view for short, name in selected if (view := _view_of(core, name, short))],
+            "nextToken": token}

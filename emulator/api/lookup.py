@@ -17,10 +17,19 @@ def check_qualifier(qualifier: str | None) -> str:
     raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
 
 
+def not_active(core: Core, name: str, shown_as: str) -> FCError | None:
+    """FC's error for a function that exists but is not served (a deployed one in state Failed), else None."""
+    reason = core.deployments.failures.get(name)
+    if reason is None:
+        return None
+    return FCError(412, "FunctionNotActive",
+                   f"function '{shown_as}' is in state Failed ({reason}); update its code or delete it")
+
+
 def function_v3(core: Core, name: str) -> FunctionDefinition:
     definition = core.catalog.get(name)
     if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
+        raise not_active(core, name, name) or FCError(404, "FunctionNotFound", f"function '{name}' does not exist")
     return definition
 
 
@@ -37,5 +46,6 @@ def function_v2(core: Core, service: str, name: str) -> tuple[str, FunctionDefin
     service_name, _ = service_v2(core, service)
     definition = core.catalog.get_in_service(service_name, name)
     if definition is None:
-        raise FCError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
+        raise not_active(core, core.catalog.name_in_service(service_name, name), name) or FCError(
+            404, "FunctionNotFound", f"function '{name}' does not exist in service '{service_name}'")
     return service_name, definition

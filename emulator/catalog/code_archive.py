@@ -1,4 +1,7 @@
-"""A function's code as FC takes it, a base64 zip: checked for safety and unpacked."""
+"""A function's code as FC takes it, a base64 zip: checked for safety and unpacked.
+
+Everything here is blocking work on up to 50 MB of zip and 200 MB of files: callers run it off the event loop.
+"""
 from __future__ import annotations
 
 import base64
@@ -9,18 +12,30 @@ import shutil
 import stat
 import uuid
 import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_FILES = 10_000
+# Linux's limits on one path component and on a whole path (the unpack folder's own path comes on top).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 3072
+# Only these inflate under a bound (zipfile hands bzip2 and lzma all of an entry's input at once, so a
+# 900-byte entry can inflate to gigabytes in one call before any limit is looked at).
+METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+CHUNK_BYTES = 1024 * 1024
 
 
 class CodeError(Exception):
     """The code cannot be used; the message says why (for a 400 InvalidArgument)."""
 
 
-def decode_zip(zip_file_b64: str) -> bytes:
+def decode_zip(zip_file_b64: object) -> bytes:
+    """The zip of a CreateFunction/UpdateFunction `code.zipFile`, checked completely (blocking: run it in a thread)."""
+    if not isinstance(zip_file_b64, str) or not zip_file_b64:
+        raise CodeError("code.zipFile must be a non-empty string (base64 of a zip of the function's code)")
     try:
         data = base64.b64decode(zip_file_b64, validate=True)
     except (binascii.Error, ValueError) as error:
@@ -36,51 +51,155 @@ def checksum(data: bytes) -> str:
 
 
 def check_zip(data: bytes) -> list[zipfile.ZipInfo]:
-    """Refuses a broken zip, one whose paths leave its folder or that holds links, and a zip bomb."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-        bad = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
-        raise CodeError(f"code.zipFile is not a valid zip: {error}") from error
-    if bad is not None:
-        raise CodeError(f"code.zipFile is corrupt at '{bad}'")
-    if len(entries) > MAX_FILES:
-        raise CodeError(f"code.zipFile holds {len(entries)} entries; fcemu takes at most {MAX_FILES}")
-    total = 0
-    for entry in entries:
-        path = PurePosixPath(entry.filename.replace("\\", "/"))
-        if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-            raise CodeError(f"code.zipFile entry '{entry.filename}' points outside the code folder")
-        if stat.S_ISLNK(entry.external_attr >> 16):
-            raise CodeError(f"code.zipFile entry '{entry.filename}' is a symbolic link, which fcemu does not unpack")
-        total += entry.file_size
-    if total > MAX_UNPACKED_BYTES:
-        raise CodeError(f"code.zipFile unpacks to {total} bytes; fcemu takes at most {MAX_UNPACKED_BYTES}")
+    """Refuses a zip that cannot be unpacked as it is: broken, corrupt, a bomb, or holding entries that cannot
+    all be written where they say. Inflates every entry (bounded) to check it, and writes nothing."""
+    with _open(data) as archive:
+        entries = _plan(archive)
+        budget = MAX_UNPACKED_BYTES
+        for entry in entries:
+            if not _is_dir(entry):
+                for chunk in _inflate(archive, entry, budget):
+                    budget -= len(chunk)
     return entries
 
 
 def unpack(data: bytes, target: Path) -> None:
-    """Unpacks a checked zip into a new folder (files readable by the unprivileged container user)."""
-    entries = check_zip(data)
+    """Unpacks a zip into a new folder (files readable by the unprivileged container user); checks it on the way,
+    so a zip stored before these checks existed fails here with a CodeError rather than half unpacked."""
     # A staging folder of its own, renamed into place at the end: another process unpacking the same code
-    # at the same time loses the race harmlessly.
+    # at the same time loses the race harmlessly, and a failure leaves nothing behind.
     staging = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex}")
     staging.mkdir(parents=True)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for entry in entries:
-            destination = staging / PurePosixPath(entry.filename.replace("\\", "/"))
-            if entry.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(entry) as source, destination.open("wb") as sink:
-                sink.write(source.read())
-    for path in [staging, *staging.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    try:
+        with _open(data) as archive:
+            budget = MAX_UNPACKED_BYTES
+            for entry in _plan(archive):
+                destination = staging.joinpath(*_parts(entry))
+                if _is_dir(entry):
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with destination.open("xb") as sink:
+                    for chunk in _inflate(archive, entry, budget):
+                        sink.write(chunk)
+                        budget -= len(chunk)
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:
         staging.rename(target)
     except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
         if not target.is_dir():
             raise
-        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _open(data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as error:
+        raise CodeError(f"code.zipFile is not a valid zip: {error}") from error
+
+
+def _parts(entry: zipfile.ZipInfo) -> tuple[str, ...]:
+    """The path an entry is written to, as the unpack joins it (backslashes are folder separators too)."""
+    return PurePosixPath(entry.orig_filename.replace("\\", "/")).parts
+
+
+def _is_dir(entry: zipfile.ZipInfo) -> bool:
+    return entry.orig_filename.replace("\\", "/").endswith("/")
+
+
+def _plan(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The entries, once the tree they make is known to be writable: every name a relative path inside the folder,
+    no file named twice, no file where a folder must be and no folder where a file is (a folder named twice is
+    harmless). Only metadata is read here."""
+    entries = archive.infolist()
+    if len(entries) > MAX_FILES:
+        raise CodeError(f"code.zipFile holds {len(entries)} entries; fcemu takes at most {MAX_FILES}")
+    # The tree the unpack would make: path -> True for a folder (named, or implied by a path under it).
+    tree: dict[tuple[str, ...], bool] = {}
+    declared = 0
+    for entry in entries:
+        name = entry.orig_filename
+        _check_name(entry)
+        parts = _parts(entry)
+        is_dir = _is_dir(entry)
+        for depth in range(1, len(parts)):
+            above = parts[:depth]
+            if tree.get(above) is False:
+                raise CodeError(f"code.zipFile entry '{name}' lies under '{'/'.join(above)}', which is a file")
+            tree[above] = True
+        if parts in tree:
+            if not is_dir and tree[parts]:
+                raise CodeError(f"code.zipFile entry '{name}' is a file where the zip also has a folder")
+            if is_dir and not tree[parts]:
+                raise CodeError(f"code.zipFile entry '{name}' is a folder where the zip also has a file")
+            if not is_dir:
+                raise CodeError(f"code.zipFile holds '{name}' more than once")
+        tree[parts] = is_dir
+        if stat.S_ISLNK(entry.external_attr >> 16):
+            raise CodeError(f"code.zipFile entry '{name}' is a symbolic link, which fcemu does not unpack")
+        if entry.flag_bits & 0x1:
+            raise CodeError(f"code.zipFile entry '{name}' is encrypted, which fcemu does not unpack")
+        if entry.compress_type not in METHODS:
+            raise CodeError(
+                f"code.zipFile entry '{name}' uses compression method {entry.compress_type}"
+                f"{_method_name(entry.compress_type)}; fcemu takes stored (0) and deflate (8) only"
+            )
+        declared += entry.file_size
+    if declared > MAX_UNPACKED_BYTES:
+        raise CodeError(f"code.zipFile unpacks to {declared} bytes; fcemu takes at most {MAX_UNPACKED_BYTES}")
+    return entries
+
+
+def _check_name(entry: zipfile.ZipInfo) -> None:
+    name = entry.orig_filename
+    if "\0" in name:
+        raise CodeError(f"code.zipFile entry {name!r} has a NUL byte in its name")
+    path = PurePosixPath(name.replace("\\", "/"))
+    if not path.parts or path.parts == ("/",):
+        raise CodeError(f"code.zipFile has an entry with an empty name ({name!r})")
+    if path.is_absolute() or ".." in path.parts or ":" in path.parts[0]:
+        raise CodeError(f"code.zipFile entry '{name}' points outside the code folder")
+    try:
+        encoded = [part.encode() for part in path.parts]
+    except UnicodeEncodeError as error:
+        raise CodeError(f"code.zipFile entry {name!r} has a name that is not valid text") from error
+    if any(len(part) > MAX_NAME_BYTES for part in encoded):
+        raise CodeError(f"code.zipFile entry '{name}' has a path component over {MAX_NAME_BYTES} bytes")
+    if sum(len(part) + 1 for part in encoded) > MAX_PATH_BYTES:
+        raise CodeError(f"code.zipFile entry '{name}' has a path over {MAX_PATH_BYTES} bytes")
+
+
+def _method_name(method: int) -> str:
+    known = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", 9: "deflate64", 93: "zstd", 95: "xz"}
+    return f" ({known[method]})" if method in known else ""
+
+
+def _inflate(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> Iterator[bytes]:
+    """An entry's bytes in chunks, counted as they come: never more than it declares nor than the budget left, and
+    its CRC checked at the end (zipfile stops an entry at its declared size; a longer stream fails the CRC)."""
+    limit = min(entry.file_size, budget)
+    produced = 0
+    try:
+        with archive.open(entry) as source:
+            while True:
+                chunk = source.read(min(CHUNK_BYTES, limit - produced + 1))
+                if not chunk:
+                    break
+                produced += len(chunk)
+                if produced > limit:
+                    raise CodeError(
+                        f"code.zipFile entry '{entry.orig_filename}' inflates to more than "
+                        + (f"it declares ({entry.file_size} bytes)" if limit == entry.file_size
+                           else f"fcemu takes ({MAX_UNPACKED_BYTES} bytes in all)")
+                    )
+                yield chunk
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, RuntimeError, NotImplementedError) as error:
+        raise CodeError(f"code.zipFile is corrupt at '{entry.orig_filename}': {error}") from error
+    if produced != entry.file_size:
+        raise CodeError(f"code.zipFile is corrupt at '{entry.orig_filename}': {produced} bytes, "
+                        f"{entry.file_size} declared")

@@ -1,8 +1,12 @@
 """Functions and services deployed through the API (not from functions/): kept in Redis, so that every
-emulator process and dispatcher sees them, and unpacked on each host under the data folder."""
+emulator process and dispatcher sees them, and unpacked on each host under the data folder.
+
+A code zip is stored once per checksum and removed with the last function that uses it; a stored function whose
+code cannot be unpacked here is skipped and reported (FC's state Failed), never a reason to stop the others."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -12,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
-from emulator.catalog.code_archive import checksum, unpack
-from emulator.catalog.loader import FunctionDefinition, load_manifest
+from emulator.catalog.code_archive import CodeError, checksum, unpack
+from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
@@ -26,6 +30,48 @@ FUNCTIONS_KEY = "fcemu:deployed-functions"
 SERVICES_KEY = "fcemu:services"
 CODE_PREFIX = "fcemu:code:"
 CHANGED_CHANNEL = "fcemu:deployments-changed"
+NO_CODE = "no-code"
+
+# A code key lives exactly as long as some function record names its checksum: the record and the code change
+# in one script, so a create of another function with the same code can never lose its zip to a cleanup.
+_REFERENCES = """
+local function checksum_of(record)
+  local ok, decoded = pcall(cjson.decode, record)
+  if ok and type(decoded) == 'table' and type(decoded.codeChecksum) == 'string' then
+    return decoded.codeChecksum
+  end
+  return ''
+end
+local function drop_if_unreferenced(functions, prefix, sum)
+  if sum == '' then return 0 end
+  for _, value in ipairs(redis.call('HVALS', functions)) do
+    if checksum_of(value) == sum then return 0 end
+  end
+  return redis.call('DEL', prefix .. sum)
+end
+"""
+# KEYS: functions hash, new code key ('' when the code does not change).
+# ARGV: name, record, '1' to create only, code bytes, code key prefix. Returns 0 when `create` meets a record.
+_SAVE = _REFERENCES + """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old and ARGV[3] == '1' then return 0 end
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'NX') end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if old then drop_if_unreferenced(KEYS[1], ARGV[5], checksum_of(old)) end
+return 1
+"""
+# KEYS: functions hash. ARGV: name, code key prefix. Returns 1 when there was a record.
+_DELETE = _REFERENCES + """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+drop_if_unreferenced(KEYS[1], ARGV[2], checksum_of(old))
+return 1
+"""
+# KEYS: functions hash. ARGV: checksum, code key prefix. Returns 1 when the code was removed.
+_SWEEP = _REFERENCES + """
+return drop_if_unreferenced(KEYS[1], ARGV[2], ARGV[1])
+"""
 
 
 class DeployedFunction(BaseModel):
@@ -61,17 +107,25 @@ class Deployments:
         self.services: dict[str, Service] = {}
         # Counts this process's writes, each counted as it lands in memory (see reload).
         self._writes = 0
+        # Stored functions this process could not make ready, by name: why (FC's stateReason).
+        self.failures: dict[str, str] = {}
+        # What was last logged for each failure, so that every refresh does not log it again.
+        self._logged: dict[str, tuple[str, str]] = {}
+        self._unreadable: dict[str, str] = {}
+        # Until the first refresh is done every superseded version on disk goes; after it the newest superseded one
+        # stays, since instances of it may still be finishing invocations.
+        self._started = False
+        self._save = redis.register_script(_SAVE)
+        self._delete = redis.register_script(_DELETE)
+        self._sweep = redis.register_script(_SWEEP)
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
+        """Reads what is stored and calls `on_change` (which reads it again, see definitions()) on every change."""
         await self.reload()
-
-        async def refresh() -> None:
-            await self.reload()
-            await on_change()
-
+        await self.sweep_code()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, refresh), "deployments listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, on_change), "deployments listener"))
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -87,8 +141,30 @@ class Deployments:
             # would undo the write here (a function just created would be unknown, and its create a 500).
             if writes == self._writes:
                 break
-        self.functions = {k.decode(): DeployedFunction.model_validate_json(v) for k, v in functions.items()}
-        self.services = {k.decode(): Service.model_validate_json(v) for k, v in services.items()}
+        self.functions, self._unreadable = {}, {}
+        for key, value in functions.items():
+            name = _text(key)
+            try:
+                self.functions[name] = DeployedFunction.model_validate_json(value)
+            except ValidationError as error:
+                # Kept as an empty record, so that it shows as Failed and DeleteFunction can remove it.
+                self.functions[name] = DeployedFunction(spec={}, functionId="", createdTime="", lastModifiedTime="")
+                self._unreadable[name] = f"its stored record cannot be read: {error.errors()[0]['msg']}"
+        self.services = {}
+        for key, value in services.items():
+            try:
+                self.services[_text(key)] = Service.model_validate_json(value)
+            except ValidationError:
+                log.warning("skipping service %r: its stored record cannot be read", key)
+
+    async def sweep_code(self) -> int:
+        """Removes code zips that no function uses (left by versions before code was removed with its last user)."""
+        removed = 0
+        async for key in self._redis.scan_iter(match=CODE_PREFIX + "*", count=500):
+            removed += int(await self._sweep(keys=[FUNCTIONS_KEY], args=[key[len(CODE_PREFIX):], CODE_PREFIX]))
+        if removed:
+            log.info("removed %d code zip(s) no function uses", removed)
+        return removed
 
     async def _changed(self) -> None:
         await self._redis.publish(CHANGED_CHANNEL, "1")
@@ -96,58 +172,139 @@ class Deployments:
     # Functions.
 
     async def save_function(self, name: str, spec: dict[str, Any], code: bytes | None, *, create: bool) -> DeployedFunction:
-        """Stores a function (and its code, by checksum); with `create`, a name already taken raises
-        FileExistsError."""
+        """Stores a function (and its code, by checksum; the code it no longer uses goes if no other function uses
+        it); with `create`, a name already taken raises FileExistsError. The caller has checked spec and code."""
         current = self.functions.get(name)
         now = iso_utc()
+        # Hashing up to 50 MB takes a tenth of a second: not on the event loop.
+        code_checksum = await asyncio.to_thread(checksum, code) if code is not None else None
         record = DeployedFunction(
             spec=spec,
             functionId=current.functionId if current else str(uuid.uuid4()),
-            codeChecksum=checksum(code) if code is not None else (current.codeChecksum if current else ""),
+            codeChecksum=code_checksum or (current.codeChecksum if current else ""),
             codeSize=len(code) if code is not None else (current.codeSize if current else 0),
             createdTime=current.createdTime if current else now,
             lastModifiedTime=now,
         )
-        if code is not None:
-            await self._redis.set(CODE_PREFIX + record.codeChecksum, code, nx=True)
-        if create:
-            if not await self._redis.hsetnx(FUNCTIONS_KEY, name, record.model_dump_json()):
-                raise FileExistsError(name)
-        else:
-            await self._redis.hset(FUNCTIONS_KEY, name, record.model_dump_json())
+        code_key = CODE_PREFIX + record.codeChecksum if code is not None else ""
+        saved = await self._save(
+            keys=[FUNCTIONS_KEY, code_key],
+            args=[name, record.model_dump_json(), "1" if create else "0", code or b"", CODE_PREFIX],
+        )
+        if not saved:
+            raise FileExistsError(name)
         self._writes += 1
         self.functions[name] = record
         await self._changed()
         return record
 
     async def delete_function(self, name: str) -> bool:
-        removed = bool(await self._redis.hdel(FUNCTIONS_KEY, name))
+        """Removes a function's record, and its code if no other function uses it."""
+        removed = bool(await self._delete(keys=[FUNCTIONS_KEY], args=[name, CODE_PREFIX]))
         self._writes += 1
         self.functions.pop(name, None)
+        self.failures.pop(name, None)
         await self._changed()
         return removed
 
     async def definitions(self) -> dict[str, FunctionDefinition]:
-        """Every deployed function as a definition, unpacked here once per version (checksum and update time)."""
-        found = {}
-        for name, record in self.functions.items():
-            folder = self._root / name / (record.codeChecksum or "no-code") / record.lastModifiedTime.replace(":", "")
-            manifest = folder / "function.json"
-            if not manifest.is_file():
-                await self._materialize(folder, name, record)
-            definition = load_manifest(manifest, code_dir=folder / "code")
-            found[name] = dataclasses.replace(definition, function_id=record.functionId)
+        """Every deployed function as a definition, unpacked here once per version (checksum and update time).
+        One that cannot be made ready is left out and listed in `failures`; old versions on disk are removed.
+
+        Reads Redis afresh: a refresh that follows a save (refreshes run one at a time) then always sees it, even
+        when a reload begun before the save finished after it."""
+        await self.reload()
+        found: dict[str, FunctionDefinition] = {}
+        failures: dict[str, str] = {}
+        # A snapshot: requests save and delete functions while this awaits unpacks.
+        functions = dict(self.functions)
+        for name, record in functions.items():
+            try:
+                found[name] = dataclasses.replace(await self._definition(name, record), function_id=record.functionId)
+            except (CodeError, ManifestError, OSError) as error:
+                failures[name] = str(error)
+        logged = {name: (self._version(functions[name]), reason) for name, reason in failures.items()}
+        for name, seen in logged.items():
+            if self._logged.get(name) != seen:
+                log.error("deployed function %s is not served (state Failed): %s", name, seen[1])
+        self._logged = logged
+        self.failures = failures
+        await self._prune(keep_previous=self._started)
+        self._started = True
         return found
+
+    async def _definition(self, name: str, record: DeployedFunction) -> FunctionDefinition:
+        if name in self._unreadable:
+            raise CodeError(self._unreadable[name])
+        folder = self._folder(name, record)
+        manifest = folder / "function.json"
+        if not manifest.is_file():
+            await self._materialize(folder, name, record)
+        # It fingerprints every file of the code (up to 10,000): not on the event loop.
+        return await asyncio.to_thread(load_manifest, manifest, folder / "code")
+
+    @staticmethod
+    def _version(record: DeployedFunction) -> str:
+        return f"{record.codeChecksum or NO_CODE}/{record.lastModifiedTime.replace(':', '')}"
+
+    def _folder(self, name: str, record: DeployedFunction) -> Path:
+        return self._root / name / self._version(record)
 
     async def _materialize(self, folder: Path, name: str, record: DeployedFunction) -> None:
         code_dir = folder / "code"
         if not code_dir.exists():
-            data = await self._redis.get(CODE_PREFIX + record.codeChecksum) if record.codeChecksum else None
-            if data is not None:
-                await asyncio.to_thread(unpack, data, code_dir)
+            if record.codeChecksum:
+                data = await self._redis.get(CODE_PREFIX + record.codeChecksum)
+                if data is None:
+                    raise CodeError(f"its code ({record.codeChecksum}) is no longer stored; update the function")
+                await asyncio.to_thread(unpack, data if isinstance(data, bytes) else data.encode(), code_dir)
             else:
                 code_dir.mkdir(parents=True, exist_ok=True)
-        (folder / "function.json").write_text(json.dumps({**record.spec, "functionName": name}))
+        # Written aside and renamed: a manifest is either whole or absent, so a crash here never leaves a version
+        # that looks ready but cannot be read.
+        partial = folder / f"function.json.partial-{uuid.uuid4().hex}"
+        partial.write_text(json.dumps({**record.spec, "functionName": name}))
+        partial.replace(folder / "function.json")
+
+    async def _prune(self, *, keep_previous: bool) -> None:
+        """Removes unpacked versions no function uses now: those of deleted functions, and superseded versions of
+        the others except (with `keep_previous`) the newest superseded one, whose draining instances may still
+        be finishing invocations with it mounted. Bounds the disk to two versions of each function.
+
+        Other processes unpack into the same folder: the folders are listed first and Redis read after, so every
+        folder listed was unpacked from a record that Redis (or a newer one) holds by the time it is read."""
+        listed = await asyncio.to_thread(self._listing)
+        if not listed:
+            return
+        stored = await self._redis.hgetall(FUNCTIONS_KEY)
+        current: dict[str, str] = {}
+        for key, value in stored.items():
+            try:
+                current[_text(key)] = self._version(DeployedFunction.model_validate_json(value))
+            except ValidationError:
+                current[_text(key)] = ""
+        await asyncio.to_thread(self._remove_old, listed, current, keep_previous)
+
+    def _listing(self) -> dict[str, list[Path]]:
+        """Every unpacked version folder, by function."""
+        if not self._root.is_dir():
+            return {}
+        return {
+            function_dir.name: [v for c in function_dir.iterdir() if c.is_dir() for v in c.iterdir() if v.is_dir()]
+            for function_dir in self._root.iterdir() if function_dir.is_dir()
+        }
+
+    def _remove_old(self, listed: dict[str, list[Path]], current: dict[str, str], keep_previous: bool) -> None:
+        for name, versions in listed.items():
+            function_dir = self._root / name
+            if name not in current:
+                shutil.rmtree(function_dir, ignore_errors=True)
+                continue
+            superseded = sorted((v for v in versions if v != function_dir / current[name]), key=_modified, reverse=True)
+            for version in superseded[1 if keep_previous else 0:]:
+                shutil.rmtree(version, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    version.parent.rmdir()  # the checksum folder, once its last version is gone
 
     def forget_files(self, name: str) -> None:
         shutil.rmtree(self._root / name, ignore_errors=True)
@@ -171,3 +328,15 @@ class Deployments:
         self.services.pop(name, None)
         await self._changed()
         return removed
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _text(key: bytes | str) -> str:
+    """A Redis key or field as text (the client answers bytes)."""
+    return key.decode(errors="replace") if isinstance(key, bytes) else key

@@ -51,6 +51,11 @@ class FunctionPool:
     def instances(self) -> list[Instance]:
         return list(self._instances)
 
+    @property
+    def emptied(self) -> bool:
+        """No instance left, running, draining or still being removed."""
+        return not self._instances and not self._draining and not self._background and self._starting == 0
+
     async def acquire(self, wait_timeout_s: float) -> Instance:
         """A slot on a ready instance; starts a new instance only when none is free and the cap allows."""
         try:

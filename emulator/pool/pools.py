@@ -17,6 +17,9 @@ class Pools:
         self._launcher = launcher
         self._settings = settings
         self._pools: dict[str, FunctionPool] = {}
+        # Pools of changed or removed functions whose instances are still finishing or being removed: shutdown
+        # removes them too, and waits for the removals already under way (else it races them for the container).
+        self._drained: set[FunctionPool] = set()
         self._background: set[asyncio.Task[None]] = set()
 
     def for_function(self, definition: FunctionDefinition) -> FunctionPool:
@@ -29,7 +32,7 @@ class Pools:
         old = self._pools.get(definition.name)
         if old is not None:
             # The definition changed (new code or limits): its warm instances must not serve again.
-            self._spawn(old.drain())
+            self._drain(old)
         reserved = definition.manifest.max_instances
         pool = FunctionPool(
             definition,
@@ -42,6 +45,11 @@ class Pools:
         self._pools[definition.name] = pool
         return pool
 
+    def _drain(self, pool: FunctionPool) -> None:
+        self._drained = {drained for drained in self._drained if not drained.emptied}
+        self._drained.add(pool)
+        self._spawn(pool.drain())
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
@@ -51,12 +59,14 @@ class Pools:
         """A function that no longer exists: its instances drain and its pool goes."""
         pool = self._pools.pop(name, None)
         if pool is not None:
-            self._spawn(pool.drain())
+            self._drain(pool)
 
     async def prewarm(self, definitions: list[FunctionDefinition]) -> None:
         await asyncio.gather(*(self.for_function(definition).prewarm() for definition in definitions))
 
     async def close(self) -> None:
-        await asyncio.gather(*(pool.retire_all() for pool in self._pools.values()), *self._background,
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*(pool.retire_all() for pool in [*self._pools.values(), *self._drained]),
                              return_exceptions=True)
         self._pools.clear()
+        self._drained.clear()
