@@ -140,3 +140,24 @@ def test_functions_from_the_folder_are_not_changed_through_the_api(emulator: Emu
         "functionName": "badmem", "runtime": "python3.10", "handler": "main.handler", "memorySize": 100,
         "code": {"zipFile": base64.b64encode(code_saying("x")).decode()}}, timeout=30)
     assert "memorySize" in assert_v3_error(invalid, 400, "InvalidArgument")["Message"]
+
+
+def test_updates_within_one_second_each_run_their_own_settings(emulator: EmulatorProcess) -> None:
+    """lastModifiedTime has whole seconds and the code stays the same; each save still unpacks anew."""
+    name = f"quick-{uuid.uuid4().hex[:6]}"
+    base = f"{emulator.url}/2023-03-30/functions"
+    code = zipped({"main.py": "import os\ndef handler(event, context):\n    return os.environ['WORD']\n"})
+
+    def deploy(method: str, url: str, word: str) -> None:
+        body = {"functionName": name, "runtime": "python3.10", "handler": "main.handler", "memorySize": 128,
+                "environmentVariables": {"WORD": word}, "code": {"zipFile": base64.b64encode(code).decode()}}
+        assert requests.request(method, url, json=body, timeout=30).status_code == 200
+
+    deploy("POST", base, "v1")
+    try:
+        for word in ("v2", "v3", "v4"):
+            deploy("PUT", f"{base}/{name}", word)
+            answer = requests.post(f"{base}/{name}/invocations", data=b"x", timeout=30)
+            assert answer.content == word.encode()
+    finally:
+        requests.delete(f"{base}/{name}", timeout=30)

@@ -83,6 +83,8 @@ class DeployedFunction(BaseModel):
     codeSize: int = 0
     createdTime: str
     lastModifiedTime: str
+    # New with every save: two saves within one second of lastModifiedTime still unpack to different folders.
+    revision: str = ""
 
 
 class Service(BaseModel):
@@ -185,6 +187,7 @@ class Deployments:
             codeSize=len(code) if code is not None else (current.codeSize if current else 0),
             createdTime=current.createdTime if current else now,
             lastModifiedTime=now,
+            revision=uuid.uuid4().hex[:12],
         )
         code_key = CODE_PREFIX + record.codeChecksum if code is not None else ""
         saved = await self._save(
@@ -245,7 +248,8 @@ class Deployments:
 
     @staticmethod
     def _version(record: DeployedFunction) -> str:
-        return f"{record.codeChecksum or NO_CODE}/{record.lastModifiedTime.replace(':', '')}"
+        stamp = record.lastModifiedTime.replace(":", "") + (f"-{record.revision}" if record.revision else "")
+        return f"{record.codeChecksum or NO_CODE}/{stamp}"
 
     def _folder(self, name: str, record: DeployedFunction) -> Path:
         return self._root / name / self._version(record)
