@@ -120,10 +120,10 @@ class Core:
                 ),
                 function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/",
             )
-            clock = RedisClock()
-            timers = TimerScheduler(triggers, catalog, store, async_configs, clock)
+            # Each keeps its own anchor on Redis's clock, re-read when it wakes.
+            timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock())
             dispatcher = Dispatcher(
-                store, catalog, pools, runner, deliverer, clock, timers, claim_batch=settings.claim_batch,
+                store, catalog, pools, runner, deliverer, RedisClock(), timers, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
         deployments = Deployments(redis, settings.data_dir)

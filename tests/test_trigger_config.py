@@ -1,10 +1,12 @@
-"""FC's time-trigger expressions (pure logic)."""
+"""FC's time-trigger expressions (pure logic), and the check that every one has a next firing."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 
+from emulator.catalog.manifest import FunctionManifest
 from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse
 
 MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=timezone.utc)
@@ -42,3 +44,39 @@ def test_trigger_configs_are_checked() -> None:
         check_trigger("http", {"methods": ["FETCH"]})
     with pytest.raises(TriggerError, match="cronExpression"):
         check_trigger("timer", {"enable": True})
+
+
+@pytest.mark.parametrize("expression", [
+    "0 0 0 30 2 *",  # 30 February
+    "0 0 0 31 4 ?",  # 31 April
+    "CRON_TZ=Asia/Shanghai 0 0 0 30 2 *",
+    "@every 2000000000h",  # the first firing after the epoch is in the year 230128
+    "@every 9999999999999999999999999999999999999999h",
+    "@every " + "9" * 5000 + "s",  # more digits than Python reads into an int
+])
+def test_expressions_that_never_fire_are_refused_naming_the_expression(expression: str) -> None:
+    with pytest.raises(CronError, match="no next firing before the year 10000") as raised:
+        parse(expression, MOMENT)
+    assert f"'{expression}'" in str(raised.value)
+    with pytest.raises(TriggerError, match="no next firing"):
+        check_trigger("timer", {"cronExpression": expression})
+
+
+def test_the_next_firing_is_computed_from_now() -> None:
+    # Fires once more before the year 10000 from 2026, but not from the last second of 9999.
+    assert parse("59 59 23 31 12 *", MOMENT).expression == "59 59 23 31 12 *"
+    assert parse("0 0 0 29 2 *", MOMENT).next_after(MOMENT) == datetime(2028, 2, 29, tzinfo=timezone.utc)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    for expression in ("59 59 23 31 12 *", "@every 1s"):
+        with pytest.raises(CronError, match="no next firing"):
+            parse(expression, last)
+    # A long @every that still has a firing (epoch-aligned: 70,000,000 h after 1970 is in 9955).
+    assert parse("@every 70000000h", MOMENT).next_after(MOMENT).year == 9955
+    assert parse("@every 0001s", MOMENT).every is not None
+
+
+def test_a_manifest_trigger_that_never_fires_is_refused() -> None:
+    manifest = {"functionName": "f", "runtime": "python3.10", "handler": "index.handler", "triggers": [
+        {"triggerName": "leap", "triggerType": "timer", "triggerConfig": {"cronExpression": "0 0 0 30 2 *"}}]}
+    with pytest.raises(ValidationError, match=r"trigger 'leap': cronExpression '0 0 0 30 2 \*' has no next firing"):
+        FunctionManifest.model_validate(manifest)

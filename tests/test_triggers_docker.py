@@ -99,3 +99,70 @@ def test_a_timer_fires_on_time_once_per_period_with_two_dispatchers(
                              "triggerName": "tick", "payload": "tick"}
             assert int(record[b"created"]) >= slot * 1000, "never early"
             assert json.loads(record[b"ret"]) == event
+
+
+NEVER_FIRING = ["0 0 0 30 2 *", "@every 2000000000h"]
+
+
+@pytest.mark.parametrize("expression", NEVER_FIRING)
+def test_an_expression_that_never_fires_is_refused_on_both_api_versions(
+    emulator: EmulatorProcess, http: requests.Session, expression: str
+) -> None:
+    name = f"never-{uuid.uuid4().hex[:6]}"
+    v3_url = f"{emulator.url}/2023-03-30/functions/echo/triggers"
+    config = {"cronExpression": expression}
+    reply = http.post(v3_url, json={"triggerName": name, "triggerType": "timer", "triggerConfig": json.dumps(config)})
+    assert expression in assert_v3_error(reply, 400, "InvalidArgument")["Message"]
+    v2_url = f"{emulator.url}/2016-08-15/services/default/functions/echo/triggers"
+    reply = http.post(v2_url, json={"triggerName": name, "triggerType": "timer", "triggerConfig": config})
+    assert expression in assert_v2_error(reply, 400, "InvalidArgument")["ErrorMessage"]
+    # Nor may an update bring one in.
+    good = {"triggerName": name, "triggerType": "timer", "triggerConfig": {"cronExpression": "0 0 3 * * *"}}
+    assert http.post(v2_url, json=good).status_code == 200
+    reply = http.put(f"{v3_url}/{name}", json={"triggerConfig": json.dumps(config)})
+    assert expression in assert_v3_error(reply, 400, "InvalidArgument")["Message"]
+    assert http.delete(f"{v2_url}/{name}").status_code == 204
+
+
+def stored_trigger(function: str, name: str, expression: str) -> str:
+    return json.dumps({
+        "functionName": function, "triggerName": name, "triggerType": "timer",
+        "triggerConfig": {"cronExpression": expression, "enable": True, "payload": ""}, "description": "",
+        "qualifier": "LATEST", "triggerId": name, "createdTime": "2024-01-01T00:00:00Z",
+        "lastModifiedTime": "2024-01-01T00:00:00Z",
+    })
+
+
+def test_triggers_stored_before_the_check_do_not_stop_the_others(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer
+) -> None:
+    # As an fcemu without the check left them (and one no fcemu could read): there before the emulator starts.
+    with own_redis.client() as client:
+        client.hset("fcemu:triggers", mapping={
+            **{f"echo/bad-{index}": stored_trigger("echo", f"bad-{index}", expression)
+               for index, expression in enumerate(NEVER_FIRING)},
+            "echo/unreadable": "{not json",
+        })
+    emulator = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=own_redis.url).start()
+    watcher = TaskWatcher(own_redis.url)
+    url = f"{emulator.url}/2023-03-30/functions/echo/triggers"
+    try:
+        config = json.dumps({"cronExpression": "@every 1s", "payload": "tick"})
+        reply = requests.post(url, json={"triggerName": "tick", "triggerType": "timer", "triggerConfig": config},
+                              timeout=10)
+        assert reply.status_code == 200, reply.text
+        watcher.wait_for_count({"Succeeded"}, 3, timeout=60)
+        listed = {t["triggerName"] for t in requests.get(url, timeout=10).json()["triggers"]}
+        assert listed == {"bad-0", "bad-1", "tick"}, "a stored trigger that never fires is shown, to be deleted"
+        assert requests.delete(f"{url}/bad-0", timeout=10).status_code == 204
+    finally:
+        emulator.stop()
+        watcher.close()
+    assert all(member.startswith("echo/timer-tick-") for member in watcher.seen)
+    log = emulator.log_path.read_text()
+    for index, expression in enumerate(NEVER_FIRING):
+        # Logged once, however often the scheduler wakes.
+        assert log.count(f"timer trigger bad-{index} of echo is skipped") == 1, log
+        assert f"'{expression}' has no next firing" in log
+    assert log.count("trigger echo/unreadable in Redis hash fcemu:triggers is unreadable") == 1, log
+    assert "Traceback" not in log, log

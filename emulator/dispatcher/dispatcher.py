@@ -53,24 +53,32 @@ class Dispatcher:
         self._in_run: set[str] = set()
         self._closing = False
         self._loops: list[asyncio.Task[None]] = []
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._leases_released = False
         # This dispatcher's copy of the due index: (shard, function) -> earliest due time (Redis ms).
         self._due: dict[tuple[int, str], int] = {}
         self._refresh_due = True
 
+    @property
+    def clock(self) -> RedisClock:
+        """Redis's clock as this dispatcher sees it."""
+        return self._clock
+
     async def start(self) -> None:
-        seconds, micros = await self._store.redis.time()
-        self._clock.observe(seconds * 1000 + micros // 1000)
+        await self._clock.sync(self._store.redis)
+        # Not one of the loops that close() ends first: it keeps the leases of running tasks until they end.
+        self._heartbeat = asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat"), name="heartbeat")
         self._loops = [
             asyncio.create_task(keep_running(self._dispatch_loop, "dispatch"), name="dispatch"),
             asyncio.create_task(keep_running(self._listen_loop, "listen"), name="listen"),
             asyncio.create_task(keep_running(self._reap_loop, "reap"), name="reap"),
-            asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat"), name="heartbeat"),
             asyncio.create_task(keep_running(self._deliverer.run, "deliver"), name="deliver"),
             asyncio.create_task(keep_running(self._timers.run, "timers"), name="timers"),
         ]
 
     async def close(self) -> None:
-        """Stops claiming, lets running tasks finish for a grace period, then gives the rest back to Redis."""
+        """Stops claiming, lets running tasks finish for a grace period, then gives the rest back to Redis;
+        their leases are kept alive until then, however the grace compares with the lease."""
         self._closing = True
         # Each loop also ends on its own once it sees _closing: a cancellation that lands inside a Redis call
         # can be lost there (seen with redis-py on Python 3.11), and shutdown must not hang on it.
@@ -88,6 +96,12 @@ class Dispatcher:
         for _, task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*(task for _, task in self._running.values()), return_exceptions=True)
+        # Only now: a task the grace let finish kept its lease (the reaper of another dispatcher would have
+        # run it again), and those cancelled are back in the queue.
+        self._leases_released = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.wait([self._heartbeat], timeout=LOOP_EXIT_TIMEOUT_S)
 
     async def _dispatch_loop(self) -> None:
         while not self._closing:
@@ -111,10 +125,13 @@ class Dispatcher:
         """
         if self._refresh_due:
             self._refresh_due = False
-            self._due = {}
-            for shard in self._store.shards:
-                for function, due in await self._store.due_functions(shard):
-                    self._due[(shard.shard, function)] = due
+            # Redis's clock comes in the same round trip: an anchor from before a forward step of that clock
+            # (NTP, a resumed host) would make due tasks look not yet due. Every wake but a timer's reads the
+            # index, and an idle dispatcher wakes at least on the reaper's tick; a timer's wake claims, and
+            # the claim re-anchors on the time its script returns.
+            redis_now_ms, due = await self._store.due_index()
+            self._clock.observe(redis_now_ms)
+            self._due = {(shard, function): at for shard, function, at in due}
         earliest: int | None = None
         for (shard_index, function), due in list(self._due.items()):
             free = self._free_slots(function)
@@ -265,7 +282,7 @@ class Dispatcher:
                         log.info("%d task(s) of unknown function %s expired", expired, function)
 
     async def _heartbeat_loop(self) -> None:
-        while not self._closing:
+        while not self._leases_released:
             await asyncio.sleep(self._lease_ms / 3000)
             tasks = [task for task, _ in self._running.values()]
             if tasks:

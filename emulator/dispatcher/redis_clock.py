@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import time
 
+from redis.asyncio import Redis
+
 
 class RedisClock:
+    """Redis's wall clock anchored to the host's monotonic clock. The anchor goes stale when Redis's clock
+    steps (NTP, a suspended and resumed host: the monotonic clock does not count the suspension), so every
+    loop that sleeps on it re-anchors when it wakes."""
+
     def __init__(self) -> None:
         self._offset_ms = 0.0
 
     def observe(self, redis_now_ms: int) -> None:
         """Re-anchors on a Redis time a script just returned (late by half a round trip: ~0.1 ms here)."""
         self._offset_ms = redis_now_ms - time.monotonic() * 1000
+
+    async def sync(self, redis: Redis) -> None:
+        """Re-anchors on Redis's TIME (one round trip)."""
+        seconds, micros = await redis.time()
+        self.observe(seconds * 1000 + micros // 1000)
 
     def now_ms(self) -> float:
         return time.monotonic() * 1000 + self._offset_ms

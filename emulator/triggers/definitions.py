@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 from emulator.triggers.trigger_config import TriggerError, check_trigger
+
+log = logging.getLogger(__name__)
 
 TRIGGERS_KEY = "fcemu:triggers"
 CHANGED_CHANNEL = "fcemu:triggers-changed"
@@ -55,6 +58,7 @@ class Triggers:
         self._redis = redis
         self._catalog = catalog
         self._stored: dict[str, StoredTrigger] = {}
+        self._unreadable: dict[str, bytes] = {}
         self._listener: asyncio.Task[None] | None = None
         self.changed = asyncio.Event()
 
@@ -70,7 +74,22 @@ class Triggers:
 
     async def _reload(self) -> None:
         raw = await self._redis.hgetall(TRIGGERS_KEY)
-        self._stored = {key.decode(): StoredTrigger.model_validate_json(value) for key, value in raw.items()}
+        stored: dict[str, StoredTrigger] = {}
+        unreadable: dict[str, bytes] = {}
+        for field, value in raw.items():
+            key = field.decode(errors="replace")
+            try:
+                stored[key] = StoredTrigger.model_validate_json(value)
+            except ValidationError as error:
+                # One bad entry (written by hand, or by an older fcemu) must not hide the others nor stop
+                # start-up; logged once for as long as it stays as it is.
+                unreadable[key] = value
+                if self._unreadable.get(key) != value:
+                    log.error("trigger %s in Redis hash %s is unreadable and ignored (%d error(s), first: %s); "
+                              "remove it with HDEL", key, TRIGGERS_KEY, error.error_count(),
+                              error.errors()[0]["msg"])
+        self._stored = stored
+        self._unreadable = unreadable
         self.changed.set()
 
     def entries(self, function: str | None = None) -> list[TriggerEntry]:

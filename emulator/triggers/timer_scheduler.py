@@ -1,11 +1,14 @@
-"""Fires time triggers: sleeps until the next firing (on Redis's clock), then enqueues an async invocation
-with FC's event. Every dispatcher runs one; the task id is the trigger and the firing second, so when several
-fire the same slot the queue keeps one and the function runs once."""
+"""Fires time triggers: sleeps until the next firing (on Redis's clock, re-read on every wake), then enqueues
+an async invocation with FC's event. Every dispatcher runs one; the task id is the trigger and the firing
+second, so when several fire the same slot the queue keeps one and the function runs once."""
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
@@ -15,7 +18,7 @@ from emulator.queue.store import TaskStore
 from emulator.queue.submit import submit_invocation
 from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
-from emulator.triggers.trigger_config import Schedule, parse
+from emulator.triggers.trigger_config import CronError, Schedule, parse
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,18 @@ def timer_event(trigger: StoredTrigger, fired_at: datetime) -> bytes:
     }).encode()
 
 
+# The longest the scheduler sleeps without re-reading Redis's clock: a forward step of that clock is seen
+# within this, as the dispatcher sees it within its reaper's tick.
+CLOCK_CHECK_INTERVAL_S = 1.0
+
+
+@dataclass
+class _Planned:
+    expression: str
+    schedule: Schedule
+    at: datetime  # the next firing
+
+
 class TimerScheduler:
     def __init__(self, triggers: Triggers, catalog: Catalog, store: TaskStore, async_configs: AsyncConfigs,
                  clock: RedisClock) -> None:
@@ -37,8 +52,10 @@ class TimerScheduler:
         self._async_configs = async_configs
         self._clock = clock
         self._closing = False
-        # (function, trigger) -> (its expression, its next firing)
-        self._next: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._next: dict[tuple[str, str], _Planned] = {}
+        # Triggers whose expression has no next firing (stored before it was checked, or past its last one),
+        # with that expression: logged once and skipped until the trigger changes.
+        self._broken: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         self._closing = True
@@ -47,30 +64,61 @@ class TimerScheduler:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now_ms() / 1000, timezone.utc)
 
+    def _active(self) -> dict[tuple[str, str], StoredTrigger]:
+        return {
+            (entry.trigger.functionName, entry.trigger.triggerName): entry.trigger
+            for entry in self._triggers.entries()
+            if entry.trigger.triggerType == "timer" and entry.trigger.triggerConfig.get("enable", True)
+        }
+
     async def run(self) -> None:
         while not self._closing:
             self._triggers.changed.clear()
+            # The anchor may predate a forward step of Redis's clock, which would hold every firing back.
+            await self._clock.sync(self._store.redis)
             now = self._now()
-            active: dict[tuple[str, str], tuple[StoredTrigger, Schedule]] = {}
-            for entry in self._triggers.entries():
-                trigger = entry.trigger
-                if trigger.triggerType == "timer" and trigger.triggerConfig.get("enable", True):
-                    active[(trigger.functionName, trigger.triggerName)] = (
-                        trigger, parse(trigger.triggerConfig["cronExpression"]))
+            active = self._active()
             for key in list(self._next):
-                if key not in active or self._next[key][0] != active[key][1].expression:
+                if key not in active or self._next[key].expression != _expression(active[key]):
                     del self._next[key]
-            for key, (trigger, schedule) in active.items():
-                if key not in self._next:
-                    # Firings missed while no dispatcher ran are skipped: the next one is after now.
-                    self._next[key] = (schedule.expression, schedule.next_after(now))
-                expression, at = self._next[key]
-                if at <= now:
-                    await self._fire(trigger, at)
-                    self._next[key] = (expression, schedule.next_after(max(at, now)))
-            earliest = min((at for _, at in self._next.values()), default=None)
-            timeout = None if earliest is None else max(0.0, (earliest - self._now()).total_seconds())
+            for key in list(self._broken):
+                if key not in active or self._broken[key] != _expression(active[key]):
+                    del self._broken[key]
+            for key, trigger in active.items():
+                if key not in self._broken:
+                    await self._advance(key, trigger, now)
+            earliest = min((planned.at for planned in self._next.values()), default=None)
+            timeout = None if earliest is None else min(
+                CLOCK_CHECK_INTERVAL_S, max(0.0, (earliest - self._now()).total_seconds()))
             await wait_for_event(self._triggers.changed, timeout)
+
+    async def _advance(self, key: tuple[str, str], trigger: StoredTrigger, now: datetime) -> None:
+        """Fires the trigger if its time has come and plans its next firing. One trigger's error never stops
+        the others: a schedule that cannot go on is set aside; a firing that fails (other than by Redis
+        being unreachable, which the loop waits out and then fires it) is logged and skipped."""
+        planned = self._next.get(key)
+        try:
+            if planned is None:
+                schedule = parse(_expression(trigger), now)
+                # Firings missed while no dispatcher ran are skipped: the next one is after now.
+                planned = self._next[key] = _Planned(schedule.expression, schedule, schedule.next_after(now))
+            if planned.at > now:
+                return
+            try:
+                await self._fire(trigger, planned.at)
+            except RedisError:
+                raise
+            except Exception:
+                log.exception("trigger %s of %s failed to fire for %s; skipped", trigger.triggerName,
+                              trigger.functionName, planned.at.isoformat())
+            planned.at = planned.schedule.next_after(max(planned.at, now))
+        except RedisError:
+            raise
+        except Exception as error:
+            self._next.pop(key, None)
+            self._broken[key] = _expression(trigger)
+            log.error("timer trigger %s of %s is skipped until it is changed: %s", trigger.triggerName,
+                      trigger.functionName, error, exc_info=not isinstance(error, CronError))
 
     async def _fire(self, trigger: StoredTrigger, at: datetime) -> None:
         definition = self._catalog.get(trigger.functionName)
@@ -84,3 +132,7 @@ class TimerScheduler:
         )
         if accepted.created:
             log.info("trigger %s of %s fired for %s", trigger.triggerName, trigger.functionName, at.isoformat())
+
+
+def _expression(trigger: StoredTrigger) -> str:
+    return str(trigger.triggerConfig.get("cronExpression", ""))

@@ -8,12 +8,20 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from pydantic import BaseModel, ValidationError
 
 EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$")
 EVERY_PART = re.compile(r"(\d+)([hms])")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+# Beyond this no step fits in a datetime (and the digits of `@every` are unbounded): refused before any
+# arithmetic on it.
+MAX_EVERY_S = int((datetime.max - datetime(1970, 1, 1)).total_seconds())
+MAX_EVERY_DIGITS = len(str(MAX_EVERY_S))
+# croniter gives up on an expression that matches no date within this many years (`0 0 0 30 2 *`); set here,
+# not left to its default, so that such a search stays bounded whatever the version. The longest real gap
+# between two firings of six fields is 8 years (29 February across a century that is not a leap year).
+MAX_YEARS_BETWEEN_FIRINGS = 50
 
 
 SUPPORTED_TYPES = ("timer", "http")
@@ -48,24 +56,46 @@ class Schedule:
     zone: ZoneInfo | timezone = timezone.utc
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first firing strictly after `moment` (an aware datetime), in UTC."""
+        """The first firing strictly after `moment` (an aware datetime), in UTC; CronError when there is none
+        (a date that never comes, or one past the year 9999 that datetime ends with)."""
+        try:
+            return self._next_after(moment)
+        except (CroniterError, ValueError, OverflowError, OSError) as error:
+            raise CronError(f"cronExpression '{self.expression}' has no next firing before the year 10000"
+                            ) from error
+
+    def _next_after(self, moment: datetime) -> datetime:
         if self.every is not None:
             # Aligned on the epoch, so that every process computes the same firing times.
-            step = self.every.total_seconds()
-            slots = int(moment.timestamp() // step) + 1
+            step = int(self.every.total_seconds())
+            slots = int(moment.timestamp()) // step + 1
             return datetime.fromtimestamp(slots * step, timezone.utc)
         assert self.cron is not None
         local = moment.astimezone(self.zone)
-        following: datetime = croniter(self.cron, local, second_at_beginning=True).get_next(datetime)
+        following: datetime = croniter(self.cron, local, second_at_beginning=True,
+                                       max_years_between_matches=MAX_YEARS_BETWEEN_FIRINGS).get_next(datetime)
         return following.astimezone(timezone.utc)
 
 
-def parse(expression: str) -> Schedule:
+def parse(expression: str, now: datetime | None = None) -> Schedule:
+    """A schedule that has a next firing after `now` (default: the host's now); CronError otherwise."""
+    schedule = _parse(expression)
+    schedule.next_after(now or datetime.now(timezone.utc))
+    return schedule
+
+
+def _parse(expression: str) -> Schedule:
     text = expression.strip()
     if match := EVERY.match(text):
-        seconds = sum(int(n) * UNIT_SECONDS[unit] for n, unit in EVERY_PART.findall(match[1]))
+        parts = EVERY_PART.findall(match[1])
+        # Python refuses to read an int of over 4,300 digits; far fewer already overflow every datetime.
+        if any(len(number.lstrip("0")) > MAX_EVERY_DIGITS for number, _ in parts):
+            raise CronError(f"cronExpression '{expression}' has no next firing before the year 10000")
+        seconds = sum(int(number) * UNIT_SECONDS[unit] for number, unit in parts)
         if seconds < 1:
             raise CronError(f"cronExpression '{expression}': @every needs at least 1s")
+        if seconds > MAX_EVERY_S:
+            raise CronError(f"cronExpression '{expression}' has no next firing before the year 10000")
         return Schedule(expression, every=timedelta(seconds=seconds))
     zone: ZoneInfo | timezone = timezone.utc
     if text.startswith("CRON_TZ="):
