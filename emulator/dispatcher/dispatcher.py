@@ -274,12 +274,12 @@ class Dispatcher:
     async def _expire_orphans(self) -> None:
         """Due tasks of functions this dispatcher does not know are never claimed here; if no dispatcher knows
         the function (deleted, or its folder gone), only this ends them once older than their max age."""
-        for shard in self._store.shards:
-            for function, due in await self._store.due_functions(shard):
-                if self._catalog.get(function) is None and due <= self._clock.now_ms():
-                    expired = await self._store.expire_orphans(shard, function)
-                    if expired:
-                        log.info("%d task(s) of unknown function %s expired", expired, function)
+        now, due_index = await self._store.due_index()
+        for shard_index, function, due in due_index:
+            if self._catalog.get(function) is None and due <= now:
+                expired = await self._store.expire_orphans(self._store.shards[shard_index], function)
+                if expired:
+                    log.info("%d task(s) of unknown function %s expired", expired, function)
 
     async def _heartbeat_loop(self) -> None:
         while not self._leases_released:
