@@ -92,17 +92,25 @@ def _dispatcher(args: argparse.Namespace) -> int:
     settings = Settings(owner=owner, dispatcher_enabled=True)
 
     async def run() -> int:
-        try:
-            core = await Core.start(settings, serve_api=False)
-        except Exception as error:  # every part started is closed again by now
-            print(f"fcemu dispatcher: could not start: {error}", file=sys.stderr, flush=True)
-            return 2
-        print(f"fcemu dispatcher running (owner {core.settings.owner})", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        starting = asyncio.create_task(Core.start(settings, serve_api=False))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            # Stopped while starting: Core.start closes what it had started when cancelled.
+            starting.cancel()
+            await asyncio.wait([starting])
+            return 0
+        try:
+            core = starting.result()
+        except Exception as error:  # every part started is closed again by now
+            print(f"fcemu dispatcher: could not start: {error}", file=sys.stderr, flush=True)
+            return 2
+        print(f"fcemu dispatcher running (owner {core.settings.owner})", flush=True)
+        await stopping
         await core.close()
         return 0
 

@@ -39,8 +39,8 @@ class Checkout:
         self.env.update(FCEMU_REDIS_PORT=str(self.redis_port), FCEMU_FUNCTIONS_DIR=str(functions_dir))
 
     def up(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "scripts/up.sh", str(self.port)], cwd=self.root, env=self.env, text=True,
-                              capture_output=True, timeout=SCRIPT_TIMEOUT_S)
+        return subprocess.run(["bash", "scripts/up.sh", str(self.port)], check=False, cwd=self.root, env=self.env,
+                              text=True, capture_output=True, timeout=SCRIPT_TIMEOUT_S)
 
     @property
     def pid_file(self) -> Path:
