@@ -47,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from emulator.api.app import create_app
+    from emulator.process_exit import run_to_exit
 
     overrides: dict[str, object] = {}
     if args.host is not None:
@@ -60,43 +61,60 @@ def _serve(args: argparse.Namespace) -> int:
     if problem:
         print(f"fcemu: {problem}", file=sys.stderr)
         return 2
-    uvicorn.run(
+    server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
-    )
-    return 0
+    ))
+
+    async def serve() -> int:
+        try:
+            await server.serve()
+        except SystemExit as exit_:
+            # uvicorn's way out of a failed start-up (the lifespan has closed what it had started).
+            return exit_.code if isinstance(exit_.code, int) else 1
+        return 0
+
+    return run_to_exit(serve)
 
 
 def _dispatcher(args: argparse.Namespace) -> int:
     """A dispatcher on its own: claims from the shared Redis and runs on this host's Docker engine."""
     import asyncio
+    import os
     import signal
 
-    import uvloop
+    from emulator.core import Core
+    from emulator.process_exit import run_to_exit
 
-    from emulator.catalog.loader import ManifestError
-    from emulator.core import Core, StartupError
-
-    # Its own owner label: starting must not remove the containers of the server or other dispatchers.
-    owner = args.owner or f"{Settings().owner}-dispatcher"
+    # --owner is this process's fixed owner; so is FCEMU_OWNER + '-dispatcher'; with neither, a unique one.
+    env_owner = os.environ.get("FCEMU_OWNER", "")
+    owner = args.owner or (f"{env_owner}-dispatcher" if env_owner else "")
     settings = Settings(owner=owner, dispatcher_enabled=True)
 
-    async def run() -> None:
-        core = await Core.start(settings, serve_api=False)
-        print(f"fcemu dispatcher running (owner {owner})", flush=True)
+    async def run() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        starting = asyncio.create_task(Core.start(settings, serve_api=False))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            # Stopped while starting: Core.start closes what it had started when cancelled.
+            starting.cancel()
+            await asyncio.wait([starting])
+            return 0
+        try:
+            core = starting.result()
+        except Exception as error:  # every part started is closed again by now
+            print(f"fcemu dispatcher: could not start: {error}", file=sys.stderr, flush=True)
+            return 2
+        print(f"fcemu dispatcher running (owner {core.settings.owner})", flush=True)
+        await stopping
         await core.close()
+        return 0
 
-    try:
-        uvloop.run(run())
-    except (ManifestError, StartupError) as error:
-        print(f"fcemu dispatcher: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_to_exit(run)
 
 
 def _cleanup(args: argparse.Namespace) -> int:
@@ -108,6 +126,11 @@ def _cleanup(args: argparse.Namespace) -> int:
         print(f"fcemu cleanup: {error}", file=sys.stderr)
         return 0
     owner = None if args.all else Settings().owner
+    if owner == "":
+        # Unset FCEMU_OWNER means a unique owner per process: leftovers of a crashed one are removed by the
+        # next emulator or dispatcher that starts on the same Redis.
+        print("fcemu cleanup: pass --all, or set FCEMU_OWNER to remove one owner's containers", file=sys.stderr)
+        return 2
     removed = engine.remove_labelled(owner)
     print(f"removed {removed} fcemu container(s)")
     return 0
@@ -165,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--functions-dir", type=Path, help="folder of function definitions (default ./functions)")
     serve.set_defaults(run=_serve)
     dispatcher = commands.add_parser("dispatcher", help="run a dispatcher only, against the shared Redis")
-    dispatcher.add_argument("--owner", help="container owner label (default: FCEMU_OWNER + '-dispatcher')")
+    dispatcher.add_argument("--owner", help="this process's fixed container owner (default: FCEMU_OWNER + '-dispatcher' if set, else unique)")
     dispatcher.set_defaults(run=_dispatcher)
     cleanup = commands.add_parser("cleanup", help="remove fcemu's containers")
-    cleanup.add_argument("--all", action="store_true", help="every owner's containers, not only FCEMU_OWNER's")
+    cleanup.add_argument("--all", action="store_true", help="every owner's containers (`make down`), not only FCEMU_OWNER's")
     cleanup.set_defaults(run=_cleanup)
     sink = commands.add_parser("mail-sink", help="an SMTP sink that prints what functions send (send-email)")
     sink.add_argument("--host", help="listen address (default: Docker's bridge gateway)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -22,6 +24,7 @@ from emulator.invoker import Invoker
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
+from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
@@ -51,6 +54,8 @@ class Core:
     deployments: Deployments
     triggers: Triggers
     watcher: FunctionsWatcher | None
+    owners: OwnerLiveness
+    _stack: AsyncExitStack
     # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
     _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -86,25 +91,59 @@ class Core:
 
     @classmethod
     async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
+        """Starts every part. If one fails, the parts already started are closed again (in reverse order) before
+        the error goes on: a failed start-up leaves no task, connection, thread or container behind, and the
+        process can exit."""
+        stack = AsyncExitStack()
+        try:
+            return await cls._start(settings, serve_api, stack)
+        except BaseException as error:
+            await stack.aclose()
+            log.error("fcemu could not start: %s: %s", type(error).__name__, error)
+            raise
+
+    @classmethod
+    async def _start(cls, settings: Settings, serve_api: bool, stack: AsyncExitStack) -> Core:
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+        _on_close(stack, "redis", redis.aclose)
         try:
             await redis.ping()
         except RedisError as error:
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         engine = await asyncio.to_thread(DockerEngine)
-        removed = await asyncio.to_thread(engine.remove_labelled, settings.owner)
-        if removed:
-            log.info("removed %d container(s) left by an earlier run", removed)
+        _on_close(stack, "docker client", lambda: asyncio.to_thread(engine.close))
+        # An owner set explicitly is this process's alone; unset, every process gets its own.
+        explicit_owner = bool(settings.owner)
+        settings = settings.model_copy(update={
+            "owner": settings.owner or new_owner("fcemu" if serve_api else "fcemu-dispatcher"),
+        })
+        owners = OwnerLiveness(redis, engine, settings.owner, settings.owner_ttl_s)
+        try:
+            await owners.claim(exclusive=explicit_owner)
+        except OwnerInUse as error:
+            raise StartupError(str(error)) from error
+        _on_close(stack, "owner key", owners.release)
+        _on_close(stack, "containers", lambda: asyncio.to_thread(engine.remove_labelled, settings.owner))
+        if explicit_owner:
+            removed = await asyncio.to_thread(engine.remove_labelled, settings.owner)
+            if removed:
+                log.info("removed %d container(s) left by an earlier run", removed)
+        await owners.sweep()
+        _on_close(stack, "owner liveness", owners.close)
+        owners.start()
         agent = AgentClient()
-        launcher = InstanceLauncher(engine, agent, settings)
+        _on_close(stack, "agent client", agent.close)
+        launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster)
         pools = Pools(launcher, settings)
+        _on_close(stack, "pools", pools.close)
         invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s)
         store = TaskStore(
             redis, shards=settings.queue_shards, lease_ms=int(settings.lease_s * 1000),
             retention_s=settings.task_retention_s, max_lost_leases=settings.max_lost_leases,
         )
         async_configs = AsyncConfigs(redis)
+        _on_close(stack, "async configs", async_configs.close)
         await async_configs.start()
         queues = LocalQueues(redis)
         triggers = Triggers(redis, catalog)
@@ -128,30 +167,35 @@ class Core:
             )
         deployments = Deployments(redis, settings.data_dir)
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   deployments, triggers, None)
+                   deployments, triggers, None, owners, stack)
+        _on_close(stack, "deployments", deployments.close)
         await deployments.start(on_change=core.refresh_catalog)
         await core.refresh_catalog()
+        _on_close(stack, "triggers", triggers.close)
         await triggers.start()
         if settings.hot_reload:
-            core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog)
-            core.watcher.start()
+            watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog)
+            _on_close(stack, "functions watcher", watcher.close)
+            watcher.start()
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
         if dispatcher is not None:
             await dispatcher.start()
-        log.info("fcemu ready with functions: %s", ", ".join(catalog.names()) or "(none)")
+            _on_close(stack, "dispatcher", dispatcher.close)
+        log.info("fcemu ready with functions: %s (owner %s)", ", ".join(catalog.names()) or "(none)", settings.owner)
         return core
 
     async def close(self) -> None:
-        if self.watcher is not None:
-            await self.watcher.close()
-        await self.deployments.close()
-        await self.triggers.close()
-        if self.dispatcher is not None:
-            await self.dispatcher.close()
-        await self.async_configs.close()
-        await self.pools.close()
-        await self.agent.close()
-        await asyncio.to_thread(self.engine.remove_labelled, self.settings.owner)
-        self.engine.close()
-        await self.redis.aclose()
+        """Closes every part, in the reverse order of start-up."""
+        await self._stack.aclose()
+
+
+def _on_close(stack: AsyncExitStack, what: str, close: Callable[[], Awaitable[object]]) -> None:
+    """Registers a part's close; one that fails is logged and the others still run."""
+    async def run() -> None:
+        try:
+            await close()
+        except Exception:
+            log.exception("closing the %s failed", what)
+
+    stack.push_async_callback(run)

@@ -30,9 +30,13 @@ class Settings(BaseSettings):
     account_id: str = "1234567890123456"
 
     # Container pool.
-    # Containers carry this owner label; start-up removes the owner's leftovers, so two emulators sharing one
-    # Docker engine need different owners.
-    owner: str = "default"
+    # Containers carry their process's owner label. Unset (""), each process gets a unique one ("fcemu-<random>",
+    # "fcemu-dispatcher-<random>"); set, it is this process's fixed owner: its leftovers (of a crash) are removed at
+    # start-up, and a second live process with the same owner is refused.
+    owner: str = ""
+    # The owner's liveness key in Redis lives this long and is refreshed three times as often; containers of
+    # owners whose key is gone (or whose process on this host is) are removed by the other processes.
+    owner_ttl_s: float = Field(30.0, gt=0)
     idle_timeout_s: float = Field(300.0, gt=0)
     prewarm_instances: int = Field(0, ge=0, le=16)
     max_instances_per_function: int = Field(4, ge=1, le=256)

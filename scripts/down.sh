@@ -4,9 +4,15 @@ set -uo pipefail
 state=.fcemu
 if [ -f "$state/fcemu.pid" ]; then
   pid=$(cat "$state/fcemu.pid")
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only an fcemu that runs: not a zombie (kill -0 succeeds for one), not another process that got the pid.
+  running() {
+    kill -0 "$1" 2>/dev/null || return 1
+    [ -r "/proc/$1/stat" ] || return 0
+    [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]
+  }
+  if running "$pid" && { [ ! -r "/proc/$pid/cmdline" ] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq '(fcemu|emulator) serve'; }; then
     kill -TERM "$pid"
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 150); do running "$pid" || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$state/fcemu.pid"

@@ -24,6 +24,8 @@ class FunctionView(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
+    # The owner label of this process's containers (unique per process unless FCEMU_OWNER fixes it).
+    owner: str
     functions: list[FunctionView]
 
 
@@ -39,4 +41,4 @@ async def health(request: Request) -> Health:
             instances=[InstanceView(instanceId=i.instance_id, active=i.active, capacity=i.capacity)
                        for i in pool.instances],
         ))
-    return Health(status="ok", version=__version__, functions=views)
+    return Health(status="ok", version=__version__, owner=core.settings.owner, functions=views)

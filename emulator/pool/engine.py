@@ -11,6 +11,9 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 LABEL_APP = "fcemu"
 LABEL_OWNER = "fcemu.owner"
 LABEL_FUNCTION = "fcemu.function"
+# Which Redis (its fcemu:cluster-id) the owner's liveness key lives in: the sweep of dead owners' containers
+# only judges containers of its own Redis, never those of emulators on another Redis sharing this engine.
+LABEL_CLUSTER = "fcemu.cluster"
 
 
 class EngineError(Exception):
@@ -118,6 +121,16 @@ class DockerEngine:
         for item in found:
             self.remove(item["Id"])
         return len(found)
+
+    def owners_in_cluster(self, cluster: str) -> dict[str, list[str]]:
+        """The containers labelled with this cluster, by owner."""
+        found = self._client.api.containers(all=True, filters={"label": f"{LABEL_CLUSTER}={cluster}"})
+        by_owner: dict[str, list[str]] = {}
+        for item in found:
+            owner = (item.get("Labels") or {}).get(LABEL_OWNER)
+            if owner:
+                by_owner.setdefault(owner, []).append(item["Id"])
+        return by_owner
 
     def bridge_gateway(self) -> str:
         """The host's address on Docker's default bridge: where a container's host.docker.internal points."""

@@ -13,6 +13,7 @@ from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
 from emulator.pool.engine import (
     LABEL_APP,
+    LABEL_CLUSTER,
     LABEL_FUNCTION,
     LABEL_OWNER,
     ContainerSpec,
@@ -45,10 +46,11 @@ class InitializerError(Exception):
 
 
 class InstanceLauncher:
-    def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings) -> None:
+    def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings, cluster: str = "") -> None:
         self._engine = engine
         self._agent = agent
         self._settings = settings
+        self._cluster = cluster
         # For FCEMU_INSTANCE_ADDRESS=auto: whether a container's bridge address answers from here, once known.
         self._bridge_reachable: bool | None = None
         self._address_logged = False
@@ -72,6 +74,7 @@ class InstanceLauncher:
                 LABEL_APP: "1",
                 LABEL_OWNER: self._settings.owner,
                 LABEL_FUNCTION: manifest.functionName,
+                LABEL_CLUSTER: self._cluster,
             },
             environment=contract.environment(definition, self._settings),
             command=command,

@@ -46,14 +46,24 @@ async def wait_for_event(event: asyncio.Event, timeout: float | None) -> None:
             timer.cancel()
 
 
+def _raise_if_cancelled() -> None:
+    """redis-py can lose a cancellation that lands while it subscribes: the task goes on, marked as cancelling,
+    and would block in its next read for ever (a failed start-up hung on this). Raise it here instead."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def on_each_message(redis: Redis, channel: str, handle: Callable[[], Awaitable[None]]) -> None:
     """Subscribes to a channel and awaits `handle` for every message; run it under keep_running."""
     pubsub = redis.pubsub()
     try:
         await pubsub.subscribe(channel)
+        _raise_if_cancelled()
         await handle()  # whatever changed while not subscribed
         async for message in pubsub.listen():
             if message["type"] == "message":
                 await handle()
+            _raise_if_cancelled()
     finally:
         await pubsub.aclose()

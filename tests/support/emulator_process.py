@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -31,24 +32,31 @@ def gather_functions(target: Path, *sources: Path) -> Path:
     return target
 
 
+# The owner a process prints in its ready line ("fcemu ready with functions: ... (owner X)").
+OWNER_IN_LOG = re.compile(r"\(owner ([^)\s]+)\)")
+
+
 class EmulatorProcess:
     def __init__(self, functions_dir: Path, log_path: Path, *, redis_url: str, owner: str | None = None,
-                 command: str = "serve", **settings: str) -> None:
+                 unique_owner: bool = False, command: str = "serve", **settings: str) -> None:
+        """`owner` (FCEMU_OWNER) defaults to a random test owner; with `unique_owner` none is set and the process
+        picks its own, read from its log once it is ready."""
         self.port = free_port()
-        self.owner = owner or f"test-{uuid.uuid4().hex[:10]}"
+        self.owner = "" if unique_owner else owner or f"test-{uuid.uuid4().hex[:10]}"
         self._command = command
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if name != "FCEMU_OWNER"},
             "FCEMU_PORT": str(self.port),
-            "FCEMU_OWNER": self.owner,
             "FCEMU_FUNCTIONS_DIR": str(functions_dir),
             "FCEMU_REDIS_URL": redis_url,
-            "FCEMU_DATA_DIR": str(log_path.parent / f"data-{self.owner}"),
+            "FCEMU_DATA_DIR": str(log_path.parent / f"data-{self.owner or uuid.uuid4().hex[:10]}"),
             **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
         }
-        if command == "dispatcher":
+        if self.owner:
+            self._env["FCEMU_OWNER"] = self.owner
+        if command == "dispatcher" and self.owner:
             self.owner = f"{self.owner}-dispatcher"  # the label `fcemu dispatcher` gives its containers
         self._process: subprocess.Popen[str] | None = None
         self._ready = threading.Event()
@@ -56,13 +64,19 @@ class EmulatorProcess:
         self._new_line = threading.Condition()
         self._pump: threading.Thread | None = None
 
-    def start(self, timeout: float = 60) -> EmulatorProcess:
+    def launch(self) -> EmulatorProcess:
+        """Starts the process without waiting for it to be ready."""
         self._process = subprocess.Popen(
             [sys.executable, "-m", "emulator", self._command], cwd=REPO, env=self._env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self._pump = threading.Thread(target=self._copy_output, daemon=True)
         self._pump.start()
+        return self
+
+    def start(self, timeout: float = 60) -> EmulatorProcess:
+        self.launch()
+        assert self._process is not None
         if not self._ready.wait(timeout) or self._process.poll() is not None:
             self.stop()
             raise RuntimeError(f"fcemu did not start; its log:\n{self.log_path.read_text()}")
@@ -74,6 +88,9 @@ class EmulatorProcess:
             for line in self._process.stdout:
                 log.write(line)
                 log.flush()
+                owner = OWNER_IN_LOG.search(line)
+                if owner is not None:
+                    self.owner = owner.group(1)
                 with self._new_line:
                     self._lines.append(line)
                     self._new_line.notify_all()
@@ -95,6 +112,19 @@ class EmulatorProcess:
     def log_lines(self) -> int:
         with self._new_line:
             return len(self._lines)
+
+    def wait_exit(self, timeout: float) -> int:
+        """Waits for the process to end on its own; returns its exit code (a timeout is a guard, not a delay)."""
+        assert self._process is not None
+        code = self._process.wait(timeout)
+        if self._pump is not None:
+            self._pump.join(5)
+        return code
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM and wait: the emulator removes its containers on the way out."""

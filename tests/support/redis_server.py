@@ -13,11 +13,13 @@ READY_LINE = "Ready to accept connections"
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None, appendfsync: str = "everysec") -> None:
+    def __init__(self, folder: Path, port: int | None = None, appendfsync: str = "everysec",
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._appendfsync = appendfsync
+        self._extra_args = extra_args
         self._process: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 30) -> RedisServer:
@@ -25,7 +27,7 @@ class RedisServer:
         self._process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
              "--appendonly", "yes", "--appendfsync", self._appendfsync, "--save", "",
-             "--maxmemory-policy", "noeviction", "--hz", "100"],
+             "--maxmemory-policy", "noeviction", "--hz", "100", *self._extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         ready = threading.Event()
