@@ -160,9 +160,19 @@ def test_instances_are_reached_as_configured(
     assert owned_containers(docker_client, process.owner) == []
 
 
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of its own, so a cluster of its own: the shared emulator's sweep of dead owners' containers
+    (emulator/pool/owners.py) never sees the containers these tests leave behind on purpose."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
 def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
-    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, own_redis: RedisServer
 ) -> None:
+    redis_server = own_redis
     first = EmulatorProcess(functions_dir, tmp_path / "first.log", redis_url=redis_server.url,
                             dispatcher_enabled="false").start()
     requests.post(v3(first, "hello"), data=b"{}", timeout=30)
@@ -178,8 +188,9 @@ def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
 
 
 def test_cleanup_command_removes_the_owners_containers(
-    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, redis_server: RedisServer
+    functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, own_redis: RedisServer
 ) -> None:
+    redis_server = own_redis
     process = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=redis_server.url,
                               dispatcher_enabled="false").start()
     requests.post(v3(process, "hello"), data=b"{}", timeout=30)
