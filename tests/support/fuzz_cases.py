@@ -242,7 +242,7 @@ class Strategies:
         return st.one_of(st.none(), st.sampled_from(HOSTILE_JSON), self.json_value())
 
     @st.composite
-    def corrupted(draw: st.DrawFn, self: Strategies, value: Any, schema: Schema) -> Any:  # noqa: N805
+    def corrupted(draw: st.DrawFn, self: Strategies, value: Any, schema: Schema) -> Any:
         """`value` with one field (one the model knows, anywhere in it) null or of the wrong type, or hostile."""
         schema = self._document.resolve(schema)
         if isinstance(value, dict) and draw(st.integers(0, 3)) > 0:
@@ -298,7 +298,7 @@ class Strategies:
         return self.valid(schema, parameter["name"]).map(lambda v: v if isinstance(v, str) else json.dumps(v))
 
     @st.composite
-    def case(draw: st.DrawFn, self: Strategies, operation: Operation) -> Case:  # noqa: N805
+    def case(draw: st.DrawFn, self: Strategies, operation: Operation) -> Case:
         """A request valid but for at most one part (a parameter, an extra header, the body): a hostile value
         everywhere at once would stop every case at the first check."""
         parameters = operation.parameters
