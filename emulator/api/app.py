@@ -14,6 +14,7 @@ from emulator.api import (
     invoke_routes,
     local_queue_routes,
     meta_routes,
+    openapi_document,
     task_routes,
     trigger_routes,
 )
@@ -49,4 +50,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
+    openapi_document.install(app)
     return app
