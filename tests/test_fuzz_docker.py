@@ -5,7 +5,7 @@ FC's models for the bodies and FC's x-fc-* headers, made valid, half-valid or ho
 (but for an HTTP function's own failure, which FC answers 502 with x-fc-error-type), and the emulator must answer
 its health route after every case and still run a function at the end.
 
-FCEMU_FUZZ_EXAMPLES sets how many cases in all (default 600, shared out evenly over the operations);
+FCEMU_FUZZ_EXAMPLES sets how many cases in all (default 3000, shared out evenly over the operations);
 derandomised, so that a CI run sends the same cases each time.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import shutil
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import docker
@@ -29,7 +28,7 @@ from starlette.routing import Route
 from emulator.api.app import create_app
 from tests.conftest import TEST_FUNCTIONS, owned_containers
 from tests.support.emulator_process import REPO, EmulatorProcess
-from tests.support.fuzz_cases import CONFLICTING_ZIP, GOOD_ZIP, Case, Document, Operation, Strategies
+from tests.support.fuzz_cases import GOOD_ZIP, Case, Document, Operation, Strategies
 from tests.support.redis_server import RedisServer
 
 EXAMPLES = int(os.environ.get("FCEMU_FUZZ_EXAMPLES", "3000"))
@@ -38,60 +37,6 @@ ROUNDS = 5  # the operations' cases are sent in rounds, the state the cases refe
 FUNCTIONS = {"hello": REPO / "functions", "echo": TEST_FUNCTIONS, "web": TEST_FUNCTIONS, "fail": TEST_FUNCTIONS}
 HTTP_TRIGGER_PREFIXES = ("/http/", "/2016-08-15/proxy/")
 REQUEST_TIMEOUT_S = 60
-
-
-@dataclass(frozen=True)
-class Known:
-    """A 5xx that a fix on another branch removes: excused here until that branch is merged."""
-
-    defect: str
-    matches: Callable[[Case], bool]
-    # False when the input damages the emulator beyond its own answer (later cases would fail for it): not sent.
-    send: bool = True
-
-
-def _body_contains(case: Case, text: str) -> bool:
-    return text.encode() in case.body
-
-
-def _has_null(value: object) -> bool:
-    if isinstance(value, dict):
-        return any(item is None or _has_null(item) for item in value.values())
-    if isinstance(value, list):
-        return any(item is None or _has_null(item) for item in value)
-    return False
-
-
-def _not_plain_number(text: str | bytes | None, digits: int) -> bool:
-    if isinstance(text, bytes):
-        text = text.decode("latin-1")
-    return text is not None and re.fullmatch(rf"\s*[0-9]{{0,{digits}}}\s*", text) is None
-
-
-def _zip_file_not_a_string(case: Case) -> bool:
-    code = case.json.get("code") if isinstance(case.json, dict) else None
-    return isinstance(code, dict) and "zipFile" in code and not isinstance(code["zipFile"], str)
-
-
-def _description_not_a_string(case: Case) -> bool:
-    return (isinstance(case.json, dict) and case.json.get("description") is not None
-            and not isinstance(case.json["description"], str)
-            and case.operation.path.endswith(("/services", "/triggers", "/triggers/{trigger_name}")))
-
-
-# Emptied by the lead once the branches fixing these are merged; nothing else belongs here.
-KNOWN_UNTIL_MERGE: list[Known] = [
-    Known("issue 11 #1: a zip holding a file `a` and a file `a/b` is stored, then bricks every deploy",
-          lambda case: _body_contains(case, CONFLICTING_ZIP), send=False),
-    Known("issue 11 #6: an explicit JSON null in a body (ValidationError)", lambda case: _has_null(case.json)),
-    Known("issue 11 #9: x-fc-async-delay that is not ASCII digits ('²', 5,000 digits: ValueError)",
-          lambda case: _not_plain_number(case.headers.get("x-fc-async-delay"), 4)),
-    Known("issue 11 #9: nextToken that is not ASCII digits ('²', 5,000 digits: ValueError)",
-          lambda case: any(name == "nextToken" and _not_plain_number(value, 18) for name, value in case.query)),
-    Known("issue 11 #9: code.zipFile that is not a string (TypeError)", _zip_file_not_a_string),
-    Known("issue 11 #9: a non-string description on CreateService or Create/UpdateTrigger (ValidationError)",
-          _description_not_a_string),
-]
 
 
 @dataclass
@@ -105,10 +50,8 @@ class Finding:
 @dataclass
 class Figures:
     cases: int = 0
-    not_sent: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     by_operation: dict[str, Counter[int]] = field(default_factory=dict)
-    excused: Counter[str] = field(default_factory=Counter)
     findings: dict[tuple[str, int, str], Finding] = field(default_factory=dict)
 
 
@@ -131,10 +74,6 @@ class Fuzzer:
         return http.client.HTTPConnection("127.0.0.1", self._emulator.port, timeout=REQUEST_TIMEOUT_S)
 
     def run(self, case: Case) -> None:
-        known = [entry for entry in KNOWN_UNTIL_MERGE if entry.matches(case)]
-        if any(not entry.send for entry in known):
-            self.figures.not_sent += 1
-            return
         figures = self.figures
         figures.cases += 1
         connection = self._connection()
@@ -155,14 +94,11 @@ class Fuzzer:
         if self._acceptable(case, status, headers):
             self._check_health(case)
             return
-        if known:
-            figures.excused[known[0].defect] += 1
-        else:
-            finding = figures.findings.setdefault(
-                (case.operation.label, status, _code(body)),
-                Finding(status, body[:300].decode("utf-8", "replace"), case.describe()),
-            )
-            finding.count += 1
+        finding = figures.findings.setdefault(
+            (case.operation.label, status, _code(body)),
+            Finding(status, body[:300].decode("utf-8", "replace"), case.describe()),
+        )
+        finding.count += 1
         self._check_health(case)
 
     @staticmethod
@@ -316,13 +252,11 @@ def test_no_request_answers_a_5xx_and_the_emulator_stays_healthy(
 
     with capsys.disabled():
         print(f"\nfuzz: {figures.cases} cases on {len(figures.by_operation)} of {len(document.operations)} operations "
-              f"in {elapsed:.0f} s ({figures.not_sent} known-bad inputs not sent); statuses "
+              f"in {elapsed:.0f} s; statuses "
               f"{dict(sorted(figures.statuses.items()))}")
         if os.environ.get("FCEMU_FUZZ_VERBOSE"):
             for label, statuses in figures.by_operation.items():
                 print(f"fuzz: {label}: {dict(sorted(statuses.items()))}")
-        for defect, count in figures.excused.items():
-            print(f"fuzz: excused until merge ({count}x): {defect}")
         for (label, status, code), finding in figures.findings.items():
             print(f"fuzz: FOUND {status} {code} on {label} ({finding.count}x)\n    {finding.first_case[:600]}\n"
                   f"    answer: {finding.answer[:200]}")
