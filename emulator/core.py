@@ -23,6 +23,7 @@ from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.pools import Pools
+from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
@@ -145,4 +146,5 @@ class Core:
         await self.agent.close()
         await asyncio.to_thread(self.engine.remove_labelled, self.settings.owner)
         self.engine.close()
+        await redis_health(self.redis).close()
         await self.redis.aclose()

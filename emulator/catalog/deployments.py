@@ -62,7 +62,8 @@ class Deployments:
             await on_change()
 
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, refresh), "deployments listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, refresh), "deployments listener", self._redis,
+        ))
 
     async def close(self) -> None:
         if self._listener is not None:
