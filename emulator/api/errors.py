@@ -91,8 +91,8 @@ def _refuses_writes(error: RedisError) -> bool:
 
 
 async def _redis_error(request: Request, error: Exception) -> Response:
-    """Redis down or refusing writes is the emulator's state, not a bug: 503, which FC's SDKs treat as
-    retryable, and no trace. An outage is logged once for the whole process (RedisHealth)."""
+    """Redis down or refusing writes is the emulator's state, not a bug: 503 (try again later) and no trace.
+    An outage is logged once for the whole process (RedisHealth); any other Redis error is a bug here."""
     assert isinstance(error, RedisError)
     if is_outage(error):
         redis_health(request.app.state.core.redis).failed(error, "the API")
