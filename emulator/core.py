@@ -26,6 +26,7 @@ from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
+from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
@@ -107,6 +108,8 @@ class Core:
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)
+        # The outage probe (keep_running and the API's 503s start it) ends before the client closes.
+        _on_close(stack, "redis health probe", lambda: redis_health(redis).close())
         try:
             await redis.ping()
         except RedisError as error:

@@ -8,7 +8,10 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from emulator.queue.redis_health import describe, is_outage, redis_health
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,25 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     return error_response(request, 400, "InvalidArgument", problems)
 
 
+def _refuses_writes(error: RedisError) -> bool:
+    """Redis answers but will not write: full under noeviction, a replica, or its disk failing (MISCONF)."""
+    return isinstance(error, (OutOfMemoryError, ReadOnlyError)) or str(error).startswith("MISCONF")
+
+
+async def _redis_error(request: Request, error: Exception) -> Response:
+    """Redis down or refusing writes is the emulator's state, not a bug: 503 (try again later) and no trace.
+    An outage is logged once for the whole process (RedisHealth); any other Redis error is a bug here."""
+    assert isinstance(error, RedisError)
+    if is_outage(error):
+        redis_health(request.app.state.core.redis).failed(error, "the API")
+        return error_response(request, 503, "ServiceUnavailable", "the emulator's Redis is unavailable; retry")
+    if _refuses_writes(error):
+        log.error("Redis refused %s %s: %s", request.method, request.url.path, describe(error))
+        return error_response(request, 503, "ServiceUnavailable",
+                              f"the emulator's Redis refuses writes ({error}); retry later")
+    return await _unexpected(request, error)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "InternalServerError", f"internal error: {type(error).__name__}")
@@ -91,4 +113,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FCError, _fc_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RedisError, _redis_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -70,7 +70,8 @@ class AsyncConfigs:
     async def start(self) -> None:
         await self._reload()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "async config listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "async config listener", self._redis,
+        ))
 
     async def close(self) -> None:
         if self._listener is not None:

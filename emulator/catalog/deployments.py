@@ -127,7 +127,8 @@ class Deployments:
         await self.reload()
         await self.sweep_code()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, on_change), "deployments listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, on_change), "deployments listener", self._redis,
+        ))
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
+from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
@@ -27,6 +28,7 @@ from emulator.destinations.targets import (
 )
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.models import TaskRecord
+from emulator.queue.redis_health import describe, is_outage, redis_health
 from emulator.queue.resilience import wait_for_event
 from emulator.queue.store import TaskStore
 from emulator.queue.submit import submit_invocation
@@ -91,7 +93,7 @@ class Deliverer:
                     batch = await self._store.claim_deliveries(shard, CLAIM_BATCH, self._policy.lease_ms)
                     self._clock.observe(batch.redis_now_ms)
                     for member, attempt in batch.claimed:
-                        delivery = asyncio.create_task(self._deliver(member, attempt))
+                        delivery = asyncio.create_task(self._deliver_unless_redis_fails(member, attempt))
                         self._inflight.add(delivery)
                         delivery.add_done_callback(self._inflight.discard)
                     if batch.next_due_ms is not None:
@@ -102,6 +104,16 @@ class Deliverer:
                 delivery.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
             await self._http.close()
+
+    async def _deliver_unless_redis_fails(self, member: str, attempt: int) -> None:
+        """A Redis error leaves the delivery claimed: its lease runs out and it is tried again."""
+        try:
+            await self._deliver(member, attempt)
+        except RedisError as error:
+            if is_outage(error):
+                redis_health(self._store.redis).failed(error, "the deliverer")
+            else:
+                log.warning("delivery of %s left for a retry: Redis refused it (%s)", member, describe(error))
 
     async def _deliver(self, member: str, attempt: int) -> None:
         task = await self._store.get_member(member)
@@ -118,6 +130,8 @@ class Deliverer:
                 await self._store.delivery_done(
                     member, attempt, "retry", f"{destination}: {error}", self._policy.backoff_ms(attempt)
                 )
+        except RedisError:
+            raise  # Redis's failure, not the destination's
         except Exception as error:  # a bug must not drop the delivery: retry it like a failed one, as often
             log.exception("delivering %s to %s", member, destination)
             if attempt >= self._policy.max_attempts:

@@ -9,6 +9,8 @@ import logging
 import time
 from collections import Counter
 
+from redis.exceptions import RedisError
+
 from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer
 from emulator.dispatcher.redis_clock import RedisClock
@@ -17,6 +19,7 @@ from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
 from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimBatch, ClaimedTask
+from emulator.queue.redis_health import describe, redis_health
 from emulator.queue.resilience import keep_running, wait_for_event
 from emulator.queue.store import Finished, TaskStore
 from emulator.triggers.timer_scheduler import TimerScheduler
@@ -67,13 +70,14 @@ class Dispatcher:
     async def start(self) -> None:
         await self._clock.sync(self._store.redis)
         # Not one of the loops that close() ends first: it keeps the leases of running tasks until they end.
-        self._heartbeat = asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat"), name="heartbeat")
+        self._heartbeat = asyncio.create_task(keep_running(self._heartbeat_loop, "heartbeat", self._store.redis),
+                                              name="heartbeat")
         self._loops = [
-            asyncio.create_task(keep_running(self._dispatch_loop, "dispatch"), name="dispatch"),
-            asyncio.create_task(keep_running(self._listen_loop, "listen"), name="listen"),
-            asyncio.create_task(keep_running(self._reap_loop, "reap"), name="reap"),
-            asyncio.create_task(keep_running(self._deliverer.run, "deliver"), name="deliver"),
-            asyncio.create_task(keep_running(self._timers.run, "timers"), name="timers"),
+            asyncio.create_task(keep_running(self._dispatch_loop, "dispatch", self._store.redis), name="dispatch"),
+            asyncio.create_task(keep_running(self._listen_loop, "listen", self._store.redis), name="listen"),
+            asyncio.create_task(keep_running(self._reap_loop, "reap", self._store.redis), name="reap"),
+            asyncio.create_task(keep_running(self._deliverer.run, "deliver", self._store.redis), name="deliver"),
+            asyncio.create_task(keep_running(self._timers.run, "timers", self._store.redis), name="timers"),
         ]
 
     async def close(self) -> None:
@@ -218,6 +222,13 @@ class Dispatcher:
             if self._closing:
                 await self._store.requeue(task)
             raise
+        except RedisError as error:
+            # Redis went away while the task ran or was being recorded: as with a bug, its lease runs out and
+            # the reaper gives it back; the outage itself is logged once, not per task.
+            redis_health(self._store.redis).failed(error, "the dispatcher")
+            log.info("task %s: Redis unavailable (%s); it runs again when its lease expires", task.member,
+                     describe(error))
+            return None
         except Exception:
             # A bug here must not lose the task: its lease runs out and the reaper gives it back.
             log.exception("task %s failed in the dispatcher", task.member)

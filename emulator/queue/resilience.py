@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from emulator.queue.redis_health import describe, is_outage, redis_health
+
 log = logging.getLogger(__name__)
 
 RETRY_S = 0.5
+# An error Redis answers with (out of memory, a read-only replica...) may last: said at most this often per loop.
+REPEAT_LOG_S = 60.0
 
 
-async def keep_running(loop: Callable[[], Awaitable[None]], name: str) -> None:
-    """Runs `loop` until it returns; a Redis error restarts it after a pause. redis-py may turn a cancellation
-    that lands mid-read into a connection error, so a cancelled task stops here instead of retrying."""
+async def keep_running(loop: Callable[[], Awaitable[None]], name: str, redis: Redis) -> None:
+    """Runs `loop` until it returns; a Redis error restarts it: after an outage, once Redis answers again (the
+    outage is logged once for the whole process, not per loop); after an error Redis answered with, after a
+    pause. redis-py may turn a cancellation that lands mid-read into a connection error, so a cancelled task
+    stops here instead of retrying."""
+    health = redis_health(redis)
+    logged_at: float | None = None
     while True:
         try:
             await loop()
@@ -25,7 +34,14 @@ async def keep_running(loop: Callable[[], Awaitable[None]], name: str) -> None:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError from error
-            log.warning("redis unavailable in %s (%s); retrying", name, error)
+            if is_outage(error):
+                health.failed(error, name)
+                await health.wait_until_back()
+                continue
+            now = time.monotonic()
+            if logged_at is None or now - logged_at >= REPEAT_LOG_S:
+                logged_at = now
+                log.warning("Redis refused a command of %s (%s); retrying", name, describe(error))
             await asyncio.sleep(RETRY_S)
 
 

@@ -65,7 +65,8 @@ class Triggers:
     async def start(self) -> None:
         await self._reload()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "trigger listener"))
+            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "trigger listener", self._redis,
+        ))
 
     async def close(self) -> None:
         if self._listener is not None:

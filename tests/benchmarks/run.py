@@ -2,6 +2,8 @@
 
 Measured against a real `fcemu serve` process and the real Docker engine on this machine; the Docker floor
 (create + start a container and get the agent's first answer, without fcemu) is measured alongside.
+`python -m tests.benchmarks.run appendfsync` measures only what Redis's `appendfsync always` costs the accept
+rate against `everysec`.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import urllib.request
@@ -33,6 +36,9 @@ PENDING = int(os.environ.get("BENCH_PENDING", "10000"))
 LATE_RUNS = int(os.environ.get("BENCH_LATE_RUNS", "300"))
 E2E_RUNS = int(os.environ.get("BENCH_E2E_RUNS", "3000"))
 E2E_WARMUP = int(os.environ.get("BENCH_E2E_WARMUP", "500"))
+FSYNC_RUNS = int(os.environ.get("BENCH_FSYNC_RUNS", "1000"))
+FSYNC_ROUNDS = int(os.environ.get("BENCH_FSYNC_ROUNDS", "20"))
+FSYNC_MODES = ("everysec", "always")
 IMAGE = os.environ.get("FCEMU_PYTHON_RUNTIME_IMAGE", "fcemu/runtime-python3:latest")
 
 
@@ -133,6 +139,56 @@ def accept_rate(emulator: EmulatorProcess, count: int) -> tuple[float, list[floa
     return count / (time.perf_counter() - started), latencies
 
 
+def accept_rate_by_fsync(emulator: EmulatorProcess, redis_url: str) -> dict[str, list[float]]:
+    """Deferred async invokes accepted per second under each `appendfsync` mode. The modes take turns on one
+    Redis (CONFIG SET), round after round, so that both meet the same load from whatever else the machine runs."""
+    client = redis.Redis.from_url(redis_url)
+    initial = client.config_get("appendfsync")["appendfsync"]
+    rates: dict[str, list[float]] = {mode: [] for mode in FSYNC_MODES}
+    try:
+        accept_rate(emulator, 1000)  # warms the code paths
+        for round_index in range(FSYNC_ROUNDS):
+            # Each round measures both, first one then the other in turn, so that a drift in load cancels out.
+            for mode in FSYNC_MODES[::1 if round_index % 2 == 0 else -1]:
+                client.config_set("appendfsync", mode)
+                rates[mode].append(accept_rate(emulator, FSYNC_RUNS)[0])
+    finally:
+        client.config_set("appendfsync", initial)
+        client.close()
+    return rates
+
+
+def fsync_rows(rates: dict[str, list[float]]) -> list[str]:
+    """The median of each mode's rounds, their range, and what `always` costs against `everysec`: the median of
+    the rounds' costs, each round's two measures having run side by side."""
+    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    cost = statistics.median(1 - always / everysec for everysec, always in zip(rates["everysec"], rates["always"]))
+    rows = []
+    for mode, values in rates.items():
+        note = f"{cost:.0%} fewer than everysec" if mode == "always" else "-"
+        rows.append(f"| accepted async invokes per second, appendfsync {mode} (rounds: {min(values):.0f}-"
+                    f"{max(values):.0f}/s) | {FSYNC_RUNS} x {len(values)} | {medians[mode]:.0f}/s | | | {note} |")
+    return rows
+
+
+def appendfsync_only() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        shutil.copytree(HERE / "functions" / "noop", root / "functions" / "noop-1")
+        manifest = root / "functions" / "noop-1" / "function.yaml"
+        manifest.write_text(manifest.read_text().replace("functionName: noop", "functionName: noop-1"))
+        redis_server = RedisServer(root / "redis").start()
+        emulator = EmulatorProcess(root / "functions", root / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            rates = accept_rate_by_fsync(emulator, redis_server.url)
+        finally:
+            emulator.stop()
+            redis_server.kill()
+    print("| measure | n | p50 | p99 | max | target |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(fsync_rows(rates)))
+
+
 def lateness(emulator: EmulatorProcess, redis_url: str, count: int) -> tuple[list[float], list[float]]:
     """Tasks due 1-5 s ahead, sent 15 ms apart so that due times spread as real traffic's do; lateness =
     Dequeued (claimed) and Running (on the instance) minus due time."""
@@ -209,6 +265,7 @@ def main() -> None:
             cold = cold_starts(emulator)
             warm = warm_invokes(emulator)
             rate, accept_latencies = accept_rate(emulator, PENDING)
+            fsync_rates = accept_rate_by_fsync(emulator, redis_server.url)
             # Throughput first: it leaves noop-0 with its full set of warm instances, so that the lateness run
             # measures the scheduler, not a cold start when two due times fall close together.
             completed = throughput(emulator, redis_server.url, E2E_RUNS)
@@ -239,8 +296,12 @@ def main() -> None:
     print(row(f"deferred start lateness: running - due, {PENDING} pending (ms)", running, "p99 < 5"))
     print(f"| accepted async invokes per second over HTTP | {PENDING} | {rate:.0f}/s | | | > 2000/s |")
     print(f"| completed async invocations per second, end to end | {E2E_RUNS} | {completed:.0f}/s | | | > 1000/s |")
+    print("\n".join(fsync_rows(fsync_rates)))
     print(f"| the same, API and dispatcher in two processes | {E2E_RUNS} | {completed_split:.0f}/s | | | > 1000/s |")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["appendfsync"]:
+        appendfsync_only()
+    else:
+        main()
