@@ -35,7 +35,7 @@ def test_a_listener_cancelled_while_it_subscribes_ends(own_redis: RedisServer, s
             async def nothing() -> None:
                 pass
 
-            listener = asyncio.create_task(keep_running(lambda: on_each_message(redis, "ch", nothing), "test"))
+            listener = asyncio.create_task(keep_running(lambda: on_each_message(redis, "ch", nothing), "test", redis))
             for _ in range(steps_before_cancel):
                 await asyncio.sleep(0)
             listener.cancel()
