@@ -13,7 +13,7 @@ READY_LINE = "Ready to accept connections"
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None, appendfsync: str = "everysec",
+    def __init__(self, folder: Path, port: int | None = None, appendfsync: str = "always",
                  extra_args: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.port = port or free_port()
