@@ -102,6 +102,30 @@ def test_deleting_a_function_ends_its_queued_tasks_config_and_triggers(
     http.delete(functions_url(emulator, name))
 
 
+def test_an_unreadable_stored_trigger_does_not_stop_a_delete(
+    emulator: EmulatorProcess, http: requests.Session, redis_server: RedisServer
+) -> None:
+    """One broken entry among the stored triggers (written by hand, or by an older fcemu) is no reason for a
+    DeleteFunction to fail halfway, leaving this function's triggers to the next one of the same name."""
+    name = f"gone-{uuid.uuid4().hex[:6]}"
+    create(http, emulator, name, code_saying("old"))
+    trigger = http.post(f"{functions_url(emulator, name)}/triggers", json={
+        "triggerName": "hourly", "triggerType": "timer",
+        "triggerConfig": json.dumps({"cronExpression": "@every 1h", "enable": True})})
+    assert trigger.status_code == 200, trigger.text
+    junk = f"junk-{uuid.uuid4().hex[:6]}/t"
+    with redis_server.client() as client:
+        client.hset("fcemu:triggers", junk, b"not json")
+        try:
+            assert http.delete(functions_url(emulator, name)).status_code == 204
+            assert client.hget("fcemu:triggers", f"{name}/hourly") is None
+        finally:
+            client.hdel("fcemu:triggers", junk)
+    create(http, emulator, name, code_saying("new"))
+    assert http.get(f"{functions_url(emulator, name)}/triggers").json()["triggers"] == []
+    http.delete(functions_url(emulator, name))
+
+
 def test_deleting_a_function_stops_its_running_task(
     emulator: EmulatorProcess, http: requests.Session, watcher: TaskWatcher
 ) -> None:

@@ -123,3 +123,45 @@ def test_redis_down_is_a_503_and_everything_resumes_when_it_is_back(
     assert log.count(BACK_LINE) == 1, log
     assert "Traceback" not in log, log
     assert owned_containers(docker_client, emulator.owner) == []
+
+
+def test_a_task_that_ends_during_an_outage_is_recorded_once_redis_is_back(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer, docker_client: docker.DockerClient
+) -> None:
+    """The function returns while Redis is down, and the outage outlasts the task's lease: its outcome is
+    recorded when Redis is back and it does not run a second time (its slot waits, its lease beats first)."""
+    emulator = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=own_redis.url, lease_s="2").start()
+    http = requests.Session()
+    task_id = f"across_{uuid.uuid4().hex[:6]}"
+    try:
+        watcher = TaskWatcher(own_redis.url)
+        reply = http.post(f"{emulator.url}/2023-03-30/functions/patient/invocations", data=b'{"sleep": 1}',
+                          headers={**ASYNC, "x-fc-async-task-id": task_id, "x-fc-request-id": task_id})
+        assert reply.status_code == 202, reply.text
+        assert watcher.wait_for("patient", task_id, "Running") == "Running"
+        watcher.close()
+        container = docker_client.containers.list(
+            filters={"label": [f"fcemu.owner={emulator.owner}", "fcemu.function=patient"]})[0]
+        own_redis.kill()
+        # The function ends during the outage (its agent frames the end in the container's log) ...
+        for line in container.logs(stream=True, follow=True):
+            if f"FC Invoke End RequestId: {task_id}".encode() in line:
+                break
+        # ... which then lasts longer than the lease: the scenario, not a wait for something to happen.
+        time.sleep(3)
+        own_redis.start()
+
+        def finished() -> bool:
+            answer = http.get(f"{emulator.url}/2023-03-30/functions/patient/async-tasks/{task_id}", timeout=30)
+            return answer.status_code == 200 and answer.json()["status"] in {"Succeeded", "Failed"}
+
+        wait_until(finished, timeout=60)  # its Succeeded was published before anything here could subscribe
+        task = http.get(f"{emulator.url}/2023-03-30/functions/patient/async-tasks/{task_id}", timeout=30).json()
+        statuses = [event["status"] for event in task["events"]]
+        assert task["status"] == "Succeeded", task
+        assert statuses.count("Running") == 1, statuses
+    finally:
+        http.close()
+        emulator.stop()
+    assert "Traceback" not in emulator.log_path.read_text()
+    assert owned_containers(docker_client, emulator.owner) == []

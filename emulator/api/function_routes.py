@@ -158,9 +158,11 @@ async def _stored_view(core: Core, name: str, shown_as: str) -> dict[str, Any]:
 async def _delete(request: Request, name: str, shown_as: str) -> Response:
     core: Core = request.app.state.core
     _deployed_only(core, name, shown_as)
+    # What goes with the function first: it is idempotent, so a DELETE that fails midway (Redis gone) is
+    # simply sent again, while the function's record, which makes a second DELETE a 404, goes last.
+    await core.forget_function(name)
     await core.deployments.delete_function(name)
     await core.refresh_catalog()
-    await core.forget_function(name)
     core.deployments.forget_files(name)
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 

@@ -19,7 +19,7 @@ from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
 from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimBatch, ClaimedTask
-from emulator.queue.redis_health import describe, redis_health
+from emulator.queue.redis_health import describe, is_outage, redis_health
 from emulator.queue.resilience import keep_running, wait_for_event
 from emulator.queue.store import Finished, TaskStore
 from emulator.triggers.timer_scheduler import TimerScheduler
@@ -61,6 +61,7 @@ class Dispatcher:
         # This dispatcher's copy of the due index: (shard, function) -> earliest due time (Redis ms).
         self._due: dict[tuple[int, str], int] = {}
         self._refresh_due = True
+        self._reaper_ran = False
 
     @property
     def clock(self) -> RedisClock:
@@ -215,19 +216,22 @@ class Dispatcher:
         try:
             return await self._runner.run(task, slot, claim_next)
         except asyncio.CancelledError:
-            if self._stop_requested.pop(task.member, None) is not None:
-                # Stopped by request: record it, and go on with nothing (the slot ends here).
-                await self._runner.stopped(task)
+            if await self._cancelled(task):
                 return None
-            if self._closing:
-                await self._store.requeue(task)
             raise
         except RedisError as error:
-            # Redis went away while the task ran or was being recorded: as with a bug, its lease runs out and
-            # the reaper gives it back; the outage itself is logged once, not per task.
-            redis_health(self._store.redis).failed(error, "the dispatcher")
-            log.info("task %s: Redis unavailable (%s); it runs again when its lease expires", task.member,
-                     describe(error))
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # redis-py turned the cancellation into a connection error.
+                if await self._cancelled(task):
+                    return None
+                raise asyncio.CancelledError from error
+            # The runner waits out an outage while it records a task; this is an error Redis answered with (or
+            # an outage elsewhere): as with a bug, the lease runs out and the reaper gives the task back.
+            if is_outage(error):
+                redis_health(self._store.redis).failed(error, "the dispatcher")
+            log.warning("task %s: Redis failed (%s); it runs again when its lease expires", task.member,
+                        describe(error))
             return None
         except Exception:
             # A bug here must not lose the task: its lease runs out and the reaper gives it back.
@@ -235,6 +239,16 @@ class Dispatcher:
             return None
         finally:
             self._in_run.discard(task.member)
+
+    async def _cancelled(self, task: ClaimedTask) -> bool:
+        """A task's run was cancelled: True when by a stop request (recorded Stopped here); otherwise, when this
+        dispatcher is closing, the task goes back to the queue and the cancellation goes on (False)."""
+        if self._stop_requested.pop(task.member, None) is not None:
+            await self._runner.stopped(task)
+            return True
+        if self._closing:
+            await self._store.requeue(task)
+        return False
 
     async def _listen_loop(self) -> None:
         """Pub/sub hints: `wake` when an earlier task arrives, `stop` for a task someone stopped."""
@@ -269,6 +283,11 @@ class Dispatcher:
                 del self._stop_requested[member]
 
     async def _reap_loop(self) -> None:
+        if self._reaper_ran:
+            # Started again after a Redis outage: leases ran out meanwhile, and the heartbeat (which beats as
+            # soon as it is back) must extend the ones of tasks still running here before they are reaped.
+            await asyncio.sleep(REAP_INTERVAL_S)
+        self._reaper_ran = True
         while not self._closing:
             reaped = 0
             for shard in self._store.shards:
@@ -293,8 +312,9 @@ class Dispatcher:
                     log.info("%d task(s) of unknown function %s expired", expired, function)
 
     async def _heartbeat_loop(self) -> None:
+        # Beats first, then sleeps: started again after a Redis outage, it extends the leases at once.
         while not self._leases_released:
-            await asyncio.sleep(self._lease_ms / 3000)
             tasks = [task for task, _ in self._running.values()]
             if tasks:
                 await self._store.heartbeat(tasks, int(self._clock.now_ms()) + self._lease_ms)
+            await asyncio.sleep(self._lease_ms / 3000)

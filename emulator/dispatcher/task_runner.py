@@ -1,8 +1,13 @@
 """Runs one claimed task on the pool and records how it ended; knows the fencing and retry rules."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from redis.exceptions import RedisError
 
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import deployed_function_id
@@ -10,11 +15,16 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
+from emulator.queue.redis_health import is_outage, redis_health
 from emulator.queue.store import Finished, TaskStore
 
 log = logging.getLogger(__name__)
 
+Written = TypeVar("Written")
+
 MAX_BACKOFF_MS = 300_000
+# How long a task waits that came to a dispatcher which has not loaded its function's current version yet.
+NOT_LOADED_RETRY_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class TaskRunner:
             return await self._refuse(task, definition)
 
         async def mark_running(instance_id: str) -> bool:
-            verdict = await self._store.start(task, instance_id)
+            verdict = await self._surviving_outage(lambda: self._store.start(task, instance_id))
             if verdict == 0:
                 log.info("task %s was taken over by another dispatcher; not running it", task.member)
             return verdict == 1
@@ -86,10 +96,26 @@ class TaskRunner:
         else:
             payload, failure = result.body, "" if result.succeeded else result.error_message
         failed = not result.succeeded or bool(failure)
-        return await self._store.finish(
+        return await self._surviving_outage(lambda: self._store.finish(
             task, outcome="error" if failed else "ok", return_payload=payload, error_message=failure,
             backoff_ms=self._retry.backoff_ms(task.retried) if failed else 0, claim_next=claim_next, run_on=run_on,
-        )
+        ))
+
+    async def _surviving_outage(self, write: Callable[[], Awaitable[Written]]) -> Written:
+        """A write of a task's state that meets a Redis outage is made again once Redis is back: meanwhile the
+        task stays in its slot and its lease is extended again on recovery, so a task that ran is recorded
+        instead of being reaped and run a second time (unless the outage outlasted its lease). Scripts are
+        fenced by the attempt, so a write that did land before the connection broke is refused, not doubled."""
+        health = redis_health(self._store.redis)
+        while True:
+            try:
+                return await write()
+            except RedisError as error:
+                current = asyncio.current_task()
+                if not is_outage(error) or (current is not None and current.cancelling()):
+                    raise
+                health.failed(error, "the dispatcher")
+                await health.wait_until_back()
 
     async def _refuse(self, task: ClaimedTask, definition: FunctionDefinition | None) -> Finished | None:
         """A task for a function this process does not have as it was accepted: the function was deleted
@@ -99,7 +125,9 @@ class TaskRunner:
             if task.version == (deployed_id or f"functions/{task.function}"):
                 log.info("task %s is for a newer version of %s than this process has; giving it back",
                          task.member, task.function)
-                await self._store.requeue(task, "requeued: its dispatcher had not loaded this function yet")
+                # Not at once: this dispatcher would claim it straight back until its catalog catches up.
+                await self._store.requeue(task, "requeued: its dispatcher had not loaded this function yet",
+                                          delay_ms=NOT_LOADED_RETRY_MS)
                 return None
             message = f"function '{task.function}' was deleted; the function now named so is another one"
         else:

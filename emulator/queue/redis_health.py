@@ -54,18 +54,25 @@ class RedisHealth:
         await self._back.wait()
 
     async def _wait_for_redis(self) -> None:
-        while True:
+        # Whatever happens here, the waiting loops are let go in the end: a probe that died would leave every
+        # loop of the process waiting for good.
+        try:
+            while True:
+                try:
+                    await self._redis.exists(PROBE_KEY)
+                    break
+                except RedisError:
+                    await asyncio.sleep(PROBE_INTERVAL_S)
+            # Idle pooled connections still hold sockets of the Redis that went away; the loops about to resume
+            # would each meet one and count a second outage.
             try:
-                await self._redis.exists(PROBE_KEY)
-                break
-            except RedisError:
-                await asyncio.sleep(PROBE_INTERVAL_S)
-        # Idle pooled connections still hold sockets of the Redis that went away; the loops about to resume
-        # would each meet one and count a second outage.
-        await self._redis.connection_pool.disconnect(inuse_connections=False)
-        log.info("Redis is available again after %.1f s", time.monotonic() - self._down_since)
-        self._probe = None
-        self._back.set()
+                await self._redis.connection_pool.disconnect(inuse_connections=False)
+            except (RedisError, OSError) as error:
+                log.info("dropping stale Redis connections: %s", describe(error))
+            log.info("Redis is available again after %.1f s", time.monotonic() - self._down_since)
+        finally:
+            self._probe = None
+            self._back.set()
 
     async def close(self) -> None:
         if self._probe is not None:

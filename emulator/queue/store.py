@@ -160,12 +160,13 @@ class TaskStore:
         _, status, claimed, expired, now = reply
         return Finished(status.decode(), _claimed(task.function, claimed), [m.decode() for m in expired], int(now))
 
-    async def requeue(self, task: ClaimedTask, why: str = "requeued: its dispatcher shut down") -> bool:
+    async def requeue(self, task: ClaimedTask, why: str = "requeued: its dispatcher shut down", delay_ms: int = 0
+                      ) -> bool:
         keys = self._shard(task.member)
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
-            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms],
         ))
 
     async def reap(self, shard: ShardKeys) -> int:

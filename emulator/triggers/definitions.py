@@ -148,13 +148,15 @@ class Triggers:
 
     async def forget(self, function: str) -> int:
         """Removes every trigger created through the API for a deleted function, as FC does; returns how many."""
-        keys = [key for key, raw in (await self._redis.hgetall(TRIGGERS_KEY)).items()
-                if StoredTrigger.model_validate_json(raw).functionName == function]
+        # By the field name (`<function>/<trigger>`), not the stored JSON: an unreadable entry of another function
+        # must not stop this cleanup, and one of this function's goes with it.
+        prefix = f"{function}/".encode()
+        keys = [key for key in await self._redis.hkeys(TRIGGERS_KEY) if key.startswith(prefix)]
         if not keys:
             return 0
         removed = int(await self._redis.hdel(TRIGGERS_KEY, *keys))
         for key in keys:
-            self._stored.pop(key.decode(), None)
+            self._stored.pop(key.decode(errors="replace"), None)
         await self._redis.publish(CHANGED_CHANNEL, function)
         self.changed.set()
         return removed
