@@ -308,3 +308,96 @@ def test_a_date_with_a_year_too_large_is_400_naming_it(
     reply = http.get(f"{signed_emulator.url}{V2}/services", headers={
         "Authorization": "FC test-ak:c2ln", "Date": "Tue, 20 Dec 999999999999999999999 08:48:18 GMT"})
     bad(reply, "Date")
+
+
+# Found by review after the fuzz: deep JSON inside triggerConfig, lone surrogates, what a container cannot take,
+# and bodies streamed past the limit without access keys.
+
+def test_a_trigger_config_string_nested_beyond_reason_is_400(
+    emulator: EmulatorProcess, http: requests.Session, function: str
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    reply = http.post(f"{emulator.url}{V3}/functions/{function}/triggers", json={
+        "triggerName": "deep", "triggerType": "timer", "triggerConfig": deep})
+    bad(reply, "triggerConfig")
+
+
+@pytest.mark.parametrize("path, body, field", [
+    (f"{V2}/services", {"serviceName": "surrogate_svc", "description": "\ud800"}, "description"),
+    (f"{V3}/functions/{{f}}/triggers", {"triggerName": "s1", "triggerType": "timer", "description": "\udfff",
+                                        "triggerConfig": json.dumps({"cronExpression": "@every 1h"})}, "description"),
+    (f"{V3}/functions/{{f}}/triggers", {"triggerName": "s2", "triggerType": "timer", "triggerConfig":
+                                        '{"cronExpression": "@every 1h", "payload": "\\ud800"}'}, "payload"),
+    (f"{V3}/functions", {"functionName": "surrogate_fn", "runtime": "python3.10", "handler": "index.handler",
+                         "tags": ["\ud800"]}, "tags"),
+])
+def test_text_unicode_cannot_hold_is_400_naming_the_field(
+    emulator: EmulatorProcess, http: requests.Session, function: str, path: str, body: dict, field: str
+) -> None:
+    raw = json.dumps(body).encode()  # json.dumps escapes the lone surrogate as \ud800, which is valid JSON
+    reply = _json(http, "POST", emulator.url + path.format(f=function), raw)
+    bad(reply, field)
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"handler": "index.handler\u0000"}, "handler"),
+    ({"environmentVariables": {"A=B": "1"}}, "A=B"),
+    ({"environmentVariables": {"OK": "x\u0000y"}}, "OK"),
+    ({"runtime": "custom.debian10", "customRuntimeConfig": {"command": ["python3\u0000"]}}, "command"),
+])
+def test_what_a_container_cannot_take_is_refused_before_it_is_stored(
+    emulator: EmulatorProcess, http: requests.Session, fields: dict, field: str
+) -> None:
+    name = f"nul_{uuid.uuid4().hex[:8]}"
+    body = {"functionName": name, "runtime": "python3.10", "handler": "index.handler",
+            "code": {"zipFile": _code_zip()}, **fields}
+    bad(http.post(f"{emulator.url}{V3}/functions", json=body), field)
+    assert http.get(f"{emulator.url}{V3}/functions/{name}").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def small_body_emulator(
+    functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess(
+        functions_dir, tmp_path_factory.mktemp("bad-input-small-body") / "fcemu.log", redis_url=redis_server.url,
+        dispatcher_enabled="false", sync_payload_limit_bytes="65536",
+    ).start()
+    yield process
+    process.stop()
+
+
+def _chunked(emulator: EmulatorProcess, path: str, chunks: int, chunk: bytes) -> tuple[int, bytes]:
+    """Streams a chunked body (no Content-Length); returns the status and body of the answer, which may come
+    before everything was sent."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=60)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.putheader("Content-Type", "application/json")
+        connection.endheaders()
+        try:
+            for _ in range(chunks):
+                connection.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            connection.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # the emulator answered and closed before the rest: what it answered is still to be read
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/http/web/upload", f"{V3}/functions/hello/invocations", f"{V2}/services"])
+def test_a_body_streamed_past_the_limit_is_refused_without_access_keys(
+    small_body_emulator: EmulatorProcess, path: str
+) -> None:
+    status, body = _chunked(small_body_emulator, path, chunks=64, chunk=b" " * 16384)  # 1 MB against 64 KB
+    assert status == 400, body
+    answer = json.loads(body)
+    assert (answer.get("Code") or answer.get("ErrorCode")) == "EntityTooLarge", answer
+    declared = requests.post(small_body_emulator.url + path, data=b"x" * 70000, timeout=30)
+    bad(declared, "maximum allowed size", code="EntityTooLarge")
+    assert requests.get(f"{small_body_emulator.url}/_fcemu/health", timeout=30).status_code == 200

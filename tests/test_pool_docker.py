@@ -214,3 +214,25 @@ def test_a_bad_manifest_names_file_and_field(tmp_path: Path) -> None:
     assert "broken/function.yaml" in result.stderr + result.stdout
     assert "memorySize" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_container_that_cannot_start_is_not_left_behind(
+    emulator: EmulatorProcess, docker_client: docker.DockerClient
+) -> None:
+    """Docker creates before it starts: an entrypoint that does not exist fails the start, and each invoke of
+    such a function must not leave a created container behind."""
+    name = f"nostart-{os.urandom(3).hex()}"
+    base = f"{emulator.url}/2023-03-30/functions"
+    created = requests.post(base, json={
+        "functionName": name, "runtime": "custom-container", "handler": "not-used", "memorySize": 128,
+        "customContainerConfig": {"image": "fcemu/runtime-python3:latest", "entrypoint": ["/no/such/program"]},
+    }, timeout=30)
+    assert created.status_code == 200, created.text
+    try:
+        for _ in range(2):
+            answer = requests.post(f"{base}/{name}/invocations", data=b"{}", timeout=60)
+            assert answer.status_code == 200 and answer.headers.get("x-fc-error-type"), answer.text
+        left = docker_client.containers.list(all=True, filters={"label": f"fcemu.function={name}"})
+        assert left == [], [container.status for container in left]
+    finally:
+        requests.delete(f"{base}/{name}", timeout=30)

@@ -19,6 +19,7 @@ from emulator.api import (
     trigger_routes,
 )
 from emulator.api.auth_middleware import SignatureMiddleware
+from emulator.api.body_limit import BodyLimitMiddleware
 from emulator.api.errors import install_error_handlers
 from emulator.core import Core
 from emulator.settings import Settings
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url="/_fcemu/docs",
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
+    # Added last, so outermost: with keys, a signature is checked before any of the body is read.
+    app.add_middleware(BodyLimitMiddleware, payload_limit=settings.sync_payload_limit_bytes)
     keys = settings.access_key_pairs()
     if keys:
         app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)

@@ -7,49 +7,16 @@ route's limit and its hash checked against the signed one.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.api.body_limit import BodyTooLarge, body_limit, read_body
 from emulator.api.errors import error_response
 from emulator.api.signatures import SignatureProblem, SignedRequest, verify, verify_body
-from emulator.catalog.code_archive import MAX_ZIP_BYTES
 
 OPEN_PATHS = frozenset({"/_fcemu/health"})
-# Create/UpdateFunction carry the code zip in base64 (4 bytes per 3) within a JSON body.
-CODE_BODY_LIMIT_BYTES = MAX_ZIP_BYTES * 4 // 3 + 1024 * 1024
-FUNCTION_WRITE = re.compile(r"^/(2023-03-30/functions|2016-08-15/services/[^/]+/functions)(/[^/]+)?/?$")
-
-
-class BodyTooLarge(Exception):
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"request body exceeds maximum allowed size ({limit} bytes), got {size} bytes or more")
-
-
-def body_limit(method: str, path: str, payload_limit: int) -> int:
-    """The most a request may send: the code zip's limit for function writes, the sync payload's otherwise."""
-    if method in ("POST", "PUT") and FUNCTION_WRITE.match(path):
-        return max(CODE_BODY_LIMIT_BYTES, payload_limit)
-    return payload_limit
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The whole body, or BodyTooLarge as soon as it (or its declared length) passes the limit."""
-    for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            raise BodyTooLarge(int(value), limit)
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(size, limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False) or message["type"] != "http.request":
-            return b"".join(chunks)
 
 
 class SignatureMiddleware:
@@ -78,7 +45,7 @@ class SignatureMiddleware:
             await response(scope, receive, send)
             return
         except BodyTooLarge as error:
-            response = error_response(request, 400, "EntityTooLarge", str(error))
+            response = error_response(request, error.status, error.code, error.message)
             await response(scope, receive, send)
             return
         replayed = False

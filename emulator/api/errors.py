@@ -64,6 +64,9 @@ async def _fc_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    if isinstance(error.__cause__, FCError):
+        # FastAPI wraps what fails while it reads a body (a body over the limit) in its own 400.
+        return await _fc_error(request, error.__cause__)
     # FC's message for both: "'<METHOD>' against '<path>' is not supported"; an unknown path is FC's 400, a
     # known path with the wrong method keeps HTTP's 405 and its Allow header.
     message = f"'{request.method}' against '{request.url.path}' is not supported"

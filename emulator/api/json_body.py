@@ -20,16 +20,32 @@ from emulator.api.errors import FCError
 MAX_DEPTH = 64
 
 
-def drop_nulls(value: Any, depth: int = 0) -> Any:
+def drop_nulls(value: Any, depth: int = 0, path: str = "body") -> Any:
     """The value with every null member of every object left out (list items stay, nulls included: a list's
-    positions mean something)."""
+    positions mean something). Text that UTF-8 cannot hold (a lone surrogate such as "\\ud800", which JSON
+    allows) is refused here, before anything stores it or writes it out."""
     if depth > MAX_DEPTH and isinstance(value, (dict, list)):
         raise FCError(400, "InvalidArgument", f"the request body nests objects and arrays deeper than {MAX_DEPTH}")
     if isinstance(value, dict):
-        return {key: drop_nulls(item, depth + 1) for key, item in value.items() if item is not None}
+        kept = {}
+        for key, item in value.items():
+            where = f"{path}.{_utf8(key, path)}" if path != "body" else _utf8(key, path)
+            if item is not None:
+                kept[key] = drop_nulls(item, depth + 1, where)
+        return kept
     if isinstance(value, list):
-        return [drop_nulls(item, depth + 1) for item in value]
+        return [drop_nulls(item, depth + 1, f"{path}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, str):
+        _utf8(value, path)
     return value
+
+
+def _utf8(text: str, path: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise FCError(400, "InvalidArgument", f"{path} holds text that is not valid Unicode (a lone surrogate)") from error
+    return text
 
 
 def _json_object(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:

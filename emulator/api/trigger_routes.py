@@ -49,7 +49,7 @@ def _api_only(entry: TriggerEntry, definition: FunctionDefinition) -> None:
 
 def _config(value: Any) -> dict[str, Any]:
     # FC 3.0's triggerConfig is a JSON string, read here rather than by JsonObject: its nulls are absent too.
-    return drop_nulls(config_from(value))  # type: ignore[no-any-return]
+    return drop_nulls(config_from(value), path="triggerConfig")  # type: ignore[no-any-return]
 
 
 async def _create(request: Request, service: str | None, function: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A function's manifest, with FC 3.0's `CreateFunctionInput` field names and limits."""
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -8,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
+# What a process environment can hold: FC's rule for variable names, and no NUL in names or values.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
 CUSTOM_RUNTIMES = ("custom", "custom.debian10", "custom.debian11", "custom.debian12")
 CUSTOM_CONTAINER = "custom-container"
@@ -26,6 +29,14 @@ class _FCModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _printable(value: str, what: str) -> str:
+    """Text that reaches a container's command line, environment or a request header: a NUL or line break
+    there makes Docker refuse to start it (on every invoke) or splits a header."""
+    if any(char in value for char in "\x00\r\n"):
+        raise ValueError(f"{what} must not contain NUL or line breaks")
+    return value
+
+
 class CustomContainerConfig(_FCModel):
     image: str = Field(min_length=1)
     # FC 3.0 names: entrypoint is the program, command its arguments.
@@ -36,12 +47,25 @@ class CustomContainerConfig(_FCModel):
     accelerationType: str | None = None
     acrInstanceId: str | None = None
 
+    @model_validator(mode="after")
+    def _printable_command(self) -> CustomContainerConfig:
+        _printable(self.image, "image")
+        for part in (*(self.entrypoint or ()), *(self.command or ())):
+            _printable(part, "entrypoint and command")
+        return self
+
 
 class CustomRuntimeConfig(_FCModel):
     command: list[str] = Field(min_length=1)
     args: list[str] | None = None
     port: int = Field(9000, ge=1, le=65535)
     healthCheckConfig: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _printable_command(self) -> CustomRuntimeConfig:
+        for part in (*self.command, *(self.args or ())):
+            _printable(part, "command and args")
+        return self
 
 
 class Destination(_FCModel):
@@ -100,6 +124,21 @@ class FunctionManifest(BaseModel):
     def _memory_in_steps_of_64(cls, value: int) -> int:
         if value % 64:
             raise ValueError("must be a multiple of 64 (MB)")
+        return value
+
+    @field_validator("handler", "initializer")
+    @classmethod
+    def _printable_handler(cls, value: str | None) -> str | None:
+        return None if value is None else _printable(value, "the handler")
+
+    @field_validator("environmentVariables")
+    @classmethod
+    def _environment(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not ENV_NAME.fullmatch(name):
+                raise ValueError(f"'{name[:64]}' is not a variable name (a letter or '_', then letters, digits, '_')")
+            if "\x00" in text:
+                raise ValueError(f"the value of {name} contains NUL")
         return value
 
     @field_validator("runtime")

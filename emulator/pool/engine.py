@@ -87,8 +87,17 @@ class DockerEngine:
         except ImageNotFound as error:
             raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
         except (APIError, KeyError, IndexError) as error:
+            # `run` creates before it starts: a start that failed leaves a created container behind, and every
+            # invoke of such a function would leave one more.
+            self._remove_quietly(spec.name)
             raise EngineError(f"cannot start a container from '{spec.image}': {error}") from error
         return StartedContainer(container.id, int(binding["HostPort"]), bridge_address)
+
+    def _remove_quietly(self, name_or_id: str) -> None:
+        try:
+            self._client.api.remove_container(name_or_id, force=True)
+        except (NotFound, APIError):
+            pass
 
     def remove(self, container_id: str) -> None:
         try:

@@ -46,7 +46,7 @@ def config_from(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise TriggerError(f"triggerConfig is not valid JSON: {error}") from error
     if not isinstance(value, dict):
         raise TriggerError("triggerConfig must be an object")
