@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,11 @@ TEXT_MEDIA_TYPES = frozenset({
 FORBIDDEN_ANSWER_HEADERS = frozenset(
     {"connection", "content-length", "date", "keep-alive", "server", "transfer-encoding"}
 )
+# What HTTP/1.1 lets a header be; anything else could not be sent at all (or would split the answer).
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+# Statuses that carry no body.
+BODILESS_STATUSES = frozenset({204, 304})
 
 
 class BadResponse(Exception):
@@ -139,8 +145,9 @@ def _plain_type(body: bytes) -> str:
 
 def _response_struct(value: dict[str, Any]) -> HttpAnswer:
     status = value["statusCode"]
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise BadResponse(f"statusCode must be an integer HTTP status (100-599), got {json.dumps(status)}")
+    # 1xx are interim answers, not one a function can end a request with.
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise BadResponse(f"statusCode must be an integer HTTP status (200-599), got {json.dumps(status)}")
     encoded = value.get("isBase64Encoded")
     if encoded is None:
         encoded = False
@@ -158,7 +165,7 @@ def _response_struct(value: dict[str, Any]) -> HttpAnswer:
             raise BadResponse(f"body is not valid base64 although isBase64Encoded is true: {error}") from error
     else:
         raw = body.encode()
-    return HttpAnswer(status, _answer_headers(value.get("headers")), raw)
+    return HttpAnswer(status, _answer_headers(value.get("headers")), b"" if status in BODILESS_STATUSES else raw)
 
 
 def _answer_headers(headers: Any) -> tuple[tuple[str, str], ...]:
@@ -168,11 +175,17 @@ def _answer_headers(headers: Any) -> tuple[tuple[str, str], ...]:
         raise BadResponse(f"headers must be an object of header names to values, got {type(headers).__name__}")
     pairs: list[tuple[str, str]] = []
     for name, value in headers.items():
+        if not HEADER_NAME.fullmatch(name):
+            raise BadResponse(f"headers: {json.dumps(name)} is not a valid header name")
         if is_contract_header(name) or name.lower() in FORBIDDEN_ANSWER_HEADERS:
             continue
         # A list repeats the header (several Set-Cookie), fcemu's reading of a shape FC's struct has no room for.
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, (dict, list)) or item is None:
                 raise BadResponse(f"headers.{name} must be a string, got {json.dumps(item)}")
-            pairs.append((name, item if isinstance(item, str) else json.dumps(item)))
+            text = item if isinstance(item, str) else json.dumps(item)
+            if not HEADER_VALUE.fullmatch(text):
+                raise BadResponse(f"headers.{name} has a character a header cannot carry (a line break, a control "
+                                  "character or one beyond Latin-1)")
+            pairs.append((name, text))
     return tuple(pairs)

@@ -94,6 +94,10 @@ def test_a_base64_response_struct_is_decoded() -> None:
     assert answer.body == b"\x00\x01"
 
 
+def test_a_bodiless_status_has_no_body() -> None:
+    assert map_response(json.dumps({"statusCode": 204, "body": "ignored"}).encode()).body == b""
+
+
 def test_platform_headers_are_not_taken_from_the_function() -> None:
     answer = map_response(json.dumps({"statusCode": 200, "headers": {
         "x-fc-request-id": "forged", "Content-Length": "9", "Connection": "close", "X-Kept": "yes"}}).encode())
@@ -117,6 +121,11 @@ def test_anything_else_is_a_200_body(returned: bytes, content_type: str) -> None
     ({"statusCode": "200"}, "statusCode"),
     ({"statusCode": True}, "statusCode"),
     ({"statusCode": 99}, "statusCode"),
+    ({"statusCode": 101}, "statusCode"),
+    ({"statusCode": 200, "headers": {"Bad Name": "x"}}, "header name"),
+    ({"statusCode": 200, "headers": {"X-Split": "a\r\nSet-Cookie: evil=1"}}, "headers.X-Split"),
+    ({"statusCode": 200, "headers": {"X-Wide": "日本"}}, "headers.X-Wide"),
+    ({"statusCode": 200, "headers": {"X-Trailing": "a\n"}}, "headers.X-Trailing"),
     ({"statusCode": 200, "body": {"a": 1}}, "body"),
     ({"statusCode": 200, "isBase64Encoded": "yes"}, "isBase64Encoded"),
     ({"statusCode": 200, "isBase64Encoded": True, "body": "not base64!"}, "base64"),
