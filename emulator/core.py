@@ -152,7 +152,8 @@ class Core:
         triggers = Triggers(redis, catalog)
         dispatcher = None
         if settings.dispatcher_enabled or not serve_api:
-            runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)))
+            runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)),
+                                account_id=settings.account_id)
             deliverer = Deliverer(
                 store, catalog, async_configs, queues,
                 DeliveryPolicy(

@@ -42,25 +42,37 @@ def is_contract_header(name: str) -> bool:
 
 @dataclass(frozen=True)
 class HttpRequest:
-    """A request to an HTTP function, passed on to its server as the user sent it (FC's /http-invoke)."""
+    """A request to an HTTP function, passed on to its server as the user sent it (FC's /http-invoke), or made
+    into FC 3.0's event (emulator/http_event.py), which also needs where and when it arrived."""
 
     method: str
     path: str  # with the query string
     headers: list[tuple[str, str]]
     body: bytes
-
+    raw_path: str = ""  # the path below the function as the client encoded it, without the query
+    host: str = ""  # the Host the client addressed
+    domain_prefix: str = ""  # what names the trigger's URL (locally the function, FC's per-function domain)
+    source_ip: str = ""
+    protocol: str = "HTTP/1.1"
+    received_ms: int = 0  # Unix time in milliseconds
 
     def to_payload(self) -> bytes:
         """How an async HTTP invocation waits in the queue."""
         return json.dumps({
             "method": self.method, "path": self.path, "headers": self.headers,
-            "body": base64.b64encode(self.body).decode(),
+            "body": base64.b64encode(self.body).decode(), "rawPath": self.raw_path, "host": self.host,
+            "domainPrefix": self.domain_prefix, "sourceIp": self.source_ip, "protocol": self.protocol,
+            "receivedMs": self.received_ms,
         }).encode()
 
     @classmethod
     def from_payload(cls, payload: bytes) -> HttpRequest:
         raw = json.loads(payload)
-        return cls(raw["method"], raw["path"], [tuple(pair) for pair in raw["headers"]], base64.b64decode(raw["body"]))
+        # The fields after the body are absent from requests queued by an older fcemu.
+        return cls(raw["method"], raw["path"], [tuple(pair) for pair in raw["headers"]], base64.b64decode(raw["body"]),
+                   raw_path=raw.get("rawPath", ""), host=raw.get("host", ""), domain_prefix=raw.get("domainPrefix", ""),
+                   source_ip=raw.get("sourceIp", ""), protocol=raw.get("protocol", "HTTP/1.1"),
+                   received_ms=int(raw.get("receivedMs", 0)))
 
     def headers_with(self, own: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The headers to send an instance: the client's without any of the contract's, then the emulator's

@@ -18,7 +18,7 @@ from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.loader import FunctionDefinition
-from emulator.catalog.manifest import FunctionManifest
+from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, FunctionManifest
 from emulator.core import Core
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
@@ -123,11 +123,13 @@ def _deployed_only(core: Core, name: str, shown_as: str) -> DeployedFunction:
     return deployed
 
 
-async def _create(request: Request, name: str, body: dict[str, Any], shown_as: str) -> dict[str, Any]:
+async def _create(request: Request, name: str, body: dict[str, Any], shown_as: str, api_version: str
+                  ) -> dict[str, Any]:
     core: Core = request.app.state.core
     if core.catalog.get(name) is not None or name in core.deployments.functions:
         raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists")
-    spec, code = await _spec_from({**body, "functionName": name})
+    # The API a function is created through is its generation (its HTTP trigger's contract), whatever the body says.
+    spec, code = await _spec_from({**body, "functionName": name, "apiVersion": api_version})
     if code is None and spec.get("runtime") != "custom-container":
         raise FCError(400, "InvalidArgument", "code.zipFile is required (base64 of a zip of the function's code)")
     try:
@@ -140,6 +142,8 @@ async def _create(request: Request, name: str, body: dict[str, Any], shown_as: s
 async def _update(request: Request, name: str, body: dict[str, Any], shown_as: str) -> dict[str, Any]:
     core: Core = request.app.state.core
     deployed = _deployed_only(core, name, shown_as)
+    # An update keeps the generation the function was created in.
+    body = {key: value for key, value in body.items() if key != "apiVersion"}
     spec, code = await _spec_from({**body, "functionName": name}, base=deployed.spec)
     await core.deployments.save_function(name, spec, code, create=False)
     return await _stored_view(core, name, shown_as)
@@ -174,7 +178,7 @@ async def create_function(request: Request, body: JsonObject) -> dict[str, Any]:
     name = body.get("functionName")
     if not isinstance(name, str) or not name:
         raise FCError(400, "InvalidArgument", "functionName is required")
-    return await _create(request, name, body, name)
+    return await _create(request, name, body, name, FC3_API_VERSION)
 
 
 @router.get("/2023-03-30/functions/{function_name}")
@@ -274,7 +278,8 @@ async def create_function_v2(request: Request, service: str, body: JsonObject
     function = body.get("functionName")
     if not isinstance(function, str) or not function:
         raise FCError(400, "InvalidArgument", "functionName is required")
-    return await _create(request, core.catalog.name_in_service(service_name, function), body, function)
+    return await _create(request, core.catalog.name_in_service(service_name, function), body, function,
+                         FC2_API_VERSION)
 
 
 @router.get("/2016-08-15/services/{service}/functions/{function_name}")

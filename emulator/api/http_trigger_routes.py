@@ -1,8 +1,13 @@
 """HTTP functions: FC 2.0's `/2016-08-15/proxy/{service}/{function}/{path}` and, for FC 3.0 functions, the
-per-function trigger URL `/http/{function}/{path}`. Sync requests go to the function's server and its answer
-comes back as it is, its body streamed; `x-fc-invocation-type: Async` persists the request like any async
-invoke (202)."""
+per-function trigger URL `/http/{function}/{path}`. The contract follows the function, not the route: an FC 3.0
+function on a built-in runtime gets FC 3.0's event and its return value is mapped to the answer
+(emulator/http_event.py); any other goes to the function's server (WSGI in the python agent, a custom
+runtime's own) and its answer comes back as it is, its body streamed. `x-fc-invocation-type: Async` persists the
+request like any async invoke (202)."""
 from __future__ import annotations
+
+import time
+from dataclasses import replace
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -14,7 +19,8 @@ from emulator.api.invoke_routes import accept_async
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.invoker import HttpRequest, HttpStream, is_contract_header
+from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
+from emulator.invoker import HttpRequest, HttpStream, InvocationResult, is_contract_header
 from emulator.pool.function_pool import PoolExhausted
 from emulator.triggers.trigger_config import HTTP_METHODS
 
@@ -34,7 +40,15 @@ def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown
         raise FCError(405, "MethodNotAllowed", f"the HTTP trigger of '{shown_as}' does not accept {method}")
 
 
-async def _serve(request: Request, definition: FunctionDefinition, path: str, shown_as: str) -> Response:
+def _raw_path_below(request: Request, segments_before: int) -> str:
+    """The path below the function as the client encoded it (the route's own segments dropped)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    segments = raw.decode("latin-1").split("?", 1)[0].split("/")
+    return "/" + "/".join(segments[segments_before + 1:])
+
+
+async def _serve(request: Request, definition: FunctionDefinition, path: str, shown_as: str,
+                 segments_before: int) -> Response:
     core: Core = request.app.state.core
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
@@ -44,15 +58,24 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
     if len(body) > limit:
         raise FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
     query = request.url.query
+    client = request.client
     http = HttpRequest(
         method=request.method,
         path="/" + path + (f"?{query}" if query else ""),
         headers=[(name, value) for name, value in request.headers.items()
                  if name not in DROPPED_REQUEST_HEADERS and not is_contract_header(name)],
         body=body,
+        raw_path=_raw_path_below(request, segments_before),
+        host=request.headers.get("host", ""),
+        domain_prefix=definition.name,
+        source_ip=client.host if client else "",
+        protocol="HTTP/" + str(request.scope.get("http_version", "1.1")),
+        received_ms=int(time.time() * 1000),
     )
     if options.invocation_type == "Async":
         return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http")
+    if takes_http_event(definition.manifest):
+        return await _serve_event(core, definition, http, options.request_id, options.log_tail)
     try:
         if options.log_tail:
             # The log tail is known only once the invocation ended: buffer this one.
@@ -68,7 +91,31 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
         for name, value in result.headers:
             streamed.headers.append(name, value)
         return streamed
-    if options.log_tail and result.log_result is not None:
+    return _buffered_answer(result, options.request_id, options.log_tail)
+
+
+async def _serve_event(core: Core, definition: FunctionDefinition, http: HttpRequest, request_id: str,
+                       log_tail: bool) -> Response:
+    """FC 3.0's built-in runtime contract: an ordinary event invocation whose return value is the answer."""
+    event = build_event(http, request_id, core.settings.account_id)
+    try:
+        result = await core.invoker.invoke(definition, event, request_id, log_tail=log_tail)
+    except PoolExhausted as error:
+        raise FCError(429, "ResourceExhausted", str(error)) from error
+    assert result is not None
+    if result.succeeded:
+        try:
+            answer = map_response(result.body)
+        except BadResponse as error:
+            raise FCError(502, "BadResponse", f"the function's return value is not a valid HTTP response: {error}"
+                          ) from error
+        result = replace(result, status=answer.status, headers=answer.headers, body=answer.body)
+    return _buffered_answer(result, request_id, log_tail)
+
+
+def _buffered_answer(result: InvocationResult, request_id: str, log_tail: bool) -> Response:
+    headers = {"x-fc-request-id": request_id}
+    if log_tail and result.log_result is not None:
         headers["x-fc-log-result"] = result.log_result
     if not result.succeeded:
         # FC answers an HTTP function's unhandled error (or timeout, or crash) with a 502 and the error.
@@ -83,13 +130,15 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
 async def proxy_v2(request: Request) -> Response:
     function = request.path_params["function_name"]
     _, definition = function_v2(request.app.state.core, request.path_params["service"], function)
-    return await _serve(request, definition, request.path_params.get("path", ""), function)
+    # /2016-08-15/proxy/{service}/{function}/...
+    return await _serve(request, definition, request.path_params.get("path", ""), function, 4)
 
 
 async def trigger_url_v3(request: Request) -> Response:
     function = request.path_params["function_name"]
     definition = function_v3(request.app.state.core, function)
-    return await _serve(request, definition, request.path_params.get("path", ""), function)
+    # /http/{function}/...
+    return await _serve(request, definition, request.path_params.get("path", ""), function, 2)
 
 
 ROUTES = [

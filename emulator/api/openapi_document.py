@@ -280,13 +280,15 @@ def _invoke(path: str, version_headers: list[Schema], query: list[Schema], summa
 def _http_trigger(path: str, method: str, version: str) -> Schema:
     return {
         "operationId": f"HttpTrigger{version}{method.capitalize()}{'Path' if '{path}' in path else ''}",
-        "summary": f"HTTP trigger ({version}): {method} forwarded to the function's server",
+        "summary": f"HTTP trigger ({version}): {method} as FC 3.0's event to a built-in runtime's FC 3.0 function, "
+                   "else forwarded to the function's server",
         "parameters": [*_path_params(path), REQUEST_ID, INVOCATION_TYPE, LOG_TYPE, ASYNC_DELAY, TASK_ID],
         "requestBody": _ANY_BODY,
         "responses": {
             "default": {"description": "The function's own answer."},
             "202": {"description": "x-fc-invocation-type Async: persisted, to be run."},
-            "502": {"description": "The function failed, timed out or crashed; x-fc-error-type says which."},
+            "502": {"description": "The function failed, timed out or crashed (x-fc-error-type says which), or "
+                           "returned an invalid response struct (FC error BadResponse)."},
             "400": _FC_ERROR, "404": _FC_ERROR, "405": _FC_ERROR, "429": _FC_ERROR,
         },
     }

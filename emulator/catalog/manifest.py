@@ -14,6 +14,8 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
 CUSTOM_RUNTIMES = ("custom", "custom.debian10", "custom.debian11", "custom.debian12")
 CUSTOM_CONTAINER = "custom-container"
+FC3_API_VERSION = "2023-03-30"
+FC2_API_VERSION = "2016-08-15"
 
 # Fields FC accepts that mean nothing on one machine: taken so real configs load, otherwise unused.
 IGNORED_FC_FIELDS = frozenset(
@@ -118,6 +120,9 @@ class FunctionManifest(BaseModel):
     asyncInvokeConfig: AsyncInvokeConfig | None = None
     concurrencyConfig: ConcurrencyConfig | None = None
     triggers: list[Trigger] = Field(default_factory=list)
+    # fcemu's field, not FC's: the API generation the function belongs to, which decides what a built-in
+    # runtime's HTTP trigger calls (FC 3.0's event, or FC 2.0's web handler). See `api_version`.
+    apiVersion: Literal["2023-03-30", "2016-08-15"] | None = None
 
     @field_validator("memorySize")
     @classmethod
@@ -171,6 +176,15 @@ class FunctionManifest(BaseModel):
         if self.concurrencyConfig is None:
             return None
         return self.concurrencyConfig.reservedConcurrency
+
+    @property
+    def api_version(self) -> str:
+        """FC 3.0 unless declared otherwise. The API sets the field on the functions it deploys; one stored before
+        the field existed is FC 2.0 when its name says it is in a 2.0 service other than the default
+        ('service$function')."""
+        if self.apiVersion is not None:
+            return self.apiVersion
+        return FC2_API_VERSION if "$" in self.functionName else FC3_API_VERSION
 
     @property
     def agent_port(self) -> int:

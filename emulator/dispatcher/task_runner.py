@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from redis.exceptions import RedisError
@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import deployed_function_id
 from emulator.catalog.loader import FunctionDefinition
+from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
@@ -37,11 +38,13 @@ class RetryPolicy:
 
 
 class TaskRunner:
-    def __init__(self, store: TaskStore, catalog: Catalog, invoker: Invoker, retry: RetryPolicy) -> None:
+    def __init__(self, store: TaskStore, catalog: Catalog, invoker: Invoker, retry: RetryPolicy, *,
+                 account_id: str) -> None:
         self._store = store
         self._catalog = catalog
         self._invoker = invoker
         self._retry = retry
+        self._account_id = account_id  # for FC 3.0's HTTP event
 
     async def run(self, task: ClaimedTask, slot: InstanceSlot, claim_next: int = 0) -> Finished | None:
         """Runs the task once and records the outcome, claiming up to `claim_next` due tasks of the same
@@ -63,10 +66,16 @@ class TaskRunner:
             return verdict == 1
 
         http = HttpRequest.from_payload(task.payload) if task.kind == "http" else None
+        payload = task.payload
+        # The contract is decided now, by the function as it is: an FC 3.0 built-in runtime gets the event.
+        as_event = http is not None and takes_http_event(definition.manifest)
+        if as_event:
+            assert http is not None
+            payload = build_event(http, task.request_id, self._account_id)
         try:
             result = await self._invoker.invoke(
-                definition, task.payload, task.request_id, retry_count=task.retried, before_run=mark_running,
-                http=http, slot=slot,
+                definition, payload, task.request_id, retry_count=task.retried, before_run=mark_running,
+                http=None if as_event else http, slot=slot,
             )
         except PoolExhausted:
             await self._store.requeue(task, "requeued: no instance of the function was free")
@@ -81,14 +90,26 @@ class TaskRunner:
                   and slot.serves(current) else "")
         if not run_on:
             await self._invoker.release(slot)
-        finished = await self._record(task, result, http is not None, claim_next, run_on)
+        finished = await self._record(task, result, http is not None, as_event, claim_next, run_on)
         if run_on and (finished is None or not finished.next_tasks):
             await self._invoker.release(slot)
         return finished
 
     async def _record(
-        self, task: ClaimedTask, result: InvocationResult, is_http: bool, claim_next: int, run_on: str
+        self, task: ClaimedTask, result: InvocationResult, is_http: bool, as_event: bool, claim_next: int,
+        run_on: str,
     ) -> Finished | None:
+        if as_event and result.succeeded:
+            # The event's return value, mapped to the answer FC would have sent, is what gets recorded.
+            try:
+                answer = map_response(result.body)
+            except BadResponse as error:
+                message = f"BadResponse: the function's return value is not a valid HTTP response: {error}"
+                return await self._store.finish(
+                    task, outcome="error", return_payload=result.body, error_message=message,
+                    backoff_ms=self._retry.backoff_ms(task.retried), claim_next=claim_next, run_on=run_on,
+                )
+            result = replace(result, status=answer.status, headers=answer.headers, body=answer.body)
         if is_http and result.succeeded:
             # An HTTP function's answer is recorded whole; a 5xx from it counts as a failure to retry.
             payload = result.http_response_record()
