@@ -42,14 +42,23 @@ reason() {
 # down, also under an emulator that still runs.
 redis_port=${FCEMU_REDIS_PORT:-6390}
 if [ -z "${FCEMU_REDIS_URL:-}" ]; then
-  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+  redis_ready() { [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ]; }  # not while it loads its AOF
+  if ! redis_ready; then
     if ! command -v redis-server >/dev/null; then
       echo "redis-server is missing: apt-get install -y redis-server (or set FCEMU_REDIS_URL)" >&2; exit 1
     fi
     mkdir -p "$state/redis"
     redis-server scripts/redis.conf --port "$redis_port" --dir "$(pwd)/$state/redis" \
       --daemonize yes --pidfile "$(pwd)/$state/redis.pid" --logfile "$(pwd)/$state/redis.log"
-    for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    deadline=$((SECONDS + 60))  # a large AOF takes a while to load
+    until redis_ready; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "redis-server did not answer on 127.0.0.1:$redis_port within 60 s:" >&2
+        tail -20 "$state/redis.log" >&2 2>/dev/null
+        exit 1
+      fi
+      sleep 0.1
+    done
     echo "redis started on 127.0.0.1:$redis_port (AOF in $state/redis)"
   fi
   export FCEMU_REDIS_URL="redis://127.0.0.1:$redis_port/0"
@@ -76,10 +85,18 @@ if [ -f "$pid_file" ]; then
   rm -f "$pid_file"
 fi
 
+if answers; then
+  # Not this checkout's emulator (its pid file says otherwise): starting another would fail to bind, and this
+  # script must not take the other one's answer for its own.
+  echo "another fcemu already answers on $health_url; stop it, or use another port (make up PORT=9100)" >&2
+  exit 1
+fi
+
 FCEMU_PORT=$port setsid nohup .venv/bin/fcemu serve >"$log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$pid_file"
-for _ in $(seq 1 600); do
+deadline=$((SECONDS + 60))
+while [ "$SECONDS" -lt "$deadline" ]; do
   if answers; then
     echo "fcemu is up on http://$probe_host:$port (log: $log, stop: make down)"
     exit 0

@@ -97,3 +97,12 @@ def test_a_large_answer_is_streamed_through(emulator: EmulatorProcess, http: req
     assert received == b"0123456789abcdef" * 65536 * 8
     again = http.post(f"{emulator.url}/http/custom-server/after", data=b"x")
     assert again.json()["path"] == "/after", "the instance serves again once the body was read"
+
+
+def test_an_encoded_question_mark_in_the_path_stays_in_the_path(
+    emulator: EmulatorProcess, http: requests.Session
+) -> None:
+    """The path is forwarded as the client encoded it: decoded, '%3F' would have cut the path and the query."""
+    reply = http.get(f"{emulator.url}/http/web/a%3Fb%23c", params={"x": "1"})
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["path"], reply.json()["query"]) == ("/a?b#c", "x=1")

@@ -47,8 +47,8 @@ def _raw_path_below(request: Request, segments_before: int) -> str:
     return "/" + "/".join(segments[segments_before + 1:])
 
 
-async def _serve(request: Request, definition: FunctionDefinition, path: str, shown_as: str,
-                 segments_before: int) -> Response:
+async def _serve(request: Request, definition: FunctionDefinition, shown_as: str, segments_before: int
+                 ) -> Response:
     core: Core = request.app.state.core
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
@@ -59,13 +59,15 @@ async def _serve(request: Request, definition: FunctionDefinition, path: str, sh
         raise FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
     query = request.url.query
     client = request.client
+    # Forwarded as the client encoded it: decoded, a '%3F' in the path would start the query.
+    raw_below = _raw_path_below(request, segments_before)
     http = HttpRequest(
         method=request.method,
-        path="/" + path + (f"?{query}" if query else ""),
+        path=raw_below + (f"?{query}" if query else ""),
         headers=[(name, value) for name, value in request.headers.items()
                  if name not in DROPPED_REQUEST_HEADERS and not is_contract_header(name)],
         body=body,
-        raw_path=_raw_path_below(request, segments_before),
+        raw_path=raw_below,
         host=request.headers.get("host", ""),
         domain_prefix=definition.name,
         source_ip=client.host if client else "",
@@ -131,14 +133,14 @@ async def proxy_v2(request: Request) -> Response:
     function = request.path_params["function_name"]
     _, definition = function_v2(request.app.state.core, request.path_params["service"], function)
     # /2016-08-15/proxy/{service}/{function}/...
-    return await _serve(request, definition, request.path_params.get("path", ""), function, 4)
+    return await _serve(request, definition, function, 4)
 
 
 async def trigger_url_v3(request: Request) -> Response:
     function = request.path_params["function_name"]
     definition = function_v3(request.app.state.core, function)
     # /http/{function}/...
-    return await _serve(request, definition, request.path_params.get("path", ""), function, 2)
+    return await _serve(request, definition, function, 2)
 
 
 ROUTES = [
