@@ -377,10 +377,12 @@ def test_old_unpacked_versions_are_removed(functions_dir: Path, own_redis: Redis
             # the current version and the one before it (its instances may still be draining)
             assert len(_versions(data_dir, "churn")) == 2
         assert len(list((data_dir / "deployed" / "churn").iterdir())) == 2, "empty checksum folders go too"
+        before_restart = _versions(data_dir, "churn")
         emulator.stop()
         emulator = EmulatorProcess(functions_dir, tmp_path / "fcemu-2.log", redis_url=own_redis.url,
                                    owner=emulator.owner).start()
-        assert len(_versions(data_dir, "churn")) == 1, "a start-up keeps only the current version"
+        # another process on the same data folder may still be draining the previous version
+        assert _versions(data_dir, "churn") == before_restart, "a start-up keeps the previous version too"
         assert _invoke(emulator.url, "churn").content == b"v4 hi"
         assert requests.delete(f"{emulator.url}/2023-03-30/functions/churn", timeout=30).status_code == 204
         assert not (data_dir / "deployed" / "churn").exists()

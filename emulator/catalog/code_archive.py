@@ -10,11 +10,13 @@ import hashlib
 import io
 import shutil
 import stat
+import struct
 import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -22,10 +24,17 @@ MAX_FILES = 10_000
 # Linux's limits on one path component and on a whole path (the unpack folder's own path comes on top).
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 3072
+# Folders above one entry: deeper trees are no code anyone ships, and each level costs the check a trie node.
+MAX_DEPTH = 128
+# Folders in all, named or implied by a path under them: each costs the check a trie node (10,000 entries 128 deep
+# would be 1.3 million of them, a quarter of a gigabyte). Real code has fewer folders than files.
+MAX_FOLDERS = 2 * MAX_FILES
 # Only these inflate under a bound (zipfile hands bzip2 and lzma all of an entry's input at once, so a
 # 900-byte entry can inflate to gigabytes in one call before any limit is looked at).
 METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 CHUNK_BYTES = 1024 * 1024
+# A local file header up to its name and extra field lengths (zip APPNOTE 4.3.7).
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 
 
 class CodeError(Exception):
@@ -54,7 +63,7 @@ def check_zip(data: bytes) -> list[zipfile.ZipInfo]:
     """Refuses a zip that cannot be unpacked as it is: broken, corrupt, a bomb, or holding entries that cannot
     all be written where they say. Inflates every entry (bounded) to check it, and writes nothing."""
     with _open(data) as archive:
-        entries = _plan(archive)
+        entries = _plan(archive, data)
         budget = MAX_UNPACKED_BYTES
         for entry in entries:
             if not _is_dir(entry):
@@ -73,7 +82,7 @@ def unpack(data: bytes, target: Path) -> None:
     try:
         with _open(data) as archive:
             budget = MAX_UNPACKED_BYTES
-            for entry in _plan(archive):
+            for entry in _plan(archive, data):
                 destination = staging.joinpath(*_parts(entry))
                 if _is_dir(entry):
                     destination.mkdir(parents=True, exist_ok=True)
@@ -112,34 +121,20 @@ def _is_dir(entry: zipfile.ZipInfo) -> bool:
     return entry.orig_filename.replace("\\", "/").endswith("/")
 
 
-def _plan(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+def _plan(archive: zipfile.ZipFile, data: bytes) -> list[zipfile.ZipInfo]:
     """The entries, once the tree they make is known to be writable: every name a relative path inside the folder,
     no file named twice, no file where a folder must be and no folder where a file is (a folder named twice is
-    harmless). Only metadata is read here."""
+    harmless), and no entry's bytes shared with another's. Only metadata is read here."""
     entries = archive.infolist()
     if len(entries) > MAX_FILES:
         raise CodeError(f"code.zipFile holds {len(entries)} entries; fcemu takes at most {MAX_FILES}")
-    # The tree the unpack would make: path -> True for a folder (named, or implied by a path under it).
-    tree: dict[tuple[str, ...], bool] = {}
+    _check_layout(archive, entries, data)
+    tree = _Tree()
     declared = 0
     for entry in entries:
         name = entry.orig_filename
         _check_name(entry)
-        parts = _parts(entry)
-        is_dir = _is_dir(entry)
-        for depth in range(1, len(parts)):
-            above = parts[:depth]
-            if tree.get(above) is False:
-                raise CodeError(f"code.zipFile entry '{name}' lies under '{'/'.join(above)}', which is a file")
-            tree[above] = True
-        if parts in tree:
-            if not is_dir and tree[parts]:
-                raise CodeError(f"code.zipFile entry '{name}' is a file where the zip also has a folder")
-            if is_dir and not tree[parts]:
-                raise CodeError(f"code.zipFile entry '{name}' is a folder where the zip also has a file")
-            if not is_dir:
-                raise CodeError(f"code.zipFile holds '{name}' more than once")
-        tree[parts] = is_dir
+        tree.add(entry)
         if stat.S_ISLNK(entry.external_attr >> 16):
             raise CodeError(f"code.zipFile entry '{name}' is a symbolic link, which fcemu does not unpack")
         if entry.flag_bits & 0x1:
@@ -153,6 +148,70 @@ def _plan(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     if declared > MAX_UNPACKED_BYTES:
         raise CodeError(f"code.zipFile unpacks to {declared} bytes; fcemu takes at most {MAX_UNPACKED_BYTES}")
     return entries
+
+
+def _check_layout(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], data: bytes) -> None:
+    """Each entry's local header and compressed bytes end before the next entry (or the central directory) starts.
+    Entries that overlap can all share one long compressed tail (zipfile does not look for it), so that checking
+    a small zip would inflate its bytes once per entry: minutes of CPU for little output."""
+    ordered = sorted(entries, key=lambda entry: entry.header_offset)
+    for entry, following in zip(ordered, [*ordered[1:], None]):
+        start = entry.header_offset
+        if start < 0 or start + _LOCAL_HEADER.size > len(data):
+            raise CodeError(f"code.zipFile is corrupt at '{entry.orig_filename}': its header lies outside the zip")
+        name_length, extra_length = _LOCAL_HEADER.unpack_from(data, start)[-2:]
+        end = start + _LOCAL_HEADER.size + name_length + extra_length + entry.compress_size
+        limit = following.header_offset if following is not None else archive.start_dir
+        if end > limit:
+            raise CodeError(
+                f"code.zipFile entry '{entry.orig_filename}' overlaps "
+                + (f"entry '{following.orig_filename}'" if following is not None else "the zip's central directory")
+                + "; fcemu takes zips whose entries do not share bytes"
+            )
+
+
+class _Tree:
+    """The tree the unpack would make, as a trie walked once per entry (a folder is a dict of what it holds, a file
+    is None): keeping every prefix of every path instead costs depth squared per entry, gigabytes for a small zip."""
+
+    def __init__(self) -> None:
+        self._root: dict[str, Any] = {}
+        self._folders = 0
+
+    def add(self, entry: zipfile.ZipInfo) -> None:
+        name = entry.orig_filename
+        parts, is_dir = _parts(entry), _is_dir(entry)
+        depth_of_entry = len(parts) if is_dir else len(parts) - 1
+        if depth_of_entry > MAX_DEPTH:
+            raise CodeError(f"code.zipFile entry '{name}' lies {depth_of_entry} folders deep; fcemu takes at most "
+                            f"{MAX_DEPTH}")
+        node = self._root
+        for depth, part in enumerate(parts[:-1], 1):
+            below = node.get(part, _ABSENT)
+            if below is _ABSENT:
+                below = node[part] = self._new_folder(name)
+            elif below is None:
+                raise CodeError(f"code.zipFile entry '{name}' lies under '{'/'.join(parts[:depth])}', which is a file")
+            node = below
+        leaf = parts[-1]
+        if leaf not in node:
+            node[leaf] = self._new_folder(name) if is_dir else None
+        elif not is_dir and node[leaf] is not None:
+            raise CodeError(f"code.zipFile entry '{name}' is a file where the zip also has a folder")
+        elif is_dir and node[leaf] is None:
+            raise CodeError(f"code.zipFile entry '{name}' is a folder where the zip also has a file")
+        elif not is_dir:
+            raise CodeError(f"code.zipFile holds '{name}' more than once")
+
+    def _new_folder(self, name: str) -> dict[str, Any]:
+        self._folders += 1
+        if self._folders > MAX_FOLDERS:
+            raise CodeError(f"code.zipFile makes more than {MAX_FOLDERS} folders (at entry '{name}'); fcemu takes "
+                            f"at most {MAX_FOLDERS}")
+        return {}
+
+
+_ABSENT = object()
 
 
 def _check_name(entry: zipfile.ZipInfo) -> None:

@@ -74,6 +74,10 @@ return drop_if_unreferenced(KEYS[1], ARGV[2], ARGV[1])
 """
 
 
+class _Superseded(Exception):
+    """The version a refresh read is no longer the stored one (its code went with another process's update)."""
+
+
 class DeployedFunction(BaseModel):
     """What Redis holds for one deployed function: its CreateFunctionInput fields and bookkeeping."""
 
@@ -114,9 +118,8 @@ class Deployments:
         # What was last logged for each failure, so that every refresh does not log it again.
         self._logged: dict[str, tuple[str, str]] = {}
         self._unreadable: dict[str, str] = {}
-        # Until the first refresh is done every superseded version on disk goes; after it the newest superseded one
-        # stays, since instances of it may still be finishing invocations.
-        self._started = False
+        # What the last refresh served, by name: kept while another process's update is under way (see _Superseded).
+        self._served: dict[str, FunctionDefinition] = {}
         self._save = redis.register_script(_SAVE)
         self._delete = redis.register_script(_DELETE)
         self._sweep = redis.register_script(_SWEEP)
@@ -183,10 +186,11 @@ class Deployments:
         code_checksum = await asyncio.to_thread(checksum, code) if code is not None else None
         record = DeployedFunction(
             spec=spec,
-            functionId=current.functionId if current else str(uuid.uuid4()),
+            # A record that could not be read is kept as an empty placeholder: an update gives it what it lacks.
+            functionId=(current.functionId if current else "") or str(uuid.uuid4()),
             codeChecksum=code_checksum or (current.codeChecksum if current else ""),
             codeSize=len(code) if code is not None else (current.codeSize if current else 0),
-            createdTime=current.createdTime if current else now,
+            createdTime=(current.createdTime if current else "") or now,
             lastModifiedTime=now,
             revision=uuid.uuid4().hex[:12],
         )
@@ -225,6 +229,10 @@ class Deployments:
         for name, record in functions.items():
             try:
                 found[name] = dataclasses.replace(await self._definition(name, record), function_id=record.functionId)
+            except _Superseded:
+                # Another process's update is landing; its change message brings a refresh that serves it.
+                if name in self._served:
+                    found[name] = self._served[name]
             except (CodeError, ManifestError, OSError) as error:
                 failures[name] = str(error)
         logged = {name: (self._version(functions[name]), reason) for name, reason in failures.items()}
@@ -233,9 +241,9 @@ class Deployments:
                 log.error("deployed function %s is not served (state Failed): %s", name, seen[1])
         self._logged = logged
         self.failures = failures
-        await self._prune(keep_previous=self._started)
-        self._started = True
-        return found
+        self._served = found
+        await self._prune()
+        return dict(found)
 
     async def _definition(self, name: str, record: DeployedFunction) -> FunctionDefinition:
         if name in self._unreadable:
@@ -261,6 +269,8 @@ class Deployments:
             if record.codeChecksum:
                 data = await self._redis.get(CODE_PREFIX + record.codeChecksum)
                 if data is None:
+                    if await self._superseded(name, record):
+                        raise _Superseded(name)
                     raise CodeError(f"its code ({record.codeChecksum}) is no longer stored; update the function")
                 await asyncio.to_thread(unpack, data if isinstance(data, bytes) else data.encode(), code_dir)
             else:
@@ -271,10 +281,22 @@ class Deployments:
         partial.write_text(json.dumps({**record.spec, "functionName": name}))
         partial.replace(folder / "function.json")
 
-    async def _prune(self, *, keep_previous: bool) -> None:
+    async def _superseded(self, name: str, record: DeployedFunction) -> bool:
+        """Whether Redis holds another version of the function than `record` (or none): an update or delete by
+        another process removed the code of the version this refresh read, which is then simply out of date."""
+        raw = await self._redis.hget(FUNCTIONS_KEY, name)
+        if raw is None:
+            return True
+        try:
+            return self._version(DeployedFunction.model_validate_json(raw)) != self._version(record)
+        except ValidationError:
+            return True
+
+    async def _prune(self) -> None:
         """Removes unpacked versions no function uses now: those of deleted functions, and superseded versions of
-        the others except (with `keep_previous`) the newest superseded one, whose draining instances may still
-        be finishing invocations with it mounted. Bounds the disk to two versions of each function.
+        the others except the newest superseded one, whose draining instances may still be finishing invocations
+        with it mounted (another process's, too: at start-up as on every refresh). Bounds the disk to two
+        versions of each function.
 
         Other processes unpack into the same folder: the folders are listed first and Redis read after, so every
         folder listed was unpacked from a record that Redis (or a newer one) holds by the time it is read."""
@@ -288,7 +310,7 @@ class Deployments:
                 current[_text(key)] = self._version(DeployedFunction.model_validate_json(value))
             except ValidationError:
                 current[_text(key)] = ""
-        await asyncio.to_thread(self._remove_old, listed, current, keep_previous)
+        await asyncio.to_thread(self._remove_old, listed, current)
 
     def _listing(self) -> dict[str, list[Path]]:
         """Every unpacked version folder, by function."""
@@ -299,14 +321,14 @@ class Deployments:
             for function_dir in self._root.iterdir() if function_dir.is_dir()
         }
 
-    def _remove_old(self, listed: dict[str, list[Path]], current: dict[str, str], keep_previous: bool) -> None:
+    def _remove_old(self, listed: dict[str, list[Path]], current: dict[str, str]) -> None:
         for name, versions in listed.items():
             function_dir = self._root / name
             if name not in current:
                 shutil.rmtree(function_dir, ignore_errors=True)
                 continue
             superseded = sorted((v for v in versions if v != function_dir / current[name]), key=_modified, reverse=True)
-            for version in superseded[1 if keep_previous else 0:]:
+            for version in superseded[1:]:
                 shutil.rmtree(version, ignore_errors=True)
                 with contextlib.suppress(OSError):
                     version.parent.rmdir()  # the checksum folder, once its last version is gone
