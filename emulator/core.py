@@ -105,6 +105,10 @@ class Core:
 
     @classmethod
     async def _start(cls, settings: Settings, serve_api: bool, stack: AsyncExitStack) -> Core:
+        try:
+            settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
+        except (OSError, ValueError) as error:
+            raise StartupError(f"function credentials: {error}") from error
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)
