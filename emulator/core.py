@@ -74,8 +74,11 @@ class Core:
         deployed = await self.deployments.definitions()
         changed = self.catalog.replace({**deployed, **from_files}, set(self.deployments.services))
         for name in changed:
-            if self.catalog.get(name) is None:
+            definition = self.catalog.get(name)
+            if definition is None:
                 self.pools.forget(name)
+            else:
+                self.pools.update(definition)
         if changed:
             log.info("reloaded functions: %s", ", ".join(changed))
             self.triggers.changed.set()  # manifests carry triggers too
