@@ -35,10 +35,12 @@ def read_credentials_file(path: Path) -> FunctionCredentials:
     if isinstance(document, dict) and isinstance(document.get("Credentials"), dict):
         document = document["Credentials"]
     if not isinstance(document, dict):
-        raise ValueError(f"{path} must hold a JSON object with AccessKeyId, AccessKeySecret and SecurityToken")
+        raise ValueError(  # noqa: TRY004 - a settings error, reported with the others as ValueError
+            f"{path} must hold a JSON object with AccessKeyId, AccessKeySecret and SecurityToken")
     values = [document.get(name, "") for name in ("AccessKeyId", "AccessKeySecret", "SecurityToken")]
     if not all(isinstance(value, str) for value in values):
-        raise ValueError(f"{path}: AccessKeyId, AccessKeySecret and SecurityToken must be strings")
+        raise ValueError(
+            f"{path}: AccessKeyId, AccessKeySecret and SecurityToken must be strings")
     try:
         found = credentials_from(*values)
     except ValueError as error:

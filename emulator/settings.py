@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
-
 from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
 
 
 class Settings(BaseSettings):

@@ -165,15 +165,22 @@ ANY = _Any()
 
 
 def test_the_hook_runs_when_a_code_update_drains_the_instance_and_at_shutdown(
-    tmp_path: Path, redis_server: RedisServer, sink: HttpSink, docker_client: docker.DockerClient
+    tmp_path: Path, sink: HttpSink, docker_client: docker.DockerClient
 ) -> None:
     (tmp_path / "functions").mkdir()
+    # A Redis of its own: a function deployed in the shared one would show up in every other test's emulator.
+    redis_server = RedisServer(tmp_path / "redis").start()
     emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url,
                                dispatcher_enabled="false").start()
     client = FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
                                              endpoint=f"127.0.0.1:{emulator.port}", protocol="http"))
     name = f"deployed-{uuid.uuid4().hex[:6]}"
     try:
+        refused = requests.post(f"{emulator.url}/2023-03-30/functions", timeout=30, json={
+            "functionName": name, "runtime": "python3.10", "handler": "index.handler",
+            "instanceLifecycleConfig": {"preStop": {"handler": "index.pre_stop", "timeout": 0}}})
+        assert refused.status_code == 400 and refused.json()["Code"] == "InvalidArgument"
+        assert "instanceLifecycleConfig.preStop.timeout" in refused.json()["Message"]
         client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
             function_name=name, runtime="python3.10", handler="index.handler", memory_size=128, timeout=5,
             environment_variables={"SINK_URL": container_url(sink)},
@@ -198,6 +205,7 @@ def test_the_hook_runs_when_a_code_update_drains_the_instance_and_at_shutdown(
         assert_no_more_reports(sink)
     finally:
         emulator.stop()
+        redis_server.stop()
     report = next_report(sink)
     assert report["instance"] == new and report["version"] == "v2"
     assert_no_more_reports(sink)
