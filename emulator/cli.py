@@ -22,6 +22,10 @@ def _preflight(settings: Settings) -> str | None:
     except (OSError, ValueError) as error:
         return f"access keys: {error}"
     try:
+        settings.function_credentials()
+    except (OSError, ValueError) as error:
+        return f"function credentials: {error}"
+    try:
         loopback = settings.host == "localhost" or ipaddress.ip_address(settings.host).is_loopback
     except ValueError:
         loopback = False

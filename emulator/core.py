@@ -74,8 +74,11 @@ class Core:
         deployed = await self.deployments.definitions()
         changed = self.catalog.replace({**deployed, **from_files}, set(self.deployments.services))
         for name in changed:
-            if self.catalog.get(name) is None:
+            definition = self.catalog.get(name)
+            if definition is None:
                 self.pools.forget(name)
+            else:
+                self.pools.update(definition)
         if changed:
             log.info("reloaded functions: %s", ", ".join(changed))
             self.triggers.changed.set()  # manifests carry triggers too
@@ -105,6 +108,10 @@ class Core:
 
     @classmethod
     async def _start(cls, settings: Settings, serve_api: bool, stack: AsyncExitStack) -> Core:
+        try:
+            settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
+        except (OSError, ValueError) as error:
+            raise StartupError(f"function credentials: {error}") from error
         catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)

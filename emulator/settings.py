@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"access key entry '{entry.strip()}' is not 'id:secret'")
             pairs[access_key_id] = secret
         return pairs
+
+    # The temporary credentials FC gives a function that has a `role` (ALIBABA_CLOUD_* variables, x-fc-access-key-*
+    # headers, context.credentials): from these three, or from a JSON file shaped like STS AssumeRole's answer.
+    # Read once, at start-up.
+    function_credentials_access_key_id: str = ""
+    function_credentials_access_key_secret: SecretStr = SecretStr("")
+    function_credentials_security_token: SecretStr = SecretStr("")
+    function_credentials_file: Path | None = None
+    _function_credentials: tuple[FunctionCredentials | None] | None = PrivateAttr(None)
+
+    def function_credentials(self) -> FunctionCredentials | None:
+        """The credentials for functions with a role, None when none are configured; raises ValueError (or
+        OSError for an unreadable file) when they are set wrongly."""
+        if self._function_credentials is None:
+            given = credentials_from(
+                self.function_credentials_access_key_id,
+                self.function_credentials_access_key_secret.get_secret_value(),
+                self.function_credentials_security_token.get_secret_value(),
+            )
+            if given is not None and self.function_credentials_file is not None:
+                raise ValueError("set FCEMU_FUNCTION_CREDENTIALS_FILE or the FCEMU_FUNCTION_CREDENTIALS_ACCESS_KEY_* "
+                                 "variables, not both")
+            if self.function_credentials_file is not None:
+                given = read_credentials_file(self.function_credentials_file)
+            self._function_credentials = (given,)
+        return self._function_credentials[0]
 
     # FC's request limits.
     sync_payload_limit_bytes: int = 32 * 1024 * 1024

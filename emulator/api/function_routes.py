@@ -30,6 +30,7 @@ FAILED_REASON_CODE = "FunctionCodeInvalid"
 VIEW_FIELDS = (
     "functionName", "description", "runtime", "handler", "memorySize", "timeout", "instanceConcurrency",
     "environmentVariables", "initializer", "initializationTimeout", "customContainerConfig", "customRuntimeConfig",
+    "role", "instanceLifecycleConfig", "disableInjectCredentials",
 )
 
 

@@ -99,6 +99,19 @@ SCHEMAS: dict[str, Schema] = {
         },
     },
     "Tag": {"type": "object", "properties": {"key": {"type": "string"}, "value": {"type": "string"}}},
+    "LifecycleHook": {
+        "type": "object",
+        "properties": {
+            "handler": {"type": "string", "maxLength": 128, "examples": ["index.pre_stop"]},
+            "timeout": {"type": "integer", "minimum": 1, "maximum": 600}, "command": _strings(),
+        },
+    },
+    "InstanceLifecycleConfig": {
+        "type": "object",
+        "description": "initializer (FC 3.0's place for it) and preStop; FC 2.0's preFreeze is accepted, never called.",
+        "properties": {"initializer": _ref("LifecycleHook"), "preStop": _ref("LifecycleHook"),
+                       "preFreeze": _ref("LifecycleHook")},
+    },
     "CreateFunctionInput": {
         "type": "object",
         "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, custom.* and custom-container runtimes.",
@@ -122,7 +135,8 @@ SCHEMAS: dict[str, Schema] = {
             "internetAccess": {"type": "boolean"}, "layers": _strings(), "role": {"type": "string"},
             "logConfig": _ref("LogConfig"), "vpcConfig": _ref("VPCConfig"), "nasConfig": _ref("NASConfig"),
             "tags": {"type": "array", "items": _ref("Tag")},
-            "instanceLifecycleConfig": {"type": "object"}, "gpuConfig": {"type": "object"},
+            "instanceLifecycleConfig": _ref("InstanceLifecycleConfig"), "gpuConfig": {"type": "object"},
+            "disableInjectCredentials": {"type": "string", "enum": ["None", "Env", "Request", "All"]},
             "tracingConfig": {"type": "object"}, "ossMountConfig": {"type": "object"},
             "sessionAffinity": {"type": "string"}, "idleTimeout": {"type": "integer"},
             "enableLongLiving": {"type": "boolean"},

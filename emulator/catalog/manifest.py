@@ -20,8 +20,8 @@ FC2_API_VERSION = "2016-08-15"
 # Fields FC accepts that mean nothing on one machine: taken so real configs load, otherwise unused.
 IGNORED_FC_FIELDS = frozenset(
     {
-        "role", "logConfig", "vpcConfig", "nasConfig", "ossMountConfig", "layers", "tags", "internetAccess",
-        "gpuConfig", "tracingConfig", "instanceLifecycleConfig", "code", "codeChecksum", "diskSize", "cpu",
+        "logConfig", "vpcConfig", "nasConfig", "ossMountConfig", "layers", "tags", "internetAccess",
+        "gpuConfig", "tracingConfig", "code", "codeChecksum", "diskSize", "cpu",
         "sessionAffinity", "sessionAffinityConfig", "enableLongLiving", "idleTimeout",
     }
 )
@@ -90,6 +90,27 @@ class ConcurrencyConfig(_FCModel):
     reservedConcurrency: int = Field(ge=0, le=256)
 
 
+class LifecycleHook(_FCModel):
+    handler: str | None = Field(None, max_length=128)
+    timeout: int = Field(3, ge=1, le=600)
+    # FC 3.0's alternative to a handler (a command run in the instance): accepted, not run by fcemu.
+    command: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _handler_or_command(self) -> LifecycleHook:
+        if self.handler and self.command:
+            raise ValueError("give a hook either a handler or a command, not both")
+        return self
+
+
+class InstanceLifecycleConfig(_FCModel):
+    """FC 3.0 puts the initializer here; FC 2.0 has preFreeze (accepted, never called: fcemu freezes nothing)."""
+
+    initializer: LifecycleHook | None = None
+    preStop: LifecycleHook | None = None
+    preFreeze: LifecycleHook | None = None
+
+
 class Trigger(_FCModel):
     triggerName: str = Field(min_length=1)
     triggerType: str = Field(min_length=1)
@@ -115,6 +136,10 @@ class FunctionManifest(BaseModel):
     environmentVariables: dict[str, str] = Field(default_factory=dict)
     initializer: str | None = Field(None, max_length=128)
     initializationTimeout: int = Field(3, ge=1, le=600)
+    instanceLifecycleConfig: InstanceLifecycleConfig | None = None
+    # With a role, the function gets the temporary credentials fcemu's settings hold, as FC gives it the role's.
+    role: str | None = Field(None, max_length=300)
+    disableInjectCredentials: Literal["None", "Env", "Request", "All"] | None = None
     customContainerConfig: CustomContainerConfig | None = None
     customRuntimeConfig: CustomRuntimeConfig | None = None
     asyncInvokeConfig: AsyncInvokeConfig | None = None
@@ -159,6 +184,7 @@ class FunctionManifest(BaseModel):
         unknown = sorted(set(self.model_extra or {}) - IGNORED_FC_FIELDS)
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)} (FC 3.0 CreateFunctionInput names expected)")
+        self._take_lifecycle_initializer()
         if self.runtime == CUSTOM_CONTAINER and self.customContainerConfig is None:
             raise ValueError("runtime custom-container needs customContainerConfig.image")
         if self.runtime in CUSTOM_RUNTIMES and self.customRuntimeConfig is None:
@@ -169,6 +195,28 @@ class FunctionManifest(BaseModel):
             except TriggerError as error:
                 raise ValueError(f"trigger '{trigger.triggerName}': {error}") from error
         return self
+
+    def _take_lifecycle_initializer(self) -> None:
+        """FC 3.0's instanceLifecycleConfig.initializer means what FC 2.0's initializer/initializationTimeout do."""
+        hook = self.instanceLifecycleConfig.initializer if self.instanceLifecycleConfig else None
+        if hook is None or not hook.handler:
+            return
+        if self.initializer and self.initializer != hook.handler:
+            raise ValueError(f"initializer '{self.initializer}' and instanceLifecycleConfig.initializer.handler "
+                             f"'{hook.handler}' differ; give one of them")
+        self.initializer = hook.handler
+        if "timeout" in hook.model_fields_set or "initializationTimeout" not in self.model_fields_set:
+            self.initializationTimeout = hook.timeout
+
+    @property
+    def pre_stop(self) -> LifecycleHook | None:
+        """FC's PreStop hook, when the function configures one with a handler."""
+        hook = self.instanceLifecycleConfig.preStop if self.instanceLifecycleConfig else None
+        return hook if hook is not None and hook.handler else None
+
+    def injects_credentials(self, where: Literal["Env", "Request"]) -> bool:
+        """Whether a function with a role gets its credentials there (FC's disableInjectCredentials)."""
+        return self.disableInjectCredentials not in (where, "All")
 
     @property
     def max_instances(self) -> int | None:

@@ -1,7 +1,10 @@
 """FC's custom-runtime contract as the control plane speaks it: the x-fc-* headers and the container's env."""
 from __future__ import annotations
 
+from typing import Literal
+
 from emulator.catalog.loader import FunctionDefinition
+from emulator.credentials import FunctionCredentials
 from emulator.settings import Settings
 
 
@@ -22,12 +25,35 @@ def static_headers(definition: FunctionDefinition, settings: Settings) -> dict[s
     }
     if manifest.initializer:
         headers["x-fc-function-initializer"] = manifest.initializer
+    if manifest.pre_stop is not None:
+        headers["x-fc-instance-lifecycle-pre-stop-handler"] = str(manifest.pre_stop.handler)
+    credentials = _credentials(definition, settings, "Request")
+    if credentials is not None:
+        headers["x-fc-access-key-id"] = credentials.access_key_id
+        headers["x-fc-access-key-secret"] = credentials.access_key_secret
+        if credentials.security_token:
+            headers["x-fc-security-token"] = credentials.security_token
     return headers
 
 
-def environment(definition: FunctionDefinition, settings: Settings) -> dict[str, str]:
-    """The FC_* variables FC sets in every instance, under the function's own variables."""
+def _credentials(definition: FunctionDefinition, settings: Settings, where: Literal["Env", "Request"]
+                 ) -> FunctionCredentials | None:
+    """As FC: only a function with a role gets credentials (the role's), unless it opted out for `where`."""
     manifest = definition.manifest
+    if not manifest.role or not manifest.injects_credentials(where):
+        return None
+    return settings.function_credentials()
+
+
+def environment(definition: FunctionDefinition, settings: Settings) -> dict[str, str]:
+    """The FC_* variables FC sets in every instance (and a role's credentials), over the function's own."""
+    manifest = definition.manifest
+    credentials = _credentials(definition, settings, "Env")
+    secrets = {} if credentials is None else {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": credentials.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": credentials.access_key_secret,
+        **({"ALIBABA_CLOUD_SECURITY_TOKEN": credentials.security_token} if credentials.security_token else {}),
+    }
     return {
         **manifest.environmentVariables,
         "FC_FUNCTION_NAME": manifest.functionName,
@@ -41,4 +67,5 @@ def environment(definition: FunctionDefinition, settings: Settings) -> dict[str,
         "FC_SERVER_PORT": str(manifest.agent_port),
         "FC_CUSTOM_LISTEN_PORT": str(manifest.agent_port),
         "HOME": "/tmp",
+        **secrets,
     }

@@ -127,13 +127,14 @@ class FunctionPool:
             self._changed.notify()
 
     async def discard(self, instance: Instance) -> None:
-        """Takes a broken instance (timed out, crashed, stopped) out of service and removes its container."""
+        """Takes a broken instance (timed out, crashed, stopped) out of service and removes its container, without
+        its PreStop hook: its agent is gone, or still busy with the invocation that broke it."""
         async with self._changed:
             instance.give_slot()
-            self._retire(instance)
+            self._retire(instance, graceful=False)
             self._changed.notify_all()
 
-    def _retire(self, instance: Instance) -> None:
+    def _retire(self, instance: Instance, *, graceful: bool = True) -> None:
         if instance.state is InstanceState.REMOVING:
             return
         if instance in self._draining:
@@ -143,7 +144,10 @@ class FunctionPool:
             instance.idle_timer.cancel()
         if instance in self._instances:
             self._instances.remove(instance)
-        self._spawn(self._launcher.destroy(instance))
+        if graceful:
+            self._spawn(self._launcher.stop(instance, self.definition, self.headers))
+        else:
+            self._spawn(self._launcher.destroy(instance))
 
     def _reclaim_if_idle(self, instance: Instance) -> None:
         instance.idle_timer = None

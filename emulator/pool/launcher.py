@@ -182,5 +182,40 @@ class InstanceLauncher:
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
 
+    async def stop(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
+        """Removes an instance that leaves service in good order (idle, drained, shut down): FC's PreStop hook
+        runs first when the function configures one. The hook cannot keep the instance: it is removed whatever
+        the hook does."""
+        try:
+            if definition.manifest.pre_stop is not None:
+                await self._pre_stop(instance, definition, headers)
+        finally:
+            await self.destroy(instance)
+
+    async def _pre_stop(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
+        hook = definition.manifest.pre_stop
+        assert hook is not None
+        request_id = str(uuid.uuid4())
+        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop"}
+        try:
+            async with asyncio.timeout(hook.timeout):
+                reply = await self._agent.request("GET", instance.base_url + "/pre-stop", b"",
+                                                  list(request_headers.items()))
+        except TimeoutError:
+            log.warning("preStop hook of %s on instance %s timed out after %s s (request %s); removing it anyway",
+                        definition.name, instance.instance_id, hook.timeout, request_id)
+            return
+        except Exception as error:  # noqa: BLE001 - whatever the agent does, the instance still goes
+            log.warning("preStop hook of %s on instance %s could not be called (%s); removing it anyway",
+                        definition.name, instance.instance_id, error or type(error).__name__)
+            return
+        if not 200 <= reply.status < 300 or reply.headers.get("x-fc-status", "200") != "200":
+            log.warning("preStop hook of %s on instance %s failed (request %s, status %s): %s",
+                        definition.name, instance.instance_id, request_id, reply.status,
+                        reply.body[:512].decode(errors="replace"))
+            return
+        log.info("preStop hook of %s ran on instance %s (request %s)", definition.name, instance.instance_id,
+                 request_id)
+
     async def destroy(self, instance: Instance) -> None:
         await asyncio.to_thread(self._engine.remove, instance.container_id)

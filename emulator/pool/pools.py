@@ -28,6 +28,13 @@ class Pools:
             pool = self._replace(definition)
         return pool
 
+    def update(self, definition: FunctionDefinition) -> None:
+        """A function changed: its warm instances drain now, as FC's do on an update (their PreStop hooks run
+        then), not when the next invoke happens to come."""
+        pool = self._pools.get(definition.name)
+        if pool is not None and pool.definition is not definition:
+            self._replace(definition)
+
     def _replace(self, definition: FunctionDefinition) -> FunctionPool:
         old = self._pools.get(definition.name)
         if old is not None:

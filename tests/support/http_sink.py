@@ -9,9 +9,11 @@ from tests.support.emulator_process import free_port
 
 
 class HttpSink:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+        """`host` is where it listens: a container reaches the Docker bridge's gateway, not 127.0.0.1."""
+        self.host = host
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/records"
+        self.url = f"http://{host}:{self.port}/records"
         self.received: queue.Queue[bytes] = queue.Queue()
         self._server: ThreadingHTTPServer | None = None
 
@@ -28,7 +30,7 @@ class HttpSink:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -204,6 +204,7 @@ def _error_body(error: BaseException) -> bytes:
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
 HTTP_INVOKE = "/http-invoke"
+PRE_STOP_HANDLER = "x-fc-instance-lifecycle-pre-stop-handler"
 
 
 def _event_reply(value: Any) -> Reply:
@@ -352,8 +353,11 @@ class AgentHandler(BaseHTTPRequestHandler):
             self._run("Invoke", lambda context: _event_reply(_resolve(context.function.handler)(body, context)))
         elif self.command == "POST" and self.path.startswith("/initialize"):
             self._run("Initialize", lambda context: _event_reply(self._initialize(context)))
+        elif self.command == "GET" and self.path.startswith("/pre-stop") and self.headers.get(PRE_STOP_HANDLER):
+            # FC's PreStop hook, `handler(context)`, before the instance is removed; its return value is the body.
+            self._run("PreStop", lambda context: _event_reply(_resolve(self.headers.get(PRE_STOP_HANDLER))(context)))
         else:
-            # /pre-stop, /pre-freeze and liveness probes: nothing to do in this runtime.
+            # /pre-freeze, a /pre-stop without a hook, and liveness probes: nothing to do in this runtime.
             self._reply(200, b"", [])
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
