@@ -70,6 +70,7 @@ def credential_functions(root: Path) -> Path:
     write_function(root, "role-no-env", EVENT_CODE, f"role: {ROLE}\ndisableInjectCredentials: Env\n")
     write_function(root, "web-with-role", WSGI_CODE, textwrap.dedent(f"""\
         role: {ROLE}
+        apiVersion: "2016-08-15"
         triggers:
           - triggerName: http
             triggerType: http
