@@ -101,7 +101,7 @@ SCHEMAS: dict[str, Schema] = {
     "Tag": {"type": "object", "properties": {"key": {"type": "string"}, "value": {"type": "string"}}},
     "CreateFunctionInput": {
         "type": "object",
-        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, custom.* and custom-container runtimes.",
+        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, nodejs14-20, custom.* and custom-container runtimes.",
         "required": ["functionName", "runtime", "handler"],
         "properties": {
             "functionName": {"type": "string", "pattern": FUNCTION_NAME_PATTERN},

@@ -1,0 +1,515 @@
+'use strict';
+/*
+ * fcemu's Node.js runtime agent: FC's custom-runtime HTTP contract on port 9000, Node's standard library only.
+ *
+ * It loads `module.export` from the mounted code (FC_FUNC_CODE_PATH, /code) and calls handlers the way FC's
+ * Node.js runtime does: `handler(event, context)` returning a value or a promise, or
+ * `handler(event, context, callback)`; `initializer(context[, callback])` once per instance; the preStop hook
+ * on GET /pre-stop; and FC 2.0's HTTP handler `handler(request, response, context)` on /http-invoke. Each
+ * invocation's output is framed by FC's `FC Invoke Start/End RequestId:` lines on stdout; with
+ * `x-fc-log-type: Tail` the last 4 KB of that invocation's output come back, base64, in `x-fc-log-result`.
+ */
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const { PassThrough, Readable } = require('stream');
+const { AsyncLocalStorage } = require('async_hooks');
+const { pathToFileURL } = require('url');
+const util = require('util');
+
+const CODE_DIR = process.env.FC_FUNC_CODE_PATH || '/code';
+const PORT = Number(process.env.FC_SERVER_PORT || 9000);
+const LOG_TAIL_BYTES = 4096;
+const HTTP_INVOKE = '/http-invoke';
+const FAILED_SUFFIX = ', Error: Unhandled function error';
+// Response headers FC's Node.js HTTP handler ignores (the platform owns them), besides every x-fc-* one.
+const RESERVED_RESPONSE_HEADERS = new Set(['connection', 'content-length', 'date', 'keep-alive', 'server', 'upgrade']);
+const RESERVED_REQUEST_HEADERS = new Set(['connection', 'keep-alive']);
+// FC's Node.js levels, lowest first; ALIYUN_FC_LOG_LEVEL drops the lines below the one it names.
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output: which invocation a write belongs to (AsyncLocalStorage, so concurrent invocations keep apart).
+
+/** @type {AsyncLocalStorage<{requestId: string, output: Buffer[], fail: (error: unknown) => void}>} */
+const invocation = new AsyncLocalStorage();
+const inFlight = new Set();
+const realStdoutWrite = process.stdout.write.bind(process.stdout);
+const realStderrWrite = process.stderr.write.bind(process.stderr);
+
+function tee(realWrite) {
+  return function write(chunk, encoding, callback) {
+    const current = invocation.getStore();
+    if (current !== undefined) {
+      current.output.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), typeof encoding === 'string' ? encoding : 'utf8'));
+    }
+    return realWrite(chunk, encoding, callback);
+  };
+}
+
+process.stdout.write = tee(realStdoutWrite);
+process.stderr.write = tee(realStderrWrite);
+
+const minimumLevel = Math.max(0, LEVELS.indexOf(String(process.env.ALIYUN_FC_LOG_LEVEL || 'debug').toLowerCase()));
+
+/** One log line as FC's Node.js runtime prints it: `<UTC time> <request id> [<level>] <message>`, one write. */
+function logLine(level, requestId, args) {
+  if (LEVELS.indexOf(level) < minimumLevel) return;
+  process.stdout.write(`${new Date().toISOString()} ${requestId} [${level}] ${util.format(...args)}\n`);
+}
+
+function currentRequestId() {
+  const current = invocation.getStore();
+  return current === undefined ? '' : current.requestId;
+}
+
+console.log = (...args) => logLine('info', currentRequestId(), args);
+console.info = (...args) => logLine('info', currentRequestId(), args);
+console.debug = (...args) => logLine('debug', currentRequestId(), args);
+console.warn = (...args) => logLine('warn', currentRequestId(), args);
+console.error = (...args) => logLine('error', currentRequestId(), args);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The context FC passes to handlers and hooks.
+
+function integer(value) {
+  const parsed = parseInt(value || '0', 10);
+  return Number.isNaN(parsed) ? 0 : parsed;
+}
+
+function makeLogger(requestId) {
+  const logger = {};
+  for (const level of LEVELS) logger[level] = (...args) => logLine(level, requestId, args);
+  logger.log = logger.info;
+  return logger;
+}
+
+/** @param {Map<string, string>} headers */
+function makeContext(headers) {
+  const get = (name, fallback = '') => (headers.has(name) ? headers.get(name) : fallback);
+  const requestId = get('x-fc-request-id');
+  const baggages = get('x-fc-tracing-opentracing-span-baggages');
+  return {
+    requestId,
+    credentials: {
+      accessKeyId: get('x-fc-access-key-id'),
+      accessKeySecret: get('x-fc-access-key-secret'),
+      securityToken: get('x-fc-security-token'),
+    },
+    function: {
+      name: get('x-fc-function-name'),
+      handler: get('x-fc-function-handler'),
+      memory: integer(get('x-fc-function-memory')),
+      timeout: integer(get('x-fc-function-timeout')),
+      initializer: get('x-fc-function-initializer'),
+      initializationTimeout: integer(get('x-fc-initialization-timeout')),
+    },
+    service: {
+      name: get('x-fc-service-name'),
+      logProject: get('x-fc-service-logproject'),
+      logStore: get('x-fc-service-logstore'),
+      qualifier: get('x-fc-qualifier', 'LATEST'),
+      versionId: get('x-fc-version-id'),
+    },
+    region: get('x-fc-region'),
+    accountId: get('x-fc-account-id'),
+    retryCount: integer(get('x-fc-retry-count')),
+    tracing: {
+      openTracingSpanContext: get('x-fc-tracing-opentracing-span-context'),
+      jaegerEndpoint: get('x-fc-tracing-jaeger-endpoint'),
+      openTracingSpanBaggages: baggages,
+      parseOpenTracingBaggages() {
+        try {
+          return baggages ? JSON.parse(Buffer.from(baggages, 'base64').toString()) : {};
+        } catch (error) {
+          return {};
+        }
+      },
+    },
+    logger: makeLogger(requestId),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading handlers: `module.export`, split at the last dot, the module looked up under the code directory.
+
+class AgentError extends Error {}
+class ImportModuleError extends AgentError {}
+ImportModuleError.prototype.name = 'ImportModuleError';
+class HandlerNotFound extends AgentError {}
+HandlerNotFound.prototype.name = 'HandlerNotFound';
+
+const modules = new Map();
+const resolved = new Map();
+
+/** The file a module name stands for, as FC's runtime looks it up: name.js, .mjs, .cjs, or a folder. */
+function moduleFile(moduleName) {
+  const base = path.resolve(CODE_DIR, moduleName);
+  for (const candidate of [base, `${base}.js`, `${base}.mjs`, `${base}.cjs`]) {
+    try {
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch (error) {
+      // not this one
+    }
+  }
+  try {
+    return require.resolve(base);
+  } catch (error) {
+    return null;
+  }
+}
+
+async function loadModule(moduleName) {
+  const file = moduleFile(moduleName);
+  if (file === null) throw new ImportModuleError(`Cannot find module '${moduleName}' in ${CODE_DIR}`);
+  if (file.endsWith('.mjs')) return import(pathToFileURL(file).href);
+  try {
+    return require(file);
+  } catch (error) {
+    // A `.js` file under "type": "module" is an ES module: import it instead.
+    if (error && error.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+    throw error;
+  }
+}
+
+/** The function a handler string names; the module is loaded once and shared by every handler in it. */
+async function resolveHandler(handlerName) {
+  const known = resolved.get(handlerName);
+  if (known !== undefined) return known;
+  const dot = handlerName.lastIndexOf('.');
+  const moduleName = handlerName.slice(0, dot);
+  const exported = handlerName.slice(dot + 1);
+  if (dot <= 0 || !exported) throw new HandlerNotFound(`Invalid handler '${handlerName}'`);
+  let loading = modules.get(moduleName);
+  if (loading === undefined) {
+    loading = loadModule(moduleName);
+    modules.set(moduleName, loading);
+    // A module that failed to load is tried again on the next call (a fixed file, hot reload).
+    loading.catch(() => modules.delete(moduleName));
+  }
+  const loaded = await loading;
+  let fn = loaded[exported];
+  if (typeof fn !== 'function' && loaded.default && typeof loaded.default === 'object') fn = loaded.default[exported];
+  if (typeof fn !== 'function') throw new HandlerNotFound(`Handler '${exported}' is missing on module '${moduleName}'`);
+  resolved.set(handlerName, fn);
+  return fn;
+}
+
+/**
+ * Calls a handler the way FC does: a returned promise settles the call; a function that declares the callback
+ * parameter (more parameters than `args`) settles it through the callback; any other return value is the result.
+ */
+function callHandler(fn, args) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error, value) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null && error !== undefined) reject(error);
+      else resolve(value);
+    };
+    const callback = (error, value) => settle(error, value);
+    let returned;
+    try {
+      returned = fn(...args, callback);
+    } catch (error) {
+      settle(error === undefined ? new Error('undefined') : error);
+      return;
+    }
+    if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
+      returned.then((value) => settle(null, value), (error) => settle(error === undefined || error === null ? new Error(String(error)) : error));
+    } else if (fn.length <= args.length) {
+      settle(null, returned);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replies.
+
+function asBody(value) {
+  if (value === undefined || value === null) return Buffer.alloc(0);
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === 'string') return Buffer.from(value);
+  // As FC's Node.js runtime does: anything else is JSON.
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** FC's error body for Node.js: errorMessage, errorType, and the stack as a list of lines. */
+function errorBody(error) {
+  let message;
+  let type;
+  let stack = [];
+  if (error instanceof Error) {
+    message = error.message;
+    type = error.name || (error.constructor && error.constructor.name) || 'Error';
+    // The agent's own errors (no module, no handler) have no frames of the function's code to show.
+    stack = error instanceof AgentError ? [] : userStack(error);
+  } else if (typeof error === 'string') {
+    message = error;
+    type = 'string';
+  } else {
+    let text;
+    try {
+      text = JSON.stringify(error);
+    } catch (stringifyError) {
+      text = undefined;
+    }
+    message = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : (text === undefined ? String(error) : text);
+    type = error !== null && typeof error === 'object' && typeof error.name === 'string' ? error.name : typeof error;
+  }
+  return Buffer.from(JSON.stringify({ errorMessage: message, errorType: type, stackTrace: stack }));
+}
+
+/** An error's stack as lines, without the agent's own frames. */
+function userStack(error) {
+  return String(error.stack || error).split('\n').filter((line) => line && !line.includes(__filename));
+}
+
+function printError(error) {
+  const text = error instanceof Error ? userStack(error).join('\n') : util.inspect(error);
+  process.stdout.write(`${new Date().toISOString()} ${currentRequestId()} [error] ${text}\n`);
+}
+
+/**
+ * Runs one call of user code framed by FC's Start/End lines, its output gathered for the Tail log, and turns
+ * its outcome into the reply: `call(context)` resolves to [status, headers, body].
+ */
+async function run(stage, headers, res, call) {
+  const context = makeContext(headers);
+  const wantTail = (headers.get('x-fc-log-type') || '').toLowerCase() === 'tail';
+  const current = { requestId: context.requestId, output: [], fail: null };
+  let status;
+  let replyHeaders;
+  let body;
+  let suffix = '';
+  await invocation.run(current, async () => {
+    process.stdout.write(`FC ${stage} Start RequestId: ${context.requestId}\n`);
+    // An error the handler left unhandled (a rejection nobody awaited, a throw in a timer) ends its invocation.
+    const failed = new Promise((resolve, reject) => {
+      current.fail = reject;
+    });
+    failed.catch(() => {});
+    inFlight.add(current);
+    try {
+      [status, replyHeaders, body] = await Promise.race([call(context), failed]);
+    } catch (error) {
+      printError(error);
+      status = 200;
+      replyHeaders = [['Content-Type', 'application/json'], ['x-fc-status', '404']];
+      body = errorBody(error);
+      suffix = FAILED_SUFFIX;
+    } finally {
+      inFlight.delete(current);
+    }
+    process.stdout.write(`FC ${stage} End RequestId: ${context.requestId}${suffix}\n`);
+  });
+  if (wantTail) {
+    const output = Buffer.concat(current.output);
+    replyHeaders.push(['x-fc-log-result', output.subarray(Math.max(0, output.length - LOG_TAIL_BYTES)).toString('base64')]);
+  }
+  reply(res, status, replyHeaders, body);
+}
+
+function reply(res, status, headers, body) {
+  const flat = [];
+  for (const [name, value] of headers) flat.push(name, value);
+  flat.push('Content-Length', String(body.length));
+  res.writeHead(status, flat);
+  res.end(body);
+}
+
+function eventReply(value) {
+  return [200, [['Content-Type', 'application/octet-stream']], asBody(value)];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lifecycle hooks.
+
+let initialized = null;
+
+/** The initializer, once per instance: concurrent calls share one run; a failed run may be tried again. */
+function initialize(context) {
+  if (!context.function.initializer) return Promise.resolve();
+  if (initialized === null) {
+    initialized = resolveHandler(context.function.initializer).then((fn) => callHandler(fn, [context]));
+    initialized.catch(() => {
+      initialized = null;
+    });
+  }
+  return initialized;
+}
+
+/** The handler a lifecycle hook names: the emulator's header, else the instance's environment. */
+function hookHandler(headers, hook) {
+  const header = `x-fc-instance-lifecycle-${hook}-handler`;
+  const variable = `FC_INSTANCE_LIFECYCLE_${hook.toUpperCase().replace('-', '_')}_HANDLER`;
+  return headers.get(header) || process.env[variable] || '';
+}
+
+async function lifecycleHook(headers, hook, context) {
+  const name = hookHandler(headers, hook);
+  if (name) await callHandler(await resolveHandler(name), [context]);
+  return eventReply(undefined);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// FC 2.0 HTTP functions: `handler(request, response, context)`.
+
+function httpRequestFor(req, headers, body) {
+  const target = new URL(req.url, 'http://localhost');
+  const queries = {};
+  for (const [key, value] of target.searchParams) {
+    if (!(key in queries)) queries[key] = value;
+    else if (Array.isArray(queries[key])) queries[key].push(value);
+    else queries[key] = [queries[key], value];
+  }
+  const visible = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    if (name.startsWith('x-fc-') || RESERVED_REQUEST_HEADERS.has(name)) continue;
+    visible[name] = name in visible ? `${visible[name]}, ${req.rawHeaders[i + 1]}` : req.rawHeaders[i + 1];
+  }
+  // The request is also a readable stream of its body, for code that reads it so (getRawBody(req)).
+  const request = new PassThrough();
+  request.end(body);
+  let clientIP = headers.get('x-forwarded-for') || req.socket.remoteAddress || '';
+  clientIP = clientIP.split(',')[0].trim();
+  Object.assign(request, {
+    headers: visible,
+    path: decodeURIComponent(target.pathname),
+    queries,
+    method: req.method,
+    clientIP,
+    url: req.url,
+    body,
+  });
+  return request;
+}
+
+function readAll(stream) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+function httpInvoke(req, headers, body, context) {
+  return new Promise((resolve, reject) => {
+    let statusCode = 200;
+    const responseHeaders = new Map(); // lower-case name -> [name, value | value[]]
+    let sent = false;
+    const response = {
+      setStatusCode(code) {
+        const parsed = Number(code);
+        if (!Number.isInteger(parsed) || parsed < 100 || parsed > 999) throw new TypeError(`invalid status code ${code}`);
+        statusCode = parsed;
+      },
+      setHeader(name, value) {
+        const key = String(name).toLowerCase();
+        if (key.startsWith('x-fc-') || RESERVED_RESPONSE_HEADERS.has(key)) return;
+        responseHeaders.set(key, [String(name), value]);
+      },
+      deleteHeader(name) {
+        responseHeaders.delete(String(name).toLowerCase());
+      },
+      hasHeader(name) {
+        return responseHeaders.has(String(name).toLowerCase());
+      },
+      getHeader(name) {
+        const entry = responseHeaders.get(String(name).toLowerCase());
+        return entry === undefined ? undefined : entry[1];
+      },
+      send(content) {
+        if (sent) return;
+        sent = true;
+        const finish = (payload) => {
+          const lines = [];
+          for (const [name, value] of responseHeaders.values()) {
+            for (const one of Array.isArray(value) ? value : [value]) lines.push([name, String(one)]);
+          }
+          resolve([statusCode, lines, payload]);
+        };
+        if (content instanceof Readable || (content && typeof content.pipe === 'function')) {
+          readAll(content).then(finish, reject);
+        } else {
+          finish(asBody(content));
+        }
+      },
+    };
+    resolveHandler(context.function.handler)
+      .then((fn) => callHandler(fn, [httpRequestFor(req, headers, body), response, context]))
+      .then(() => {}, reject);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server.
+
+/** The request's headers, lower-case name to value; when a name repeats the last line wins, because the
+ * control plane sends its own x-fc-* headers after those of the request it forwards. */
+function lastHeaders(req) {
+  const headers = new Map();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.set(req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]);
+  return headers;
+}
+
+function handle(req, res, body) {
+  const headers = lastHeaders(req);
+  const url = req.url || '/';
+  if (headers.get('x-fc-control-path') === HTTP_INVOKE) {
+    return run('Invoke', headers, res, (context) => httpInvoke(req, headers, body, context));
+  }
+  if (req.method === 'POST' && url.startsWith('/invoke')) {
+    return run('Invoke', headers, res, async (context) => eventReply(await callHandler(await resolveHandler(context.function.handler), [body, context])));
+  }
+  if (req.method === 'POST' && url.startsWith('/initialize')) {
+    return run('Initialize', headers, res, async (context) => {
+      await initialize(context);
+      return eventReply(undefined);
+    });
+  }
+  if (url.startsWith('/pre-stop')) {
+    return run('PreStop', headers, res, (context) => lifecycleHook(headers, 'pre-stop', context));
+  }
+  if (url.startsWith('/pre-freeze')) {
+    return run('PreFreeze', headers, res, (context) => lifecycleHook(headers, 'pre-freeze', context));
+  }
+  // Liveness probes.
+  return reply(res, 200, [], Buffer.alloc(0));
+}
+
+function failCurrent(error) {
+  // The invocation whose code raised it; with no async context to tell, the only one running, if just one is.
+  const current = invocation.getStore();
+  const target = current !== undefined ? current : (inFlight.size === 1 ? [...inFlight][0] : undefined);
+  if (target !== undefined && inFlight.has(target)) target.fail(error);
+  else printError(error);
+}
+
+// FC's runtime reports these as the failing invocation's error rather than letting the instance die.
+process.on('unhandledRejection', (reason) => failCurrent(reason === undefined || reason === null ? new Error(String(reason)) : reason));
+process.on('uncaughtException', (error) => failCurrent(error));
+
+const server = http.createServer((req, res) => {
+  res.sendDate = false;
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    Promise.resolve(handle(req, res, Buffer.concat(chunks))).catch((error) => {
+      printError(error);
+      if (!res.headersSent) reply(res, 500, [], Buffer.alloc(0));
+    });
+  });
+});
+// The control plane keeps connections open between invocations and never expects the agent to close them.
+server.keepAliveTimeout = 0;
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+server.on('connection', (socket) => socket.setNoDelay(true));
+server.listen(PORT, '0.0.0.0', () => {
+  realStdoutWrite('FunctionCompute nodejs runtime inited.\n');
+});
