@@ -2,14 +2,17 @@
 the agent itself driven directly for what the emulator does not call (preStop, handler look-up errors)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from http.client import HTTPConnection
 
 import docker
@@ -19,11 +22,13 @@ from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 from docker.models.containers import Container
 
+from emulator.devtools.mail_sink import MailSink
 from emulator.settings import Settings
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.test_pool_docker import wait_until_gone
+from tests.test_examples_docker import docker_bridge_gateway
 from tests.test_function_management_docker import zipped
 from tests.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.test_sync_invoke_docker import v2, v3
@@ -99,6 +104,47 @@ def test_an_esm_module_is_loaded(emulator: EmulatorProcess, http: requests.Sessi
     reply = invoke(http, emulator, "node-esm", b"abc")
     assert reply.json()["module"] == "esm"
     assert reply.json()["sha1"] == "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+# The examples in functions/.
+
+
+def test_hello_node_says_hello(emulator: EmulatorProcess, http: requests.Session) -> None:
+    reply = invoke(http, emulator, "hello-node", {"name": "node"}, **{"x-fc-log-type": "Tail"})
+    assert reply.content == b"hello node"
+    assert LOG_LINE.match(tail(reply)[1]).group(3) == "saying hello to node"  # type: ignore[union-attr]
+
+
+def test_send_email_node_mails_asynchronously(functions_dir: Path, tmp_path: Path) -> None:
+    """The seed's sign-up scenario in Node.js: 202 at once, the mail goes out in the background."""
+    redis_server = RedisServer(tmp_path / "redis").start()  # its own: other dispatchers know another SMTP port
+    gateway = docker_bridge_gateway()
+
+    async def scenario() -> None:
+        sink = MailSink()
+        port = await sink.start(gateway, 0)
+        copy = tmp_path / "functions" / "send-email-node"
+        shutil.copytree(functions_dir / "send-email-node", copy)
+        manifest = copy / "function.yaml"
+        manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{port}"'))
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            reply = await asyncio.to_thread(
+                requests.post, v3(emulator, "send-email-node"), data=json.dumps({"to": "lin@example.com", "name": "Lin"}),
+                headers={"x-fc-invocation-type": "Async", "x-fc-request-id": "signup-node-1"}, timeout=30,
+            )
+            assert reply.status_code == 202
+            [mail] = await sink.wait_for(1, timeout=30)
+        finally:
+            emulator.stop()
+            await sink.close()
+            redis_server.kill()
+        assert mail.recipients == ["lin@example.com"]
+        assert mail.message["Subject"] == "Welcome aboard"
+        assert mail.message["X-Request-Id"] == "signup-node-1"
+        assert "Hello Lin" in mail.message.get_body().get_content()
+
+    asyncio.run(scenario())
 
 
 # Errors as FC reports them for Node.js.
