@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from http.client import HTTPConnection
+from pathlib import Path
 
 import docker
 import pytest
@@ -27,9 +27,9 @@ from emulator.settings import Settings
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
-from tests.test_pool_docker import wait_until_gone
 from tests.test_examples_docker import docker_bridge_gateway
 from tests.test_function_management_docker import zipped
+from tests.test_pool_docker import wait_until_gone
 from tests.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.test_sync_invoke_docker import v2, v3
 
