@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # more CPU per invoke than the rest of the hop) or "auto" (bridge if the first instance answers there).
     instance_address: Literal["auto", "published", "bridge"] = "auto"
     python_runtime_image: str = "fcemu/runtime-python3:latest"
+    # Runs every nodejs* runtime (nodejs14 to nodejs20); built from runtimes/nodejs by runtimes/build.sh.
+    nodejs_runtime_image: str = "fcemu/runtime-nodejs:latest"
     pids_limit: int = Field(256, ge=16)
     tmp_size_mb: int = Field(64, ge=1)
 

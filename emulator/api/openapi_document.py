@@ -114,7 +114,7 @@ SCHEMAS: dict[str, Schema] = {
     },
     "CreateFunctionInput": {
         "type": "object",
-        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, custom.* and custom-container runtimes.",
+        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, nodejs14-20, custom.* and custom-container runtimes.",
         "required": ["functionName", "runtime", "handler"],
         "properties": {
             "functionName": {"type": "string", "pattern": FUNCTION_NAME_PATTERN},

@@ -12,6 +12,7 @@ FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 # What a process environment can hold: FC's rule for variable names, and no NUL in names or values.
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
+NODEJS_RUNTIMES = ("nodejs14", "nodejs16", "nodejs18", "nodejs20")
 CUSTOM_RUNTIMES = ("custom", "custom.debian10", "custom.debian11", "custom.debian12")
 CUSTOM_CONTAINER = "custom-container"
 FC3_API_VERSION = "2023-03-30"
@@ -174,8 +175,8 @@ class FunctionManifest(BaseModel):
     @field_validator("runtime")
     @classmethod
     def _known_runtime(cls, value: str) -> str:
-        if value not in (*PYTHON_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER):
-            known = ", ".join((*PYTHON_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER))
+        if value not in (*PYTHON_RUNTIMES, *NODEJS_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER):
+            known = ", ".join((*PYTHON_RUNTIMES, *NODEJS_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER))
             raise ValueError(f"unsupported runtime '{value}'; fcemu runs: {known}")
         return value
 
@@ -243,9 +244,11 @@ class FunctionManifest(BaseModel):
         return 9000
 
     @property
-    def runtime_family(self) -> Literal["python", "custom", "custom-container"]:
+    def runtime_family(self) -> Literal["python", "nodejs", "custom", "custom-container"]:
         if self.runtime in PYTHON_RUNTIMES:
             return "python"
+        if self.runtime in NODEJS_RUNTIMES:
+            return "nodejs"
         if self.runtime in CUSTOM_RUNTIMES:
             return "custom"
         return "custom-container"

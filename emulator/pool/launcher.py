@@ -58,6 +58,8 @@ class InstanceLauncher:
     def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
         manifest = definition.manifest
         image, command, entrypoint = self._settings.python_runtime_image, None, None
+        if manifest.runtime_family == "nodejs":
+            image = self._settings.nodejs_runtime_image
         if manifest.customContainerConfig is not None:
             config = manifest.customContainerConfig
             image, entrypoint, command = config.image, config.entrypoint, config.command

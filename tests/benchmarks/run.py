@@ -1,9 +1,11 @@
-"""`make bench`: cold start and warm sync invoke latency of a no-op python function, printed as a table.
+"""`make bench`: cold start and warm sync invoke latency of a no-op python and a no-op Node.js function, and the
+async queue's rates, printed as a table.
 
 Measured against a real `fcemu serve` process and the real Docker engine on this machine; the Docker floor
 (create + start a container and get the agent's first answer, without fcemu) is measured alongside.
 `python -m tests.benchmarks.run appendfsync` measures only what Redis's `appendfsync always` costs the accept
-rate against `everysec`.
+rate against `everysec`; `python -m tests.benchmarks.run runtimes` only the cold start and warm invoke rows of both
+runtimes.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -40,6 +43,7 @@ FSYNC_RUNS = int(os.environ.get("BENCH_FSYNC_RUNS", "1000"))
 FSYNC_ROUNDS = int(os.environ.get("BENCH_FSYNC_ROUNDS", "20"))
 FSYNC_MODES = ("everysec", "always")
 IMAGE = os.environ.get("FCEMU_PYTHON_RUNTIME_IMAGE", "fcemu/runtime-python3:latest")
+NODEJS_IMAGE = os.environ.get("FCEMU_NODEJS_RUNTIME_IMAGE", "fcemu/runtime-nodejs:latest")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -47,14 +51,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def docker_floor(code_dir: Path) -> list[float]:
+def docker_floor(code_dir: Path, image: str = IMAGE) -> list[float]:
     """Create + start + first HTTP answer, straight through the Docker SDK: the floor fcemu cannot beat."""
     client = docker.from_env()
     timings = []
     for _ in range(COLD_RUNS):
         started = time.perf_counter()
         container = client.containers.run(
-            IMAGE, detach=True, ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu": "1", "fcemu.owner": "bench"},
+            image, detach=True, ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu": "1", "fcemu.owner": "bench"},
             volumes={str(code_dir): {"bind": "/code", "mode": "ro"}}, mem_limit="128m",
         )
         try:
@@ -75,12 +79,12 @@ def docker_floor(code_dir: Path) -> list[float]:
     return timings
 
 
-def cold_starts(emulator: EmulatorProcess) -> list[float]:
+def cold_starts(emulator: EmulatorProcess, prefix: str = "noop") -> list[float]:
     timings = []
     for index in range(COLD_RUNS):
         started = time.perf_counter()
         request = urllib.request.Request(
-            f"{emulator.url}/2023-03-30/functions/noop-{index}/invocations", data=b"{}", method="POST"
+            f"{emulator.url}/2023-03-30/functions/{prefix}-{index}/invocations", data=b"{}", method="POST"
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
             reply.read()
@@ -88,9 +92,9 @@ def cold_starts(emulator: EmulatorProcess) -> list[float]:
     return timings
 
 
-def warm_invokes(emulator: EmulatorProcess) -> list[float]:
+def warm_invokes(emulator: EmulatorProcess, function: str = "noop-0") -> list[float]:
     connection = http.client.HTTPConnection("127.0.0.1", emulator.port)
-    path = "/2023-03-30/functions/noop-0/invocations"
+    path = f"/2023-03-30/functions/{function}/invocations"
     timings = []
     for index in range(WARM_RUNS + 100):
         started = time.perf_counter()
@@ -248,22 +252,83 @@ def row(name: str, values: list[float], target: str | None, unit: str = "ms") ->
             f"{max(values):.2f} | {target or '-'} |")
 
 
+def copy_noops(functions: Path, name: str) -> None:
+    """One copy of a no-op function per cold start (name-0, name-1...), so each first invoke finds no warm instance."""
+    for index in range(COLD_RUNS):
+        target = functions / f"{name}-{index}"
+        shutil.copytree(HERE / "functions" / name, target)
+        manifest = target / "function.yaml"
+        manifest.write_text(manifest.read_text().replace(f"functionName: {name}\n", f"functionName: {name}-{index}\n"))
+
+
+@dataclass
+class RuntimeRows:
+    """Cold start and warm invoke latencies of the no-op python and Node.js functions, with their Docker floors."""
+
+    floor: list[float]
+    cold: list[float]
+    warm: list[float]
+    node_floor: list[float]
+    node_cold: list[float]
+    node_warm: list[float]
+
+    def lines(self) -> list[str]:
+        floor_p50, node_floor_p50 = statistics.median(self.floor), statistics.median(self.node_floor)
+        python_warm_p50 = statistics.median(self.warm)
+        return [
+            row("Docker floor: create+start+first answer (ms)", self.floor, None),
+            row("cold start to first answer, API (ms)", self.cold, f"<= {1.3 * floor_p50:.0f} (1.3x floor p50)"),
+            row("warm sync invoke, API, keep-alive (ms)", self.warm, "p50 < 1.5"),
+            row("Node.js: Docker floor: create+start+first answer (ms)", self.node_floor, None),
+            row("Node.js: cold start to first answer, API (ms)", self.node_cold,
+                f"<= {1.3 * node_floor_p50:.0f} (1.3x its floor p50)"),
+            row("Node.js: warm sync invoke, API, keep-alive (ms)", self.node_warm,
+                f"p50 <= {1.2 * python_warm_p50:.2f} (1.2x python's)"),
+        ]
+
+
+def runtime_rows(emulator: EmulatorProcess, floor: list[float], node_floor: list[float]) -> RuntimeRows:
+    # Warm python, then warm Node.js, each right after its own cold starts, alternating nothing else in between.
+    cold = cold_starts(emulator)
+    warm = warm_invokes(emulator)
+    node_cold = cold_starts(emulator, "noop-node")
+    node_warm = warm_invokes(emulator, "noop-node-0")
+    return RuntimeRows(floor, cold, warm, node_floor, node_cold, node_warm)
+
+
+def runtimes_only() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        functions = root / "functions"
+        copy_noops(functions, "noop")
+        copy_noops(functions, "noop-node")
+        redis_server = RedisServer(root / "redis").start()
+        floor = docker_floor(functions / "noop-0")
+        node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
+        emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            rows = runtime_rows(emulator, floor, node_floor)
+        finally:
+            emulator.stop()
+            redis_server.kill()
+    print(f"\nfcemu runtime benchmark on {platform.node()} ({os.cpu_count()} cores)")
+    print("| measure | n | p50 | p99 | max | target |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows.lines()))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         functions = root / "functions"
-        for index in range(COLD_RUNS):
-            # One function per cold start, so that each first invoke finds no warm instance.
-            target = functions / f"noop-{index}"
-            shutil.copytree(HERE / "functions" / "noop", target)
-            manifest = target / "function.yaml"
-            manifest.write_text(manifest.read_text().replace("functionName: noop", f"functionName: noop-{index}"))
+        copy_noops(functions, "noop")
+        copy_noops(functions, "noop-node")
         redis_server = RedisServer(root / "redis").start()
         floor = docker_floor(functions / "noop-0")
+        node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
-            cold = cold_starts(emulator)
-            warm = warm_invokes(emulator)
+            runtimes = runtime_rows(emulator, floor, node_floor)
             rate, accept_latencies = accept_rate(emulator, PENDING)
             fsync_rates = accept_rate_by_fsync(emulator, redis_server.url)
             # Throughput first: it leaves noop-0 with its full set of warm instances, so that the lateness run
@@ -284,13 +349,10 @@ def main() -> None:
             dispatcher.stop()
             api.stop()
             redis_server.kill()
-    floor_p50 = statistics.median(floor)
     print(f"\nfcemu benchmark on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})")
     print("| measure | n | p50 | p99 | max | target |")
     print("| --- | --- | --- | --- | --- | --- |")
-    print(row("Docker floor: create+start+first answer (ms)", floor, None))
-    print(row("cold start to first answer, API (ms)", cold, f"<= {1.3 * floor_p50:.0f} (1.3x floor p50)"))
-    print(row("warm sync invoke, API, keep-alive (ms)", warm, "p50 < 1.5"))
+    print("\n".join(runtimes.lines()))
     print(row("async accept latency, 16 connections (ms)", accept_latencies, None))
     print(row(f"deferred start lateness: claimed - due, {PENDING} pending (ms)", claimed, None))
     print(row(f"deferred start lateness: running - due, {PENDING} pending (ms)", running, "p99 < 5"))
@@ -303,5 +365,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["appendfsync"]:
         appendfsync_only()
+    elif sys.argv[1:] == ["runtimes"]:
+        runtimes_only()
     else:
         main()
