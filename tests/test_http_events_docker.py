@@ -222,3 +222,22 @@ def test_a_function_created_through_the_2016_api_keeps_wsgi(
     finally:
         assert http.delete(f"{functions}/site").status_code == 204
         assert http.delete(f"{api}/{service}").status_code == 204
+
+
+def test_a_nodejs_function_gets_the_same_event_and_its_struct_is_the_answer(
+    emulator: EmulatorProcess, http: requests.Session
+) -> None:
+    reply = http.post(f"{emulator.url}/http/node-event/orders?id=7", data=b'{"n": 1}',
+                      headers={"Content-Type": "application/json", "x-fc-request-id": "node-event-1"})
+    assert reply.status_code == 202, reply.text
+    assert reply.headers["x-runtime"] == "nodejs"
+    answer = reply.json()
+    assert answer["requestId"] == "node-event-1"
+    event = answer["event"]
+    assert event["version"] == "v1"
+    assert (event["rawPath"], event["queryParameters"], event["body"], event["isBase64Encoded"]) == (
+        "/orders", {"id": "7"}, '{"n": 1}', False)
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["requestContext"]["domainPrefix"] == "node-event"
+    text = http.get(f"{emulator.url}/http/node-event/text")
+    assert (text.status_code, text.text) == (200, "plain text from node")
