@@ -244,3 +244,32 @@ def test_a_function_deployed_through_the_2023_api_with_an_http_trigger_gets_fc_3
         assert context["http"]["method"] == "POST" and context["http"]["path"] == "/orders"
     finally:
         assert requests.delete(parity.api(name), timeout=30).status_code == 204
+
+
+def test_the_pre_stop_hook_runs_when_hot_reload_drains_the_instance_and_at_shutdown(
+    parity: Parity, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    # An emulator of its own with the default idle timeout, so only the drain and the shutdown reclaim.
+    functions = tmp_path / "functions"
+    shutil.copytree(TEST_FUNCTIONS / FUNCTION, functions / FUNCTION)
+    emulator = EmulatorProcess(functions, tmp_path / "fcemu.log", redis_url=parity.redis.url,
+                               dispatcher_enabled="false").start()
+    remember = {"do": "remember-sink", "sink": f"http://host.docker.internal:{parity.sink.port}/records"}
+    try:
+        old = requests.post(v3(emulator, FUNCTION), json=remember, timeout=30).headers["x-fc-instance-id"]
+        mark = emulator.log_lines
+        code = functions / FUNCTION / "index.js"
+        code.write_text(code.read_text() + "// edited\n")
+        emulator.wait_for_log(f"reloaded functions: {FUNCTION}", after=mark)
+        assert json.loads(parity.sink.next_body(timeout=60))["instance"] == old
+        wait_until_gone(docker_client, old)
+        new = requests.post(v3(emulator, FUNCTION), json=remember, timeout=30).headers["x-fc-instance-id"]
+        assert new != old
+        with pytest.raises(queue.Empty):
+            parity.sink.received.get_nowait()
+    finally:
+        emulator.stop()
+    assert json.loads(parity.sink.next_body(timeout=60))["instance"] == new
+    with pytest.raises(queue.Empty):
+        parity.sink.received.get_nowait()
+    assert owned_containers(docker_client, emulator.owner) == []
