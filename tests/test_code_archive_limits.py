@@ -158,3 +158,35 @@ def _zip_via_pipe() -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert all(info.flag_bits & 0x08 for info in archive.infolist()), "entries with data descriptors"
     return data
+
+
+def _many_empty_entries(count: int, *, zip64: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(count):
+            archive.writestr(f"{index}", b"")
+    data = buffer.getvalue()
+    if zip64:  # as writers do past 65,535 entries: the classic count says 0xFFFF, the zip64 record the truth
+        end = data.rfind(b"PK\x05\x06")
+        directory_size, directory_offset = struct.unpack_from("<II", data, end + 12)
+        record = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, directory_size,
+                             directory_offset)
+        locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, end, 1)
+        classic = bytearray(data[end:])
+        struct.pack_into("<HH", classic, 8, 0xFFFF, 0xFFFF)
+        data = data[:end] + record + locator + bytes(classic)
+    return data
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_entries_past_the_limit_are_refused_before_zipfile_reads_them(zip64: bool) -> None:
+    """The end record's count is read first: zipfile would build an object per entry before any check."""
+    data = _many_empty_entries(10_001, zip64=zip64)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CodeError, match="10001 entries"):
+            check_zip(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data), "refused without an object per entry"

@@ -105,7 +105,25 @@ def unpack(data: bytes, target: Path) -> None:
             raise
 
 
+def _declared_entries(data: bytes) -> int | None:
+    """How many entries the zip's end record says it holds (zip64 too), read before zipfile builds an object per
+    entry: a 50 MB zip of empty entries would be half a million of them. None when there is no end record."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return None
+    (count,) = struct.unpack_from("<H", data, end + 10)
+    locator = end - 20
+    if count == 0xFFFF and locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":
+        (record,) = struct.unpack_from("<Q", data, locator + 8)
+        if record + 40 <= len(data) and data[record:record + 4] == b"PK\x06\x06":
+            (count,) = struct.unpack_from("<Q", data, record + 32)
+    return int(count)
+
+
 def _open(data: bytes) -> zipfile.ZipFile:
+    declared = _declared_entries(data)
+    if declared is not None and declared > MAX_FILES:
+        raise CodeError(f"code.zipFile holds {declared} entries; fcemu takes at most {MAX_FILES}")
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as error:
