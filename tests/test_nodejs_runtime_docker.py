@@ -363,6 +363,14 @@ exports.preStop = (context, callback) => {
   setTimeout(() => callback(null, ''), 5);
 };
 exports.failingPreStop = async () => { throw new Error('cannot flush'); };
+exports.chatty = async (event, context) => { console.log('line of', context.requestId); return 'ok'; };
+exports.lastWords = async (event, context) => {
+  // The first line after a quiet spell goes out at once; the second, right after it, waits for the next batch,
+  // so it reaches the log only if the agent writes what it holds when the process exits.
+  console.log('first words');
+  process.stdout.write('last words\\n');
+  process.exit(3);
+};
 """
 
 
@@ -468,3 +476,44 @@ def test_a_handler_that_cannot_be_found(agent: Agent, handler: str, kind: str, m
     assert reply.headers["x-fc-status"] == "404"
     assert reply.json() == {"errorMessage": message, "errorType": kind, "stackTrace": []}
 
+
+
+def test_a_burst_of_invocations_is_logged_framed_and_in_order(agent: Agent) -> None:
+    # The agent gathers the stdout of invocations that follow each other closely into one write.
+    ids = [f"burst-{index}" for index in range(30)]
+    for request_id in ids:
+        reply = agent.call("POST", "/invoke", [("x-fc-request-id", request_id), ("x-fc-function-handler", "index.chatty")])
+        assert reply.content == b"ok"
+    lines = agent.log_until(f"FC Invoke End RequestId: {ids[-1]}")
+    start = lines.index(f"FC Invoke Start RequestId: {ids[0]}")
+    for offset, request_id in enumerate(ids):
+        framed = lines[start + 3 * offset:start + 3 * offset + 3]
+        assert framed[0] == f"FC Invoke Start RequestId: {request_id}", framed
+        match = LOG_LINE.match(framed[1])
+        assert match and match.group(1) == request_id and match.group(3) == f"line of {request_id}", framed
+        assert framed[2] == f"FC Invoke End RequestId: {request_id}", framed
+
+
+def test_output_held_for_the_next_write_reaches_the_log_when_the_process_exits(agent: Agent,
+                                                                              docker_client: docker.DockerClient) -> None:
+    code_dir = agent.container.attrs["Mounts"][0]["Source"]
+    container = docker_client.containers.run(
+        NODE_IMAGE, detach=True, volumes={code_dir: {"bind": "/code", "mode": "ro"}},
+        ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu.test": "node-agent-exit"},
+    )
+    try:
+        for raw in container.logs(stream=True, follow=True):
+            if b"FunctionCompute nodejs runtime inited." in raw:
+                break
+        container.reload()
+        port = int(container.attrs["NetworkSettings"]["Ports"]["9000/tcp"][0]["HostPort"])
+        with pytest.raises(ConnectionError):
+            Agent(container, "127.0.0.1", port).call(
+                "POST", "/invoke", [("x-fc-request-id", "exit-1"), ("x-fc-function-handler", "index.lastWords")])
+        assert container.wait(timeout=10)["StatusCode"] == 3
+        start, first, last = container.logs().decode().splitlines()[-3:]
+        assert start == "FC Invoke Start RequestId: exit-1"
+        assert LOG_LINE.match(first).group(3) == "first words"  # type: ignore[union-attr]
+        assert last == "last words"
+    finally:
+        container.remove(force=True)
