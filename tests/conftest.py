@@ -38,6 +38,16 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
+@pytest.fixture()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, so a cluster of its own too: for tests that kill or restart Redis, leave
+    containers behind on purpose (the shared emulator's sweep of dead owners never sees them), or must not have
+    the shared emulator deliver or claim their records."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture(scope="session")
 def emulator(
     functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient,

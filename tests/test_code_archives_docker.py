@@ -12,7 +12,6 @@ import time
 import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -237,13 +236,6 @@ def test_code_that_is_not_a_zip_file_string_is_a_400_naming_it(emulator: Emulato
 
 
 # A function stored before these checks existed.
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
 
 def _store_directly(redis_server: RedisServer, name: str, zip_bytes: bytes | None, raw: bytes | None = None) -> None:
     """Writes a function record (and its code) into Redis as an older fcemu did, without any check."""

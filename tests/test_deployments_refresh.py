@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -18,13 +18,6 @@ from tests.support.redis_server import RedisServer
 from tests.test_function_management_docker import code_saying
 
 SPEC = {"functionName": "f", "runtime": "python3.10", "handler": "main.handler"}
-
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 def with_redis(server: RedisServer, body: Callable[[Redis], Awaitable[None]]) -> None:

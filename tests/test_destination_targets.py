@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -71,14 +69,6 @@ async def wake_on_each_retry(redis: Redis, deliverer: Deliverer) -> None:
                 deliverer.wake()
     finally:
         await pubsub.aclose()
-
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A Redis of its own: an emulator of the session would deliver this test's records too."""
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
 
 
 def test_an_unexpected_delivery_error_is_retried_only_up_to_the_max(own_redis: RedisServer) -> None:

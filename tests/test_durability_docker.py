@@ -3,11 +3,9 @@ and several dispatchers share one Redis without running anything twice."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-import pytest
 import requests
 
 from emulator.queue.keys import ShardKeys, shard_of, task_member
@@ -16,13 +14,6 @@ from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher
 from tests.test_sync_invoke_docker import v3
-
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
 
 
 def enqueue(emulator: EmulatorProcess, count: int, prefix: str, delay: int = 0, function: str = "hello",

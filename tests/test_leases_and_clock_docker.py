@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 from redis.asyncio import Redis
 
@@ -30,13 +28,6 @@ from tests.test_sync_invoke_docker import v3
 
 # How far Redis's clock is made to have stepped forward since it was last read.
 STEP_MS = 3_600_000
-
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
 
 
 def test_a_shutdown_grace_longer_than_the_lease_runs_the_task_once(

@@ -160,15 +160,6 @@ def test_instances_are_reached_as_configured(
     assert owned_containers(docker_client, process.owner) == []
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A Redis of its own, so a cluster of its own: the shared emulator's sweep of dead owners' containers
-    (emulator/pool/owners.py) never sees the containers these tests leave behind on purpose."""
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
-
-
 def test_leftovers_of_a_crashed_emulator_are_removed_at_start(
     functions_dir: Path, tmp_path: Path, docker_client: docker.DockerClient, own_redis: RedisServer
 ) -> None:

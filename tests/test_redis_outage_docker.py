@@ -7,11 +7,10 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
-import pytest
 import requests
 
 from tests.conftest import owned_containers
@@ -63,13 +62,6 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
         if time.monotonic() >= deadline:
             raise TimeoutError("the condition did not become true")
         time.sleep(0.05)
-
-
-@pytest.fixture()
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
 
 
 def test_redis_down_is_a_503_and_everything_resumes_when_it_is_back(
