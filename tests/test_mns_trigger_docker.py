@@ -3,6 +3,9 @@ every subscribed function asynchronously with FC's MNS event, honouring the form
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import json
 import uuid
 from collections.abc import Iterator
@@ -10,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.support.emulator_process import EmulatorProcess
+from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.test_destinations_docker import invoke_task, task
@@ -96,3 +99,15 @@ def test_bad_publish_bodies_get_fc_errors(emulator: EmulatorProcess, http: reque
     assert "MessageBody" in assert_v3_error(http.post(url, json={}), 400, "InvalidArgument")["Message"]
     too_big = {"MessageBody": "x" * (64 * 1024 + 1)}
     assert "65536 bytes" in assert_v3_error(http.post(url, json=too_big), 400, "InvalidArgument")["Message"]
+
+
+def test_the_cli_publishes_through_the_running_emulator(
+    emulator: EmulatorProcess, watcher: TaskWatcher, http: requests.Session
+) -> None:
+    port = emulator.url.rsplit(":", 1)[1]
+    env = {**os.environ, "FCEMU_HOST": "127.0.0.1", "FCEMU_PORT": port}
+    body = f"cli-{uuid.uuid4().hex[:8]}"
+    out = subprocess.run([sys.executable, "-m", "emulator", "mns", "publish", TOPIC, body, "--tag", "vip"], cwd=REPO,
+                         env=env, capture_output=True, text=True, check=True).stdout
+    message_id = json.loads(out)["MessageId"]
+    assert result(http, emulator, watcher, "vip", message_id) == body
