@@ -155,6 +155,20 @@ def _mail_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(topic: str, body: str, tag: str) -> None:
+    """Through the running emulator's route, not Redis: the emulator is who knows the topic's triggers."""
+    import json
+    import urllib.request
+
+    settings = Settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
+    request = urllib.request.Request(
+        f"http://{host}:{settings.port}/_fcemu/mns/topics/{topic}/messages", method="POST",
+        data=json.dumps({"MessageBody": body, "MessageTag": tag}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
+        print(reply.read().decode())
+
+
 def _mns(args: argparse.Namespace) -> int:
     """Reads the local MNS queues and topics that destinations deliver to, straight from Redis."""
     import asyncio
@@ -168,6 +182,9 @@ def _mns(args: argparse.Namespace) -> int:
         redis = Redis.from_url(Settings().redis_url)
         try:
             queues = LocalQueues(redis)
+            if args.action == "publish":
+                _publish(args.topic, args.body, args.tag)
+                return
             if args.action == "list":
                 for kind, name, count in await queues.names():
                     print(f"{kind}\t{name}\t{count} message(s)")
@@ -208,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     receive.add_argument("name", help="a queue name, or topic/<name> for a topic")
     receive.add_argument("-n", "--count", type=int, default=16, help="most messages to take (default 16)")
     receive.add_argument("--peek", action="store_true", help="leave them on the queue")
+    publish = mns_actions.add_parser("publish", help="publish to a local topic (invokes its mns_topic triggers)")
+    publish.add_argument("topic")
+    publish.add_argument("body")
+    publish.add_argument("--tag", default="", help="the message's MessageTag")
     mns.set_defaults(run=_mns)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -30,6 +30,7 @@ from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
+from emulator.triggers.mns_topic import TopicSubscribers
 from emulator.triggers.timer_scheduler import TimerScheduler
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ class Core:
         await async_configs.start()
         queues = LocalQueues(redis)
         triggers = Triggers(redis, catalog)
+        # Publishing to a local topic invokes the functions subscribed to it, in any process that publishes.
+        queues.on_topic_message(TopicSubscribers(triggers, catalog, store, async_configs, settings.account_id).notify)
         dispatcher = None
         if settings.dispatcher_enabled or not serve_api:
             runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)),

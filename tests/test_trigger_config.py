@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from emulator.catalog.manifest import FunctionManifest
-from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse
+from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse, topic_of_source_arn
 
 MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=timezone.utc)
 
@@ -80,3 +80,17 @@ def test_a_manifest_trigger_that_never_fires_is_refused() -> None:
         {"triggerName": "leap", "triggerType": "timer", "triggerConfig": {"cronExpression": "0 0 0 30 2 *"}}]}
     with pytest.raises(ValidationError, match=r"trigger 'leap': cronExpression '0 0 0 30 2 \*' has no next firing"):
         FunctionManifest.model_validate(manifest)
+
+
+def test_mns_topic_configs_are_checked() -> None:
+    assert check_trigger("mns_topic", {"topicName": "t"}) == {
+        "topicName": "t", "filterTag": "", "notifyContentFormat": "STREAM", "notifyStrategy": "BACKOFF_RETRY",
+        "enable": True}
+    with pytest.raises(TriggerError, match="topicName"):
+        check_trigger("mns_topic", {"notifyContentFormat": "JSON"})
+    with pytest.raises(TriggerError, match="notifyContentFormat"):
+        check_trigger("mns_topic", {"topicName": "t", "notifyContentFormat": "XML"})
+    with pytest.raises(TriggerError, match="notifyStrategy"):
+        check_trigger("mns_topic", {"topicName": "t", "notifyStrategy": "NEVER"})
+    assert topic_of_source_arn("acs:mns:cn-hangzhou:123:/topics/orders") == "orders"
+    assert topic_of_source_arn("acs:mns:cn-hangzhou:123:/queues/orders") is None

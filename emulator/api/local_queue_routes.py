@@ -1,13 +1,15 @@
 """The local MNS queues and topics that destinations deliver to (fcemu's own endpoints, not FC's)."""
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from emulator.api.errors import stamp_request_id
+from emulator.api.errors import FCError, stamp_request_id
 from emulator.core import Core
+from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES
 
 router = APIRouter(prefix="/_fcemu/mns", dependencies=[Depends(stamp_request_id)])
 
@@ -22,6 +24,32 @@ class QueueView(BaseModel):
     kind: str
     name: str
     messages: int
+
+
+class PublishedMessage(BaseModel):
+    """MNS PublishMessage's fields, as JSON."""
+
+    MessageBody: str
+    MessageTag: str = Field(default="", max_length=16)
+
+
+class PublishReply(BaseModel):
+    MessageId: str
+    MessageBodyMD5: str
+
+
+@router.post("/topics/{name}/messages", status_code=201)
+async def publish_message(request: Request, name: str, message: PublishedMessage) -> PublishReply:
+    """Publishes to a local topic: stored like a destination's record, and every function with an enabled
+    mns_topic trigger on the topic is invoked asynchronously with FC's MNS event."""
+    core: Core = request.app.state.core
+    body = message.MessageBody.encode()
+    if len(body) > MESSAGE_LIMIT_BYTES:
+        raise FCError(400, "InvalidArgument",
+                      f"MessageBody of {len(body)} bytes exceeds MNS's message limit of {MESSAGE_LIMIT_BYTES} bytes")
+    message_id = await core.queues.push("topic", name, body, message.MessageTag)
+    stored = hashlib.md5(body).hexdigest().upper()  # noqa: S324 - MNS's own checksum
+    return PublishReply(MessageId=message_id, MessageBodyMD5=stored)
 
 
 @router.get("/{kind}/{name}/messages")

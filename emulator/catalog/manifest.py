@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from emulator.triggers.trigger_config import TriggerError, check_trigger
+from emulator.triggers.trigger_config import TriggerError, check_trigger, topic_of_source_arn
 
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 # What a process environment can hold: FC's rule for variable names, and no NUL in names or values.
@@ -191,6 +191,9 @@ class FunctionManifest(BaseModel):
         if self.runtime in CUSTOM_RUNTIMES and self.customRuntimeConfig is None:
             raise ValueError(f"runtime {self.runtime} needs customRuntimeConfig.command")
         for trigger in self.triggers:
+            topic = topic_of_source_arn(trigger.sourceArn) if trigger.triggerType == "mns_topic" else None
+            if topic and "topicName" not in trigger.triggerConfig:
+                trigger.triggerConfig = {**trigger.triggerConfig, "topicName": topic}
             try:
                 trigger.triggerConfig = check_trigger(trigger.triggerType, trigger.triggerConfig)
             except TriggerError as error:

@@ -1,4 +1,4 @@
-"""Trigger configs (timer and http) and FC's time expressions: `@every 5m` (h, m, s; combinable as 1h30m), or six cron fields with seconds
+"""Trigger configs (timer, http and mns_topic) and FC's time expressions: `@every 5m` (h, m, s; combinable as 1h30m), or six cron fields with seconds
 first, in UTC unless prefixed `CRON_TZ=<zone>`."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 EVERY = re.compile(r"^@every\s+((?:\d+[hms])+)$")
 EVERY_PART = re.compile(r"(\d+)([hms])")
@@ -24,7 +24,7 @@ MAX_EVERY_DIGITS = len(str(MAX_EVERY_S))
 MAX_YEARS_BETWEEN_FIRINGS = 50
 
 
-SUPPORTED_TYPES = ("timer", "http")
+SUPPORTED_TYPES = ("timer", "http", "mns_topic")
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
 
 
@@ -46,6 +46,18 @@ class HttpTriggerConfig(BaseModel):
     authType: Literal["anonymous", "function"] = "anonymous"
     methods: list[Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]] = list(HTTP_METHODS)
     disableURLInternet: bool = False
+
+
+class MnsTopicConfig(BaseModel):
+    """FC's MNSTopicTriggerConfig; topicName names the local topic (FC takes it from the trigger's sourceArn,
+    which a manifest may give instead). notifyStrategy is accepted but not emulated: a failed invocation is
+    retried by the function's async config."""
+
+    topicName: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    filterTag: str = Field(default="", max_length=16)
+    notifyContentFormat: Literal["STREAM", "JSON"] = "STREAM"
+    notifyStrategy: Literal["BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY"] = "BACKOFF_RETRY"
+    enable: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,13 +128,21 @@ def _parse(expression: str) -> Schedule:
     return Schedule(expression, cron=cron, zone=zone)
 
 
+def topic_of_source_arn(arn: str | None) -> str | None:
+    """The topic of FC's `acs:mns:<region>:<account>:/topics/<name>` sourceArn, as Serverless Devs writes it."""
+    match = re.match(r"^acs:mns:[^:]*:[^:]*:/topics/([^/]+)(?:/messages)?/?$", arn or "")
+    return match[1] if match else None
+
+
 def check_trigger(trigger_type: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validates a trigger's type and config; returns the config with defaults filled in."""
     if trigger_type not in SUPPORTED_TYPES:
-        raise TriggerError(f"triggerType '{trigger_type}' is not supported by fcemu (supported: timer, http)")
-    if trigger_type == "http":
+        raise TriggerError(
+            f"triggerType '{trigger_type}' is not supported by fcemu (supported: {', '.join(SUPPORTED_TYPES)})")
+    if trigger_type in ("http", "mns_topic"):
+        model = HttpTriggerConfig if trigger_type == "http" else MnsTopicConfig
         try:
-            return HttpTriggerConfig.model_validate(config).model_dump()
+            return model.model_validate(config).model_dump()
         except ValidationError as error:
             raise TriggerError(f"triggerConfig: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}") from error
     try:
