@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STATE := .fcemu
 PORT ?= $(or $(FCEMU_PORT),9000)
+# A Serverless Devs s.yaml whose fc3 resources `make up` serves too (`make up TEMPLATE=path/to/s.yaml`).
+TEMPLATE ?=
 
 .PHONY: up down test bench images docker packages venv logs clean
 
@@ -24,7 +26,7 @@ images: docker
 	@bash runtimes/build.sh
 
 up: venv images
-	@bash scripts/up.sh $(PORT)
+	@TEMPLATE='$(TEMPLATE)' bash scripts/up.sh $(PORT)
 
 down:
 	@bash scripts/down.sh

@@ -15,7 +15,8 @@ def _preflight(settings: Settings) -> str | None:
 
     import redis
 
-    from emulator.catalog.loader import ManifestError, load_functions
+    from emulator.catalog.loader import ManifestError
+    from emulator.catalog.sources import load_sources
 
     try:
         keys = settings.access_key_pairs()
@@ -36,7 +37,7 @@ def _preflight(settings: Settings) -> str | None:
             "other machines"
         )
     try:
-        load_functions(settings.functions_dir)
+        load_sources(settings)
     except ManifestError as error:
         return str(error)
     try:
@@ -60,6 +61,8 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["port"] = args.port
     if args.functions_dir is not None:
         overrides["functions_dir"] = args.functions_dir
+    if args.template is not None:
+        overrides["template"] = args.template
     settings = Settings(**overrides)  # type: ignore[arg-type]
     problem = _preflight(settings)
     if problem:
@@ -207,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="listen address (default FCEMU_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default FCEMU_PORT or 9000)")
     serve.add_argument("--functions-dir", type=Path, help="folder of function definitions (default ./functions)")
+    serve.add_argument("--template", type=Path,
+                       help="a Serverless Devs s.yaml whose fc3 resources are served too (default FCEMU_TEMPLATE, "
+                            "else ./s.yaml if present)")
     serve.set_defaults(run=_serve)
     dispatcher = commands.add_parser("dispatcher", help="run a dispatcher only, against the shared Redis")
     dispatcher.add_argument("--owner", help="this process's fixed container owner (default: FCEMU_OWNER + '-dispatcher' if set, else unique)")

@@ -13,7 +13,8 @@ from redis.exceptions import RedisError
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import Deployments
-from emulator.catalog.loader import ManifestError, load_functions
+from emulator.catalog.loader import ManifestError
+from emulator.catalog.sources import load_sources
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
@@ -68,7 +69,7 @@ class Core:
 
     async def _refresh_catalog(self) -> list[str]:
         try:
-            from_files = load_functions(self.settings.functions_dir)
+            from_files, _ = load_sources(self.settings)
         except ManifestError as error:
             log.error("functions not reloaded, the running ones stay: %s", error)
             return []
@@ -113,7 +114,13 @@ class Core:
             settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
         except (OSError, ValueError) as error:
             raise StartupError(f"function credentials: {error}") from error
-        catalog = Catalog(load_functions(settings.functions_dir), settings.service_name)
+        definitions, template = load_sources(settings)
+        if template is not None:
+            log.info("serving the fc3 resources of %s: %s", template.source,
+                     ", ".join(template.definitions) or "(none)")
+            if template.not_emulated_summary():
+                log.info("%s", template.not_emulated_summary())
+        catalog = Catalog(definitions, settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)
         # The outage probe (keep_running and the API's 503s start it) ends before the client closes.

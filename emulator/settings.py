@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     allow_unauthenticated_remote: bool = False
     port: int = Field(9000, ge=1, le=65535)
     functions_dir: Path = Path("functions")
+    # A Serverless Devs project's s.yaml whose fc3 resources are served too (besides functions_dir); unset, an
+    # s.yaml in the current folder is used if there is one.
+    template: Path | None = None
     # Where functions deployed through the API are unpacked (their source of truth is Redis).
     data_dir: Path = Path(".fcemu/data")
     # Edits under functions_dir take effect without a restart.

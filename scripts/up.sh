@@ -92,7 +92,10 @@ if answers; then
   exit 1
 fi
 
-FCEMU_PORT=$port setsid nohup .venv/bin/fcemu serve >"$log" 2>&1 </dev/null &
+# TEMPLATE (make up TEMPLATE=path/to/s.yaml): a Serverless Devs project whose fc3 resources are served too.
+serve_args=()
+if [ -n "${TEMPLATE:-}" ]; then serve_args+=(--template "$TEMPLATE"); fi
+FCEMU_PORT=$port setsid nohup .venv/bin/fcemu serve ${serve_args[@]+"${serve_args[@]}"} >"$log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$pid_file"
 deadline=$((SECONDS + 60))

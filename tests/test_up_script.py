@@ -142,3 +142,14 @@ def test_up_says_why_the_emulator_did_not_start(checkout: Checkout) -> None:
     assert "fcemu failed to start (exit code 3)" in failed.stderr
     assert "fcemu could not start: ResponseError" in failed.stderr
     assert not checkout.pid_file.exists()
+
+
+def test_up_passes_template_to_serve_and_reports_its_error(checkout: Checkout, tmp_path: Path) -> None:
+    bad = tmp_path / "s.yaml"
+    bad.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                   "      functionName: ${env('FCEMU_TEST_SURELY_UNSET')}\n")
+    failed = subprocess.run(["bash", "scripts/up.sh", str(checkout.port)], check=False, cwd=checkout.root,
+                            env={**checkout.env, "TEMPLATE": str(bad)}, text=True, capture_output=True,
+                            timeout=SCRIPT_TIMEOUT_S)
+    assert failed.returncode == 1
+    assert f"fcemu: {bad}, line 7: cannot resolve ${{env('FCEMU_TEST_SURELY_UNSET')}}" in failed.stderr

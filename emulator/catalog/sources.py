@@ -1,0 +1,36 @@
+"""Where the catalog's files come from: the functions folder and, when one is given, a Serverless Devs template.
+Both are loaded together; a function name defined in both is an error naming both files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.catalog.loader import FunctionDefinition, ManifestError, load_functions
+from emulator.catalog.template import Template, find_template, load_template
+from emulator.settings import Settings
+
+
+def template_path(settings: Settings) -> Path | None:
+    """FCEMU_TEMPLATE / --template, else an s.yaml (or s.yml) in the current folder, else none."""
+    if settings.template is not None:
+        return settings.template
+    return find_template(Path.cwd())
+
+
+def load_sources(settings: Settings) -> tuple[dict[str, FunctionDefinition], Template | None]:
+    """The functions folder's definitions plus the template's. With a template, a functions folder that does not
+    exist is no error (the project may have none); without one it is, as before."""
+    source = template_path(settings)
+    template = None
+    if source is not None:
+        if not source.is_file():
+            raise ManifestError(f"{source}: template file does not exist")
+        template = load_template(source, account_id=settings.account_id, region=settings.region)
+    if template is not None and not settings.functions_dir.is_dir():
+        return dict(template.definitions), template
+    definitions = load_functions(settings.functions_dir)
+    for name, definition in (template.definitions if template else {}).items():
+        if name in definitions:
+            raise ManifestError(f"{definition.source}: functionName '{name}' is already defined by "
+                                f"{definitions[name].source}")
+        definitions[name] = definition
+    return definitions, template

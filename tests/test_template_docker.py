@@ -1,0 +1,53 @@
+"""`fcemu serve` on a Serverless Devs project: the fc3 resources of tests/templates/python-folder/s.yaml run as
+real functions (code from a folder beside the template), and a bad template stops the start with one line."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.redis_server import RedisServer
+
+TEMPLATE = Path(__file__).parent / "templates" / "python-folder" / "s.yaml"
+
+
+@pytest.fixture()
+def template_emulator(tmp_path: Path, redis_server: RedisServer) -> Iterator[EmulatorProcess]:
+    empty = tmp_path / "functions"
+    empty.mkdir()
+    process = EmulatorProcess(empty, tmp_path / "fcemu.log", redis_url=redis_server.url, template=str(TEMPLATE),
+                              account_id="111122223333").start()
+    yield process
+    process.stop()
+
+
+def test_a_template_function_runs_from_its_code_folder(template_emulator: EmulatorProcess) -> None:
+    reply = requests.post(f"{template_emulator.url}/2023-03-30/functions/tpl-greeter/invocations", data=b"{}",
+                          timeout=60)
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"greeting": "hello from .env", "own_name": "tpl-greeter", "other_handler": "index.echo",
+                            "account": "111122223333", "function": "tpl-greeter"}
+    echoed = requests.post(f"{template_emulator.url}/2023-03-30/functions/tpl-echo/invocations", data=b"ping",
+                           timeout=60)
+    assert echoed.status_code == 200 and echoed.content == b"ping"
+    # Its HTTP trigger is served too.
+    assert requests.get(f"{template_emulator.url}/http/tpl-greeter/", timeout=60).status_code == 200
+    log = template_emulator.log_path.read_text()
+    assert log.count("accepted but not emulated: echo (region); greeter (logConfig, region, vpcConfig)") == 1
+
+
+def test_a_bad_template_stops_serve_with_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "s.yaml"
+    bad.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                   "      functionName: ${vars.nope}\n")
+    done = subprocess.run([sys.executable, "-m", "emulator", "serve", "--template", str(bad),
+                           "--functions-dir", str(tmp_path / "none")],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"fcemu: {bad}, line 7: cannot resolve ${{vars.nope}}: vars has no nope"
