@@ -2,7 +2,6 @@
 real functions (code from a folder beside the template), and a bad template stops the start with one line."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
