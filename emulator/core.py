@@ -186,7 +186,7 @@ class Core:
                 store, catalog, pools, runner, deliverer, RedisClock(), timers, claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
-        deployments = Deployments(redis, settings.data_dir)
+        deployments = Deployments(redis, settings.data_dir, settings.layer_source())
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
                    deployments, triggers, None, owners, stack)
         _on_close(stack, "deployments", deployments.close)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.catalog.layers import LayerSource
 from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
 
 
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     template: Path | None = None
     # Where functions deployed through the API are unpacked (their source of truth is Redis).
     data_dir: Path = Path(".fcemu/data")
+    # FC layers by ARN: acs:fc:<region>:<account>:layers/<name>/versions/<n> is <layers_dir>/<name>/<n>/ (or <n>.zip).
+    layers_dir: Path = Path("layers")
     # Edits under functions_dir take effect without a restart.
     hot_reload: bool = True
     # FC 2.0 routes name a service; functions from functions_dir belong to this one.
@@ -74,6 +77,10 @@ class Settings(BaseSettings):
     destination_max_attempts: int = Field(8, ge=1, le=100)
     destination_retry_base_delay_s: float = Field(1.0, ge=0)
     destination_http_timeout_s: float = Field(10.0, gt=0)
+
+    def layer_source(self) -> LayerSource:
+        """Where functions' layers come from; zips are unpacked and layers merged under data_dir."""
+        return LayerSource(layers_dir=self.layers_dir.resolve(), cache_dir=self.data_dir.resolve() / "layers")
 
     def access_key_pairs(self) -> dict[str, str]:
         entries = [entry for entry in self.access_keys.split(",") if entry.strip()]

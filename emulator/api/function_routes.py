@@ -16,6 +16,7 @@ from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
+from emulator.catalog.layers import LayerError, LayerSource
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, FunctionManifest
@@ -39,7 +40,7 @@ class ListFunctionsOutput(BaseModel):
     nextToken: str | None = None
 
 
-async def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None
+async def _spec_from(body: dict[str, Any], layers: LayerSource, base: dict[str, Any] | None = None
                      ) -> tuple[dict[str, Any], bytes | None]:
     """The manifest fields of a Create/UpdateFunction body, merged over `base`, and the code zip if any: all of it
     checked, so that what is stored can be served."""
@@ -49,10 +50,14 @@ async def _spec_from(body: dict[str, Any], base: dict[str, Any] | None = None
     spec.pop("caPort", None)
     spec.pop("instanceType", None)
     try:
-        FunctionManifest.model_validate(spec)
+        manifest = FunctionManifest.model_validate(spec)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors())
         raise FCError(400, "InvalidArgument", problems) from error
+    try:
+        await asyncio.to_thread(layers.check, manifest.layers)
+    except LayerError as error:
+        raise FCError(400, "InvalidArgument", f"layers: {error}") from error
     if code is None:
         return spec, None
     if not isinstance(code, dict) or code.get("zipFile") is None:
@@ -130,7 +135,8 @@ async def _create(request: Request, name: str, body: dict[str, Any], shown_as: s
     if core.catalog.get(name) is not None or name in core.deployments.functions:
         raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists")
     # The API a function is created through is its generation (its HTTP trigger's contract), whatever the body says.
-    spec, code = await _spec_from({**body, "functionName": name, "apiVersion": api_version})
+    spec, code = await _spec_from({**body, "functionName": name, "apiVersion": api_version},
+                                  core.settings.layer_source())
     if code is None and spec.get("runtime") != "custom-container":
         raise FCError(400, "InvalidArgument", "code.zipFile is required (base64 of a zip of the function's code)")
     try:
@@ -145,7 +151,7 @@ async def _update(request: Request, name: str, body: dict[str, Any], shown_as: s
     deployed = _deployed_only(core, name, shown_as)
     # An update keeps the generation the function was created in.
     body = {key: value for key, value in body.items() if key != "apiVersion"}
-    spec, code = await _spec_from({**body, "functionName": name}, base=deployed.spec)
+    spec, code = await _spec_from({**body, "functionName": name}, core.settings.layer_source(), base=deployed.spec)
     await core.deployments.save_function(name, spec, code, create=False)
     return await _stored_view(core, name, shown_as)
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.code_archive import CodeError, checksum, unpack
+from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
@@ -106,8 +107,9 @@ async def deployed_function_id(redis: Redis, name: str) -> str | None:
 
 
 class Deployments:
-    def __init__(self, redis: Redis, data_dir: Path) -> None:
+    def __init__(self, redis: Redis, data_dir: Path, layers: LayerSource | None = None) -> None:
         self._redis = redis
+        self._layers = layers
         self._root = data_dir / "deployed"
         self.functions: dict[str, DeployedFunction] = {}
         self.services: dict[str, Service] = {}
@@ -253,7 +255,7 @@ class Deployments:
         if not manifest.is_file():
             await self._materialize(folder, name, record)
         # It fingerprints every file of the code (up to 10,000): not on the event loop.
-        return await asyncio.to_thread(load_manifest, manifest, folder / "code")
+        return await asyncio.to_thread(load_manifest, manifest, folder / "code", self._layers)
 
     @staticmethod
     def _version(record: DeployedFunction) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from emulator.catalog.layers import LayerError, LayerSource
 from emulator.catalog.manifest import FunctionManifest
 from emulator.timestamps import iso_utc
 
@@ -28,6 +29,8 @@ class FunctionDefinition:
     code_fingerprint: str = ""
     # A deployed function's functionId (new for each CreateFunction, kept by updates); "" for functions/.
     function_id: str = ""
+    # The function's layers merged, mounted as /opt in its instances; None without layers.
+    opt_dir: Path | None = None
 
     @property
     def name(self) -> str:
@@ -53,7 +56,8 @@ def _describe(error: ValidationError, source: Path) -> str:
     return f"{source}: " + "; ".join(problems)
 
 
-def load_manifest(source: Path, code_dir: Path | None = None) -> FunctionDefinition:
+def load_manifest(source: Path, code_dir: Path | None = None, layers: LayerSource | None = None
+                  ) -> FunctionDefinition:
     """A manifest file as a definition; the code is the manifest's folder unless `code_dir` says otherwise."""
     try:
         text = source.read_text()
@@ -67,7 +71,22 @@ def load_manifest(source: Path, code_dir: Path | None = None) -> FunctionDefinit
     except ValidationError as error:
         raise ManifestError(_describe(error, source)) from error
     code_dir = (code_dir or source.parent).resolve()
-    return FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, code_fingerprint=fingerprint(code_dir))
+    opt_dir, layers_fingerprint = resolve_layers(manifest, layers, source)
+    return FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, opt_dir=opt_dir,
+                              code_fingerprint=fingerprint(code_dir) + layers_fingerprint)
+
+
+def resolve_layers(manifest: FunctionManifest, layers: LayerSource | None, source: Path) -> tuple[Path | None, str]:
+    """The function's merged layers and their fingerprint (a changed layer changes the function's fingerprint, so
+    its warm instances drain), or a ManifestError naming the file and the layer."""
+    if not manifest.layers:
+        return None, ""
+    if layers is None:
+        raise ManifestError(f"{source}: layers: fcemu was given no layers folder (FCEMU_LAYERS_DIR)")
+    try:
+        return layers.resolve(manifest.layers)
+    except LayerError as error:
+        raise ManifestError(f"{source}: layers: {error}") from error
 
 
 def fingerprint(folder: Path) -> str:
@@ -88,7 +107,7 @@ def find_manifest(folder: Path) -> Path | None:
     return None
 
 
-def load_functions(functions_dir: Path) -> dict[str, FunctionDefinition]:
+def load_functions(functions_dir: Path, layers: LayerSource | None = None) -> dict[str, FunctionDefinition]:
     """Every function under the folder, by name; one bad manifest stops the load with its reason."""
     definitions: dict[str, FunctionDefinition] = {}
     if not functions_dir.is_dir():
@@ -97,7 +116,7 @@ def load_functions(functions_dir: Path) -> dict[str, FunctionDefinition]:
         source = find_manifest(folder)
         if source is None:
             continue
-        definition = load_manifest(source)
+        definition = load_manifest(source, layers=layers)
         if definition.name in definitions:
             other = definitions[definition.name].source
             raise ManifestError(f"{source}: functionName '{definition.name}' is already defined by {other}")

@@ -21,7 +21,7 @@ FC2_API_VERSION = "2016-08-15"
 # Fields FC accepts that mean nothing on one machine: taken so real configs load, otherwise unused.
 IGNORED_FC_FIELDS = frozenset(
     {
-        "logConfig", "vpcConfig", "nasConfig", "ossMountConfig", "layers", "tags", "internetAccess",
+        "logConfig", "vpcConfig", "nasConfig", "ossMountConfig", "tags", "internetAccess",
         "gpuConfig", "tracingConfig", "code", "codeChecksum", "diskSize", "cpu",
         "sessionAffinity", "sessionAffinityConfig", "enableLongLiving", "idleTimeout",
     }
@@ -146,6 +146,8 @@ class FunctionManifest(BaseModel):
     asyncInvokeConfig: AsyncInvokeConfig | None = None
     concurrencyConfig: ConcurrencyConfig | None = None
     triggers: list[Trigger] = Field(default_factory=list)
+    # Layer version ARNs, first one winning a clash; fcemu reads them from FCEMU_LAYERS_DIR (catalog/layers.py).
+    layers: list[str] = Field(default_factory=list, max_length=5)
     # fcemu's field, not FC's: the API generation the function belongs to, which decides what a built-in
     # runtime's HTTP trigger calls (FC 3.0's event, or FC 2.0's web handler). See `api_version`.
     apiVersion: Literal["2023-03-30", "2016-08-15"] | None = None

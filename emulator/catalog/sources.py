@@ -24,10 +24,11 @@ def load_sources(settings: Settings) -> tuple[dict[str, FunctionDefinition], Tem
     if source is not None:
         if not source.is_file():
             raise ManifestError(f"{source}: template file does not exist")
-        template = load_template(source, account_id=settings.account_id, region=settings.region)
+        template = load_template(source, account_id=settings.account_id, region=settings.region,
+                                 layers=settings.layer_source())
     if template is not None and not settings.functions_dir.is_dir():
         return dict(template.definitions), template
-    definitions = load_functions(settings.functions_dir)
+    definitions = load_functions(settings.functions_dir, settings.layer_source())
     for name, definition in (template.definitions if template else {}).items():
         if name in definitions:
             raise ManifestError(f"{definition.source}: functionName '{name}' is already defined by "

@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint
+from emulator.catalog.layers import LayerSource
+from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint, resolve_layers
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
 
 TEMPLATE_NAMES = ("s.yaml", "s.yml")
@@ -25,7 +26,7 @@ FC3_COMPONENTS = frozenset({"fc3", "devsapp/fc3"})
 # (`role` is not here: a function with a role gets fcemu's function credentials.)
 NOT_EMULATED_PROPS = frozenset({
     "region", "vpcConfig", "vpcBinding", "nasConfig", "ossMountConfig", "logConfig", "customDomain", "customDNS",
-    "provisionConfig", "tracingConfig", "gpuConfig", "layers", "cpu", "diskSize", "internetAccess", "tags",
+    "provisionConfig", "tracingConfig", "gpuConfig", "cpu", "diskSize", "internetAccess", "tags",
     "sessionAffinity", "sessionAffinityConfig", "enableLongLiving", "idleTimeout", "instanceIsolationMode",
 })
 EXPRESSION = re.compile(r"\$\{([^{}]*)\}")
@@ -203,7 +204,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_template(source: Path, *, account_id: str, region: str) -> Template:
+def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None) -> Template:
     """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line."""
     try:
         document = yaml.load(source.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -232,7 +233,7 @@ def load_template(source: Path, *, account_id: str, region: str) -> Template:
         props = resolver.resolve(resource.get("props") or {}, this=str(name))
         if not isinstance(props, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': props must be a mapping")
-        definition, ignored = _definition(source, str(name), props, _line_of(name))
+        definition, ignored = _definition(source, str(name), props, _line_of(name), layers)
         if definition.name in template.definitions:
             raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
@@ -240,7 +241,8 @@ def load_template(source: Path, *, account_id: str, region: str) -> Template:
     return template
 
 
-def _definition(source: Path, name: str, props: dict[str, Any], line: str) -> tuple[FunctionDefinition, list[str]]:
+def _definition(source: Path, name: str, props: dict[str, Any], line: str, layers: LayerSource | None = None
+                ) -> tuple[FunctionDefinition, list[str]]:
     where = f"{source}{line}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
@@ -253,8 +255,12 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str) -> tu
         )
         raise TemplateError(f"{where}: {problems}") from error
     code_dir = _code_dir(source, name, line, props.get("code"), manifest)
-    definition = FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source,
-                                    code_fingerprint=fingerprint(code_dir))
+    try:
+        opt_dir, layers_fingerprint = resolve_layers(manifest, layers, source)
+    except ManifestError as error:
+        raise TemplateError(f"{where}: {str(error).removeprefix(f'{source}: ')}") from error
+    definition = FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, opt_dir=opt_dir,
+                                    code_fingerprint=fingerprint(code_dir) + layers_fingerprint)
     return definition, ignored
 
 

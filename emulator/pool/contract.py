@@ -55,6 +55,7 @@ def environment(definition: FunctionDefinition, settings: Settings) -> dict[str,
         **({"ALIBABA_CLOUD_SECURITY_TOKEN": credentials.security_token} if credentials.security_token else {}),
     }
     return {
+        **_search_paths(definition),
         **manifest.environmentVariables,
         "FC_FUNCTION_NAME": manifest.functionName,
         "FC_FUNCTION_HANDLER": manifest.handler,
@@ -69,3 +70,23 @@ def environment(definition: FunctionDefinition, settings: Settings) -> dict[str,
         "HOME": "/tmp",
         **secrets,
     }
+
+
+# The runtime images' own PATH, which the layers' /opt/bin (and FC's /code, /code/bin) extend.
+IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _search_paths(definition: FunctionDefinition) -> dict[str, str]:
+    """Where FC's built-in runtimes look for the layers' content under /opt (FC's "Create a custom layer": python
+    in /opt/python, nodejs in /opt/nodejs/node_modules, programs in /opt/bin, libraries in /opt/lib). Custom
+    runtimes and containers get /opt only, as on FC. Below the function's own variables: a function that sets
+    PYTHONPATH itself decides its path."""
+    family = definition.manifest.runtime_family
+    if family not in ("python", "nodejs"):
+        return {}
+    paths = {"PATH": f"{IMAGE_PATH}:/code:/code/bin:/opt/bin", "LD_LIBRARY_PATH": "/code:/code/lib:/usr/local/lib:/opt/lib"}
+    if family == "python":
+        paths["PYTHONPATH"] = "/opt/python"
+    else:
+        paths["NODE_PATH"] = "/opt/nodejs/node_modules"
+    return paths

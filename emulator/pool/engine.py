@@ -35,6 +35,9 @@ class ContainerSpec:
     entrypoint: list[str] | None = None
     pids_limit: int = 256
     tmp_size_mb: int = 64
+    # The function's merged layers: each entry in it is mounted read-only at /opt/<entry> (not the folder at /opt,
+    # which would hide the runtime's own /opt/fcemu agent).
+    opt_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,15 @@ class StartedContainer:
     # The container's address on Docker's bridge, "" if it has none: reachable from a Linux host without
     # docker-proxy in the path.
     bridge_address: str
+
+
+def _layer_mounts(opt_dir: Path | None) -> dict[str, dict[str, str]]:
+    if opt_dir is None:
+        return {}
+    return {
+        str(entry): {"bind": f"/opt/{entry.name}", "mode": "ro"}
+        for entry in sorted(opt_dir.iterdir()) if entry.name != "fcemu"
+    }
 
 
 class DockerEngine:
@@ -69,7 +81,7 @@ class DockerEngine:
                 labels=spec.labels,
                 environment=spec.environment,
                 ports={port_key: ("127.0.0.1", None)},
-                volumes={str(spec.code_dir): {"bind": "/code", "mode": "ro"}},
+                volumes={str(spec.code_dir): {"bind": "/code", "mode": "ro"}, **_layer_mounts(spec.opt_dir)},
                 working_dir="/code",
                 read_only=True,
                 tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.tmp_size_mb}m"},

@@ -83,6 +83,7 @@ class InstanceLauncher:
             entrypoint=entrypoint,
             pids_limit=self._settings.pids_limit,
             tmp_size_mb=self._settings.tmp_size_mb,
+            opt_dir=definition.opt_dir,
         )
 
     async def launch(self, definition: FunctionDefinition, headers: dict[str, str]) -> Instance:

@@ -52,6 +52,8 @@ class EmulatorProcess:
             "FCEMU_FUNCTIONS_DIR": str(functions_dir),
             "FCEMU_REDIS_URL": redis_url,
             "FCEMU_DATA_DIR": str(log_path.parent / f"data-{self.owner or uuid.uuid4().hex[:10]}"),
+            # The test functions that name layers find them here (tests/functions/layer-*).
+            "FCEMU_LAYERS_DIR": str(REPO / "tests" / "layers"),
             **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
         }
         if self.owner:

@@ -1,0 +1,3 @@
+const layerpkg = require('layerpkg');
+
+exports.handler = async () => JSON.stringify({ layerpkg: layerpkg.who, NODE_PATH: process.env.NODE_PATH });

@@ -1,0 +1,1 @@
+WHO = "clash from pyclash/1 (configured second)"

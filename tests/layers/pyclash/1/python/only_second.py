@@ -1,0 +1,1 @@
+WHO = "only_second from pyclash/1"

@@ -1,0 +1,1 @@
+WHO = "clash from pyutil/1 (configured first)"

@@ -1,0 +1,1 @@
+WHO = "layerlib from pyutil/1"
