@@ -21,13 +21,15 @@ from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.timer_scheduler import TimerScheduler
-from tests.support.emulator_process import EmulatorProcess
+from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher
 from tests.test_sync_invoke_docker import v3
 
 # How far Redis's clock is made to have stepped forward since it was last read.
 STEP_MS = 3_600_000
+# The layers the test functions name (tests/functions/layer-*), as EmulatorProcess passes them.
+TEST_LAYERS = REPO / "tests" / "layers"
 
 
 def test_a_shutdown_grace_longer_than_the_lease_runs_the_task_once(
@@ -74,7 +76,7 @@ def test_an_idle_dispatcher_claims_after_a_forward_step_of_redis_clock(
     until the dispatcher re-reads Redis's clock, which it must do when it wakes (for the nudge of the enqueue,
     or its reaper's tick) rather than wait for the hour to pass."""
     settings = Settings(redis_url=own_redis.url, functions_dir=functions_dir, data_dir=tmp_path / "data",
-                        owner=f"clock-{uuid.uuid4().hex[:6]}")
+                        layers_dir=TEST_LAYERS, owner=f"clock-{uuid.uuid4().hex[:6]}")
     watcher = TaskWatcher(own_redis.url)
 
     async def scenario() -> None:
@@ -98,14 +100,17 @@ def test_an_idle_dispatcher_claims_after_a_forward_step_of_redis_clock(
         watcher.close()
 
 
-def test_the_timer_scheduler_reads_redis_clock_when_it_wakes(functions_dir: Path, own_redis: RedisServer) -> None:
+def test_the_timer_scheduler_reads_redis_clock_when_it_wakes(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer
+) -> None:
     """The timer scheduler alone (no dispatcher, no Docker), with an anchor on Redis's clock an hour behind, as
     a forward step leaves it: its firings must be those of Redis's now, not of an hour ago."""
     watcher = TaskWatcher(own_redis.url)
 
     async def scenario() -> None:
         redis = Redis.from_url(own_redis.url)
-        catalog = Catalog(load_functions(functions_dir), "default")
+        layers = Settings(layers_dir=TEST_LAYERS, data_dir=tmp_path / "data").layer_source()
+        catalog = Catalog(load_functions(functions_dir, layers), "default")
         triggers = Triggers(redis, catalog)
         async_configs = AsyncConfigs(redis)
         await triggers.start()
