@@ -2,6 +2,9 @@
 the file, the line and the expression. Pure logic, no emulator."""
 from __future__ import annotations
 
+import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -162,3 +165,43 @@ def test_functions_and_template_load_together_and_a_shared_name_is_an_error(tmp_
     # With a template, a functions folder that does not exist is no error.
     definitions, _ = load_sources(Settings(functions_dir=tmp_path / "none", template=EXAMPLE))
     assert sorted(definitions) == ["tpl-echo", "tpl-greeter"]
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_code_as_a_zip_is_unpacked_once_under_the_data_dir_keyed_by_checksum(tmp_path: Path) -> None:
+    data = zip_of({"index.py": "def handler(event, context):\n    return b'zipped'\n"})
+    (tmp_path / "code.zip").write_bytes(data)
+    source = tmp_path / "s.yaml"
+    source.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                      "      functionName: f\n      runtime: python3.10\n      handler: index.handler\n"
+                      "      code: ./code.zip\n")
+    data_dir = tmp_path / "data"
+    definition = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert definition.code_dir == data_dir / "template-code" / hashlib.sha256(data).hexdigest()
+    assert (definition.code_dir / "index.py").read_text().endswith("b'zipped'\n")
+    again = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert again.code_dir == definition.code_dir and again.code_fingerprint == definition.code_fingerprint
+    # An edited zip is a new folder, so the function's fingerprint changes and it is redeployed.
+    (tmp_path / "code.zip").write_bytes(zip_of({"index.py": "def handler(event, context):\n    return b'v2'\n"}))
+    edited = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert edited.code_dir != definition.code_dir and edited.code_fingerprint != definition.code_fingerprint
+
+
+def test_a_bad_zip_names_the_file_line_and_the_zip_problem(tmp_path: Path) -> None:
+    (tmp_path / "code.zip").write_bytes(zip_of({"../evil.py": "x = 1\n"}))
+    source = tmp_path / "s.yaml"
+    source.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                      "      functionName: f\n      runtime: python3.10\n      handler: index.handler\n"
+                      "      code: ./code.zip\n")
+    with pytest.raises(TemplateError) as raised:
+        load_template(source, account_id="1", region="cn-hangzhou", data_dir=tmp_path / "data")
+    assert str(raised.value).startswith(f"{source}, line 10: resource 'f': code './code.zip' cannot be used as a zip")
+    assert "points outside the code folder" in str(raised.value)
+    assert not (tmp_path / "data" / "template-code").exists() or not any((tmp_path / "data" / "template-code").iterdir())

@@ -24,7 +24,8 @@ def load_sources(settings: Settings) -> tuple[dict[str, FunctionDefinition], Tem
     if source is not None:
         if not source.is_file():
             raise ManifestError(f"{source}: template file does not exist")
-        template = load_template(source, account_id=settings.account_id, region=settings.region)
+        template = load_template(source, account_id=settings.account_id, region=settings.region,
+                                 data_dir=settings.data_dir)
     if template is not None and not settings.functions_dir.is_dir():
         return dict(template.definitions), template
     definitions = load_functions(settings.functions_dir)

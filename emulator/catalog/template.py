@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from emulator.catalog import code_archive
 from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
 
@@ -203,7 +204,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_template(source: Path, *, account_id: str, region: str) -> Template:
+def load_template(source: Path, *, account_id: str, region: str, data_dir: Path | None = None) -> Template:
     """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line."""
     try:
         document = yaml.load(source.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -232,7 +233,7 @@ def load_template(source: Path, *, account_id: str, region: str) -> Template:
         props = resolver.resolve(resource.get("props") or {}, this=str(name))
         if not isinstance(props, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': props must be a mapping")
-        definition, ignored = _definition(source, str(name), props, _line_of(name))
+        definition, ignored = _definition(source, str(name), props, _line_of(name), data_dir)
         if definition.name in template.definitions:
             raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
@@ -240,7 +241,8 @@ def load_template(source: Path, *, account_id: str, region: str) -> Template:
     return template
 
 
-def _definition(source: Path, name: str, props: dict[str, Any], line: str) -> tuple[FunctionDefinition, list[str]]:
+def _definition(source: Path, name: str, props: dict[str, Any], line: str,
+                data_dir: Path | None) -> tuple[FunctionDefinition, list[str]]:
     where = f"{source}{line}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
@@ -252,24 +254,43 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str) -> tu
             f"{'.'.join(str(part) for part in item['loc']) or '(props)'}: {item['msg']}" for item in error.errors()
         )
         raise TemplateError(f"{where}: {problems}") from error
-    code_dir = _code_dir(source, name, line, props.get("code"), manifest)
+    code_dir = _code_dir(source, name, line, props.get("code"), manifest, data_dir)
     definition = FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source,
                                     code_fingerprint=fingerprint(code_dir))
     return definition, ignored
 
 
-def _code_dir(source: Path, name: str, line: str, code: Any, manifest: FunctionManifest) -> Path:
+def _code_dir(source: Path, name: str, line: str, code: Any, manifest: FunctionManifest,
+              data_dir: Path | None) -> Path:
     where = f"{source}{_line_of(code) or line}: resource '{name}'"
     if code is None:
         if manifest.runtime == CUSTOM_CONTAINER:
             return source.parent.resolve()  # the image holds the code; the folder only anchors the definition
-        raise TemplateError(f"{where}: code is missing (a folder relative to the template)")
+        raise TemplateError(f"{where}: code is missing (a folder or zip file relative to the template)")
     if not isinstance(code, str):
         raise TemplateError(f"{where}: code from OSS (ossBucketName/ossObjectName) is not "
-                            "supported by fcemu; give a local folder")
+                            "supported by fcemu; give a local folder or zip file")
     folder = (source.parent / code).resolve()
     if folder.is_file():
-        raise TemplateError(f"{where}: code '{code}' is a file; fcemu takes a folder for now")
+        return _unpacked_zip(where, code, folder, data_dir)
     if not folder.is_dir():
         raise TemplateError(f"{where}: code folder '{code}' does not exist ({folder})")
     return folder
+
+
+def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -> Path:
+    """A zip named by `code`, checked as CreateFunction's zipFile is and unpacked once into a folder keyed by its
+    checksum (so an unchanged zip is not unpacked again, and an edited one gets a new folder and fingerprint)."""
+    if data_dir is None:
+        raise TemplateError(f"{where}: code '{code}' is a file; a zip needs fcemu's data folder to unpack into")
+    try:
+        data = archive.read_bytes()
+        if len(data) > code_archive.MAX_ZIP_BYTES:
+            raise code_archive.CodeError(f"it is {len(data)} bytes; fcemu takes at most {code_archive.MAX_ZIP_BYTES}")
+        target = data_dir / "template-code" / code_archive.checksum(data)
+        if not target.is_dir():
+            code_archive.check_zip(data)
+            code_archive.unpack(data, target)
+    except (OSError, code_archive.CodeError) as error:
+        raise TemplateError(f"{where}: code '{code}' cannot be used as a zip: {error}") from error
+    return target
