@@ -69,3 +69,23 @@ def test_code_given_as_a_zip_file_runs(tmp_path: Path, redis_server: RedisServer
         assert reply.content == b"from the zip"
     finally:
         process.stop()
+
+
+def test_a_legacy_fc_project_runs_as_fc2_functions(tmp_path: Path, redis_server: RedisServer) -> None:
+    process = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              template=str(Path(__file__).parent / "templates" / "python-fc2" / "s.yaml")).start()
+    try:
+        reply = requests.post(f"{process.url}/2016-08-15/services/tpl-svc/functions/event/invocations", data=b"{}",
+                              timeout=60)
+        assert reply.status_code == 200, reply.text
+        # The context names the function as fcemu's catalog does (FC 3.0's `service$function`).
+        assert reply.json()["function"] == "tpl-svc$event"
+        # FC 3.0's name for the same function.
+        assert requests.post(f"{process.url}/2023-03-30/functions/tpl-svc$event/invocations", data=b"{}",
+                             timeout=60).status_code == 200
+        web = requests.get(f"{process.url}/2016-08-15/proxy/tpl-svc/web/", timeout=60)
+        assert web.status_code == 200, web.text
+        assert web.content == b"fc2 web GET"
+        assert process.log_path.read_text().count("event (region, service.logConfig); web (region)") == 1
+    finally:
+        process.stop()

@@ -1,5 +1,6 @@
-"""Reads a Serverless Devs project (`s.yaml`, edition 3.0.0) into function definitions: every resource whose
-component is `fc3` (FC 3.0) becomes the definition a `functions/<name>/function.yaml` with the same props would.
+"""Reads a Serverless Devs project (`s.yaml`, edition 3.0.0 or 1.0.0) into function definitions: every resource whose
+component is `fc3` (FC 3.0) becomes the definition a `functions/<name>/function.yaml` with the same props would;
+the legacy `fc` component (FC 2.0) is first mapped to fc3 props by template_fc2.
 
 The schema is the devsapp fc3 component's (docs/zh/yaml/readme.md in devsapp/fc3): top-level `edition`, `name`,
 `access`, `vars`, `resources: {<name>: {component: fc3, props: {...}}}`; `props` are CreateFunctionInput fields
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from emulator.catalog import code_archive
 from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
+from emulator.catalog.template_fc2 import FC2_COMPONENTS, LegacyError, fc3_props
 
 TEMPLATE_NAMES = ("s.yaml", "s.yml")
 FC3_COMPONENTS = frozenset({"fc3", "devsapp/fc3"})
@@ -143,7 +145,7 @@ class _Resolver:
             if this is None:
                 self._fail(value, shown, "`this` is only defined inside a resource")
             return self._resource(this, rest, value, shown)
-        if head == "resources" and rest:
+        if head in ("resources", "services") and rest:
             return self._resource(rest[0], rest[1:], value, shown)
         self._fail(value, shown, "not a variable fcemu understands (vars., env., resources., this.)")
         return None  # unreachable; _fail raises
@@ -159,7 +161,7 @@ class _Resolver:
         return ""
 
     def _resource(self, name: str, path: list[str], value: Any, shown: str) -> Any:
-        resources = self._document.get("resources") or {}
+        resources = self._document.get("resources") or self._document.get("services") or {}
         if name not in resources:
             self._fail(value, shown, f"no resource named '{name}'")
         if path == ["name"]:
@@ -213,12 +215,14 @@ def load_template(source: Path, *, account_id: str, region: str, data_dir: Path 
     if not isinstance(document, dict):
         raise TemplateError(f"{source}: expected a Serverless Devs template (edition, name, resources)")
     edition = str(document.get("edition", ""))
-    if not edition.startswith("3."):
+    if not edition.startswith(("3.", "1.")):
         raise TemplateError(f"{source}{_line_of(document.get('edition'))}: edition '{edition}' is not supported; "
-                            "fcemu reads edition 3.0.0 templates (fc3 component)")
-    resources = document.get("resources")
+                            "fcemu reads edition 3.0.0 (resources) and 1.0.0 (services) templates")
+    # Edition 1.0.0 names the resources `services`; 3.0.0 names them `resources`.
+    key = "resources" if "resources" in document or edition.startswith("3.") else "services"
+    resources = document.get(key)
     if not isinstance(resources, dict):
-        raise TemplateError(f"{source}: `resources` must be a mapping of resource names to "
+        raise TemplateError(f"{source}: `{key}` must be a mapping of resource names to "
                             "{component, props}")
     resolver = _Resolver(source, document, read_env_file(source.parent / ".env"),
                          {"AccountID": account_id, "Region": region})
@@ -227,13 +231,20 @@ def load_template(source: Path, *, account_id: str, region: str, data_dir: Path 
         if not isinstance(resource, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}' must be a mapping with component, props")
         component = str(resource.get("component", ""))
-        if component not in FC3_COMPONENTS:
+        if component not in FC3_COMPONENTS | FC2_COMPONENTS:
             raise TemplateError(f"{source}{_line_of(resource.get('component'))}: resource '{name}': component "
-                                f"'{component}' is not supported; fcemu runs fc3 (FC 3.0) resources")
+                                f"'{component}' is not supported; fcemu runs fc3 (FC 3.0) and fc (FC 2.0) resources")
         props = resolver.resolve(resource.get("props") or {}, this=str(name))
         if not isinstance(props, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': props must be a mapping")
+        legacy_ignored: list[str] = []
+        if component in FC2_COMPONENTS:
+            try:
+                props, legacy_ignored = fc3_props(props)
+            except LegacyError as error:
+                raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': {error}") from error
         definition, ignored = _definition(source, str(name), props, _line_of(name), data_dir)
+        ignored = sorted([*ignored, *legacy_ignored])
         if definition.name in template.definitions:
             raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
