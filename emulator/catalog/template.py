@@ -67,6 +67,8 @@ class Template:
     source: Path
     definitions: dict[str, FunctionDefinition]
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
+    # What hot reload watches: the template, its .env, and every code folder or zip it names.
+    watched: set[Path] = field(default_factory=set)
 
     def not_emulated_summary(self) -> str:
         """One line for the start-up log, '' when there is nothing to say."""
@@ -226,7 +228,7 @@ def load_template(source: Path, *, account_id: str, region: str, data_dir: Path 
                             "{component, props}")
     resolver = _Resolver(source, document, read_env_file(source.parent / ".env"),
                          {"AccountID": account_id, "Region": region})
-    template = Template(source=source, definitions={})
+    template = Template(source=source, definitions={}, watched={source.resolve(), (source.parent / ".env").resolve()})
     for name, resource in resources.items():
         if not isinstance(resource, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}' must be a mapping with component, props")
@@ -249,6 +251,8 @@ def load_template(source: Path, *, account_id: str, region: str, data_dir: Path 
             raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
         template.not_emulated[str(name)] = ignored
+        if isinstance(props.get("code"), str):
+            template.watched.add((source.parent / props["code"]).resolve())
     return template
 
 
