@@ -195,7 +195,8 @@ class Core:
         _on_close(stack, "triggers", triggers.close)
         await triggers.start()
         if settings.hot_reload:
-            watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog)
+            watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog,
+                                                      template.watched if template is not None else ())
             _on_close(stack, "functions watcher", watcher.close)
             watcher.start()
         if settings.prewarm_instances:

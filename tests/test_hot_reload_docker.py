@@ -41,3 +41,32 @@ def test_edited_code_is_picked_up_and_the_old_instance_retired(
         assert still.headers["x-fc-instance-id"] == after.headers["x-fc-instance-id"]
     finally:
         emulator.stop()
+
+
+def test_edits_to_a_template_its_env_and_its_code_folder_are_picked_up(tmp_path: Path, redis_server: RedisServer
+                                                                       ) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "templates" / "python-folder", project)
+    emulator = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                               template=str(project / "s.yaml"), dispatcher_enabled="false").start()
+    try:
+        assert requests.post(v3(emulator, "tpl-greeter"), data=b"{}", timeout=30).json()["greeting"] == \
+            "hello from .env"
+        mark = emulator.log_lines
+        (project / ".env").write_text("TEMPLATE_GREETING=edited .env\n")
+        mark = emulator.wait_for_log("reloaded functions: tpl-greeter", after=mark)
+        assert requests.post(v3(emulator, "tpl-greeter"), data=b"{}", timeout=30).json()["greeting"] == "edited .env"
+
+        template = project / "s.yaml"
+        template.write_text(template.read_text().replace("handler: index.echo", "handler: index.handler"))
+        mark = emulator.wait_for_log("reloaded functions: tpl-echo", after=mark)
+        assert requests.post(v3(emulator, "tpl-echo"), data=b"{}", timeout=30).json()["function"] == "tpl-echo"
+
+        code = project / "code" / "index.py"
+        code.write_text(code.read_text().replace('"function": context.function.name',
+                                                 '"function": "edited " + context.function.name'))
+        emulator.wait_for_log("reloaded functions: ", after=mark)
+        assert requests.post(v3(emulator, "tpl-echo"), data=b"{}", timeout=30).json()["function"] == \
+            "edited tpl-echo"
+    finally:
+        emulator.stop()

@@ -2,6 +2,9 @@
 the file, the line and the expression. Pure logic, no emulator."""
 from __future__ import annotations
 
+import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -139,11 +142,11 @@ def test_bad_props_name_the_resource_and_line(tmp_path: Path, props: str, error:
 
 
 def test_other_components_and_editions_are_refused_with_their_line(tmp_path: Path) -> None:
-    source = write(tmp_path, "edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc\n    props: {}\n")
-    with pytest.raises(TemplateError, match=r"line 5: resource 'f': component 'fc' is not supported"):
+    source = write(tmp_path, "edition: 3.0.0\nname: p\nresources:\n  f:\n    component: aws\n    props: {}\n")
+    with pytest.raises(TemplateError, match=r"line 5: resource 'f': component 'aws' is not supported"):
         load(source)
-    source.write_text("edition: 1.0.0\nname: p\nservices: {}\n")
-    with pytest.raises(TemplateError, match="line 1: edition '1.0.0' is not supported"):
+    source.write_text("edition: 2.0.0\nname: p\nservices: {}\n")
+    with pytest.raises(TemplateError, match="line 1: edition '2.0.0' is not supported"):
         load(source)
 
 
@@ -162,3 +165,118 @@ def test_functions_and_template_load_together_and_a_shared_name_is_an_error(tmp_
     # With a template, a functions folder that does not exist is no error.
     definitions, _ = load_sources(Settings(functions_dir=tmp_path / "none", template=EXAMPLE))
     assert sorted(definitions) == ["tpl-echo", "tpl-greeter"]
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_code_as_a_zip_is_unpacked_once_under_the_data_dir_keyed_by_checksum(tmp_path: Path) -> None:
+    data = zip_of({"index.py": "def handler(event, context):\n    return b'zipped'\n"})
+    (tmp_path / "code.zip").write_bytes(data)
+    source = tmp_path / "s.yaml"
+    source.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                      "      functionName: f\n      runtime: python3.10\n      handler: index.handler\n"
+                      "      code: ./code.zip\n")
+    data_dir = tmp_path / "data"
+    definition = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert definition.code_dir == data_dir / "template-code" / hashlib.sha256(data).hexdigest()
+    assert (definition.code_dir / "index.py").read_text().endswith("b'zipped'\n")
+    again = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert again.code_dir == definition.code_dir and again.code_fingerprint == definition.code_fingerprint
+    # An edited zip is a new folder, so the function's fingerprint changes and it is redeployed.
+    (tmp_path / "code.zip").write_bytes(zip_of({"index.py": "def handler(event, context):\n    return b'v2'\n"}))
+    edited = load_template(source, account_id="1", region="cn-hangzhou", data_dir=data_dir).definitions["f"]
+    assert edited.code_dir != definition.code_dir and edited.code_fingerprint != definition.code_fingerprint
+
+
+def test_a_bad_zip_names_the_file_line_and_the_zip_problem(tmp_path: Path) -> None:
+    (tmp_path / "code.zip").write_bytes(zip_of({"../evil.py": "x = 1\n"}))
+    source = tmp_path / "s.yaml"
+    source.write_text("edition: 3.0.0\nname: p\nresources:\n  f:\n    component: fc3\n    props:\n"
+                      "      functionName: f\n      runtime: python3.10\n      handler: index.handler\n"
+                      "      code: ./code.zip\n")
+    with pytest.raises(TemplateError) as raised:
+        load_template(source, account_id="1", region="cn-hangzhou", data_dir=tmp_path / "data")
+    assert str(raised.value).startswith(f"{source}, line 10: resource 'f': code './code.zip' cannot be used as a zip")
+    assert "points outside the code folder" in str(raised.value)
+    assert not (tmp_path / "data" / "template-code").exists() or not any((tmp_path / "data" / "template-code").iterdir())
+
+
+LEGACY = """edition: 1.0.0
+name: legacy
+vars:
+  service: svc
+services:
+  hello:
+    component: devsapp/fc
+    props:
+      region: cn-hangzhou
+      service:
+        name: ${vars.service}
+        role: acs:ram::1:role/AliyunFcDefaultRole
+        logConfig: auto
+      function:
+        name: hello
+        runtime: python3.10
+        handler: index.handler
+        codeUri: ./code
+        memorySize: 256
+        instanceType: e1
+        environmentVariables:
+          FUNCTION: ${services.hello.props.function.name}
+        asyncConfiguration:
+          destination:
+            onFailure: acs:mns:::/topics/t/messages
+          maxAsyncRetryAttempts: 1
+      triggers:
+        - name: web
+          type: http
+          config:
+            authType: anonymous
+            methods: [GET, POST]
+        - name: tick
+          type: timer
+          qualifier: LATEST
+          config:
+            cronExpression: '0 0 8 * * *'
+            enable: true
+            payload: awesome-fc
+"""
+
+
+def test_a_legacy_fc_resource_is_the_fc2_function_service_dollar_function(tmp_path: Path) -> None:
+    template = load(write(tmp_path, LEGACY))
+    assert sorted(template.definitions) == ["svc$hello"]
+    definition = template.definitions["svc$hello"]
+    manifest = definition.manifest
+    assert manifest.api_version == "2016-08-15"
+    assert (manifest.runtime, manifest.handler, manifest.memorySize) == ("python3.10", "index.handler", 256)
+    assert manifest.role == "acs:ram::1:role/AliyunFcDefaultRole"
+    assert manifest.environmentVariables == {"FUNCTION": "hello"}
+    assert definition.code_dir == (tmp_path / "code").resolve()
+    assert [(t.triggerName, t.triggerType) for t in manifest.triggers] == [("web", "http"), ("tick", "timer")]
+    assert manifest.triggers[0].triggerConfig["authType"] == "anonymous"
+    assert manifest.triggers[0].triggerConfig["methods"] == ["GET", "POST"]
+    assert manifest.triggers[1].triggerConfig == {"cronExpression": "0 0 8 * * *", "enable": True,
+                                                  "payload": "awesome-fc"}
+    assert manifest.asyncInvokeConfig is not None and manifest.asyncInvokeConfig.maxAsyncRetryAttempts == 1
+    assert manifest.asyncInvokeConfig.destinationConfig.onFailure.destination == "acs:mns:::/topics/t/messages"
+    assert template.not_emulated == {"hello": ["function.instanceType", "region", "service.logConfig"]}
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    (("        name: ${vars.service}\n", ""), "line 6: resource 'hello': service.name is required"),
+    (("        instanceType: e1\n", "        noSuch: 1\n"), "resource 'hello': unknown function field(s) noSuch"),
+    (("        codeUri: ./code\n", "        ossBucket: b\n        ossKey: k\n"), "(ossBucket/ossKey) is not supported"),
+    (("          qualifier: LATEST\n", "          bogus: 1\n"), "triggers[1]: unknown field(s) bogus"),
+    (("        runtime: python3.10\n", "        runtime: cobol\n"), "unsupported runtime 'cobol'"),
+])
+def test_bad_legacy_props_name_the_resource(tmp_path: Path, change: tuple[str, str], error: str) -> None:
+    with pytest.raises(TemplateError) as raised:
+        load(write(tmp_path, LEGACY.replace(*change)))
+    assert error in str(raised.value)

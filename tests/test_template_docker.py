@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,3 +51,41 @@ def test_a_bad_template_stops_serve_with_one_line_naming_file_and_line(tmp_path:
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == f"fcemu: {bad}, line 7: cannot resolve ${{vars.nope}}: vars has no nope"
+
+
+def test_code_given_as_a_zip_file_runs(tmp_path: Path, redis_server: RedisServer) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    with zipfile.ZipFile(project / "code.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return b'from the zip'\n")
+    (project / "s.yaml").write_text("edition: 3.0.0\nname: p\nresources:\n  zipped:\n    component: fc3\n"
+                                    "    props:\n      functionName: tpl-zipped\n      runtime: python3.10\n"
+                                    "      handler: index.handler\n      code: ./code.zip\n")
+    process = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              template=str(project / "s.yaml")).start()
+    try:
+        reply = requests.post(f"{process.url}/2023-03-30/functions/tpl-zipped/invocations", data=b"{}", timeout=60)
+        assert reply.status_code == 200, reply.text
+        assert reply.content == b"from the zip"
+    finally:
+        process.stop()
+
+
+def test_a_legacy_fc_project_runs_as_fc2_functions(tmp_path: Path, redis_server: RedisServer) -> None:
+    process = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              template=str(Path(__file__).parent / "templates" / "python-fc2" / "s.yaml")).start()
+    try:
+        reply = requests.post(f"{process.url}/2016-08-15/services/tpl-svc/functions/event/invocations", data=b"{}",
+                              timeout=60)
+        assert reply.status_code == 200, reply.text
+        # The context names the function as fcemu's catalog does (FC 3.0's `service$function`).
+        assert reply.json()["function"] == "tpl-svc$event"
+        # FC 3.0's name for the same function.
+        assert requests.post(f"{process.url}/2023-03-30/functions/tpl-svc$event/invocations", data=b"{}",
+                             timeout=60).status_code == 200
+        web = requests.get(f"{process.url}/2016-08-15/proxy/tpl-svc/web/", timeout=60)
+        assert web.status_code == 200, web.text
+        assert web.content == b"fc2 web GET"
+        assert process.log_path.read_text().count("event (region, service.logConfig); web (region)") == 1
+    finally:
+        process.stop()

@@ -25,7 +25,7 @@ def load_sources(settings: Settings) -> tuple[dict[str, FunctionDefinition], Tem
         if not source.is_file():
             raise ManifestError(f"{source}: template file does not exist")
         template = load_template(source, account_id=settings.account_id, region=settings.region,
-                                 layers=settings.layer_source())
+                                 layers=settings.layer_source(), data_dir=settings.data_dir)
     if template is not None and not settings.functions_dir.is_dir():
         return dict(template.definitions), template
     definitions = load_functions(settings.functions_dir, settings.layer_source())

@@ -1,5 +1,6 @@
-"""Reads a Serverless Devs project (`s.yaml`, edition 3.0.0) into function definitions: every resource whose
-component is `fc3` (FC 3.0) becomes the definition a `functions/<name>/function.yaml` with the same props would.
+"""Reads a Serverless Devs project (`s.yaml`, edition 3.0.0 or 1.0.0) into function definitions: every resource whose
+component is `fc3` (FC 3.0) becomes the definition a `functions/<name>/function.yaml` with the same props would;
+the legacy `fc` component (FC 2.0) is first mapped to fc3 props by template_fc2.
 
 The schema is the devsapp fc3 component's (docs/zh/yaml/readme.md in devsapp/fc3): top-level `edition`, `name`,
 `access`, `vars`, `resources: {<name>: {component: fc3, props: {...}}}`; `props` are CreateFunctionInput fields
@@ -16,9 +17,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from emulator.catalog import code_archive
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint, resolve_layers
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
+from emulator.catalog.template_fc2 import FC2_COMPONENTS, LegacyError, fc3_props
 
 TEMPLATE_NAMES = ("s.yaml", "s.yml")
 FC3_COMPONENTS = frozenset({"fc3", "devsapp/fc3"})
@@ -65,6 +68,8 @@ class Template:
     source: Path
     definitions: dict[str, FunctionDefinition]
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
+    # What hot reload watches: the template, its .env, and every code folder or zip it names.
+    watched: set[Path] = field(default_factory=set)
 
     def not_emulated_summary(self) -> str:
         """One line for the start-up log, '' when there is nothing to say."""
@@ -143,7 +148,7 @@ class _Resolver:
             if this is None:
                 self._fail(value, shown, "`this` is only defined inside a resource")
             return self._resource(this, rest, value, shown)
-        if head == "resources" and rest:
+        if head in ("resources", "services") and rest:
             return self._resource(rest[0], rest[1:], value, shown)
         self._fail(value, shown, "not a variable fcemu understands (vars., env., resources., this.)")
         return None  # unreachable; _fail raises
@@ -159,7 +164,7 @@ class _Resolver:
         return ""
 
     def _resource(self, name: str, path: list[str], value: Any, shown: str) -> Any:
-        resources = self._document.get("resources") or {}
+        resources = self._document.get("resources") or self._document.get("services") or {}
         if name not in resources:
             self._fail(value, shown, f"no resource named '{name}'")
         if path == ["name"]:
@@ -204,7 +209,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None) -> Template:
+def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None,
+                  data_dir: Path | None = None) -> Template:
     """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line."""
     try:
         document = yaml.load(source.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -213,36 +219,47 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
     if not isinstance(document, dict):
         raise TemplateError(f"{source}: expected a Serverless Devs template (edition, name, resources)")
     edition = str(document.get("edition", ""))
-    if not edition.startswith("3."):
+    if not edition.startswith(("3.", "1.")):
         raise TemplateError(f"{source}{_line_of(document.get('edition'))}: edition '{edition}' is not supported; "
-                            "fcemu reads edition 3.0.0 templates (fc3 component)")
-    resources = document.get("resources")
+                            "fcemu reads edition 3.0.0 (resources) and 1.0.0 (services) templates")
+    # Edition 1.0.0 names the resources `services`; 3.0.0 names them `resources`.
+    key = "resources" if "resources" in document or edition.startswith("3.") else "services"
+    resources = document.get(key)
     if not isinstance(resources, dict):
-        raise TemplateError(f"{source}: `resources` must be a mapping of resource names to "
+        raise TemplateError(f"{source}: `{key}` must be a mapping of resource names to "
                             "{component, props}")
     resolver = _Resolver(source, document, read_env_file(source.parent / ".env"),
                          {"AccountID": account_id, "Region": region})
-    template = Template(source=source, definitions={})
+    template = Template(source=source, definitions={}, watched={source.resolve(), (source.parent / ".env").resolve()})
     for name, resource in resources.items():
         if not isinstance(resource, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}' must be a mapping with component, props")
         component = str(resource.get("component", ""))
-        if component not in FC3_COMPONENTS:
+        if component not in FC3_COMPONENTS | FC2_COMPONENTS:
             raise TemplateError(f"{source}{_line_of(resource.get('component'))}: resource '{name}': component "
-                                f"'{component}' is not supported; fcemu runs fc3 (FC 3.0) resources")
+                                f"'{component}' is not supported; fcemu runs fc3 (FC 3.0) and fc (FC 2.0) resources")
         props = resolver.resolve(resource.get("props") or {}, this=str(name))
         if not isinstance(props, dict):
             raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': props must be a mapping")
-        definition, ignored = _definition(source, str(name), props, _line_of(name), layers)
+        legacy_ignored: list[str] = []
+        if component in FC2_COMPONENTS:
+            try:
+                props, legacy_ignored = fc3_props(props)
+            except LegacyError as error:
+                raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': {error}") from error
+        definition, ignored = _definition(source, str(name), props, _line_of(name), data_dir, layers)
+        ignored = sorted([*ignored, *legacy_ignored])
         if definition.name in template.definitions:
             raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
         template.not_emulated[str(name)] = ignored
+        if isinstance(props.get("code"), str):
+            template.watched.add((source.parent / props["code"]).resolve())
     return template
 
 
-def _definition(source: Path, name: str, props: dict[str, Any], line: str, layers: LayerSource | None = None
-                ) -> tuple[FunctionDefinition, list[str]]:
+def _definition(source: Path, name: str, props: dict[str, Any], line: str, data_dir: Path | None,
+                layers: LayerSource | None = None) -> tuple[FunctionDefinition, list[str]]:
     where = f"{source}{line}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
@@ -254,7 +271,7 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str, layer
             f"{'.'.join(str(part) for part in item['loc']) or '(props)'}: {item['msg']}" for item in error.errors()
         )
         raise TemplateError(f"{where}: {problems}") from error
-    code_dir = _code_dir(source, name, line, props.get("code"), manifest)
+    code_dir = _code_dir(source, name, line, props.get("code"), manifest, data_dir)
     try:
         opt_dir, layers_fingerprint = resolve_layers(manifest, layers, source)
     except ManifestError as error:
@@ -264,18 +281,37 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str, layer
     return definition, ignored
 
 
-def _code_dir(source: Path, name: str, line: str, code: Any, manifest: FunctionManifest) -> Path:
+def _code_dir(source: Path, name: str, line: str, code: Any, manifest: FunctionManifest,
+              data_dir: Path | None) -> Path:
     where = f"{source}{_line_of(code) or line}: resource '{name}'"
     if code is None:
         if manifest.runtime == CUSTOM_CONTAINER:
             return source.parent.resolve()  # the image holds the code; the folder only anchors the definition
-        raise TemplateError(f"{where}: code is missing (a folder relative to the template)")
+        raise TemplateError(f"{where}: code is missing (a folder or zip file relative to the template)")
     if not isinstance(code, str):
         raise TemplateError(f"{where}: code from OSS (ossBucketName/ossObjectName) is not "
-                            "supported by fcemu; give a local folder")
+                            "supported by fcemu; give a local folder or zip file")
     folder = (source.parent / code).resolve()
     if folder.is_file():
-        raise TemplateError(f"{where}: code '{code}' is a file; fcemu takes a folder for now")
+        return _unpacked_zip(where, code, folder, data_dir)
     if not folder.is_dir():
         raise TemplateError(f"{where}: code folder '{code}' does not exist ({folder})")
     return folder
+
+
+def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -> Path:
+    """A zip named by `code`, checked as CreateFunction's zipFile is and unpacked once into a folder keyed by its
+    checksum (so an unchanged zip is not unpacked again, and an edited one gets a new folder and fingerprint)."""
+    if data_dir is None:
+        raise TemplateError(f"{where}: code '{code}' is a file; a zip needs fcemu's data folder to unpack into")
+    try:
+        data = archive.read_bytes()
+        if len(data) > code_archive.MAX_ZIP_BYTES:
+            raise code_archive.CodeError(f"it is {len(data)} bytes; fcemu takes at most {code_archive.MAX_ZIP_BYTES}")
+        target = data_dir / "template-code" / code_archive.checksum(data)
+        if not target.is_dir():
+            code_archive.check_zip(data)
+            code_archive.unpack(data, target)
+    except (OSError, code_archive.CodeError) as error:
+        raise TemplateError(f"{where}: code '{code}' cannot be used as a zip: {error}") from error
+    return target
