@@ -10,6 +10,7 @@ import requests
 
 from tests.support.emulator_process import REPO, EmulatorProcess, gather_functions
 from tests.support.redis_server import RedisServer
+from tests.support.task_watcher import TaskWatcher
 
 TEST_FUNCTIONS = Path(__file__).parent / "functions"
 
@@ -36,6 +37,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture()
+def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
+    """Task state changes of the shared Redis, subscribed before the test invokes anything."""
+    watching = TaskWatcher(redis_server.url)
+    yield watching
+    watching.close()
 
 
 @pytest.fixture()

@@ -4,25 +4,16 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 
 import docker
 import pytest
 import requests
 
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.test_errors_docker import assert_v2_error, assert_v3_error
 from tests.test_pool_docker import wait_until_gone
 from tests.test_sync_invoke_docker import v2, v3
-
-
-@pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
 
 
 def new_id(prefix: str = "t") -> str:

@@ -7,9 +7,7 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import requests
 from redis.asyncio import Redis
 
@@ -20,13 +18,6 @@ from tests.support.task_watcher import TaskWatcher
 from tests.test_function_management_docker import code_saying, zipped
 
 QUEUE_ARN = "acs:mns:cn-hangzhou:1234567890123456:/queues/{}/messages"
-
-
-@pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
 
 
 def functions_url(emulator: EmulatorProcess, name: str = "") -> str:

@@ -26,13 +26,6 @@ QUEUE_ARN = "acs:mns:cn-hangzhou:1234567890123456:/queues/{}/messages"
 
 
 @pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
-
-
-@pytest.fixture()
 def echo_config(emulator: EmulatorProcess, http: requests.Session) -> Iterator[str]:
     """The URL of echo's async config; whatever a test puts there is deleted afterwards."""
     url = f"{emulator.url}/2023-03-30/functions/echo/async-invoke-config"

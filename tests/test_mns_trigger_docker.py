@@ -8,25 +8,15 @@ import subprocess
 import sys
 import json
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import requests
 
 from tests.support.emulator_process import REPO, EmulatorProcess
-from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.test_destinations_docker import invoke_task, task
 from tests.test_errors_docker import assert_v3_error
 
 TOPIC = "mns-fanout"
-
-
-@pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
 
 
 def publish(http: requests.Session, emulator: EmulatorProcess, body: str, tag: str = "") -> str:

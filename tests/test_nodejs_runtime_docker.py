@@ -38,13 +38,6 @@ NODE_IMAGE = Settings().nodejs_runtime_image
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\S*) \[(debug|info|warn|error)\] (.*)$")
 
 
-@pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
-
-
 def invoke(http: requests.Session, emulator: EmulatorProcess, function: str, event: object = None,
            **headers: str) -> requests.Response:
     body = event if isinstance(event, bytes) else json.dumps(event).encode() if event is not None else b""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import fc2
 import pytest
@@ -11,16 +10,8 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
-from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
-
-
-@pytest.fixture()
-def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(redis_server.url)
-    yield watching
-    watching.close()
 
 
 def test_fc3_sdk_async_task_lifecycle(fc3_client: FC3Client, watcher: TaskWatcher) -> None:  # noqa: F811

@@ -296,15 +296,22 @@ def runtime_rows(emulator: EmulatorProcess, floor: list[float], node_floor: list
     return RuntimeRows(floor, cold, warm, node_floor, node_cold, node_warm)
 
 
+def prepare(root: Path) -> tuple[Path, RedisServer, list[float], list[float]]:
+    """The no-op functions of both runtimes, a Redis, and each runtime's Docker floor (measured before any
+    emulator runs, so that nothing competes with it)."""
+    functions = root / "functions"
+    copy_noops(functions, "noop")
+    copy_noops(functions, "noop-node")
+    redis_server = RedisServer(root / "redis").start()
+    floor = docker_floor(functions / "noop-0")
+    node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
+    return functions, redis_server, floor, node_floor
+
+
 def runtimes_only() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        functions = root / "functions"
-        copy_noops(functions, "noop")
-        copy_noops(functions, "noop-node")
-        redis_server = RedisServer(root / "redis").start()
-        floor = docker_floor(functions / "noop-0")
-        node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
+        functions, redis_server, floor, node_floor = prepare(root)
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
             rows = runtime_rows(emulator, floor, node_floor)
@@ -320,12 +327,7 @@ def runtimes_only() -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        functions = root / "functions"
-        copy_noops(functions, "noop")
-        copy_noops(functions, "noop-node")
-        redis_server = RedisServer(root / "redis").start()
-        floor = docker_floor(functions / "noop-0")
-        node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
+        functions, redis_server, floor, node_floor = prepare(root)
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
             runtimes = runtime_rows(emulator, floor, node_floor)
