@@ -43,18 +43,21 @@ class TemplateError(ManifestError):
 
 
 class _Text(str):
-    """A string from the template that remembers its line, for error messages."""
+    """A string from the template that remembers its file and line, for error messages: with `extend` a value may
+    come from a parent file, and its errors must name that file."""
 
     line: int = 0
+    file: Path | None = None
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    file: Path | None = None
 
 
 def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> _Text:
     text = _Text(loader.construct_scalar(node))
     text.line = node.start_mark.line + 1
+    text.file = loader.file
     return text
 
 
@@ -84,8 +87,11 @@ def find_template(folder: Path) -> Path | None:
     return None
 
 
-def _line_of(value: Any) -> str:
-    return f", line {value.line}" if isinstance(value, _Text) and value.line else ""
+def _at(source: Path, value: Any) -> str:
+    """Where `value` was written: its own file (a parent's, for an inherited value) and line; else `source`."""
+    if isinstance(value, _Text):
+        return f"{value.file or source}, line {value.line}" if value.line else str(value.file or source)
+    return str(source)
 
 
 class _Resolver:
@@ -121,7 +127,7 @@ class _Resolver:
         return EXPRESSION.sub(replace, value)
 
     def _fail(self, value: Any, expression: str, why: str) -> None:
-        raise TemplateError(f"{self._source}{_line_of(value)}: cannot resolve {expression}: {why}")
+        raise TemplateError(f"{_at(self._source, value)}: cannot resolve {expression}: {why}")
 
     def _evaluate(self, expression: str, value: Any, this: str | None) -> Any:
         shown = "${" + expression + "}"
@@ -209,18 +215,67 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None,
-                  data_dir: Path | None = None) -> Template:
-    """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line."""
+def _read(source: Path) -> dict[str, Any]:
+    loader = _Loader(source.read_text())
+    loader.file = source
     try:
-        document = yaml.load(source.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except (OSError, yaml.YAMLError) as error:
-        raise TemplateError(f"{source}: cannot be read: {error}") from error
+        document = loader.get_single_data()
+    finally:
+        loader.dispose()
     if not isinstance(document, dict):
         raise TemplateError(f"{source}: expected a Serverless Devs template (edition, name, resources)")
+    return document
+
+
+def _merged(source: Path, chain: list[Path]) -> dict[str, Any]:
+    """The template with its `extend` chain applied: each parent (a path relative to the file that names it) is
+    read, then deep-merged under its child (Serverless Devs' docs/zh/extend.md: extend2's deep copy, so mappings
+    merge and a child's list or scalar replaces the parent's). `chain` holds the files read so far (resolved), child first."""
+    try:
+        document = _read(source)
+    except (OSError, yaml.YAMLError) as error:
+        raise TemplateError(f"{source}: cannot be read: {error}") from error
+    chain.append(source.resolve())
+    parent_name = document.pop("extend", None)
+    if parent_name is None:
+        return document
+    if not isinstance(parent_name, str) or not parent_name:
+        raise TemplateError(f"{_at(source, parent_name)}: extend must be the path of the parent template")
+    parent = source.parent / parent_name
+    if parent.resolve() in chain:
+        cycle = " -> ".join(str(path) for path in [*chain, parent.resolve()])
+        raise TemplateError(f"{_at(source, parent_name)}: extend '{parent_name}' makes a cycle ({cycle})")
+    if not parent.is_file():
+        raise TemplateError(f"{_at(source, parent_name)}: extend '{parent_name}' does not exist ({parent})")
+    return _deep_merge(_merged(parent, chain), document)
+
+
+def _deep_merge(parent: Any, child: Any) -> Any:
+    """extend2(true, parent, child): mappings merge key by key in the parent's order (the child's new keys after),
+    anything else in the child replaces the parent's value."""
+    if not isinstance(parent, dict) or not isinstance(child, dict):
+        return child
+    merged: dict[Any, Any] = {}
+    child_keys = {key: key for key in child}
+    for key, value in parent.items():
+        # The child's key object, so an error about a key the child restates names the child's line.
+        merged[child_keys.get(key, key)] = _deep_merge(value, child[key]) if key in child else value
+    for key, value in child.items():
+        if key not in parent:
+            merged[key] = value
+    return merged
+
+
+def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None,
+                  data_dir: Path | None = None) -> Template:
+    """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line.
+    With `extend`, variables are resolved on the merged document; code paths and `.env` stay relative to `source`
+    (the template given, as Serverless Devs resolves them against the `-t` template)."""
+    chain: list[Path] = []
+    document = _merged(source, chain)
     edition = str(document.get("edition", ""))
     if not edition.startswith(("3.", "1.")):
-        raise TemplateError(f"{source}{_line_of(document.get('edition'))}: edition '{edition}' is not supported; "
+        raise TemplateError(f"{_at(source, document.get('edition'))}: edition '{edition}' is not supported; "
                             "fcemu reads edition 3.0.0 (resources) and 1.0.0 (services) templates")
     # Edition 1.0.0 names the resources `services`; 3.0.0 names them `resources`.
     key = "resources" if "resources" in document or edition.startswith("3.") else "services"
@@ -230,27 +285,29 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
                             "{component, props}")
     resolver = _Resolver(source, document, read_env_file(source.parent / ".env"),
                          {"AccountID": account_id, "Region": region})
-    template = Template(source=source, definitions={}, watched={source.resolve(), (source.parent / ".env").resolve()})
+    template = Template(source=source, definitions={},
+                        watched={*chain, source.resolve(), (source.parent / ".env").resolve()})
     for name, resource in resources.items():
+        at = _at(source, name)
         if not isinstance(resource, dict):
-            raise TemplateError(f"{source}{_line_of(name)}: resource '{name}' must be a mapping with component, props")
+            raise TemplateError(f"{at}: resource '{name}' must be a mapping with component, props")
         component = str(resource.get("component", ""))
         if component not in FC3_COMPONENTS | FC2_COMPONENTS:
-            raise TemplateError(f"{source}{_line_of(resource.get('component'))}: resource '{name}': component "
+            raise TemplateError(f"{_at(source, resource.get('component'))}: resource '{name}': component "
                                 f"'{component}' is not supported; fcemu runs fc3 (FC 3.0) and fc (FC 2.0) resources")
         props = resolver.resolve(resource.get("props") or {}, this=str(name))
         if not isinstance(props, dict):
-            raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': props must be a mapping")
+            raise TemplateError(f"{at}: resource '{name}': props must be a mapping")
         legacy_ignored: list[str] = []
         if component in FC2_COMPONENTS:
             try:
                 props, legacy_ignored = fc3_props(props)
             except LegacyError as error:
-                raise TemplateError(f"{source}{_line_of(name)}: resource '{name}': {error}") from error
-        definition, ignored = _definition(source, str(name), props, _line_of(name), data_dir, layers)
+                raise TemplateError(f"{at}: resource '{name}': {error}") from error
+        definition, ignored = _definition(source, str(name), props, at, data_dir, layers)
         ignored = sorted([*ignored, *legacy_ignored])
         if definition.name in template.definitions:
-            raise TemplateError(f"{source}{_line_of(name)}: functionName '{definition.name}' is defined twice")
+            raise TemplateError(f"{at}: functionName '{definition.name}' is defined twice")
         template.definitions[definition.name] = definition
         template.not_emulated[str(name)] = ignored
         if isinstance(props.get("code"), str):
@@ -258,9 +315,9 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
     return template
 
 
-def _definition(source: Path, name: str, props: dict[str, Any], line: str, data_dir: Path | None,
+def _definition(source: Path, name: str, props: dict[str, Any], at: str, data_dir: Path | None,
                 layers: LayerSource | None = None) -> tuple[FunctionDefinition, list[str]]:
-    where = f"{source}{line}: resource '{name}'"
+    where = f"{at}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
     fields.setdefault("apiVersion", FC3_API_VERSION)
@@ -271,7 +328,7 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str, data_
             f"{'.'.join(str(part) for part in item['loc']) or '(props)'}: {item['msg']}" for item in error.errors()
         )
         raise TemplateError(f"{where}: {problems}") from error
-    code_dir = _code_dir(source, name, line, props.get("code"), manifest, data_dir)
+    code_dir = _code_dir(source, name, at, props.get("code"), manifest, data_dir)
     try:
         opt_dir, layers_fingerprint = resolve_layers(manifest, layers, source)
     except ManifestError as error:
@@ -281,9 +338,9 @@ def _definition(source: Path, name: str, props: dict[str, Any], line: str, data_
     return definition, ignored
 
 
-def _code_dir(source: Path, name: str, line: str, code: Any, manifest: FunctionManifest,
+def _code_dir(source: Path, name: str, at: str, code: Any, manifest: FunctionManifest,
               data_dir: Path | None) -> Path:
-    where = f"{source}{_line_of(code) or line}: resource '{name}'"
+    where = f"{_at(source, code) if isinstance(code, _Text) else at}: resource '{name}'"
     if code is None:
         if manifest.runtime == CUSTOM_CONTAINER:
             return source.parent.resolve()  # the image holds the code; the folder only anchors the definition
