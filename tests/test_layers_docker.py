@@ -83,3 +83,38 @@ def test_a_deployed_function_uses_a_layer(layered: EmulatorProcess) -> None:
 def _zip(files: dict[str, str]) -> bytes:
     from tests.test_function_management_docker import zipped
     return zipped(files)
+
+
+def test_a_legacy_fc_function_uses_its_layers(tmp_path: Path, own_redis: RedisServer) -> None:
+    """FC 2.0 functions take layers too (same ARN form): the fc component's `function.layers` resolve as fc3's."""
+    project = tmp_path / "project"
+    (project / "code").mkdir(parents=True)
+    (project / "code" / "index.py").write_text("import layerlib\n\ndef handler(event, context):\n"
+                                               "    return layerlib.WHO\n")
+    (project / "s.yaml").write_text("""edition: 3.0.0
+name: legacy-layers
+resources:
+  layered:
+    component: fc
+    props:
+      region: cn-hangzhou
+      service:
+        name: legacy-svc
+      function:
+        name: layered
+        runtime: python3.10
+        handler: index.handler
+        codeUri: ./code
+        layers:
+          - acs:fc:cn-hangzhou:1234567890123456:layers/pyutil/versions/1
+""")
+    emulator = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=own_redis.url,
+                               template=str(project / "s.yaml"), layers_dir=str(TESTS / "layers")).start()
+    try:
+        reply = requests.post(f"{emulator.url}/2016-08-15/services/legacy-svc/functions/layered/invocations",
+                              data=b"{}", timeout=60)
+        assert reply.status_code == 200, reply.text
+        assert reply.content == b"layerlib from pyutil/1"
+        assert "function.layers" not in emulator.log_path.read_text()  # no longer listed as not emulated
+    finally:
+        emulator.stop()

@@ -10,12 +10,13 @@ from emulator.catalog.manifest import FC2_API_VERSION
 
 FC2_COMPONENTS = frozenset({"fc", "devsapp/fc"})
 # function fields FC 2.0 and FC 3.0 spell alike.
+# `layers` too: FC 2.0 functions take the same layer ARNs (acs:fc:<region>:<account>:layers/<name>/versions/<n>).
 SAME_FIELDS = ("runtime", "handler", "description", "memorySize", "timeout", "instanceConcurrency",
-               "environmentVariables", "initializer", "initializationTimeout", "instanceLifecycleConfig")
+               "environmentVariables", "initializer", "initializationTimeout", "instanceLifecycleConfig", "layers")
 # Service and function fields that mean nothing on one machine: accepted and listed once, never used.
 NOT_EMULATED_SERVICE = frozenset({"description", "internetAccess", "tracingConfig", "logConfig", "vpcConfig",
                                   "nasConfig", "ossMountConfig", "tags", "vpcBinding"})
-NOT_EMULATED_FUNCTION = frozenset({"instanceType", "layers", "cpu", "diskSize", "gpuMemorySize", "customDNS",
+NOT_EMULATED_FUNCTION = frozenset({"instanceType", "cpu", "diskSize", "gpuMemorySize", "customDNS",
                                    "instanceSoftConcurrency", "caPort", "customHealthCheckConfig"})
 NOT_EMULATED_TOP = frozenset({"region", "customDomains"})
 
