@@ -78,8 +78,9 @@ def test_a_legacy_fc_project_runs_as_fc2_functions(tmp_path: Path, redis_server:
         reply = requests.post(f"{process.url}/2016-08-15/services/tpl-svc/functions/event/invocations", data=b"{}",
                               timeout=60)
         assert reply.status_code == 200, reply.text
-        # The context names the function as fcemu's catalog does (FC 3.0's `service$function`).
-        assert reply.json()["function"] == "tpl-svc$event"
+        # As in FC 2.0, the instance sees the service and the function apart, not the catalog's `service$function`.
+        assert reply.json() == {"service": "tpl-svc", "function": "event",
+                                "env": {"FC_SERVICE_NAME": "tpl-svc", "FC_FUNCTION_NAME": "event"}}
         # FC 3.0's name for the same function.
         assert requests.post(f"{process.url}/2023-03-30/functions/tpl-svc$event/invocations", data=b"{}",
                              timeout=60).status_code == 200

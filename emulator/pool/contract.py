@@ -8,17 +8,29 @@ from emulator.credentials import FunctionCredentials
 from emulator.settings import Settings
 
 
+def fc_names(definition: FunctionDefinition, settings: Settings) -> tuple[str, str]:
+    """The service and function names the instance sees. A 2.0 function outside the default service is named
+    `service$function` in the catalog (FC 3.0's listing name for it), but in FC 2.0 its instance is told the two
+    names apart, as the FC 2.0 runtimes' context.service.name / context.function.name show them. Every other
+    function is in fcemu's service (FCEMU_SERVICE_NAME) under its own name."""
+    service, dollar, function = definition.manifest.functionName.partition("$")
+    if dollar and service and function:
+        return service, function
+    return settings.service_name, definition.manifest.functionName
+
+
 def static_headers(definition: FunctionDefinition, settings: Settings) -> dict[str, str]:
     """Headers that are the same on every request to one function's agent; computed once per pool."""
     manifest = definition.manifest
+    service_name, function_name = fc_names(definition, settings)
     headers = {
         "Content-Type": "application/octet-stream",
-        "x-fc-function-name": manifest.functionName,
+        "x-fc-function-name": function_name,
         "x-fc-function-handler": manifest.handler,
         "x-fc-function-memory": str(manifest.memorySize),
         "x-fc-function-timeout": str(manifest.timeout),
         "x-fc-initialization-timeout": str(manifest.initializationTimeout),
-        "x-fc-service-name": settings.service_name,
+        "x-fc-service-name": service_name,
         "x-fc-region": settings.region,
         "x-fc-account-id": settings.account_id,
         "x-fc-qualifier": "LATEST",
@@ -49,6 +61,7 @@ def environment(definition: FunctionDefinition, settings: Settings) -> dict[str,
     """The FC_* variables FC sets in every instance (and a role's credentials), over the function's own."""
     manifest = definition.manifest
     credentials = _credentials(definition, settings, "Env")
+    service_name, function_name = fc_names(definition, settings)
     secrets = {} if credentials is None else {
         "ALIBABA_CLOUD_ACCESS_KEY_ID": credentials.access_key_id,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": credentials.access_key_secret,
@@ -57,14 +70,14 @@ def environment(definition: FunctionDefinition, settings: Settings) -> dict[str,
     return {
         **_search_paths(definition),
         **manifest.environmentVariables,
-        "FC_FUNCTION_NAME": manifest.functionName,
+        "FC_FUNCTION_NAME": function_name,
         "FC_FUNCTION_HANDLER": manifest.handler,
         "FC_FUNCTION_MEMORY_SIZE": str(manifest.memorySize),
         "FC_FUNC_CODE_PATH": "/code",
         "FC_RUNTIME": manifest.runtime,
         "FC_REGION": settings.region,
         "FC_ACCOUNT_ID": settings.account_id,
-        "FC_SERVICE_NAME": settings.service_name,
+        "FC_SERVICE_NAME": service_name,
         "FC_SERVER_PORT": str(manifest.agent_port),
         "FC_CUSTOM_LISTEN_PORT": str(manifest.agent_port),
         "HOME": "/tmp",

@@ -1,8 +1,10 @@
 import json
+import os
 
 
 def handler(event, context):
-    return json.dumps({"service": context.service.name, "function": context.function.name})
+    return json.dumps({"service": context.service.name, "function": context.function.name,
+                       "env": {name: os.environ.get(name) for name in ("FC_SERVICE_NAME", "FC_FUNCTION_NAME")}})
 
 
 def web(environ, start_response):
