@@ -70,3 +70,21 @@ def test_edits_to_a_template_its_env_and_its_code_folder_are_picked_up(tmp_path:
             "edited tpl-echo"
     finally:
         emulator.stop()
+
+
+def test_an_edit_to_an_extended_parent_template_is_picked_up(tmp_path: Path, redis_server: RedisServer) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "templates" / "python-folder", project)
+    # The served template only extends the example; the example is the parent being edited.
+    (project / "s.child.yaml").write_text("extend: s.yaml\n")
+    emulator = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                               template=str(project / "s.child.yaml"), dispatcher_enabled="false").start()
+    try:
+        assert requests.post(v3(emulator, "tpl-echo"), data=b"ping", timeout=30).content == b"ping"
+        mark = emulator.log_lines
+        parent = project / "s.yaml"
+        parent.write_text(parent.read_text().replace("handler: index.echo", "handler: index.handler"))
+        emulator.wait_for_log("reloaded functions: tpl-echo", after=mark)
+        assert requests.post(v3(emulator, "tpl-echo"), data=b"{}", timeout=30).json()["function"] == "tpl-echo"
+    finally:
+        emulator.stop()
