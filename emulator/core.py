@@ -22,6 +22,8 @@ from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
+from emulator.metrics.counters import Metrics
+from emulator.metrics.scrape import MetricsExporter
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
@@ -58,6 +60,9 @@ class Core:
     triggers: Triggers
     watcher: FunctionsWatcher | None
     owners: OwnerLiveness
+    # This process's counters, and the scrape that adds the gauges read from Redis and the pools.
+    metrics: Metrics
+    exporter: MetricsExporter
     _stack: AsyncExitStack
     # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
     _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -153,7 +158,8 @@ class Core:
         agent = AgentClient()
         _on_close(stack, "agent client", agent.close)
         launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster)
-        pools = Pools(launcher, settings)
+        metrics = Metrics()
+        pools = Pools(launcher, settings, metrics)
         _on_close(stack, "pools", pools.close)
         invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s)
         store = TaskStore(
@@ -170,7 +176,7 @@ class Core:
         dispatcher = None
         if settings.dispatcher_enabled or not serve_api:
             runner = TaskRunner(store, catalog, invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)),
-                                account_id=settings.account_id)
+                                account_id=settings.account_id, metrics=metrics)
             deliverer = Deliverer(
                 store, catalog, async_configs, queues,
                 DeliveryPolicy(
@@ -178,7 +184,7 @@ class Core:
                     base_delay_ms=int(settings.destination_retry_base_delay_s * 1000),
                     lease_ms=int(settings.lease_s * 1000), http_timeout_s=settings.destination_http_timeout_s,
                 ),
-                function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/",
+                function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/", metrics=metrics,
             )
             # Each keeps its own anchor on Redis's clock, re-read when it wakes.
             timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock())
@@ -188,7 +194,7 @@ class Core:
             )
         deployments = Deployments(redis, settings.data_dir, settings.layer_source())
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   deployments, triggers, None, owners, stack)
+                   deployments, triggers, None, owners, metrics, MetricsExporter(metrics, store, pools), stack)
         _on_close(stack, "deployments", deployments.close)
         await deployments.start(on_change=core.refresh_catalog)
         await core.refresh_catalog()

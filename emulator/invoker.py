@@ -9,7 +9,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -102,6 +102,7 @@ class InvocationResult:
     log_result: str | None = None
     instance_id: str = ""
     duration_ms: float = 0.0
+    timed_out: bool = False  # the function ran past its timeout (an error, told apart in the metrics)
 
     @property
     def succeeded(self) -> bool:
@@ -313,7 +314,8 @@ class Invoker:
         else:
             reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
             message = f"Process exited unexpectedly before completing request ({reason})"
-        return self._result(started, instance.instance_id, _platform_error(message), UNHANDLED)
+        return replace(self._result(started, instance.instance_id, _platform_error(message), UNHANDLED),
+                       timed_out=isinstance(error, TimeoutError))
 
     @staticmethod
     def _result(

@@ -16,7 +16,8 @@ from emulator.api.body_limit import BodyTooLarge, body_limit, read_body
 from emulator.api.errors import error_response
 from emulator.api.signatures import SignatureProblem, SignedRequest, verify, verify_body
 
-OPEN_PATHS = frozenset({"/_fcemu/health"})
+# Read-only views a monitor polls (Prometheus cannot sign FC's way): they show names and counts, no payload.
+OPEN_PATHS = frozenset({"/_fcemu/health", "/_fcemu/metrics"})
 
 
 class SignatureMiddleware:

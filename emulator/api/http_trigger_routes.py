@@ -21,6 +21,7 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import HttpRequest, HttpStream, InvocationResult, is_contract_header
+from emulator.metrics.counters import SUCCESS, THROTTLED, outcome
 from emulator.pool.function_pool import PoolExhausted
 from emulator.triggers.trigger_config import HTTP_METHODS
 
@@ -83,8 +84,10 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
         else:
             result = await core.invoker.stream_http(definition, http, options.request_id)
     except PoolExhausted as error:
+        core.metrics.invoked(definition.name, "http", THROTTLED)
         raise FCError(429, "ResourceExhausted", str(error)) from error
     assert result is not None
+    _count(core, definition, result)
     headers = {"x-fc-request-id": options.request_id}
     if isinstance(result, HttpStream):
         streamed = StreamingResponse(result.body, status_code=result.status, headers=headers)
@@ -101,8 +104,10 @@ async def _serve_event(core: Core, definition: FunctionDefinition, http: HttpReq
     try:
         result = await core.invoker.invoke(definition, event, request_id, log_tail=log_tail)
     except PoolExhausted as error:
+        core.metrics.invoked(definition.name, "http", THROTTLED)
         raise FCError(429, "ResourceExhausted", str(error)) from error
     assert result is not None
+    _count(core, definition, result)
     if result.succeeded:
         try:
             answer = map_response(result.body)
@@ -111,6 +116,16 @@ async def _serve_event(core: Core, definition: FunctionDefinition, http: HttpReq
                           ) from error
         result = replace(result, status=answer.status, headers=answer.headers, body=answer.body)
     return _buffered_answer(result, request_id, log_tail)
+
+
+def _count(core: Core, definition: FunctionDefinition, result: InvocationResult | HttpStream) -> None:
+    """A streamed answer counts once its headers came (its body's time is the client's as much as the
+    function's)."""
+    if isinstance(result, HttpStream):
+        core.metrics.invoked(definition.name, "http", SUCCESS)
+    else:
+        core.metrics.invoked(definition.name, "http", outcome(result.succeeded, result.timed_out),
+                             result.duration_ms / 1000)
 
 
 def _buffered_answer(result: InvocationResult, request_id: str, log_tail: bool) -> Response:

@@ -12,6 +12,7 @@ from emulator.api.numbers import whole_number
 from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
+from emulator.metrics.counters import THROTTLED, outcome
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.submit import submit_invocation
 
@@ -44,8 +45,11 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
     try:
         result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail)
     except PoolExhausted as error:
+        core.metrics.invoked(definition.name, "sync", THROTTLED)
         raise FCError(429, "ResourceExhausted", str(error)) from error
     assert result is not None  # only a before_run hook can decline a run
+    core.metrics.invoked(definition.name, "sync", outcome(result.succeeded, result.timed_out),
+                         result.duration_ms / 1000)
     headers = {
         "x-fc-request-id": options.request_id,
         "x-fc-instance-id": result.instance_id,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from pydantic import BaseModel
 
 from emulator import __version__
@@ -42,3 +44,10 @@ async def health(request: Request) -> Health:
                        for i in pool.instances],
         ))
     return Health(status="ok", version=__version__, owner=core.settings.owner, functions=views)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(request: Request) -> Response:
+    """Prometheus' text format: this process's counters, its instances, and the queue read from Redis."""
+    exposition = await request.app.state.core.exporter.exposition()
+    return Response(exposition, media_type=CONTENT_TYPE_PLAIN_0_0_4)

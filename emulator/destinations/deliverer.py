@@ -25,8 +25,10 @@ from emulator.destinations.targets import (
     Unsupported,
     function_task_id,
     parse_destination,
+    target_type,
 )
 from emulator.dispatcher.redis_clock import RedisClock
+from emulator.metrics.counters import Metrics
 from emulator.queue.models import TaskRecord
 from emulator.queue.redis_health import describe, is_outage, redis_health
 from emulator.queue.resilience import wait_for_event
@@ -60,8 +62,9 @@ class DeliveryPolicy:
 class Deliverer:
     def __init__(
         self, store: TaskStore, catalog: Catalog, async_configs: AsyncConfigs, queues: LocalQueues,
-        policy: DeliveryPolicy, *, function_arn_prefix: str,
+        policy: DeliveryPolicy, *, function_arn_prefix: str, metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._store = store
         self._catalog = catalog
         self._async_configs = async_configs
@@ -120,27 +123,35 @@ class Deliverer:
         if task is None:
             return
         destination = task.on_success if task.status == "Succeeded" else task.on_failure
+        target = parse_destination(destination)
+        kind = "success" if task.status == "Succeeded" else "failure"
         try:
-            detail = await self._send(parse_destination(destination), task)
+            detail = await self._send(target, task)
         except DeliveryFailed as error:
             if error.permanent or attempt >= self._policy.max_attempts:
                 log.warning("destination %s of %s failed for good: %s", destination, member, error)
-                await self._store.delivery_done(member, attempt, "fail", f"{destination}: {error}")
+                await self._done(member, task, target, kind, attempt, "fail", f"{destination}: {error}")
             else:
-                await self._store.delivery_done(
-                    member, attempt, "retry", f"{destination}: {error}", self._policy.backoff_ms(attempt)
-                )
+                await self._done(member, task, target, kind, attempt, "retry", f"{destination}: {error}",
+                                 self._policy.backoff_ms(attempt))
         except RedisError:
             raise  # Redis's failure, not the destination's
         except Exception as error:  # a bug must not drop the delivery: retry it like a failed one, as often
             log.exception("delivering %s to %s", member, destination)
             if attempt >= self._policy.max_attempts:
-                await self._store.delivery_done(member, attempt, "fail", f"{destination}: {error!r}")
+                await self._done(member, task, target, kind, attempt, "fail", f"{destination}: {error!r}")
             else:
-                await self._store.delivery_done(member, attempt, "retry", f"{destination}: {error!r}",
-                                                self._policy.backoff_ms(attempt))
+                await self._done(member, task, target, kind, attempt, "retry", f"{destination}: {error!r}",
+                                 self._policy.backoff_ms(attempt))
         else:
-            await self._store.delivery_done(member, attempt, "ok", detail)
+            await self._done(member, task, target, kind, attempt, "ok", detail)
+
+    async def _done(self, member: str, task: TaskRecord, target: Target, kind: str, attempt: int, result: str,
+                    detail: str, backoff_ms: int = 0) -> None:
+        """Counts the attempt, then records its result: counted first, so that whoever sees the recorded
+        event (a test, the console) sees the count too."""
+        self._metrics.delivered(task.function, kind, target_type(target), result)
+        await self._store.delivery_done(member, attempt, result, detail, backoff_ms)
 
     async def _send(self, target: Target, task: TaskRecord) -> str:
         record = destination_record(task, self._function_arn_prefix + task.function)

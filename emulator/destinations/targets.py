@@ -43,6 +43,13 @@ class Unsupported:
 Target = FunctionTarget | QueueTarget | HttpTarget | Unsupported
 
 
+def target_type(target: Target) -> str:
+    """The kind of target, as the metrics label it: function, queue, topic, http or unsupported."""
+    if isinstance(target, QueueTarget):
+        return target.kind
+    return {FunctionTarget: "function", HttpTarget: "http"}.get(type(target), "unsupported")
+
+
 def parse_destination(destination: str) -> Target:
     if match := FC3_FUNCTION.match(destination):
         return FunctionTarget(None, match["function"])

@@ -14,6 +14,7 @@ from emulator.catalog.deployments import deployed_function_id
 from emulator.catalog.loader import FunctionDefinition
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
+from emulator.metrics.counters import INVALID, THROTTLED, Metrics, outcome, task_kind
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
 from emulator.queue.redis_health import is_outage, redis_health
@@ -39,7 +40,8 @@ class RetryPolicy:
 
 class TaskRunner:
     def __init__(self, store: TaskStore, catalog: Catalog, invoker: Invoker, retry: RetryPolicy, *,
-                 account_id: str) -> None:
+                 account_id: str, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or Metrics()
         self._store = store
         self._catalog = catalog
         self._invoker = invoker
@@ -54,9 +56,12 @@ class TaskRunner:
         warm instance of the slot's previous task, on which the finish of that task already marked it Running.
         The slot keeps its instance only when the next task was claimed onto it.
         """
+        kind = task_kind(task.kind)
+        self._metrics.late(task.function, task.claimed_ms - task.due_ms)
         definition = self._catalog.get(task.function)
         if definition is None or (task.version and task.version != definition.identity):
             await self._invoker.release(slot)
+            self._metrics.invoked(task.function, kind, INVALID)
             return await self._refuse(task, definition)
 
         async def mark_running(instance_id: str) -> bool:
@@ -78,6 +83,7 @@ class TaskRunner:
                 http=None if as_event else http, slot=slot,
             )
         except PoolExhausted:
+            self._metrics.invoked(task.function, kind, THROTTLED)
             await self._store.requeue(task, "requeued: no instance of the function was free")
             return None
         if result is None:
@@ -117,6 +123,8 @@ class TaskRunner:
         else:
             payload, failure = result.body, "" if result.succeeded else result.error_message
         failed = not result.succeeded or bool(failure)
+        self._metrics.invoked(task.function, task_kind(task.kind), outcome(not failed, result.timed_out),
+                              result.duration_ms / 1000)
         return await self._surviving_outage(lambda: self._store.finish(
             task, outcome="error" if failed else "ok", return_payload=payload, error_message=failure,
             backoff_ms=self._retry.backoff_ms(task.retried) if failed else 0, claim_next=claim_next, run_on=run_on,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool.instance import Instance, InstanceState
@@ -25,6 +26,7 @@ class FunctionPool:
         max_instances: int,
         min_instances: int,
         idle_timeout_s: float,
+        on_cold_start: Callable[[], None] = lambda: None,
     ) -> None:
         self.definition = definition
         # The x-fc-* headers that every request to this function's agent carries.
@@ -41,6 +43,7 @@ class FunctionPool:
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._on_cold_start = on_cold_start
 
     @property
     def capacity(self) -> int:
@@ -55,6 +58,11 @@ class FunctionPool:
     def emptied(self) -> bool:
         """No instance left, running, draining or still being removed."""
         return not self._instances and not self._draining and not self._background and self._starting == 0
+
+    def states(self) -> dict[str, int]:
+        """How many of its instances are idle, busy (draining ones while busy) and starting now."""
+        busy = sum(1 for instance in [*self._instances, *self._draining] if instance.active > 0)
+        return {"idle": len(self._instances) + len(self._draining) - busy, "busy": busy, "starting": self._starting}
 
     async def acquire(self, wait_timeout_s: float) -> Instance:
         """A slot on a ready instance; starts a new instance only when none is free and the cap allows."""
@@ -85,6 +93,7 @@ class FunctionPool:
             async with self._changed:
                 self._starting -= 1
                 self._changed.notify_all()
+        self._on_cold_start()
         async with self._changed:
             instance.take_slot()
             if self._drained:

@@ -6,6 +6,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.metrics.counters import Metrics
 from emulator.pool import contract
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.launcher import InstanceLauncher
@@ -13,8 +14,9 @@ from emulator.settings import Settings
 
 
 class Pools:
-    def __init__(self, launcher: InstanceLauncher, settings: Settings) -> None:
+    def __init__(self, launcher: InstanceLauncher, settings: Settings, metrics: Metrics | None = None) -> None:
         self._launcher = launcher
+        self._metrics = metrics or Metrics()
         self._settings = settings
         self._pools: dict[str, FunctionPool] = {}
         # Pools of changed or removed functions whose instances are still finishing or being removed: shutdown
@@ -27,6 +29,10 @@ class Pools:
         if pool is None or pool.definition is not definition:
             pool = self._replace(definition)
         return pool
+
+    def instance_states(self) -> dict[str, dict[str, int]]:
+        """Per function, how many of its current instances are idle, busy and starting (for the metrics)."""
+        return {name: pool.states() for name, pool in self._pools.items()}
 
     def update(self, definition: FunctionDefinition) -> None:
         """A function changed: its warm instances drain now, as FC's do on an update (their PreStop hooks run
@@ -48,6 +54,7 @@ class Pools:
             max_instances=self._settings.max_instances_per_function if reserved is None else reserved,
             min_instances=self._settings.prewarm_instances,
             idle_timeout_s=self._settings.idle_timeout_s,
+            on_cold_start=lambda: self._metrics.cold_start(definition.name),
         )
         self._pools[definition.name] = pool
         return pool

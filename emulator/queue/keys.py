@@ -49,6 +49,11 @@ class ShardKeys:
         return f"{self.tag}:due:"
 
     @property
+    def retrying_prefix(self) -> str:
+        """Per function, its due tasks waiting out a retry's backoff (a subset of its due set, for metrics)."""
+        return f"{self.tag}:retrying:"
+
+    @property
     def due_index(self) -> str:
         """Functions with due entries, scored by each one's earliest due time (ms)."""
         return f"{self.tag}:due-functions"

@@ -37,10 +37,14 @@ class ClaimedTask:
     retried: int
     request_id: str
     payload: bytes
-    # "" for an event invocation, "http" for an HTTP function's request (payload: see api/http_trigger_routes).
+    # "" for an event invocation, "http" for an HTTP function's request (payload: see api/http_trigger_routes),
+    # "timer" and "mns" for events of those triggers (run as "" is; the kind names them in the metrics).
     kind: str = ""
     # The function it was accepted for (FunctionDefinition.identity); "" for tasks queued before fcemu kept it.
     version: str = ""
+    # When it was due and when it was claimed (Redis ms): how late it started, for the metrics.
+    due_ms: int = 0
+    claimed_ms: int = 0
 
 
 @dataclass(frozen=True)

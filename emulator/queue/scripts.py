@@ -19,14 +19,14 @@ class Script:
 
     def __init__(self, redis: Redis, source: str) -> None:
         self._redis = redis
-        self._source = source
+        self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
             return await self._redis.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            await self._redis.script_load(self._source)
+            await self._redis.script_load(self.source)
             return await self._redis.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
@@ -50,3 +50,4 @@ class QueueScripts:
         self.delivery_done = load("delivery_done")
         self.delete_function = load("delete_function")
         self.expire_orphans = load("expire_orphans")
+        self.depth = load("depth")

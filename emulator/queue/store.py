@@ -51,6 +51,17 @@ class DeliveryBatch:
 
 
 @dataclass(frozen=True)
+class FunctionDepth:
+    """One function's queue, summed over the shards (see lua/depth.lua)."""
+
+    due: int = 0  # first attempts due now
+    deferred: int = 0  # first attempts due later
+    retrying: int = 0  # waiting out a retry's backoff, or due again after it
+    in_flight: int = 0  # claimed by a dispatcher (dequeued or running)
+    oldest_due_age_ms: int = 0  # how long the earliest due task has waited past its due time; 0 if none is due
+
+
+@dataclass(frozen=True)
 class Finished:
     status: str
     # Claimed for the slot the finished task freed (same function), when the caller asked for it.
@@ -59,14 +70,14 @@ class Finished:
     redis_now_ms: int
 
 
-def _claimed(function: str, rows: list[list[bytes]]) -> list[ClaimedTask]:
+def _claimed(function: str, rows: list[list[bytes]], now_ms: int) -> list[ClaimedTask]:
     return [
         ClaimedTask(
             member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
             retried=int(retried), request_id=request_id.decode(), payload=payload, kind=kind.decode(),
-            version=version.decode(),
+            version=version.decode(), due_ms=int(float(due)), claimed_ms=now_ms,
         )
-        for member, attempt, retried, request_id, payload, task_id, kind, version in rows
+        for member, attempt, retried, request_id, payload, task_id, kind, version, due in rows
     ]
 
 
@@ -113,6 +124,28 @@ class TaskStore:
                for shard, rows in zip(self.shards, indexes) for name, score in rows]
         return seconds * 1000 + micros // 1000, due
 
+    async def depth(self) -> dict[str, FunctionDepth]:
+        """Every function's queue depth, read in one round trip (a read-only script per shard, pipelined): for
+        a metrics scrape, at a cost bounded by the number of queued functions and of claimed tasks."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard in self.shards:
+                # EVAL, not EVALSHA: a pipeline cannot load a script on NOSCRIPT halfway through.
+                pipe.execute_command("EVAL", self._scripts.depth.source, 2, shard.due_index, shard.inflight,
+                                     shard.due_prefix, shard.retrying_prefix)
+            replies = await pipe.execute()
+        found: dict[str, FunctionDepth] = {}
+        for _, queued, in_flight in replies:
+            for name, due, deferred, retrying, oldest in queued:
+                seen = found.get(name.decode(), FunctionDepth())
+                found[name.decode()] = FunctionDepth(
+                    seen.due + int(due), seen.deferred + int(deferred), seen.retrying + int(retrying),
+                    seen.in_flight, max(seen.oldest_due_age_ms, int(oldest)))
+            for name, count in in_flight:
+                seen = found.get(name.decode(), FunctionDepth())
+                found[name.decode()] = FunctionDepth(seen.due, seen.deferred, seen.retrying,
+                                                     seen.in_flight + int(count), seen.oldest_due_age_ms)
+        return found
+
     async def claim(self, shard: ShardKeys, function: str, max_count: int, run_on: list[str] | None = None
                     ) -> ClaimBatch:
         """Up to `max_count` due tasks of a function; the first ones are marked Running on the instances named
@@ -123,7 +156,8 @@ class TaskStore:
                   *(run_on or [])],
         )
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
-        return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed), [member.decode() for member in expired])
+        return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed, int(now)),
+                          [member.decode() for member in expired])
 
     async def start(self, task: ClaimedTask, instance_id: str) -> int:
         """1: run it; 0: this dispatcher no longer holds it; -1: a stop was requested."""
@@ -158,7 +192,8 @@ class TaskStore:
         if not reply[0]:
             return None
         _, status, claimed, expired, now = reply
-        return Finished(status.decode(), _claimed(task.function, claimed), [m.decode() for m in expired], int(now))
+        return Finished(status.decode(), _claimed(task.function, claimed, int(now)),
+                        [m.decode() for m in expired], int(now))
 
     async def requeue(self, task: ClaimedTask, why: str = "requeued: its dispatcher shut down", delay_ms: int = 0
                       ) -> bool:

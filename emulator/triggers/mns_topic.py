@@ -85,6 +85,7 @@ class TopicSubscribers:
         enqueued = await submit_invocation(
             self._store, definition, config, task_id=task_id, request_id=task_id,
             payload=mns_event(trigger, topic, message, self._account_id), delay_ms=0, task_mode=config.asyncTask,
+            kind="mns",
         )
         if enqueued.created:
             log.info("mns_topic trigger %s of %s invoked for message %s on topic %s", trigger.triggerName,

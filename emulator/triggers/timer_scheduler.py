@@ -128,7 +128,7 @@ class TimerScheduler:
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
         accepted = await submit_invocation(
             self._store, definition, config, task_id=task_id, request_id=task_id,
-            payload=timer_event(trigger, at), delay_ms=0, task_mode=config.asyncTask,
+            payload=timer_event(trigger, at), delay_ms=0, task_mode=config.asyncTask, kind="timer",
         )
         if accepted.created:
             log.info("trigger %s of %s fired for %s", trigger.triggerName, trigger.functionName, at.isoformat())

@@ -36,6 +36,14 @@ local function schedule(due_key, due_index, fn, member, due, wake_channel)
   end
 end
 
+-- Tasks waiting out a retry's backoff, per function, scored by their due time: only for the metrics' queue
+-- depth (depth.lua), which can then tell them from first attempts without reading any task's record. Every
+-- way off the due set (claim_due, close_task, delete_function, expire_orphans) takes a task off this set too.
+local function retrying_key(task_key)
+  local tag, member = string.match(task_key, '^(.-}):task:(.*)$')
+  return tag .. ':retrying:' .. string.match(member, '^([^/]*)/')
+end
+
 -- Queues the delivery of a finished task's record to its destination, if it has one for this outcome:
 -- onSuccess after Succeeded, onFailure after Failed (retries exhausted) or Expired.
 local function schedule_delivery(task_key, status, at)
@@ -60,6 +68,7 @@ end
 -- A final state: end time, event, the destination's delivery, and the record kept for the retention period.
 local function close_task(task_key, events_key, status, at, detail, retention)
   redis.call('HSET', task_key, 'status', status, 'end', at)
+  redis.call('ZREM', retrying_key(task_key), string.match(task_key, ':task:(.*)$'))
   add_event(events_key, status, at, detail)
   schedule_delivery(task_key, status, at)
   redis.call('EXPIRE', task_key, retention)
@@ -79,11 +88,13 @@ end
 -- Returns the claimed tasks and the expired ones.
 local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, task_prefix, events_prefix,
                          retention, now, instance_ids)
-  local members = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, max)
+  local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max)
   local claimed, expired = {}, {}
-  for _, member in ipairs(members) do
+  for i = 1, #due, 2 do
+    local member = due[i]
     redis.call('ZREM', due_key, member)
     local task_key, events_key = task_prefix .. member, events_prefix .. member
+    redis.call('ZREM', retrying_key(task_key), member)
     local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver')
     if f[1] then
       if now - tonumber(f[1]) > tonumber(f[2]) then
@@ -99,7 +110,8 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
         else
           redis.call('HSET', task_key, 'status', 'Dequeued')
         end
-        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or ''})
+        -- Its due time too, for the metrics' lateness (the claim's reply carries `now`).
+        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '', due[i + 1]})
       end
     end
   end

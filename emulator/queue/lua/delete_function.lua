@@ -17,6 +17,7 @@ for _, member in ipairs(redis.call('ZRANGE', due_key, 0, -1)) do
   end
 end
 redis.call('DEL', due_key)
+redis.call('DEL', string.gsub(task_prefix, ':task:$', ':retrying:') .. fn)
 redis.call('ZREM', due_index, fn)
 
 local stopping = 0

@@ -12,6 +12,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT
   local f = redis.call('HMGET', task_key, 'created', 'maxAge')
   if not f[1] then
     redis.call('ZREM', due_key, member)  -- its record is gone: nothing left to run or to expire
+    redis.call('ZREM', retrying_key(task_key), member)
   elseif now - tonumber(f[1]) > tonumber(f[2]) then
     redis.call('ZREM', due_key, member)
     close_task(task_key, events_prefix .. member, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)

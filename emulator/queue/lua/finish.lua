@@ -35,6 +35,7 @@ else
     redis.call('HSET', task_key, 'status', status)
     add_event(events_key, status, now, error_message)
     schedule(due_key, due_index, fn, member, now + backoff_ms, wake_channel)
+    redis.call('ZADD', retrying_key(task_key), now + backoff_ms, member)
   else
     status = 'Failed'
     close_task(task_key, events_key, status, now, error_message, retention)

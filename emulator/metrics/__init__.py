@@ -1,0 +1,1 @@
+"""Prometheus metrics: counters kept in-process, gauges read at scrape time."""
