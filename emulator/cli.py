@@ -203,6 +203,34 @@ def _mns(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clock(args: argparse.Namespace) -> int:
+    """Through the running emulator's route, which checks the duration and tells every process."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = Settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
+    url = f"http://{host}:{settings.port}/_fcemu/clock"
+    if args.action == "advance":
+        request = urllib.request.Request(f"{url}/advance", method="POST", data=json.dumps({"by": args.duration}).encode(),
+                                         headers={"Content-Type": "application/json"})
+    else:
+        request = urllib.request.Request(url)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
+            view = json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        print(f"fcemu: {json.loads(error.read()).get('Message', error.reason)}", file=sys.stderr)
+        return 2
+    except urllib.error.URLError as error:
+        print(f"fcemu: cannot reach the emulator at {url} ({error.reason})", file=sys.stderr)
+        return 2
+    print(f"advanced by {view['offsetSeconds']:g} s in all; virtual time {view['virtualTime']} ms, "
+          f"real time {view['realTime']} ms")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fcemu", description="A local emulator of Alibaba Cloud Function Compute")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("body")
     publish.add_argument("--tag", default="", help="the message's MessageTag")
     mns.set_defaults(run=_mns)
+    clock = commands.add_parser("clock", help="the emulator's clock: advance it past delays, backoff and timers")
+    clock_actions = clock.add_subparsers(dest="action", required=True)
+    advance = clock_actions.add_parser("advance", help="move it forward for every process (never back)")
+    advance.add_argument("duration", help="30s, 15m, 1h, 2d (or plain seconds)")
+    clock_actions.add_parser("show", help="the offset, the real and the advanced time")
+    clock.set_defaults(run=_clock)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
@@ -78,6 +79,8 @@ class TaskStore:
         self._lease_ms = lease_ms
         self._retention_s = retention_s
         self._max_lost_leases = max_lost_leases
+        # Passed into every script that reads the time (see clock_offset.py).
+        self.clock = ClockOffset(redis)
 
     def _shard(self, member: str) -> ShardKeys:
         return shard_of(member, len(self.shards))
@@ -94,7 +97,7 @@ class TaskStore:
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
                   "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind, version,
-                  self._retention_s * 1000 + MAX_UNFINISHED_MS],
+                  self._retention_s * 1000 + MAX_UNFINISHED_MS, self.clock.ms],
         )
         if not reply[0]:
             return Enqueued(created=False)
@@ -120,7 +123,7 @@ class TaskStore:
         now, next_due, claimed, expired = await self._scripts.claim(
             keys=[shard.due(function), shard.due_index, shard.inflight],
             args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s,
-                  *(run_on or [])],
+                  self.clock.ms, *(run_on or [])],
         )
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
         return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed), [member.decode() for member in expired])
@@ -130,7 +133,7 @@ class TaskStore:
         keys = self._shard(task.member)
         return int(await self._scripts.start(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight],
-            args=[task.member, task.attempt, instance_id, self._lease_ms],
+            args=[task.member, task.attempt, instance_id, self._lease_ms, self.clock.ms],
         ))
 
     async def heartbeat(self, tasks: list[ClaimedTask], deadline_ms: int) -> None:
@@ -153,7 +156,7 @@ class TaskStore:
                   keys.due_index],
             args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
                   task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix,
-                  run_on],
+                  run_on, self.clock.ms],
         )
         if not reply[0]:
             return None
@@ -166,14 +169,15 @@ class TaskStore:
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
-            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms,
+                  self.clock.ms],
         ))
 
     async def reap(self, shard: ShardKeys) -> int:
         return int(await self._scripts.reap(
             keys=[shard.inflight, shard.due_index],
             args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
-                  self._max_lost_leases, REAP_BATCH],
+                  self._max_lost_leases, REAP_BATCH, self.clock.ms],
         ))
 
     async def delete_function(self, function: str) -> tuple[int, int]:
@@ -184,7 +188,7 @@ class TaskStore:
             reply = await self._scripts.delete_function(
                 keys=[shard.due(function), shard.due_index, shard.inflight],
                 args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, STOP_CHANNEL,
-                      f"function '{function}' was deleted"],
+                      f"function '{function}' was deleted", self.clock.ms],
             )
             ended += int(reply[0])
             stopping += int(reply[1])
@@ -194,7 +198,7 @@ class TaskStore:
         """Expires the due tasks of a function this process cannot run that are older than their max age."""
         return int(await self._scripts.expire_orphans(
             keys=[shard.due(function), shard.due_index],
-            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH],
+            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH, self.clock.ms],
         ))
 
     async def claim_deliveries(self, shard: ShardKeys, max_count: int, lease_ms: int) -> DeliveryBatch:
@@ -214,7 +218,7 @@ class TaskStore:
         keys = self._shard(member)
         return bool(await self._scripts.delivery_done(
             keys=[keys.deliveries, keys.task(member), keys.events(member)],
-            args=[member, attempt, outcome, detail, backoff_ms],
+            args=[member, attempt, outcome, detail, backoff_ms, self.clock.ms],
         ))
 
     async def get_member(self, member: str) -> TaskRecord | None:
@@ -226,7 +230,7 @@ class TaskStore:
         keys = self._shard(member)
         reply = await self._scripts.stop(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
-            args=[member, function, self._retention_s, STOP_CHANNEL],
+            args=[member, function, self._retention_s, STOP_CHANNEL, self.clock.ms],
         )
         return StopOutcome(reply.decode())
 
