@@ -171,3 +171,22 @@ def test_the_cli_advances_and_shows_the_clock(clocked: EmulatorProcess) -> None:
     assert fcemu("show").returncode == 0
     refused = fcemu("advance", "soon")
     assert refused.returncode == 2 and "duration" in refused.stderr, refused.stderr
+
+
+def test_run_now_runs_a_deferred_task_and_refuses_others(clocked: EmulatorProcess, events: TaskWatcher) -> None:
+    task_id = f"later_{uuid.uuid4().hex[:6]}"
+    invoke_async(clocked, "echo", task_id, delay_s=3000)
+    events.wait_for("echo", task_id, "Enqueued")
+    env = {**os.environ, "FCEMU_PORT": str(clocked.port)}
+    done = subprocess.run([sys.executable, "-m", "emulator", "task", "run-now", "echo", task_id], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert events.wait_for("echo", task_id, timeout=60) == "Succeeded"
+    url = f"{clocked.url}/_fcemu/tasks/echo/{task_id}/run-now"
+    finished = requests.post(url, timeout=10)
+    assert finished.status_code == 400 and finished.json()["Code"] == "InvalidArgument", finished.text
+    assert "Succeeded" in finished.json()["Message"]
+    unknown = requests.post(f"{clocked.url}/_fcemu/tasks/echo/no-such-task/run-now", timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["Code"] == "AsyncTaskNotFound", unknown.text
+    nowhere = requests.post(f"{clocked.url}/_fcemu/tasks/no-such-function/{task_id}/run-now", timeout=10)
+    assert nowhere.status_code == 404 and nowhere.json()["Code"] == "FunctionNotFound", nowhere.text

@@ -16,6 +16,7 @@ from emulator.api import (
     local_queue_routes,
     meta_routes,
     openapi_document,
+    steering_routes,
     task_routes,
     trigger_routes,
 )
@@ -55,5 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
     app.include_router(clock_routes.router)
+    app.include_router(steering_routes.router)
     openapi_document.install(app)
     return app

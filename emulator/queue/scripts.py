@@ -50,3 +50,4 @@ class QueueScripts:
         self.delivery_done = load("delivery_done")
         self.delete_function = load("delete_function")
         self.expire_orphans = load("expire_orphans")
+        self.run_now = load("run_now")

@@ -234,6 +234,17 @@ class TaskStore:
         )
         return StopOutcome(reply.decode())
 
+    async def run_now(self, function: str, task_id: str) -> str:
+        """Makes a waiting task (deferred, or in a retry's backoff) due now. 'Scheduled', 'NotFound', or the
+        status of a task that is not waiting."""
+        member = task_member(function, task_id)
+        keys = self._shard(member)
+        reply = await self._scripts.run_now(
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
+            args=[member, function, WAKE_CHANNEL, self.clock.ms],
+        )
+        return str(reply.decode())
+
     async def get(self, function: str, task_id: str) -> TaskRecord | None:
         member = task_member(function, task_id)
         keys = self._shard(member)
