@@ -203,6 +203,48 @@ def _mns(args: argparse.Namespace) -> int:
     return 0
 
 
+def _call_emulator(path: str, body: object | None = None) -> dict[str, object] | None:
+    """POSTs `body` (GETs without one) to the running emulator's own route; prints its error and returns None."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = Settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
+    url = f"http://{host}:{settings.port}{path}"
+    request = (urllib.request.Request(url) if body is None else urllib.request.Request(
+        url, method="POST", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
+            return dict(json.loads(reply.read()))
+    except urllib.error.HTTPError as error:
+        print(f"fcemu: {json.loads(error.read()).get('Message', error.reason)}", file=sys.stderr)
+    except urllib.error.URLError as error:
+        print(f"fcemu: cannot reach the emulator at {url} ({error.reason})", file=sys.stderr)
+    return None
+
+
+def _clock(args: argparse.Namespace) -> int:
+    """Through the running emulator's route, which checks the duration and tells every process."""
+    view = (_call_emulator("/_fcemu/clock/advance", {"by": args.duration}) if args.action == "advance"
+            else _call_emulator("/_fcemu/clock"))
+    if view is None:
+        return 2
+    print(f"advanced by {view['offsetSeconds']:g} s in all; virtual time {view['virtualTime']} ms, "
+          f"real time {view['realTime']} ms")
+    return 0
+
+
+def _task(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
+    reply = _call_emulator(f"/_fcemu/tasks/{quote(args.function, safe='')}/{quote(args.task_id, safe='')}/run-now", {})
+    if reply is None:
+        return 2
+    print(f"task {reply['taskId']} of {args.function} is due now ({reply['status']})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fcemu", description="A local emulator of Alibaba Cloud Function Compute")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +278,18 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("body")
     publish.add_argument("--tag", default="", help="the message's MessageTag")
     mns.set_defaults(run=_mns)
+    clock = commands.add_parser("clock", help="the emulator's clock: advance it past delays, backoff and timers")
+    clock_actions = clock.add_subparsers(dest="action", required=True)
+    advance = clock_actions.add_parser("advance", help="move it forward for every process (never back)")
+    advance.add_argument("duration", help="30s, 15m, 1h, 2d (or plain seconds)")
+    clock_actions.add_parser("show", help="the offset, the real and the advanced time")
+    clock.set_defaults(run=_clock)
+    task = commands.add_parser("task", help="steer an async task")
+    task_actions = task.add_subparsers(dest="action", required=True)
+    run_now = task_actions.add_parser("run-now", help="a deferred or retrying task becomes due now")
+    run_now.add_argument("function")
+    run_now.add_argument("task_id")
+    task.set_defaults(run=_task)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

@@ -166,6 +166,8 @@ class Core:
             redis, shards=settings.queue_shards, lease_ms=int(settings.lease_s * 1000),
             retention_s=settings.task_retention_s, max_lost_leases=settings.max_lost_leases,
         )
+        _on_close(stack, "clock", store.clock.close)
+        await store.clock.start()
         async_configs = AsyncConfigs(redis)
         _on_close(stack, "async configs", async_configs.close)
         await async_configs.start()
@@ -187,9 +189,10 @@ class Core:
                 function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/", metrics=metrics,
             )
             # Each keeps its own anchor on Redis's clock, re-read when it wakes.
-            timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock())
+            timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock(store.clock))
             dispatcher = Dispatcher(
-                store, catalog, pools, runner, deliverer, RedisClock(), timers, claim_batch=settings.claim_batch,
+                store, catalog, pools, runner, deliverer, RedisClock(store.clock), timers,
+                claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
             )
         deployments = Deployments(redis, settings.data_dir, settings.layer_source())

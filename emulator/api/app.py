@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from emulator import __version__
 from emulator.api import (
     async_config_routes,
+    clock_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
     local_queue_routes,
     meta_routes,
     openapi_document,
+    steering_routes,
     task_routes,
     trigger_routes,
 )
@@ -53,5 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
+    app.include_router(clock_routes.router)
+    app.include_router(steering_routes.router)
     openapi_document.install(app)
     return app

@@ -24,6 +24,8 @@ class TaskEventView(BaseModel):
     status: str
     timestamp: int
     eventDetail: str
+    # Not FC's: the advanced time of the event, present once `fcemu clock advance` moved the clock.
+    virtualTimestamp: int | None = None
 
 
 class _TaskFields(BaseModel):

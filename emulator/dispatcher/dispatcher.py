@@ -62,6 +62,8 @@ class Dispatcher:
         self._due: dict[tuple[int, str], int] = {}
         self._refresh_due = True
         self._reaper_ran = False
+        # An advance of the clock may make anything due now: re-read the index at once.
+        store.clock.on_change(self._hint)
 
     @property
     def clock(self) -> RedisClock:
@@ -112,7 +114,7 @@ class Dispatcher:
         while not self._closing:
             self._wake.clear()
             next_due = await self._dispatch_due()
-            delay = None if next_due is None else self._clock.seconds_until(next_due)
+            delay = None if next_due is None else self._clock.seconds_until_virtual(next_due)
             await wait_for_event(self._wake, delay)
 
     def _free_slots(self, function: str) -> int:
@@ -142,7 +144,7 @@ class Dispatcher:
             free = self._free_slots(function)
             if free <= 0:
                 continue  # a finishing task wakes the loop
-            if due > self._clock.now_ms():
+            if due > self._clock.virtual_now_ms():  # due times are on the advanced clock
                 earliest = due if earliest is None else min(earliest, due)
                 continue
             batch, slots = await self._claim(shard_index, function, min(free, self._claim_batch))
@@ -306,7 +308,7 @@ class Dispatcher:
         the function (deleted, or its folder gone), only this ends them once older than their max age."""
         now, due_index = await self._store.due_index()
         for shard_index, function, due in due_index:
-            if self._catalog.get(function) is None and due <= now:
+            if self._catalog.get(function) is None and due <= now + self._store.clock.ms:
                 expired = await self._store.expire_orphans(self._store.shards[shard_index], function)
                 if expired:
                     log.info("%d task(s) of unknown function %s expired", expired, function)

@@ -61,6 +61,8 @@ class TaskEvent:
     status: str
     timestamp: int
     eventDetail: str
+    # When the clock was advanced (`fcemu clock advance`): the advanced time the event happened at.
+    virtualTimestamp: int | None = None
 
 
 @dataclass(frozen=True)

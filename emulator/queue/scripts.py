@@ -51,3 +51,4 @@ class QueueScripts:
         self.delete_function = load("delete_function")
         self.expire_orphans = load("expire_orphans")
         self.depth = load("depth")
+        self.run_now = load("run_now")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
@@ -89,6 +90,8 @@ class TaskStore:
         self._lease_ms = lease_ms
         self._retention_s = retention_s
         self._max_lost_leases = max_lost_leases
+        # Passed into every script that reads the time (see clock_offset.py).
+        self.clock = ClockOffset(redis)
 
     def _shard(self, member: str) -> ShardKeys:
         return shard_of(member, len(self.shards))
@@ -105,7 +108,7 @@ class TaskStore:
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
                   "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind, version,
-                  self._retention_s * 1000 + MAX_UNFINISHED_MS],
+                  self._retention_s * 1000 + MAX_UNFINISHED_MS, self.clock.ms],
         )
         if not reply[0]:
             return Enqueued(created=False)
@@ -131,7 +134,7 @@ class TaskStore:
             for shard in self.shards:
                 # EVAL, not EVALSHA: a pipeline cannot load a script on NOSCRIPT halfway through.
                 pipe.execute_command("EVAL", self._scripts.depth.source, 2, shard.due_index, shard.inflight,
-                                     shard.due_prefix, shard.retrying_prefix)
+                                     shard.due_prefix, shard.retrying_prefix, self.clock.ms)
             replies = await pipe.execute()
         found: dict[str, FunctionDepth] = {}
         for _, queued, in_flight in replies:
@@ -153,7 +156,7 @@ class TaskStore:
         now, next_due, claimed, expired = await self._scripts.claim(
             keys=[shard.due(function), shard.due_index, shard.inflight],
             args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s,
-                  *(run_on or [])],
+                  self.clock.ms, *(run_on or [])],
         )
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
         return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed, int(now)),
@@ -164,7 +167,7 @@ class TaskStore:
         keys = self._shard(task.member)
         return int(await self._scripts.start(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight],
-            args=[task.member, task.attempt, instance_id, self._lease_ms],
+            args=[task.member, task.attempt, instance_id, self._lease_ms, self.clock.ms],
         ))
 
     async def heartbeat(self, tasks: list[ClaimedTask], deadline_ms: int) -> None:
@@ -187,7 +190,7 @@ class TaskStore:
                   keys.due_index],
             args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
                   task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix,
-                  run_on],
+                  run_on, self.clock.ms],
         )
         if not reply[0]:
             return None
@@ -201,14 +204,15 @@ class TaskStore:
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
                   keys.due_index],
-            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms],
+            args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms,
+                  self.clock.ms],
         ))
 
     async def reap(self, shard: ShardKeys) -> int:
         return int(await self._scripts.reap(
             keys=[shard.inflight, shard.due_index],
             args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
-                  self._max_lost_leases, REAP_BATCH],
+                  self._max_lost_leases, REAP_BATCH, self.clock.ms],
         ))
 
     async def delete_function(self, function: str) -> tuple[int, int]:
@@ -219,7 +223,7 @@ class TaskStore:
             reply = await self._scripts.delete_function(
                 keys=[shard.due(function), shard.due_index, shard.inflight],
                 args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, STOP_CHANNEL,
-                      f"function '{function}' was deleted"],
+                      f"function '{function}' was deleted", self.clock.ms],
             )
             ended += int(reply[0])
             stopping += int(reply[1])
@@ -229,7 +233,7 @@ class TaskStore:
         """Expires the due tasks of a function this process cannot run that are older than their max age."""
         return int(await self._scripts.expire_orphans(
             keys=[shard.due(function), shard.due_index],
-            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH],
+            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH, self.clock.ms],
         ))
 
     async def claim_deliveries(self, shard: ShardKeys, max_count: int, lease_ms: int) -> DeliveryBatch:
@@ -249,7 +253,7 @@ class TaskStore:
         keys = self._shard(member)
         return bool(await self._scripts.delivery_done(
             keys=[keys.deliveries, keys.task(member), keys.events(member)],
-            args=[member, attempt, outcome, detail, backoff_ms],
+            args=[member, attempt, outcome, detail, backoff_ms, self.clock.ms],
         ))
 
     async def get_member(self, member: str) -> TaskRecord | None:
@@ -261,9 +265,20 @@ class TaskStore:
         keys = self._shard(member)
         reply = await self._scripts.stop(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
-            args=[member, function, self._retention_s, STOP_CHANNEL],
+            args=[member, function, self._retention_s, STOP_CHANNEL, self.clock.ms],
         )
         return StopOutcome(reply.decode())
+
+    async def run_now(self, function: str, task_id: str) -> str:
+        """Makes a waiting task (deferred, or in a retry's backoff) due now. 'Scheduled', 'NotFound', or the
+        status of a task that is not waiting."""
+        member = task_member(function, task_id)
+        keys = self._shard(member)
+        reply = await self._scripts.run_now(
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
+            args=[member, function, WAKE_CHANNEL, self.clock.ms],
+        )
+        return str(reply.decode())
 
     async def get(self, function: str, task_id: str) -> TaskRecord | None:
         member = task_member(function, task_id)

@@ -56,13 +56,16 @@ class TimerScheduler:
         # Triggers whose expression has no next firing (stored before it was checked, or past its last one),
         # with that expression: logged once and skipped until the trigger changes.
         self._broken: dict[tuple[str, str], str] = {}
+        # An advance of the clock may bring the next firing: plan again at once.
+        store.clock.on_change(triggers.changed.set)
 
     def close(self) -> None:
         self._closing = True
         self._triggers.changed.set()
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now_ms() / 1000, timezone.utc)
+        # Timers run on the advanced clock: an advance past firings fires once, for the first of them.
+        return datetime.fromtimestamp(self._clock.virtual_now_ms() / 1000, timezone.utc)
 
     def _active(self) -> dict[tuple[str, str], StoredTrigger]:
         return {
@@ -102,6 +105,8 @@ class TimerScheduler:
                 schedule = parse(_expression(trigger), now)
                 # Firings missed while no dispatcher ran are skipped: the next one is after now.
                 planned = self._next[key] = _Planned(schedule.expression, schedule, schedule.next_after(now))
+                log.info("trigger %s of %s: next firing at %s", trigger.triggerName, trigger.functionName,
+                         planned.at.isoformat())
             if planned.at > now:
                 return
             try:

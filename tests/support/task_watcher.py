@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import redis
 
@@ -50,6 +51,14 @@ class TaskWatcher:
                 return reached
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"only {reached} of {count} tasks reached {statuses}")
+            self._pump(deadline)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 60) -> None:
+        """Waits until `condition` (read from `seen`) holds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"condition not met; seen {dict(self.seen)}")
             self._pump(deadline)
 
     def close(self) -> None:

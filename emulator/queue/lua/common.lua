@@ -5,13 +5,28 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- `fcemu clock advance`'s offset (ms), passed in by the caller: due times, backoff and max event age are on the
+-- advanced ("virtual") clock, Redis's time plus this; leases stay on Redis's time. Set by clock().
+local clock_offset = 0
+
+-- Redis's time and the virtual time (ms). Every script calls it once, before any event is written.
+local function clock(offset)
+  clock_offset = tonumber(offset) or 0
+  local now = now_ms()
+  return now, now + clock_offset
+end
+
 -- Every state change is also published (`<status> <events key>`), so that a watcher can await it.
 local TASK_EVENTS_CHANNEL = 'fcemu:task-events'
 
+-- `at` is Redis's time; once the clock was advanced, the event also says the virtual time it happened at.
 local function add_event(events_key, status, at, detail)
   local n = redis.call('LLEN', events_key)
-  redis.call('RPUSH', events_key,
-    cjson.encode({eventId = n, status = status, timestamp = at, eventDetail = detail or ''}))
+  local event = {eventId = n, status = status, timestamp = at, eventDetail = detail or ''}
+  if clock_offset > 0 then
+    event.virtualTimestamp = at + clock_offset
+  end
+  redis.call('RPUSH', events_key, cjson.encode(event))
   redis.call('PUBLISH', TASK_EVENTS_CHANNEL, status .. ' ' .. events_key)
 end
 
@@ -85,19 +100,21 @@ end
 -- Claims up to `max` due tasks of one function (shared by claim.lua and finish.lua, which claims the next task
 -- for the slot it frees). The n-th claimed task is also marked Running on `instance_ids[n]` when there is one:
 -- the dispatcher holds those warm instances for them, and is spared start.lua's round trip.
+-- Due and age are judged on the virtual time `vnow`, the lease on Redis's time `now`.
 -- Returns the claimed tasks and the expired ones.
 local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, task_prefix, events_prefix,
-                         retention, now, instance_ids)
-  local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max)
+                         retention, now, vnow, instance_ids)
+  local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', vnow, 'WITHSCORES', 'LIMIT', 0, max)
   local claimed, expired = {}, {}
   for i = 1, #due, 2 do
     local member = due[i]
     redis.call('ZREM', due_key, member)
     local task_key, events_key = task_prefix .. member, events_prefix .. member
     redis.call('ZREM', retrying_key(task_key), member)
-    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver')
+    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver',
+      'vcreated')
     if f[1] then
-      if now - tonumber(f[1]) > tonumber(f[2]) then
+      if vnow - tonumber(f[9] or f[1]) > tonumber(f[2]) then
         close_task(task_key, events_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
         table.insert(expired, member)
       else
@@ -110,8 +127,10 @@ local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, ta
         else
           redis.call('HSET', task_key, 'status', 'Dequeued')
         end
-        -- Its due time too, for the metrics' lateness (the claim's reply carries `now`).
-        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '', due[i + 1]})
+        -- Its due time too, for the metrics' lateness (the claim's reply carries `now`): on Redis's clock, so
+        -- that an advanced clock does not make every claim look an hour late.
+        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '',
+          tonumber(due[i + 1]) - clock_offset})
       end
     end
   end

@@ -6,7 +6,7 @@ local due_key, due_index, inflight_key = KEYS[1], KEYS[2], KEYS[3]
 local fn, task_prefix, events_prefix = ARGV[1], ARGV[2], ARGV[3]
 local retention, stop_channel, detail = tonumber(ARGV[4]), ARGV[5], ARGV[6]
 
-local now = now_ms()
+local now = clock(ARGV[7])
 local ended = 0
 for _, member in ipairs(redis.call('ZRANGE', due_key, 0, -1)) do
   local task_key = task_prefix .. member

@@ -3,11 +3,12 @@
 -- the task's destinationStatus. Returns 1, or 0 for a stale attempt.
 local deliveries_key, task_key, events_key = KEYS[1], KEYS[2], KEYS[3]
 local member, attempt, outcome, detail, backoff_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local offset = ARGV[6]
 
 if redis.call('HGET', task_key, 'destAttempt') ~= attempt or not redis.call('ZSCORE', deliveries_key, member) then
   return 0
 end
-local now = now_ms()
+local now = clock(offset)
 if outcome == 'ok' then
   redis.call('ZREM', deliveries_key, member)
   redis.call('HSET', task_key, 'dest', 'Succeeded', 'destError', '')

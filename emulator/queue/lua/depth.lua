@@ -2,11 +2,12 @@
 -- {function, due now, deferred, retrying, oldest due age (ms)}, where first attempts due now and deferred
 -- ones exclude the tasks waiting out a retry's backoff (retrying); and per function with claimed tasks,
 -- {function, in flight}. The keys all carry the shard's hash tag, as every queue key does.
+-- Due is judged on the advanced clock (ARGV[3], the clock offset), as the dispatcher judges it.
 -- Returns {now, queued rows, in-flight rows}.
 local due_index, inflight_key = KEYS[1], KEYS[2]
 local due_prefix, retrying_prefix = ARGV[1], ARGV[2]
 
-local now = now_ms()
+local _, now = clock(ARGV[3])
 local queued = {}
 for _, fn in ipairs(redis.call('ZRANGE', due_index, 0, -1)) do
   local due_key, retry_key = due_prefix .. fn, retrying_prefix .. fn

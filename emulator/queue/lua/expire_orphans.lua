@@ -5,15 +5,15 @@ local due_key, due_index = KEYS[1], KEYS[2]
 local fn, task_prefix, events_prefix = ARGV[1], ARGV[2], ARGV[3]
 local retention, batch = tonumber(ARGV[4]), tonumber(ARGV[5])
 
-local now = now_ms()
+local now, vnow = clock(ARGV[6])
 local expired = 0
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, batch)) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', due_key, '-inf', vnow, 'LIMIT', 0, batch)) do
   local task_key = task_prefix .. member
-  local f = redis.call('HMGET', task_key, 'created', 'maxAge')
+  local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'vcreated')
   if not f[1] then
     redis.call('ZREM', due_key, member)  -- its record is gone: nothing left to run or to expire
     redis.call('ZREM', retrying_key(task_key), member)
-  elseif now - tonumber(f[1]) > tonumber(f[2]) then
+  elseif vnow - tonumber(f[3] or f[1]) > tonumber(f[2]) then
     redis.call('ZREM', due_key, member)
     close_task(task_key, events_prefix .. member, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
     expired = expired + 1

@@ -9,12 +9,12 @@ local member, attempt, outcome, return_payload, error_message = ARGV[1], ARGV[2]
 local backoff_ms, retention, fn, wake_channel = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local claim_next, lease_ms, task_prefix, events_prefix = tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], ARGV[13]
 local run_on = ARGV[14]
+local now, vnow = clock(ARGV[15])
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return {0}
 end
 redis.call('ZREM', inflight_key, member)
-local now = now_ms()
 local status
 if redis.call('HGET', task_key, 'stop') == '1' then
   status = 'Stopped'
@@ -34,8 +34,8 @@ else
     redis.call('HINCRBY', task_key, 'retried', 1)
     redis.call('HSET', task_key, 'status', status)
     add_event(events_key, status, now, error_message)
-    schedule(due_key, due_index, fn, member, now + backoff_ms, wake_channel)
-    redis.call('ZADD', retrying_key(task_key), now + backoff_ms, member)
+    schedule(due_key, due_index, fn, member, vnow + backoff_ms, wake_channel)
+    redis.call('ZADD', retrying_key(task_key), vnow + backoff_ms, member)
   else
     status = 'Failed'
     close_task(task_key, events_key, status, now, error_message, retention)
@@ -44,6 +44,6 @@ end
 local claimed, expired = {}, {}
 if claim_next > 0 then
   claimed, expired = claim_due(due_key, due_index, inflight_key, fn, claim_next, lease_ms, task_prefix,
-    events_prefix, retention, now, run_on ~= '' and {run_on} or {})
+    events_prefix, retention, now, vnow, run_on ~= '' and {run_on} or {})
 end
 return {1, status, claimed, expired, now}

@@ -5,7 +5,7 @@ local inflight_key, due_index = KEYS[1], KEYS[2]
 local task_prefix, events_prefix, due_prefix = ARGV[1], ARGV[2], ARGV[3]
 local retention, wake_channel, max_lost, batch = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 
-local now = now_ms()
+local now, vnow = clock(ARGV[8])
 local members = redis.call('ZRANGEBYSCORE', inflight_key, '-inf', now, 'LIMIT', 0, batch)
 for _, member in ipairs(members) do
   redis.call('ZREM', inflight_key, member)
@@ -21,7 +21,7 @@ for _, member in ipairs(members) do
     else
       redis.call('HSET', task_key, 'status', 'Enqueued')
       add_event(events_key, 'Enqueued', now, 'lease expired: the dispatcher running it stopped answering')
-      schedule(due_prefix .. f[1], due_index, f[1], member, now, wake_channel)
+      schedule(due_prefix .. f[1], due_index, f[1], member, vnow, wake_channel)
     end
   end
 end

@@ -5,17 +5,17 @@
 local task_key, events_key, inflight_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, attempt, fn, wake_channel, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local detail, delay_ms = ARGV[6], tonumber(ARGV[7] or '0')
+local now, vnow = clock(ARGV[8])
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return 0
 end
 redis.call('ZREM', inflight_key, member)
-local now = now_ms()
 if redis.call('HGET', task_key, 'stop') == '1' then
   close_task(task_key, events_key, 'Stopped', now, 'stopped by request', retention)
   return 1
 end
 redis.call('HSET', task_key, 'status', 'Enqueued')
 add_event(events_key, 'Enqueued', now, detail)
-schedule(due_key, due_index, fn, member, now + delay_ms, wake_channel)
+schedule(due_key, due_index, fn, member, vnow + delay_ms, wake_channel)
 return 1

@@ -2,6 +2,7 @@
 -- and nobody asked to stop it. Returns 1 (run it), 0 (stale claim) or -1 (stop requested).
 local task_key, events_key, inflight_key = KEYS[1], KEYS[2], KEYS[3]
 local member, attempt, instance_id, lease_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local now = clock(ARGV[5])
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return 0
@@ -9,7 +10,6 @@ end
 if redis.call('HGET', task_key, 'stop') == '1' then
   return -1
 end
-local now = now_ms()
 mark_running(task_key, events_key, instance_id, now)
 redis.call('ZADD', inflight_key, 'XX', 'GT', now + lease_ms, member)
 return 1

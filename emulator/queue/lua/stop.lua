@@ -2,6 +2,7 @@
 -- dispatcher told over pub/sub. Returns 'Stopped', 'Stopping', 'NotFound' or 'Completed'.
 local task_key, events_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local member, fn, retention, stop_channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local now = clock(ARGV[5])
 
 local status = redis.call('HGET', task_key, 'status')
 if not status then
@@ -11,7 +12,6 @@ if status == 'Succeeded' or status == 'Failed' or status == 'Stopped' or status 
     or status == 'Invalid' then
   return 'Completed'
 end
-local now = now_ms()
 if redis.call('ZREM', due_key, member) == 1 then
   reindex_due(due_key, due_index, fn)
   close_task(task_key, events_key, 'Stopped', now, 'stopped by request', retention)
