@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from emulator import __version__
 from emulator.api import (
     async_config_routes,
+    console_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
+    console_routes.install(app)
     openapi_document.install(app)
     return app
