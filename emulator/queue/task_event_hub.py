@@ -3,6 +3,7 @@ server-sent events): many open consoles cost one Redis connection, and none once
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 # make the process buffer without bound).
 LISTENER_BACKLOG = 1000
 RESUBSCRIBE_DELAY_S = 1.0
+# How long a new listener waits for the subscription before going on without it (Redis may be down).
+SUBSCRIBE_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,22 +80,28 @@ class TaskEventHub:
         self._redis = redis
         self._listeners: set[_Listener] = set()
         self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
 
     @property
     def listeners(self) -> int:
         return len(self._listeners)
 
     @property
-    def subscribed(self) -> bool:
+    def running(self) -> bool:
         return self._reader is not None and not self._reader.done()
 
     @asynccontextmanager
     async def listen(self) -> AsyncIterator[_Listener]:
         listener = _Listener()
         self._listeners.add(listener)
-        if not self.subscribed:
-            self._reader = asyncio.create_task(self._read(), name="task-event-hub")
+        if not self.running:
+            self._subscribed = asyncio.Event()
+            self._reader = asyncio.create_task(self._read(self._subscribed), name="task-event-hub")
         try:
+            # A listener told it is connected misses no change made after that.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SUBSCRIBE_WAIT_S):
+                    await self._subscribed.wait()
             yield listener
         finally:
             self._listeners.discard(listener)
@@ -101,12 +110,15 @@ class TaskEventHub:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
 
-    async def _read(self) -> None:
+    async def _read(self, subscribed: asyncio.Event) -> None:
         failing = False
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(TASK_EVENTS_CHANNEL)
+                # Its confirmation: from here on, nothing published is missed.
+                await pubsub.get_message(timeout=SUBSCRIBE_WAIT_S)
+                subscribed.set()
                 if failing:
                     log.info("task events: subscribed again")
                     failing = False
