@@ -30,6 +30,7 @@ class HttpError extends Error {
   constructor(status, body) {
     super((body && (body.Message || body.ErrorMessage || body.detail)) || `HTTP ${status}`);
     this.status = status;
+    this.code = (body && (body.Code || body.ErrorCode)) || "";
   }
 }
 
@@ -47,11 +48,16 @@ async function call(method, url, body) {
   return data;
 }
 
-// The steering and log routes come with other parts of fcemu; a 404 means this build has not got them.
+// The steering and log routes come with other parts of fcemu: a route this build lacks answers 404, or FC's
+// PathNotSupported (how fcemu answers an unknown path); a task or function that is not there says "NotFound".
+function unavailable(error) {
+  if (!(error instanceof HttpError)) return false;
+  if (error.code === "PathNotSupported") return true;
+  return error.status === 404 && !/NotFound$/.test(error.code);
+}
+
 function missing(error, what) {
-  if (error instanceof HttpError && error.status === 404 && !(error.message || "").includes("does not exist")) {
-    return `${what} is not available in this fcemu build (the route answered 404).`;
-  }
+  if (unavailable(error)) return `${what} is not available in this fcemu build (its route is missing).`;
   return `${what} failed: ${error.message}`;
 }
 
@@ -224,7 +230,7 @@ async function loadTimeline() {
   const payload = el("textarea", { id: "rerun-payload", rows: "4", "aria-label": "payload for a re-run" });
   payload.value = task.taskPayload ?? "";
   const panel = $("#timeline-panel");
-  panel.replaceChildren(
+  panel.replaceChildren(...[
     el("h2", {}, "Task ", el("span", { class: "id" }, taskId)),
     el("p", {}, el("span", { id: "task-status", class: `status s-${task.status}` }, task.status),
       ` · attempts ${1 + (task.alreadyRetriedTimes || 0)}`,
@@ -245,7 +251,7 @@ async function loadTimeline() {
     el("h3", {}, "Destination"), el("p", {}, task.destinationStatus || "none"),
     el("h3", {}, "Payload (edit to re-run with another)"), payload,
     el("h3", {}, "Logs"), el("div", { id: "task-logs" }, el("p", { class: "hint" }, "loading…")),
-  );
+  ].flat().filter(Boolean));
   loadLogs(name, taskId, task.requestId);
 }
 
@@ -311,7 +317,7 @@ async function loadClock() {
     $("#clock-now").textContent = `clock: ${now ? clockTime(typeof now === "number" ? now : Date.parse(now)) : "—"}` +
       (offset ? ` (+${offset} s)` : "");
   } catch (error) {
-    $("#clock-now").textContent = error instanceof HttpError && error.status === 404 ? "clock: host time" : "clock: ?";
+    $("#clock-now").textContent = unavailable(error) ? "clock: host time (no clock route)" : "clock: ?";
   }
 }
 
