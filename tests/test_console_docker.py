@@ -3,6 +3,7 @@ server-sent task events (one shared subscription, released when the last client 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,6 @@ CHANNEL = "fcemu:task-events"
 
 def console_functions(target: Path) -> Path:
     """Only the functions these tests use: a quick start."""
-    import shutil
     for name in ("fail", "echo"):
         shutil.copytree(TEST_FUNCTIONS / name, target / name)
     return target
@@ -162,7 +162,10 @@ def test_many_streams_share_one_subscription_released_when_they_leave(
     console: EmulatorProcess, console_redis: RedisServer
 ) -> None:
     client = console_redis.client()
-    subscribers = lambda: dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()]  # noqa: E731
+
+    def subscribers() -> int:
+        return int(dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()])
+
     streams = [EventStream(f"{console.url}/_fcemu/events") for _ in range(5)]
     try:
         assert subscribers() == 1
