@@ -68,10 +68,14 @@ def _serve(args: argparse.Namespace) -> int:
     if problem:
         print(f"fcemu: {problem}", file=sys.stderr)
         return 2
+    app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     ))
+    # Long-lived responses (the console's event streams) end once the server is asked to exit, instead of
+    # holding its shutdown for the graceful timeout.
+    app.state.exiting = lambda: server.should_exit
 
     async def serve() -> int:
         try:

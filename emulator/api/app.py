@@ -10,6 +10,7 @@ from emulator import __version__
 from emulator.api import (
     async_config_routes,
     clock_routes,
+    console_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(meta_routes.router)
     app.include_router(clock_routes.router)
     app.include_router(steering_routes.router)
+    console_routes.install(app)
     openapi_document.install(app)
     return app

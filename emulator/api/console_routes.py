@@ -1,0 +1,162 @@
+"""The live console: its static page, the server-sent task events it listens to, and the small JSON views it
+needs that FC's API lacks (functions with their instances, a function's queue)."""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+from emulator.api.errors import FCError
+from emulator.catalog.loader import FunctionDefinition
+from emulator.console import STATIC_DIR
+from emulator.core import Core
+from emulator.queue.queue_view import QueuedTask, read_queue
+from emulator.queue.task_event_hub import RESYNC, TaskEventHub
+
+router = APIRouter(prefix="/_fcemu")
+
+# How often a stream checks that its client and the server are still there, and how many such ticks pass
+# without an event before a comment line is sent (proxies and browsers drop silent streams).
+TICK_S = 1.0
+KEEPALIVE_TICKS = 15
+
+
+class InstanceView(BaseModel):
+    instanceId: str
+    state: str
+    active: int
+    capacity: int
+
+
+class TriggerView(BaseModel):
+    triggerName: str
+    triggerType: str
+    triggerConfig: dict[str, Any]
+
+
+class ConsoleFunction(BaseModel):
+    functionName: str
+    runtime: str
+    handler: str
+    memorySize: int
+    timeout: int
+    instanceConcurrency: int
+    instances: list[InstanceView]
+    triggers: list[TriggerView]
+    asyncConfig: dict[str, Any]
+
+
+class QueuedView(BaseModel):
+    taskId: str
+    status: str
+    # Due time (queued) or lease deadline (in flight), ms.
+    time: int
+    alreadyRetriedTimes: int
+    taskMode: bool
+    instanceId: str | None = None
+
+
+class QueueView(BaseModel):
+    functionName: str
+    now: int
+    due: list[QueuedView]
+    deferred: list[QueuedView]
+    inflight: list[QueuedView]
+    counts: dict[str, int]
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/_fcemu/console/", StaticFiles(directory=STATIC_DIR, html=True), name="console")
+    # Until the server says otherwise (cli.py points this at uvicorn's exit flag), streams run on.
+    if not hasattr(app.state, "exiting"):
+        app.state.exiting = lambda: False
+
+
+@router.get("/console", include_in_schema=False)
+async def console_root() -> RedirectResponse:
+    return RedirectResponse("/_fcemu/console/")
+
+
+def _hub(request: Request) -> TaskEventHub:
+    state = request.app.state
+    hub: TaskEventHub | None = getattr(state, "task_event_hub", None)
+    if hub is None:
+        core: Core = state.core
+        hub = state.task_event_hub = TaskEventHub(core.redis)
+    return hub
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def task_events(request: Request, function: str | None = None) -> StreamingResponse:
+    """Server-sent events, one per task state change: `event: task` with {function, taskId, status}; `event:
+    resync` when changes were missed (the client re-reads what it shows)."""
+    hub = _hub(request)
+    exiting: Callable[[], bool] = request.app.state.exiting
+
+    async def stream() -> AsyncIterator[str]:
+        async with hub.listen() as listener:
+            yield "retry: 2000\n: connected\n\n"
+            quiet = 0
+            # Ends when the client leaves or the server shuts down, so that neither waits on an open console.
+            while not exiting() and not await request.is_disconnected():
+                change = await listener.next(TICK_S)
+                if change is None:
+                    quiet += 1
+                    if quiet >= KEEPALIVE_TICKS:
+                        quiet = 0
+                        yield ": keep-alive\n\n"
+                    continue
+                quiet = 0
+                if change is RESYNC:
+                    yield "event: resync\ndata: {}\n\n"
+                elif function is None or change.function == function:
+                    data = json.dumps({"function": change.function, "taskId": change.task_id, "status": change.status})
+                    yield f"event: task\ndata: {data}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/functions")
+async def console_functions(request: Request) -> list[ConsoleFunction]:
+    core: Core = request.app.state.core
+    return [_function_view(core, definition) for definition in core.catalog.all()]
+
+
+def _function_view(core: Core, definition: FunctionDefinition) -> ConsoleFunction:
+    manifest = definition.manifest
+    pool = core.pools.for_function(definition)
+    return ConsoleFunction(
+        functionName=definition.name, runtime=manifest.runtime, handler=manifest.handler,
+        memorySize=manifest.memorySize, timeout=manifest.timeout, instanceConcurrency=manifest.instanceConcurrency,
+        instances=[InstanceView(instanceId=i.instance_id, state=i.state.value, active=i.active, capacity=i.capacity)
+                   for i in pool.instances],
+        triggers=[TriggerView(triggerName=entry.trigger.triggerName, triggerType=entry.trigger.triggerType,
+                              triggerConfig=entry.trigger.triggerConfig)
+                  for entry in core.triggers.entries(definition.name)],
+        asyncConfig=core.async_configs.effective(definition).model_dump(exclude_none=True),
+    )
+
+
+def _queued(task: QueuedTask) -> QueuedView:
+    return QueuedView(taskId=task.task_id, status=task.status, time=task.at_ms, alreadyRetriedTimes=task.retried,
+                      taskMode=task.task_mode, instanceId=task.instance_id or None)
+
+
+@router.get("/functions/{function_name}/queue")
+async def function_queue(request: Request, function_name: str) -> QueueView:
+    core: Core = request.app.state.core
+    if core.catalog.get(function_name) is None:
+        raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
+    snapshot = await read_queue(core.redis, core.store.shards, function_name)
+    return QueueView(
+        functionName=function_name, now=snapshot.now_ms, due=[_queued(t) for t in snapshot.due],
+        deferred=[_queued(t) for t in snapshot.deferred], inflight=[_queued(t) for t in snapshot.inflight],
+        counts=snapshot.counts,
+    )
