@@ -23,6 +23,10 @@ def _preflight(settings: Settings) -> str | None:
     except (OSError, ValueError) as error:
         return f"access keys: {error}"
     try:
+        settings.debug_ports()
+    except ValueError as error:
+        return str(error)
+    try:
         settings.function_credentials()
     except (OSError, ValueError) as error:
         return f"function credentials: {error}"
@@ -63,6 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["functions_dir"] = args.functions_dir
     if args.template is not None:
         overrides["template"] = args.template
+    if args.debug:
+        overrides["debug"] = ",".join(args.debug)
     settings = Settings(**overrides)  # type: ignore[arg-type]
     problem = _preflight(settings)
     if problem:
@@ -213,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--template", type=Path,
                        help="a Serverless Devs s.yaml whose fc3 resources are served too (default FCEMU_TEMPLATE, "
                             "else ./s.yaml if present)")
+    serve.add_argument("--debug", action="append", metavar="FUNCTION[:PORT]",
+                       help="run this function under a debugger (debugpy or node --inspect) on 127.0.0.1:PORT "
+                            "(default 5678 for python, 9229 for nodejs); repeatable; replaces FCEMU_DEBUG")
     serve.set_defaults(run=_serve)
     dispatcher = commands.add_parser("dispatcher", help="run a dispatcher only, against the shared Redis")
     dispatcher.add_argument("--owner", help="this process's fixed container owner (default: FCEMU_OWNER + '-dispatcher' if set, else unique)")

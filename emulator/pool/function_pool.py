@@ -25,8 +25,11 @@ class FunctionPool:
         max_instances: int,
         min_instances: int,
         idle_timeout_s: float,
+        debugging: bool = False,
     ) -> None:
         self.definition = definition
+        # Its instance runs under a debugger (FCEMU_DEBUG): invokes have no timeout, a breakpoint may hold them.
+        self.debugging = debugging
         # The x-fc-* headers that every request to this function's agent carries.
         self.headers = headers
         self._launcher = launcher
