@@ -52,12 +52,8 @@ def _preflight(settings: Settings) -> str | None:
     return None
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from emulator.api.app import create_app
-    from emulator.process_exit import run_to_exit
-
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with `fcemu serve`'s flags over them."""
     overrides: dict[str, object] = {}
     if args.host is not None:
         overrides["host"] = args.host
@@ -69,7 +65,16 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["template"] = args.template
     if args.debug:
         overrides["debug"] = ",".join(args.debug)
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from emulator.api.app import create_app
+    from emulator.process_exit import run_to_exit
+
+    settings = _serve_settings(args)
     problem = _preflight(settings)
     if problem:
         print(f"fcemu: {problem}", file=sys.stderr)

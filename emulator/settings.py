@@ -61,8 +61,8 @@ class Settings(BaseSettings):
     pids_limit: int = Field(256, ge=16)
     # Functions run under a debugger (`s local invoke -d`): "fn" or "fn:port", comma-separated. Each runs one
     # instance, kept warm, with debugpy (python) or the inspector (nodejs) published on 127.0.0.1 and its invoke
-    # and initializer timeouts lifted. debug_port is the host port of entries without one (unset: 5678 for
-    # python, 9229 for nodejs; 0: a free port, logged).
+    # and initializer timeouts lifted. An entry without a port gets debug_port (unset: 5678 for python, 9229 for
+    # nodejs; 0: a free port, logged) plus its place in the list, so that several never collide.
     debug: str = ""
     debug_port: int | None = Field(None, ge=0, le=65535)
     tmp_size_mb: int = Field(64, ge=1)
@@ -85,20 +85,20 @@ class Settings(BaseSettings):
     destination_http_timeout_s: float = Field(10.0, gt=0)
 
     def debug_ports(self) -> dict[str, int | None]:
-        """The debugged functions and each one's host port (None: the runtime's conventional port); raises
+        """The debugged functions, in order, and each one's own host port (None: none given); raises
         ValueError for an entry that is not "fn" or "fn:port"."""
         targets: dict[str, int | None] = {}
         for entry in (item.strip() for item in self.debug.split(",")):
             if not entry:
                 continue
             name, separator, port_text = entry.rpartition(":") if ":" in entry else (entry, "", "")
-            port: int | None = self.debug_port
+            port: int | None = None
             if separator:
                 if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-                    raise ValueError(f"FCEMU_DEBUG entry '{entry}' is not 'function' or 'function:port'")
+                    raise ValueError(f"debug entry '{entry}' (FCEMU_DEBUG or --debug) is not 'function' or 'function:port'")
                 port = int(port_text)
             if not name:
-                raise ValueError(f"FCEMU_DEBUG entry '{entry}' names no function")
+                raise ValueError(f"debug entry '{entry}' (FCEMU_DEBUG or --debug) names no function")
             targets[name] = port
         return targets
 

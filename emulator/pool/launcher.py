@@ -79,6 +79,20 @@ class InstanceLauncher:
                 return name
         return None
 
+    def _debug_host_port(self, definition: FunctionDefinition) -> int:
+        """The entry's own port, else the base (FCEMU_DEBUG_PORT or the runtime's conventional one) plus the
+        entry's place in FCEMU_DEBUG; 0 is a free port that Docker picks."""
+        target = self._debug_target(definition)
+        assert target is not None
+        given = self._debug_ports[target]
+        if given is not None:
+            return given
+        base = self._settings.debug_port
+        if base == 0:
+            return 0
+        place = list(self._debug_ports).index(target)
+        return (default_port(definition.manifest.runtime_family) if base is None else base) + place
+
     def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
         manifest = definition.manifest
         environment = contract.environment(definition, self._settings)
@@ -98,13 +112,9 @@ class InstanceLauncher:
                 debug = debug_launch(manifest.runtime_family, environment)
             except DebugUnavailable as error:
                 raise InstanceStartError(f"cannot run {definition.name} under a debugger: {error}") from error
-            target = self._debug_target(definition)
-            assert target is not None
-            host_port = self._debug_ports[target]
             command = debug.command
             environment = {**environment, **debug.environment}
-            extra_ports = {debug.container_port: default_port(manifest.runtime_family) if host_port is None
-                           else host_port}
+            extra_ports = {debug.container_port: self._debug_host_port(definition)}
             extra_mounts = debug.mounts
         return ContainerSpec(
             image=image,
