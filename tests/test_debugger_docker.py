@@ -57,7 +57,7 @@ class DapClient:
         while b"\r\n\r\n" not in self._buffer:
             self._receive()
         header, _, rest = self._buffer.partition(b"\r\n\r\n")
-        length = int(re.search(rb"Content-Length: (\d+)", header, re.I).group(1))  # type: ignore[union-attr]
+        length = int(re.search(rb"Content-Length: (\d+)", header, re.IGNORECASE).group(1))  # type: ignore[union-attr]
         while len(rest) < length:
             self._buffer = header + b"\r\n\r\n" + rest
             self._receive()
@@ -215,3 +215,19 @@ def test_function_not_debugged_runs_as_before(debugging: tuple[EmulatorProcess, 
     assert len(containers) == 1
     assert set(containers[0].ports) == {"9000/tcp"}  # the agent's port only
     assert "debugpy" not in " ".join(containers[0].attrs["Config"]["Cmd"] or [])
+
+
+def test_a_taken_debug_port_is_a_clear_start_error(debug_functions: Path, tmp_path: Path,
+                                                    redis_server: RedisServer, http: requests.Session) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        process = EmulatorProcess(debug_functions, tmp_path / "fcemu.log", redis_url=redis_server.url,
+                                  debug=f"debug-py:{taken}").start()
+        try:
+            reply = http.post(v3(process, "debug-py"), data=b"x")
+        finally:
+            process.stop()
+    assert reply.headers.get("x-fc-error-type") == "UnhandledInvocationError", reply.text
+    assert "the debugger's port is taken" in reply.json()["errorMessage"], reply.text

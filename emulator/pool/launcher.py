@@ -144,7 +144,7 @@ class InstanceLauncher:
         try:
             started = await asyncio.shield(starting)
         except EngineError as error:
-            if spec.extra_ports and "allocated" in str(error):
+            if spec.extra_ports and ("allocated" in str(error) or "address already in use" in str(error)):
                 raise InstanceStartError(f"{error} (the debugger's port is taken: name another one in FCEMU_DEBUG, "
                                          f"'{definition.name}:PORT', or 0 for a free one)") from error
             raise InstanceStartError(str(error)) from error
@@ -166,9 +166,9 @@ class InstanceLauncher:
             instance.base_url = await self._base_url(instance, started, definition.manifest.agent_port)
             await self._wait_ready(instance)
             if instance.debug_port is not None:
-                log.info("debugger for %s listening on 127.0.0.1:%d (%s; invoke and initializer timeouts "
-                            "lifted)", definition.name, instance.debug_port,
-                            "debugpy" if definition.manifest.runtime_family == "python" else "node --inspect")
+                log.info("debugger for %s listening on 127.0.0.1:%d (%s; invoke and initializer timeouts lifted)",
+                         definition.name, instance.debug_port,
+                         "debugpy" if definition.manifest.runtime_family == "python" else "node --inspect")
             if definition.manifest.initializer:
                 await self._initialize(instance, definition, headers)
         except BaseException:
