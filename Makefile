@@ -6,6 +6,8 @@ STATE := .fcemu
 PORT ?= $(or $(FCEMU_PORT),9000)
 # A Serverless Devs s.yaml whose fc3 resources `make up` serves too (`make up TEMPLATE=path/to/s.yaml`).
 TEMPLATE ?=
+# Functions to run under a debugger (`make up DEBUG=fn` or DEBUG=fn1,fn2:5679; README "Debugging").
+DEBUG ?=
 
 .PHONY: up down test bench images docker packages venv logs clean
 
@@ -26,7 +28,7 @@ images: docker
 	@bash runtimes/build.sh
 
 up: venv images
-	@TEMPLATE='$(TEMPLATE)' bash scripts/up.sh $(PORT)
+	@TEMPLATE='$(TEMPLATE)' DEBUG='$(DEBUG)' bash scripts/up.sh $(PORT)
 
 down:
 	@bash scripts/down.sh

@@ -23,6 +23,10 @@ def _preflight(settings: Settings) -> str | None:
     except (OSError, ValueError) as error:
         return f"access keys: {error}"
     try:
+        settings.debug_ports()
+    except ValueError as error:
+        return str(error)
+    try:
         settings.function_credentials()
     except (OSError, ValueError) as error:
         return f"function credentials: {error}"
@@ -48,12 +52,8 @@ def _preflight(settings: Settings) -> str | None:
     return None
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from emulator.api.app import create_app
-    from emulator.process_exit import run_to_exit
-
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with `fcemu serve`'s flags over them."""
     overrides: dict[str, object] = {}
     if args.host is not None:
         overrides["host"] = args.host
@@ -63,7 +63,18 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["functions_dir"] = args.functions_dir
     if args.template is not None:
         overrides["template"] = args.template
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if args.debug:
+        overrides["debug"] = ",".join(args.debug)
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from emulator.api.app import create_app
+    from emulator.process_exit import run_to_exit
+
+    settings = _serve_settings(args)
     problem = _preflight(settings)
     if problem:
         print(f"fcemu: {problem}", file=sys.stderr)
@@ -259,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--template", type=Path,
                        help="a Serverless Devs s.yaml whose fc3 resources are served too (default FCEMU_TEMPLATE, "
                             "else ./s.yaml if present)")
+    serve.add_argument("--debug", action="append", metavar="FUNCTION[:PORT]",
+                       help="run this function under a debugger (debugpy or node --inspect) on 127.0.0.1:PORT "
+                            "(default 5678 for python, 9229 for nodejs); repeatable; replaces FCEMU_DEBUG")
     serve.set_defaults(run=_serve)
     dispatcher = commands.add_parser("dispatcher", help="run a dispatcher only, against the shared Redis")
     dispatcher.add_argument("--owner", help="this process's fixed container owner (default: FCEMU_OWNER + '-dispatcher' if set, else unique)")

@@ -210,6 +210,8 @@ class Core:
             watcher.start()
         if settings.prewarm_instances:
             await pools.prewarm(catalog.all())
+        elif settings.debug:
+            await pools.prewarm_debugged(catalog.all())
         if dispatcher is not None:
             await dispatcher.start()
             _on_close(stack, "dispatcher", dispatcher.close)

@@ -202,7 +202,7 @@ class Invoker:
             control["x-fc-retry-count"] = str(retry_count)
         timeout = definition.manifest.timeout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(None if pool.debugging else timeout):
                 if http is None:
                     reply = await self._agent.post(instance.invoke_url, payload, {**pool.headers, **control})
                 else:
@@ -243,7 +243,7 @@ class Invoker:
         if isinstance(instance, InvocationResult):
             return instance
         timeout = definition.manifest.timeout
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
         headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
                                      ("x-fc-control-path", HTTP_INVOKE)])
         try:

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # Runs every nodejs* runtime (nodejs14 to nodejs20); built from runtimes/nodejs by runtimes/build.sh.
     nodejs_runtime_image: str = "fcemu/runtime-nodejs:latest"
     pids_limit: int = Field(256, ge=16)
+    # Functions run under a debugger (`s local invoke -d`): "fn" or "fn:port", comma-separated. Each runs one
+    # instance, kept warm, with debugpy (python) or the inspector (nodejs) published on 127.0.0.1 and its invoke
+    # and initializer timeouts lifted. An entry without a port gets debug_port (unset: 5678 for python, 9229 for
+    # nodejs; 0: a free port, logged) plus its place in the list, so that several never collide.
+    debug: str = ""
+    debug_port: int | None = Field(None, ge=0, le=65535)
     tmp_size_mb: int = Field(64, ge=1)
 
     # Async queue (Redis) and dispatcher.
@@ -77,6 +83,24 @@ class Settings(BaseSettings):
     destination_max_attempts: int = Field(8, ge=1, le=100)
     destination_retry_base_delay_s: float = Field(1.0, ge=0)
     destination_http_timeout_s: float = Field(10.0, gt=0)
+
+    def debug_ports(self) -> dict[str, int | None]:
+        """The debugged functions, in order, and each one's own host port (None: none given); raises
+        ValueError for an entry that is not "fn" or "fn:port"."""
+        targets: dict[str, int | None] = {}
+        for entry in (item.strip() for item in self.debug.split(",")):
+            if not entry:
+                continue
+            name, separator, port_text = entry.rpartition(":") if ":" in entry else (entry, "", "")
+            port: int | None = None
+            if separator:
+                if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+                    raise ValueError(f"debug entry '{entry}' (FCEMU_DEBUG or --debug) is not 'function' or 'function:port'")
+                port = int(port_text)
+            if not name:
+                raise ValueError(f"debug entry '{entry}' (FCEMU_DEBUG or --debug) names no function")
+            targets[name] = port
+        return targets
 
     def layer_source(self) -> LayerSource:
         """Where functions' layers come from; zips are unpacked and layers merged under data_dir."""

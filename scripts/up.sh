@@ -95,6 +95,8 @@ fi
 # TEMPLATE (make up TEMPLATE=path/to/s.yaml): a Serverless Devs project whose fc3 resources are served too.
 serve_args=()
 if [ -n "${TEMPLATE:-}" ]; then serve_args+=(--template "$TEMPLATE"); fi
+# DEBUG (make up DEBUG=fn or fn1,fn2:5679): functions run under a debugger, their ports in the log.
+if [ -n "${DEBUG:-}" ]; then serve_args+=(--debug "$DEBUG"); fi
 FCEMU_PORT=$port setsid nohup .venv/bin/fcemu serve ${serve_args[@]+"${serve_args[@]}"} >"$log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$pid_file"

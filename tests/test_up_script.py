@@ -153,3 +153,11 @@ def test_up_passes_template_to_serve_and_reports_its_error(checkout: Checkout, t
                             timeout=SCRIPT_TIMEOUT_S)
     assert failed.returncode == 1
     assert f"fcemu: {bad}, line 7: cannot resolve ${{env('FCEMU_TEST_SURELY_UNSET')}}" in failed.stderr
+
+
+def test_up_passes_debug_to_serve_and_reports_its_error(checkout: Checkout) -> None:
+    failed = subprocess.run(["bash", "scripts/up.sh", str(checkout.port)], check=False, cwd=checkout.root,
+                            env={**checkout.env, "DEBUG": "echo,bad:x"}, text=True, capture_output=True,
+                            timeout=SCRIPT_TIMEOUT_S)
+    assert failed.returncode == 1
+    assert "fcemu: debug entry 'bad:x' (FCEMU_DEBUG or --debug) is not 'function' or 'function:port'" in failed.stderr

@@ -38,6 +38,10 @@ class ContainerSpec:
     # The function's merged layers: each entry in it is mounted read-only at /opt/<entry> (not the folder at /opt,
     # which would hide the runtime's own /opt/fcemu agent).
     opt_dir: Path | None = None
+    # More container ports to publish on 127.0.0.1, each on its host port (0: any free one): a debugger's.
+    extra_ports: dict[int, int] = field(default_factory=dict)
+    # More host folders mounted read-only, host path -> container path: the host's debugpy.
+    extra_mounts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class StartedContainer:
     # The container's address on Docker's bridge, "" if it has none: reachable from a Linux host without
     # docker-proxy in the path.
     bridge_address: str
+    # The host ports that spec.extra_ports were published on, by container port.
+    extra_published: dict[int, int] = field(default_factory=dict)
 
 
 def _layer_mounts(opt_dir: Path | None) -> dict[str, dict[str, str]]:
@@ -80,8 +86,10 @@ class DockerEngine:
                 detach=True,
                 labels=spec.labels,
                 environment=spec.environment,
-                ports={port_key: ("127.0.0.1", None)},
-                volumes={str(spec.code_dir): {"bind": "/code", "mode": "ro"}, **_layer_mounts(spec.opt_dir)},
+                ports={port_key: ("127.0.0.1", None),
+                       **{f"{port}/tcp": ("127.0.0.1", host_port or None) for port, host_port in spec.extra_ports.items()}},
+                volumes={str(spec.code_dir): {"bind": "/code", "mode": "ro"}, **_layer_mounts(spec.opt_dir),
+                         **{host: {"bind": target, "mode": "ro"} for host, target in spec.extra_mounts.items()}},
                 working_dir="/code",
                 read_only=True,
                 tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.tmp_size_mb}m"},
@@ -96,6 +104,7 @@ class DockerEngine:
             container.reload()
             binding = container.ports[port_key][0]
             bridge_address = container.attrs["NetworkSettings"].get("IPAddress") or ""
+            extra = {port: int(container.ports[f"{port}/tcp"][0]["HostPort"]) for port in spec.extra_ports}
         except ImageNotFound as error:
             raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
         except (APIError, KeyError, IndexError) as error:
@@ -103,7 +112,7 @@ class DockerEngine:
             # invoke of such a function would leave one more.
             self._remove_quietly(spec.name)
             raise EngineError(f"cannot start a container from '{spec.image}': {error}") from error
-        return StartedContainer(container.id, int(binding["HostPort"]), bridge_address)
+        return StartedContainer(container.id, int(binding["HostPort"]), bridge_address, extra)
 
     def _remove_quietly(self, name_or_id: str) -> None:
         try:

@@ -27,8 +27,11 @@ class FunctionPool:
         min_instances: int,
         idle_timeout_s: float,
         on_cold_start: Callable[[], None] = lambda: None,
+        debugging: bool = False,
     ) -> None:
         self.definition = definition
+        # Its instance runs under a debugger (FCEMU_DEBUG): invokes have no timeout, a breakpoint may hold them.
+        self.debugging = debugging
         # The x-fc-* headers that every request to this function's agent carries.
         self.headers = headers
         self._launcher = launcher

@@ -22,6 +22,8 @@ class Instance:
     active: int = 0
     state: InstanceState = InstanceState.READY
     idle_timer: asyncio.TimerHandle | None = None
+    # The host port (on 127.0.0.1) its debugger listens on, when its function runs under one (FCEMU_DEBUG).
+    debug_port: int | None = None
 
     @property
     def instance_id(self) -> str:

@@ -11,6 +11,7 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
+from emulator.pool.debugging import DebugUnavailable, debug_launch, default_port
 from emulator.pool.engine import (
     LABEL_APP,
     LABEL_CLUSTER,
@@ -54,9 +55,49 @@ class InstanceLauncher:
         # For FCEMU_INSTANCE_ADDRESS=auto: whether a container's bridge address answers from here, once known.
         self._bridge_reachable: bool | None = None
         self._address_logged = False
+        # FCEMU_DEBUG: the debugged functions and their host ports (validated by the CLI's preflight).
+        self._debug_ports = settings.debug_ports()
+        self._debug_refused: set[str] = set()
+
+    def debugs(self, definition: FunctionDefinition) -> bool:
+        """Whether the function's instance runs under a debugger (FCEMU_DEBUG names it and its runtime allows);
+        says once why not when it is named but cannot be."""
+        if not self._debug_target(definition):
+            return False
+        family = definition.manifest.runtime_family
+        if family in ("python", "nodejs"):
+            return True
+        if definition.name not in self._debug_refused:
+            self._debug_refused.add(definition.name)
+            log.warning("cannot run %s under a debugger: a %s function runs its own command; it runs as usual",
+                        definition.name, family)
+        return False
+
+    def _debug_target(self, definition: FunctionDefinition) -> str | None:
+        for name in (definition.name, definition.manifest.functionName):
+            if name in self._debug_ports:
+                return name
+        return None
+
+    def _debug_host_port(self, definition: FunctionDefinition) -> int:
+        """The entry's own port, else the base (FCEMU_DEBUG_PORT or the runtime's conventional one) plus the
+        entry's place in FCEMU_DEBUG; 0 is a free port that Docker picks."""
+        target = self._debug_target(definition)
+        assert target is not None
+        given = self._debug_ports[target]
+        if given is not None:
+            return given
+        base = self._settings.debug_port
+        if base == 0:
+            return 0
+        place = list(self._debug_ports).index(target)
+        return (default_port(definition.manifest.runtime_family) if base is None else base) + place
 
     def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
         manifest = definition.manifest
+        environment = contract.environment(definition, self._settings)
+        extra_ports: dict[int, int] = {}
+        extra_mounts: dict[str, str] = {}
         image, command, entrypoint = self._settings.python_runtime_image, None, None
         if manifest.runtime_family == "nodejs":
             image = self._settings.nodejs_runtime_image
@@ -66,6 +107,15 @@ class InstanceLauncher:
         elif manifest.customRuntimeConfig is not None:
             config = manifest.customRuntimeConfig
             command = [*config.command, *(config.args or [])]
+        elif self.debugs(definition):
+            try:
+                debug = debug_launch(manifest.runtime_family, environment)
+            except DebugUnavailable as error:
+                raise InstanceStartError(f"cannot run {definition.name} under a debugger: {error}") from error
+            command = debug.command
+            environment = {**environment, **debug.environment}
+            extra_ports = {debug.container_port: self._debug_host_port(definition)}
+            extra_mounts = debug.mounts
         return ContainerSpec(
             image=image,
             name=f"fcemu-{self._settings.owner}-{manifest.functionName.replace('$', '-')}-{uuid.uuid4().hex[:8]}",
@@ -78,19 +128,25 @@ class InstanceLauncher:
                 LABEL_FUNCTION: manifest.functionName,
                 LABEL_CLUSTER: self._cluster,
             },
-            environment=contract.environment(definition, self._settings),
+            environment=environment,
             command=command,
             entrypoint=entrypoint,
             pids_limit=self._settings.pids_limit,
             tmp_size_mb=self._settings.tmp_size_mb,
             opt_dir=definition.opt_dir,
+            extra_ports=extra_ports,
+            extra_mounts=extra_mounts,
         )
 
     async def launch(self, definition: FunctionDefinition, headers: dict[str, str]) -> Instance:
-        starting = asyncio.ensure_future(asyncio.to_thread(self._engine.start, self.container_spec(definition)))
+        spec = self.container_spec(definition)
+        starting = asyncio.ensure_future(asyncio.to_thread(self._engine.start, spec))
         try:
             started = await asyncio.shield(starting)
         except EngineError as error:
+            if spec.extra_ports and ("allocated" in str(error) or "address already in use" in str(error)):
+                raise InstanceStartError(f"{error} (the debugger's port is taken: name another one in FCEMU_DEBUG, "
+                                         f"'{definition.name}:PORT', or 0 for a free one)") from error
             raise InstanceStartError(str(error)) from error
         except asyncio.CancelledError:
             # The engine call goes on in its thread and Docker finishes the container regardless: wait for it
@@ -104,10 +160,15 @@ class InstanceLauncher:
             container_id=started.container_id,
             base_url=f"http://127.0.0.1:{started.published_port}",
             capacity=definition.manifest.instanceConcurrency,
+            debug_port=next(iter(started.extra_published.values()), None),
         )
         try:
             instance.base_url = await self._base_url(instance, started, definition.manifest.agent_port)
             await self._wait_ready(instance)
+            if instance.debug_port is not None:
+                log.info("debugger for %s listening on 127.0.0.1:%d (%s; invoke and initializer timeouts lifted)",
+                         definition.name, instance.debug_port,
+                         "debugpy" if definition.manifest.runtime_family == "python" else "node --inspect")
             if definition.manifest.initializer:
                 await self._initialize(instance, definition, headers)
         except BaseException:
@@ -149,7 +210,8 @@ class InstanceLauncher:
             await asyncio.sleep(READY_PROBE_INTERVAL_S)
 
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
-        timeout = definition.manifest.initializationTimeout
+        # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
+        timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
         request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize"}
         try:
             async with asyncio.timeout(timeout):

@@ -47,14 +47,22 @@ class Pools:
             # The definition changed (new code or limits): its warm instances must not serve again.
             self._drain(old)
         reserved = definition.manifest.max_instances
+        max_instances = self._settings.max_instances_per_function if reserved is None else reserved
+        min_instances = self._settings.prewarm_instances
+        debugging = self._launcher.debugs(definition)
+        if debugging:
+            # One instance, the one the debugger is attached to (its port is published once), kept warm so that an
+            # idle spell does not end the debugging session.
+            max_instances = min_instances = 1
         pool = FunctionPool(
             definition,
             self._launcher,
             contract.static_headers(definition, self._settings),
-            max_instances=self._settings.max_instances_per_function if reserved is None else reserved,
-            min_instances=self._settings.prewarm_instances,
+            max_instances=max_instances,
+            min_instances=min_instances,
             idle_timeout_s=self._settings.idle_timeout_s,
             on_cold_start=lambda: self._metrics.cold_start(definition.name),
+            debugging=debugging,
         )
         self._pools[definition.name] = pool
         return pool
@@ -74,6 +82,10 @@ class Pools:
         pool = self._pools.pop(name, None)
         if pool is not None:
             self._drain(pool)
+
+    async def prewarm_debugged(self, definitions: list[FunctionDefinition]) -> None:
+        """Starts the debugged functions' instances, so that a debugger can attach before the first invoke."""
+        await self.prewarm([definition for definition in definitions if self._launcher.debugs(definition)])
 
     async def prewarm(self, definitions: list[FunctionDefinition]) -> None:
         await asyncio.gather(*(self.for_function(definition).prewarm() for definition in definitions))

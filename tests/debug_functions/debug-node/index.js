@@ -1,0 +1,4 @@
+exports.handler = async (event) => {
+  const answer = { got: event.toString() }; // the test's breakpoint
+  return JSON.stringify(answer);
+};
