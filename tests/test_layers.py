@@ -14,7 +14,7 @@ ARN = "acs:fc:cn-hangzhou:1234567890123456:layers/{}/versions/{}"
 
 
 def _source(tmp_path: Path) -> LayerSource:
-    return LayerSource(layers_dir=tmp_path / "layers", cache_dir=tmp_path / "cache")
+    return LayerSource(roots=(tmp_path / "layers",), cache_dir=tmp_path / "cache")
 
 
 def _write(path: Path, text: str) -> None:
