@@ -165,33 +165,42 @@ async def _delete(request: Request, name: str, version_text: str) -> Response:
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-for prefix, v2 in ((V3, False), (V2, True)):
-    def _routes(prefix: str = prefix, v2: bool = v2) -> None:
-        @router.post(f"{prefix}/layers/{{layer_name}}/versions")
-        async def publish(request: Request, layer_name: str, body: JsonObject) -> dict[str, Any]:
-            return await _publish(request, layer_name, body, v2)
+def _register(prefix: str, v2: bool) -> None:
+    """One API version's routes, named as that version's SDKs name the operations."""
+    suffix = "V2" if v2 else ""
 
-        @router.get(f"{prefix}/layers/{{layer_name}}/versions/{{version}}")
-        async def get(request: Request, layer_name: str, version: str) -> dict[str, Any]:
-            return await _get(request, layer_name, version, v2)
+    async def publish(request: Request, layer_name: str, body: JsonObject) -> dict[str, Any]:
+        return await _publish(request, layer_name, body, v2)
 
-        @router.delete(f"{prefix}/layers/{{layer_name}}/versions/{{version}}")
-        async def delete(request: Request, layer_name: str, version: str) -> Response:
-            return await _delete(request, layer_name, version)
+    async def get(request: Request, layer_name: str, version: str) -> dict[str, Any]:
+        return await _get(request, layer_name, version, v2)
 
-        @router.get(f"{prefix}/layers/{{layer_name}}/versions")
-        async def list_versions(request: Request, layer_name: str, startVersion: str | None = None,  # noqa: N803
-                                limit: Limit = 20) -> dict[str, Any]:
-            return await _list_versions(request, layer_name, startVersion, limit, v2)
+    async def delete(request: Request, layer_name: str, version: str) -> Response:
+        return await _delete(request, layer_name, version)
 
-        @router.get(f"{prefix}/layers")
-        async def list_layers(request: Request, prefix: str | None = None, limit: Limit = 20,
-                              nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803 - FC's query names
-            return await _list(request, prefix, limit, nextToken, v2)
+    async def list_versions(request: Request, layer_name: str, startVersion: str | None = None,  # noqa: N803
+                            limit: Limit = 20) -> dict[str, Any]:
+        return await _list_versions(request, layer_name, startVersion, limit, v2)
 
-        # The ARN is percent-encoded, '/' included: decoded before routing, so the route takes a path.
-        @router.get(f"{prefix}/layerarn/{{arn:path}}")
-        async def get_by_arn(request: Request, arn: str) -> dict[str, Any]:
-            return await _get_by_arn(request, arn, v2)
+    async def list_layers(request: Request, prefix: str | None = None, limit: Limit = 20,
+                          nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803 - FC's query names
+        return await _list(request, prefix, limit, nextToken, v2)
 
-    _routes()
+    async def get_by_arn(request: Request, arn: str) -> dict[str, Any]:
+        return await _get_by_arn(request, arn, v2)
+
+    version_path = f"{prefix}/layers/{{layer_name}}/versions"
+    router.add_api_route(version_path, publish, methods=["POST"],
+                         operation_id="PublishLayerVersion" if v2 else "CreateLayerVersion")
+    router.add_api_route(version_path + "/{version}", get, methods=["GET"], operation_id="GetLayerVersion" + suffix)
+    router.add_api_route(version_path + "/{version}", delete, methods=["DELETE"],
+                         operation_id="DeleteLayerVersion" + suffix)
+    router.add_api_route(version_path, list_versions, methods=["GET"], operation_id="ListLayerVersions" + suffix)
+    router.add_api_route(f"{prefix}/layers", list_layers, methods=["GET"], operation_id="ListLayers" + suffix)
+    # The ARN is percent-encoded, '/' included: decoded before routing, so the route takes a path.
+    router.add_api_route(f"{prefix}/layerarn/{{arn:path}}", get_by_arn, methods=["GET"],
+                         operation_id="GetLayerVersionByArn" + suffix)
+
+
+_register(V3, v2=False)
+_register(V2, v2=True)
