@@ -131,7 +131,6 @@ class Core:
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
         published_layers = PublishedLayers(redis, settings.layer_source())
-        await published_layers.sweep()
         await published_layers.mirror()
         definitions, template = load_sources(settings)
         if template is not None:

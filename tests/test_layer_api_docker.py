@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
@@ -233,3 +234,57 @@ def test_a_second_process_on_the_same_redis_sees_published_layers(
     finally:
         second.stop()
     assert json.loads(got.text)["layerVersionArn"] == _arn(name, 1)
+
+
+def test_a_deleted_versions_zip_goes_once_no_function_names_it(emulator: EmulatorProcess, layer_redis: RedisServer
+                                                               ) -> None:
+    name = _name()
+    _publish(emulator, name, "unused")
+    _publish(emulator, name, "used")
+    assert _create_function(emulator, f"zip-kept-{name}", [_arn(name, 2)]).status_code == 200
+    code = redis.Redis.from_url(layer_redis.url)
+    try:
+        for version in (1, 2):
+            assert requests.delete(f"{emulator.url}{V3}/layers/{name}/versions/{version}", timeout=30).status_code == 204
+        assert sorted(code.hkeys(f"fcemu:layer-code:{{{name}}}")) == [b"2"], "the used one stays, the other goes"
+    finally:
+        code.close()
+    assert _invoke(emulator, f"zip-kept-{name}") == b"used"
+
+
+def test_a_template_uses_its_own_layers_folder_and_published_layers_from_start_up(
+    emulator: EmulatorProcess, layer_redis: RedisServer, layers_dir: Path, tmp_path: Path,
+) -> None:
+    published = _name()
+    assert _publish(emulator, published, "published before the template was served").status_code == 200
+    project = tmp_path / "project"
+    (project / "layers" / "projectlayer" / "1" / "python").mkdir(parents=True)
+    (project / "layers" / "projectlayer" / "1" / "python" / "projectlib.py").write_text("WHO = 'project layer'\n")
+    (project / "code").mkdir()
+    (project / "code" / "index.py").write_text(
+        "import mylib, projectlib\n\ndef handler(event, context):\n    return projectlib.WHO + ' + ' + mylib.WHO\n")
+    (project / "s.yaml").write_text(f"""edition: 3.0.0
+name: layered-project
+resources:
+  layered:
+    component: fc3
+    props:
+      region: {REGION}
+      functionName: tpl-layered
+      runtime: python3.10
+      handler: index.handler
+      code: ./code
+      layers:
+        - acs:fc:{REGION}:${{config('AccountID')}}:layers/projectlayer/versions/1
+        - {_arn(published, 1)}
+""")
+    (tmp_path / "functions").mkdir()
+    served = EmulatorProcess(tmp_path / "functions", tmp_path / "template.log", redis_url=layer_redis.url,
+                             layers_dir=str(layers_dir), template=str(project / "s.yaml")).start()
+    try:
+        assert _invoke(served, "tpl-layered") == b"project layer + published before the template was served"
+        listed = requests.get(f"{served.url}{V3}/layers/projectlayer/versions", timeout=30).json()
+        assert [(v["version"], v["code"]["location"]) for v in listed["layers"]] == [
+            (1, str(project / "layers" / "projectlayer" / "1"))]
+    finally:
+        served.stop()

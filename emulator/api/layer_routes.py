@@ -156,7 +156,8 @@ async def _delete(request: Request, name: str, version_text: str) -> Response:
     if layer.folder is not None:
         raise FCError(400, "InvalidArgument", f"layer '{name}' version {version} is {layer.folder}, from a layer "
                       "folder: remove it there")
-    if not await layers.delete(name, version):
+    in_use = {arn for definition in core.catalog.all() for arn in definition.manifest.layers}
+    if not await layers.delete(name, version, in_use):
         raise _not_found(name, version)
     await core.refresh_catalog()
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})

@@ -6,8 +6,8 @@ Keys of one layer share the hash tag `{<name>}`, so that a Redis Cluster can hol
 `fcemu:layer:{<name>}` maps each version to its record (and `next` to the last version handed out) and
 `fcemu:layer-code:{<name>}` each version to its zip. Versions of a name start above the highest one the layer
 folders hold and are never reused. A deleted version is a tombstone (`deleted:<n>`): gone from the API and
-refused to new function configurations, while its zip stays as long as a deployed function names it, so that
-functions already using it keep running, as in FC."""
+refused to new function configurations, while its zip stays as long as a function names it (checked at each
+delete), so that functions already using it keep running, as in FC."""
 from __future__ import annotations
 
 import asyncio
@@ -124,27 +124,28 @@ class PublishedLayers:
         published = {_text(name) for name in await self._redis.smembers(NAMES_KEY)}
         return sorted(published | await asyncio.to_thread(self._source.local_names))
 
-    async def delete(self, name: str, version: int) -> bool:
-        """Marks a published version deleted; its zip goes once no deployed function names it (see sweep)."""
+    async def delete(self, name: str, version: int, in_use: set[str]) -> bool:
+        """Marks a published version deleted, then sweeps (`in_use`: the layer ARNs of the caller's served
+        functions, those from files and templates included, which Redis does not list)."""
         deleted = bool(await self._delete(keys=[layer_key(name)], args=[str(version)]))
         if deleted:
-            await self.sweep()
+            await self.sweep(in_use)
             await self._changed()
         return deleted
 
     async def deleted(self, arn: str) -> bool:
         """Whether the ARN names a published version that was deleted (and no layer folder holds it)."""
-        match = LAYER_ARN.match(arn)
-        if match is None:
+        key = _key_of(arn)
+        if key is None:
             return False
-        name, version = match.group(1), int(match.group(2))
+        name, version = key
         if version in await asyncio.to_thread(self._source.local_versions, name):
             return False
         return bool(await self._redis.hexists(layer_key(name), f"{DELETED_PREFIX}{version}"))
 
-    async def sweep(self) -> int:
-        """Removes the zips of deleted versions that no deployed function names any more."""
-        used = await self._used()
+    async def sweep(self, in_use: set[str]) -> int:
+        """Removes the zips of deleted versions that neither a deployed function nor `in_use` names any more."""
+        used = await self._used() | {key for arn in in_use if (key := _key_of(arn)) is not None}
         removed = 0
         for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
             fields = [_text(f) for f in await self._redis.hkeys(layer_key(name))]
@@ -201,14 +202,16 @@ class PublishedLayers:
                 layers: Any = DeployedFunction.model_validate_json(value).spec.get("layers") or []
             except ValidationError:
                 continue
-            for arn in layers if isinstance(layers, list) else []:
-                match = LAYER_ARN.match(arn) if isinstance(arn, str) else None
-                if match is not None:
-                    used.add((match.group(1), int(match.group(2))))
+            used.update(key for arn in (layers if isinstance(layers, list) else []) if (key := _key_of(arn)))
         return used
 
     async def _changed(self) -> None:
         await self._redis.publish(CHANGED_CHANNEL, "1")
+
+
+def _key_of(arn: object) -> tuple[str, int] | None:
+    match = LAYER_ARN.match(arn) if isinstance(arn, str) else None
+    return (match.group(1), int(match.group(2))) if match is not None else None
 
 
 def _local(name: str, version: int, path: Path) -> LayerVersion:
