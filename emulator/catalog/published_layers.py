@@ -150,7 +150,7 @@ class PublishedLayers:
         for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
             fields = [_text(f) for f in await self._redis.hkeys(layer_key(name))]
             for field in fields:
-                if field.startswith(DELETED_PREFIX):
+                if field.startswith(DELETED_PREFIX) and field[len(DELETED_PREFIX):].isdigit():
                     version = int(field[len(DELETED_PREFIX):])
                     if (name, version) not in used:
                         removed += int(await self._redis.hdel(code_key(name), str(version)))
@@ -163,6 +163,8 @@ class PublishedLayers:
         stored: set[tuple[str, int]] = set()
         for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
             for field in await self._redis.hkeys(code_key(name)):
+                if not _text(field).isdigit():
+                    continue  # not one this module wrote
                 version = int(_text(field))
                 stored.add((name, version))
                 path = target / name / f"{version}.zip"
@@ -172,7 +174,7 @@ class PublishedLayers:
                 if data is None:
                     continue
                 try:
-                    await asyncio.to_thread(_write_aside, path, data)
+                    await asyncio.to_thread(_write_aside, path, data if isinstance(data, bytes) else data.encode())
                 except OSError as error:
                     log.error("published layer %s/%d could not be mirrored to %s: %s", name, version, path, error)
         await asyncio.to_thread(_remove_unstored, target, stored)
@@ -196,7 +198,7 @@ class PublishedLayers:
                             location=str(self._source.published_dir / name / f"{version}.zip"))
 
     async def _used(self) -> set[tuple[str, int]]:
-        used = set()
+        used: set[tuple[str, int]] = set()
         for value in (await self._redis.hgetall(FUNCTIONS_KEY)).values():
             try:
                 layers: Any = DeployedFunction.model_validate_json(value).spec.get("layers") or []
