@@ -158,23 +158,32 @@ class PublishedLayers:
 
     async def mirror(self) -> None:
         """Writes to this host's published folder every stored zip it lacks, and removes the ones no longer
-        stored; a zip that cannot be written is logged and skipped (the function using it shows Failed)."""
+        stored; a zip that cannot be written is logged and skipped (the function using it shows Failed).
+
+        Each zip has its record's checksum beside it (`<n>.sum`): a zip left by an earlier Redis (flushed, or
+        another one on the same data folder) under the same number is replaced, never served."""
         target = self._source.published_dir
         stored: set[tuple[str, int]] = set()
         for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
+            records = {_text(k): v for k, v in (await self._redis.hgetall(layer_key(name))).items()}
             for field in await self._redis.hkeys(code_key(name)):
-                if not _text(field).isdigit():
+                if not _text(field).isdigit() or _text(field) not in records:
                     continue  # not one this module wrote
                 version = int(_text(field))
+                try:
+                    expected = PublishedRecord.model_validate_json(records[str(version)]).codeChecksum
+                except ValidationError:
+                    continue
                 stored.add((name, version))
                 path = target / name / f"{version}.zip"
-                if path.is_file():
+                if await asyncio.to_thread(_mirrored_sum, path) == expected:
                     continue
                 data = await self._redis.hget(code_key(name), str(version))
                 if data is None:
                     continue
                 try:
-                    await asyncio.to_thread(_write_aside, path, data if isinstance(data, bytes) else data.encode())
+                    await asyncio.to_thread(_write_aside, path, data if isinstance(data, bytes) else data.encode(),
+                                            expected)
                 except OSError as error:
                     log.error("published layer %s/%d could not be mirrored to %s: %s", name, version, path, error)
         await asyncio.to_thread(_remove_unstored, target, stored)
@@ -224,19 +233,28 @@ def _local(name: str, version: int, path: Path) -> LayerVersion:
                         folder=path)
 
 
-def _write_aside(path: Path, data: bytes) -> None:
-    """Written aside and renamed: a reader never sees half a zip."""
+def _mirrored_sum(path: Path) -> str | None:
+    try:
+        return path.with_suffix(".sum").read_text() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _write_aside(path: Path, data: bytes, data_sum: str) -> None:
+    """Written aside and renamed: a reader never sees half a zip. The checksum goes last, so a zip whose
+    checksum is there is whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.partial-{uuid.uuid4().hex}")
-    partial.write_bytes(data)
-    partial.replace(path)
+    for target, content in ((path, data), (path.with_suffix(".sum"), data_sum.encode())):
+        partial = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex}")
+        partial.write_bytes(content)
+        partial.replace(target)
 
 
 def _remove_unstored(target: Path, stored: set[tuple[str, int]]) -> None:
     if not target.is_dir():
         return
     for folder in target.iterdir():
-        for entry in folder.glob("*.zip") if folder.is_dir() else []:
+        for entry in [*folder.glob("*.zip"), *folder.glob("*.sum")] if folder.is_dir() else []:
             if entry.stem.isdigit() and (folder.name, int(entry.stem)) not in stored:
                 entry.unlink(missing_ok=True)
 
