@@ -288,3 +288,22 @@ resources:
             (1, str(project / "layers" / "projectlayer" / "1"))]
     finally:
         served.stop()
+
+
+def test_a_layer_zip_larger_than_the_sync_payload_limit_is_taken(emulator: EmulatorProcess) -> None:
+    """Layer writes get the code zip's body limit (50 MB of zip), not the 32 MB of an invoke."""
+    import os
+    import zipfile
+    from io import BytesIO
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("python/blob.bin", os.urandom(26 * 1024 * 1024))
+    body = json.dumps({"code": {"zipFile": base64.b64encode(buffer.getvalue()).decode()}})
+    assert len(body) > 32 * 1024 * 1024
+    name = _name()
+    reply = requests.post(f"{emulator.url}{V3}/layers/{name}/versions", data=body, timeout=120,
+                          headers={"content-type": "application/json"})
+    assert reply.status_code == 200, reply.text[:500]
+    assert reply.json()["codeSize"] == len(buffer.getvalue())
+    assert requests.delete(f"{emulator.url}{V3}/layers/{name}/versions/1", timeout=30).status_code == 204
