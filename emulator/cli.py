@@ -43,13 +43,42 @@ def _preflight(settings: Settings) -> str | None:
     try:
         load_sources(settings)
     except ManifestError as error:
-        return str(error)
+        # It may name a layer published through the API, which is on this host's disk once mirrored from Redis.
+        if not _mirror_published_layers(settings):
+            return str(error)
+        try:
+            load_sources(settings)
+        except ManifestError as again:
+            return str(again)
     try:
         with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3) as client:
             client.ping()
     except redis.RedisError as error:
         return f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one"
     return None
+
+
+def _mirror_published_layers(settings: Settings) -> bool:
+    """Mirrors the published layers to disk; False when Redis cannot be reached (the caller's error stands)."""
+    import asyncio
+
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from emulator.catalog.published_layers import PublishedLayers
+
+    async def mirror() -> None:
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+        try:
+            await PublishedLayers(client, settings.layer_source()).mirror()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(mirror())
+    except (RedisError, OSError):
+        return False
+    return True
 
 
 def _serve_settings(args: argparse.Namespace) -> Settings:

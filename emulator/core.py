@@ -14,6 +14,7 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import Deployments
 from emulator.catalog.loader import ManifestError
+from emulator.catalog.published_layers import PublishedLayers
 from emulator.catalog.sources import load_sources
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
@@ -63,6 +64,7 @@ class Core:
     # This process's counters, and the scrape that adds the gauges read from Redis and the pools.
     metrics: Metrics
     exporter: MetricsExporter
+    published_layers: PublishedLayers
     _stack: AsyncExitStack
     # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
     _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -73,6 +75,11 @@ class Core:
             return await self._refresh_catalog()
 
     async def _refresh_catalog(self) -> list[str]:
+        # Published layers reach this host's disk first: LayerSource, which every loader below uses, reads files.
+        try:
+            await self.published_layers.mirror()
+        except RedisError as error:
+            log.error("published layers not mirrored (functions using a new one may show Failed): %s", error)
         try:
             from_files, _ = load_sources(self.settings)
         except ManifestError as error:
@@ -119,13 +126,6 @@ class Core:
             settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
         except (OSError, ValueError) as error:
             raise StartupError(f"function credentials: {error}") from error
-        definitions, template = load_sources(settings)
-        if template is not None:
-            log.info("serving the fc3 resources of %s: %s", template.source,
-                     ", ".join(template.definitions) or "(none)")
-            if template.not_emulated_summary():
-                log.info("%s", template.not_emulated_summary())
-        catalog = Catalog(definitions, settings.service_name)
         redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)
         # The outage probe (keep_running and the API's 503s start it) ends before the client closes.
@@ -134,6 +134,16 @@ class Core:
             await redis.ping()
         except RedisError as error:
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
+        # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
+        published_layers = PublishedLayers(redis, settings.layer_source())
+        await published_layers.mirror()
+        definitions, template = load_sources(settings)
+        if template is not None:
+            log.info("serving the fc3 resources of %s: %s", template.source,
+                     ", ".join(template.definitions) or "(none)")
+            if template.not_emulated_summary():
+                log.info("%s", template.not_emulated_summary())
+        catalog = Catalog(definitions, settings.service_name)
         engine = await asyncio.to_thread(DockerEngine)
         _on_close(stack, "docker client", lambda: asyncio.to_thread(engine.close))
         # An owner set explicitly is this process's alone; unset, every process gets its own.
@@ -197,7 +207,8 @@ class Core:
             )
         deployments = Deployments(redis, settings.data_dir, settings.layer_source())
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   deployments, triggers, None, owners, metrics, MetricsExporter(metrics, store, pools), stack)
+                   deployments, triggers, None, owners, metrics, MetricsExporter(metrics, store, pools),
+                   published_layers, stack)
         _on_close(stack, "deployments", deployments.close)
         await deployments.start(on_change=core.refresh_catalog)
         await core.refresh_catalog()

@@ -8,6 +8,7 @@ from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from emulator.catalog.layers import LayerSource
+from emulator.catalog.template import find_template
 from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
 
 
@@ -28,7 +29,8 @@ class Settings(BaseSettings):
     template: Path | None = None
     # Where functions deployed through the API are unpacked (their source of truth is Redis).
     data_dir: Path = Path(".fcemu/data")
-    # FC layers by ARN: acs:fc:<region>:<account>:layers/<name>/versions/<n> is <layers_dir>/<name>/<n>/ (or <n>.zip).
+    # FC layers by ARN: acs:fc:<region>:<account>:layers/<name>/versions/<n> is <layers_dir>/<name>/<n>/ (or <n>.zip),
+    # else the served template's <folder>/layers/<name>/<n>/, else a version published through the layer API.
     layers_dir: Path = Path("layers")
     # Edits under functions_dir take effect without a restart.
     hot_reload: bool = True
@@ -103,8 +105,13 @@ class Settings(BaseSettings):
         return targets
 
     def layer_source(self) -> LayerSource:
-        """Where functions' layers come from; zips are unpacked and layers merged under data_dir."""
-        return LayerSource(layers_dir=self.layers_dir.resolve(), cache_dir=self.data_dir.resolve() / "layers")
+        """Where functions' layers come from; zips are unpacked and layers merged (and published ones mirrored)
+        under data_dir."""
+        roots = [self.layers_dir.resolve()]
+        template = self.template if self.template is not None else find_template(Path.cwd())
+        if template is not None:
+            roots.append(template.resolve().parent / "layers")
+        return LayerSource(roots=tuple(roots), cache_dir=self.data_dir.resolve() / "layers")
 
     def access_key_pairs(self) -> dict[str, str]:
         entries = [entry for entry in self.access_keys.split(",") if entry.strip()]

@@ -14,7 +14,7 @@ ARN = "acs:fc:cn-hangzhou:1234567890123456:layers/{}/versions/{}"
 
 
 def _source(tmp_path: Path) -> LayerSource:
-    return LayerSource(layers_dir=tmp_path / "layers", cache_dir=tmp_path / "cache")
+    return LayerSource(roots=(tmp_path / "layers",), cache_dir=tmp_path / "cache")
 
 
 def _write(path: Path, text: str) -> None:
@@ -66,3 +66,31 @@ def test_an_unknown_or_malformed_layer_is_a_manifest_error_naming_it(tmp_path: P
     _function(tmp_path, [arn])
     with pytest.raises(ManifestError, match="function.yaml: layers: layer '" + arn):
         load_functions(tmp_path / "functions", _source(tmp_path))
+
+
+def test_roots_are_searched_in_order_then_the_published_mirror(tmp_path: Path) -> None:
+    _write(tmp_path / "first/a/1/python/who.py", "first root")
+    _write(tmp_path / "second/a/1/python/who.py", "second root")
+    _write(tmp_path / "second/b/2/python/who.py", "only in the second root")
+    source = LayerSource(roots=(tmp_path / "first", tmp_path / "second"), cache_dir=tmp_path / "cache")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("python/who.py", "published")
+    (source.published_dir / "c").mkdir(parents=True)
+    (source.published_dir / "c/5.zip").write_bytes(buffer.getvalue())
+    for arn, expected in [(ARN.format("a", 1), "first root"), (ARN.format("b", 2), "only in the second root"),
+                          (ARN.format("c", 5), "published")]:
+        merged, _ = source.resolve([arn])
+        assert merged is not None and (merged / "python/who.py").read_text() == expected
+    assert set(source.local_versions("a")) == {1} and source.local_versions("c") == {}, "the mirror is not local"
+    assert source.local_names() == {"a", "b"}
+
+
+def test_a_served_templates_layers_folder_comes_after_the_layers_dir(tmp_path: Path) -> None:
+    from emulator.settings import Settings
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project/s.yaml").write_text("edition: 3.0.0\nresources: {}\n")
+    source = Settings(layers_dir=tmp_path / "layers", template=tmp_path / "project/s.yaml",
+                      data_dir=tmp_path / "data").layer_source()
+    assert source.roots == ((tmp_path / "layers").resolve(), (tmp_path / "project/layers").resolve())

@@ -14,6 +14,7 @@ from emulator.api import (
     function_routes,
     http_trigger_routes,
     invoke_routes,
+    layer_routes,
     local_queue_routes,
     meta_routes,
     openapi_document,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
     app.include_router(function_routes.router)
+    app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)

@@ -14,6 +14,8 @@ from emulator.catalog.code_archive import MAX_ZIP_BYTES
 # Create/UpdateFunction carry the code zip in base64 (4 bytes per 3) within a JSON body.
 CODE_BODY_LIMIT_BYTES = MAX_ZIP_BYTES * 4 // 3 + 1024 * 1024
 FUNCTION_WRITE = re.compile(r"^/(2023-03-30/functions|2016-08-15/services/[^/]+/functions)(/[^/]+)?/?$")
+# Create/PublishLayerVersion carry the layer zip the same way.
+LAYER_WRITE = re.compile(r"^/(2023-03-30|2016-08-15)/layers/[^/]+/versions/?$")
 
 
 class BodyTooLarge(FCError):
@@ -23,8 +25,8 @@ class BodyTooLarge(FCError):
 
 
 def body_limit(method: str, path: str, payload_limit: int) -> int:
-    """The most a request may send: the code zip's limit for function writes, the sync payload's otherwise."""
-    if method in ("POST", "PUT") and FUNCTION_WRITE.match(path):
+    """The most a request may send: the code zip's limit for function and layer writes, the sync payload's otherwise."""
+    if method in ("POST", "PUT") and (FUNCTION_WRITE.match(path) or LAYER_WRITE.match(path)):
         return max(CODE_BODY_LIMIT_BYTES, payload_limit)
     return payload_limit
 

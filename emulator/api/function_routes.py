@@ -16,7 +16,7 @@ from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
-from emulator.catalog.layers import LayerError, LayerSource
+from emulator.catalog.layers import LayerError
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, FunctionManifest
@@ -40,7 +40,7 @@ class ListFunctionsOutput(BaseModel):
     nextToken: str | None = None
 
 
-async def _spec_from(body: dict[str, Any], layers: LayerSource, base: dict[str, Any] | None = None
+async def _spec_from(body: dict[str, Any], core: Core, base: dict[str, Any] | None = None
                      ) -> tuple[dict[str, Any], bytes | None]:
     """The manifest fields of a Create/UpdateFunction body, merged over `base`, and the code zip if any: all of it
     checked, so that what is stored can be served."""
@@ -54,10 +54,7 @@ async def _spec_from(body: dict[str, Any], layers: LayerSource, base: dict[str, 
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, item['loc'])) or 'body'}: {item['msg']}" for item in error.errors())
         raise FCError(400, "InvalidArgument", problems) from error
-    try:
-        await asyncio.to_thread(layers.check, manifest.layers)
-    except LayerError as error:
-        raise FCError(400, "InvalidArgument", f"layers: {error}") from error
+    await _check_layers(core, manifest.layers, (base or {}).get("layers") or [])
     if code is None:
         return spec, None
     if not isinstance(code, dict) or code.get("zipFile") is None:
@@ -68,6 +65,20 @@ async def _spec_from(body: dict[str, Any], layers: LayerSource, base: dict[str, 
         return spec, await asyncio.to_thread(decode_zip, code["zipFile"])
     except CodeError as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
+
+
+async def _check_layers(core: Core, arns: list[str], kept: list[str]) -> None:
+    """Every layer must exist here (published ones mirrored first); a deleted published version stays usable by a
+    function that already has it, but is refused to a function that did not (FC's rule for deleted versions)."""
+    await core.published_layers.mirror()
+    for arn in arns:
+        if arn not in kept and await core.published_layers.deleted(arn):
+            raise FCError(400, "InvalidArgument", f"layers: layer '{arn}' was deleted; functions that already use "
+                          "it keep it, new configurations cannot take it")
+    try:
+        await asyncio.to_thread(core.settings.layer_source().check, arns)
+    except LayerError as error:
+        raise FCError(400, "InvalidArgument", f"layers: {error}") from error
 
 
 def _view(core: Core, definition: FunctionDefinition, name: str | None = None) -> dict[str, Any]:
@@ -135,8 +146,7 @@ async def _create(request: Request, name: str, body: dict[str, Any], shown_as: s
     if core.catalog.get(name) is not None or name in core.deployments.functions:
         raise FCError(409, "FunctionAlreadyExists", f"function '{shown_as}' already exists")
     # The API a function is created through is its generation (its HTTP trigger's contract), whatever the body says.
-    spec, code = await _spec_from({**body, "functionName": name, "apiVersion": api_version},
-                                  core.settings.layer_source())
+    spec, code = await _spec_from({**body, "functionName": name, "apiVersion": api_version}, core)
     if code is None and spec.get("runtime") != "custom-container":
         raise FCError(400, "InvalidArgument", "code.zipFile is required (base64 of a zip of the function's code)")
     try:
@@ -151,7 +161,7 @@ async def _update(request: Request, name: str, body: dict[str, Any], shown_as: s
     deployed = _deployed_only(core, name, shown_as)
     # An update keeps the generation the function was created in.
     body = {key: value for key, value in body.items() if key != "apiVersion"}
-    spec, code = await _spec_from({**body, "functionName": name}, core.settings.layer_source(), base=deployed.spec)
+    spec, code = await _spec_from({**body, "functionName": name}, core, base=deployed.spec)
     await core.deployments.save_function(name, spec, code, create=False)
     return await _stored_view(core, name, shown_as)
 

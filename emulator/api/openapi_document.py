@@ -215,6 +215,12 @@ SCHEMAS.update(
     CreateTriggerRequest=_trigger_input("FC 2.0 CreateTrigger.", ["triggerName", "triggerType", "triggerConfig"],
                                         v3=False, create=True),
     UpdateTriggerRequest=_trigger_input("FC 2.0 UpdateTrigger.", [], v3=False, create=False),
+    CreateLayerVersionInput={
+        "type": "object", "description": "FC 3.0 CreateLayerVersion / FC 2.0 PublishLayerVersion: the layer's zip.",
+        "required": ["code"],
+        "properties": {"code": _ref("InputCodeLocation"), "description": {"type": "string"},
+                       "license": {"type": "string"}, "compatibleRuntime": _strings()},
+    },
 )
 
 V3 = "/2023-03-30"
@@ -232,6 +238,8 @@ BODIES: dict[tuple[str, str], str] = {
     ("put", V3 + "/functions/{function_name}/triggers/{trigger_name}"): "UpdateTriggerInput",
     ("post", V2_FUNCTION + "/{function_name}/triggers"): "CreateTriggerRequest",
     ("put", V2_FUNCTION + "/{function_name}/triggers/{trigger_name}"): "UpdateTriggerRequest",
+    ("post", V3 + "/layers/{layer_name}/versions"): "CreateLayerVersionInput",
+    ("post", V2 + "/layers/{layer_name}/versions"): "CreateLayerVersionInput",
 }
 
 

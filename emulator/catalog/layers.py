@@ -1,5 +1,7 @@
 """FC's layers, from local folders: `acs:fc:<region>:<account>:layers/<name>/versions/<n>` is the folder
-`<layers_dir>/<name>/<n>/` (or the zip `<layers_dir>/<name>/<n>.zip`). A function's layers are merged into one
+`<root>/<name>/<n>/` (or the zip `<root>/<name>/<n>.zip`) in the first of the source's roots that has it
+(FCEMU_LAYERS_DIR, a template's `layers/` folder, then the zips published through the API, which
+published_layers.py mirrors from Redis to `<cache_dir>/published`). A function's layers are merged into one
 folder that its instances see as /opt, as FC unpacks them: the layer configured first wins a clash.
 
 Blocking file work: callers run it off the event loop where they have one.
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from emulator.catalog.code_archive import MAX_ZIP_BYTES, CodeError, check_zip, unpack
 
+VERSION = re.compile(r"^[1-9][0-9]{0,9}$")
+LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 LAYER_ARN = re.compile(r"^acs:fc:[^:]*:[^:]*:layers/([A-Za-z0-9_-]{1,128})/versions/([1-9][0-9]{0,9})$")
 # FC takes at most five layers per function.
 MAX_LAYERS = 5
@@ -28,8 +32,34 @@ class LayerError(Exception):
 class LayerSource:
     """Where layers are read from, and where their zips are unpacked and a function's layers merged."""
 
-    layers_dir: Path
+    # Searched in order; the published mirror comes after them all (see `search_roots`).
+    roots: tuple[Path, ...]
     cache_dir: Path
+
+    @property
+    def published_dir(self) -> Path:
+        """Where this host keeps the zips of layer versions published through the API (`<name>/<n>.zip`)."""
+        return self.cache_dir / "published"
+
+    def search_roots(self) -> tuple[Path, ...]:
+        return (*self.roots, self.published_dir)
+
+    def local_versions(self, name: str) -> dict[int, Path]:
+        """The versions of a layer that the folders (not the API) hold, each with the folder or zip that holds it."""
+        found: dict[int, Path] = {}
+        for root in self.roots:
+            folder = root / name
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                stem = entry.name[:-4] if entry.name.endswith(".zip") and entry.is_file() else entry.name
+                if (entry.is_dir() or entry.name.endswith(".zip")) and VERSION.match(stem):
+                    found.setdefault(int(stem), entry)
+        return found
+
+    def local_names(self) -> set[str]:
+        return {entry.name for root in self.roots if root.is_dir() for entry in root.iterdir()
+                if entry.is_dir() and LAYER_NAME.match(entry.name) and self.local_versions(entry.name)}
 
     def resolve(self, arns: list[str]) -> tuple[Path | None, str]:
         """The merged /opt folder of these layers (None for none) and a fingerprint of their contents."""
@@ -64,7 +94,11 @@ class LayerSource:
             raise LayerError(f"layer '{str(arn)[:300]}' is not a layer version ARN "
                              "(acs:fc:<region>:<account>:layers/<name>/versions/<n>)")
         name, version = match.groups()
-        return self.layers_dir / name / version, self.layers_dir / name / f"{version}.zip"
+        candidates = [(root / name / version, root / name / f"{version}.zip") for root in self.search_roots()]
+        for folder, archive in candidates:
+            if folder.is_dir() or archive.is_file():
+                return folder, archive
+        return candidates[0]
 
     def _folder(self, arn: str) -> Path:
         folder, archive = self._locate(arn)
@@ -90,7 +124,7 @@ class LayerSource:
 
 def _missing(arn: str, folder: Path, archive: Path) -> str:
     return (f"layer '{arn}' does not exist: no folder {folder} nor zip {archive} "
-            "(FCEMU_LAYERS_DIR holds <name>/<version>/ or <name>/<version>.zip)")
+            "(FCEMU_LAYERS_DIR holds <name>/<version>/ or <name>/<version>.zip), nor was it published")
 
 
 def _merge(folders: list[Path], merged: Path) -> None:
