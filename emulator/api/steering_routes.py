@@ -99,10 +99,12 @@ async def rerun_task(request: Request, function_name: str, task_id: str) -> JSON
         raise FCError(400, "InvalidArgument", f"unknown field(s) {', '.join(unknown)}: use {', '.join(_RERUN_FIELDS)}")
     edited = _edited_payload(body, core.settings.async_payload_limit_bytes)
     request_id = request_id_of(request)
-    new_id = _string(body, "taskId") or request_id
-    if not TASK_ID_PATTERN.fullmatch(new_id):
-        raise FCError(400, "InvalidArgument", f"taskId '{new_id[:64]}' is not valid: 1 to 128 letters, digits, "
+    asked = _string(body, "taskId")
+    # Checked only when given: the default, the request id, is what an async invoke without a task id uses.
+    if asked is not None and not TASK_ID_PATTERN.fullmatch(asked):
+        raise FCError(400, "InvalidArgument", f"taskId '{asked[:64]}' is not valid: 1 to 128 letters, digits, "
                       "'_' or '-', starting with a letter or '_'")
+    new_id = asked or request_id
     original = await core.store.get(definition.name, task_id)
     if original is None:
         raise V3_TASK_ERRORS.not_found(task_id)
