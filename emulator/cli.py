@@ -247,8 +247,9 @@ def _mns(args: argparse.Namespace) -> int:
     return 0
 
 
-def _call_emulator(path: str, body: object | None = None) -> dict[str, object] | None:
-    """POSTs `body` (GETs without one) to the running emulator's own route; prints its error and returns None."""
+def _call_emulator(path: str, body: object | None = None, method: str | None = None) -> dict[str, object] | None:
+    """POSTs `body` (GETs without one, unless `method` says otherwise) to the running emulator's route; prints
+    its error and returns None. An answer without a body is {}."""
     import json
     import urllib.error
     import urllib.request
@@ -256,13 +257,19 @@ def _call_emulator(path: str, body: object | None = None) -> dict[str, object] |
     settings = Settings()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
     url = f"http://{host}:{settings.port}{path}"
-    request = (urllib.request.Request(url) if body is None else urllib.request.Request(
-        url, method="POST", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, method=method or ("GET" if body is None else "POST"), data=data,
+                                     headers={"Content-Type": "application/json"} if data is not None else {})
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
-            return dict(json.loads(reply.read()))
+            raw = reply.read()
+            return dict(json.loads(raw)) if raw.strip() else {}
     except urllib.error.HTTPError as error:
-        print(f"fcemu: {json.loads(error.read()).get('Message', error.reason)}", file=sys.stderr)
+        try:
+            message = json.loads(error.read()).get("Message", error.reason)
+        except ValueError:
+            message = error.reason
+        print(f"fcemu: {message}", file=sys.stderr)
     except urllib.error.URLError as error:
         print(f"fcemu: cannot reach the emulator at {url} ({error.reason})", file=sys.stderr)
     return None
@@ -282,10 +289,33 @@ def _clock(args: argparse.Namespace) -> int:
 def _task(args: argparse.Namespace) -> int:
     from urllib.parse import quote
 
-    reply = _call_emulator(f"/_fcemu/tasks/{quote(args.function, safe='')}/{quote(args.task_id, safe='')}/run-now", {})
+    function, task_id = quote(args.function, safe=""), quote(args.task_id, safe="")
+    if args.action == "stop":  # FC's own StopAsyncTask
+        if _call_emulator(f"/2023-03-30/functions/{function}/async-tasks/{task_id}/stop", method="PUT") is None:
+            return 2
+        print(f"task {args.task_id} of {args.function} is stopping (or stopped)")
+        return 0
+    if args.action == "rerun":
+        body = {} if args.payload is None else {"payload": args.payload}
+        reply = _call_emulator(f"/_fcemu/tasks/{function}/{task_id}/rerun", body)
+        if reply is None:
+            return 2
+        print(f"task {reply['taskId']} of {args.function} re-runs {reply['rerunOf']}")
+        return 0
+    reply = _call_emulator(f"/_fcemu/tasks/{function}/{task_id}/run-now", {})
     if reply is None:
         return 2
     print(f"task {reply['taskId']} of {args.function} is due now ({reply['status']})")
+    return 0
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
+    reply = _call_emulator(f"/_fcemu/triggers/{quote(args.function, safe='')}/{quote(args.trigger, safe='')}/fire", {})
+    if reply is None:
+        return 2
+    print(f"trigger {args.trigger} of {args.function} fired: task {reply['taskId']}")
     return 0
 
 
@@ -336,7 +366,21 @@ def main(argv: list[str] | None = None) -> int:
     run_now = task_actions.add_parser("run-now", help="a deferred or retrying task becomes due now")
     run_now.add_argument("function")
     run_now.add_argument("task_id")
+    rerun = task_actions.add_parser("rerun", help="a finished task runs again as a new task (same payload, "
+                                    "the function's current async config)")
+    rerun.add_argument("function")
+    rerun.add_argument("task_id")
+    rerun.add_argument("--payload", help="run it with this payload instead (not for an HTTP request)")
+    stop = task_actions.add_parser("stop", help="stop a task (FC's StopAsyncTask)")
+    stop.add_argument("function")
+    stop.add_argument("task_id")
     task.set_defaults(run=_task)
+    trigger = commands.add_parser("trigger", help="steer a trigger")
+    trigger_actions = trigger.add_subparsers(dest="action", required=True)
+    fire = trigger_actions.add_parser("fire", help="a timer trigger fires now (even a disabled one)")
+    fire.add_argument("function")
+    fire.add_argument("trigger")
+    trigger.set_defaults(run=_trigger)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

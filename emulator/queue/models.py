@@ -87,6 +87,7 @@ class TaskRecord:
     destination_error: str = ""
     on_success: str = ""
     on_failure: str = ""
+    kind: str = ""  # see ClaimedTask.kind
     events: list[TaskEvent] = field(default_factory=list)
 
     @classmethod
@@ -119,5 +120,6 @@ class TaskRecord:
             destination_error=text("destError"),
             on_success=text("onSuccess"),
             on_failure=text("onFailure"),
+            kind=text("kind"),
             events=[TaskEvent(**json.loads(raw)) for raw in raw_events],
         )

@@ -99,16 +99,17 @@ class TaskStore:
     async def enqueue(
         self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
         max_age_s: int, task_mode: bool, qualifier: str, on_success: str = "", on_failure: str = "", kind: str = "",
-        version: str = "",
+        version: str = "", note: str = "",
     ) -> Enqueued:
-        """`version`: the identity of the function the task is for (see ClaimedTask.version)."""
+        """`version`: the identity of the function the task is for (see ClaimedTask.version); `note`: the
+        detail of its first event."""
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.enqueue(
             keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.listing(function)],
             args=[member, function, task_id, request_id, payload, delay_ms, max_retry, max_age_s * 1000,
                   "1" if task_mode else "0", qualifier, WAKE_CHANNEL, on_success, on_failure, kind, version,
-                  self._retention_s * 1000 + MAX_UNFINISHED_MS, self.clock.ms],
+                  self._retention_s * 1000 + MAX_UNFINISHED_MS, self.clock.ms, note],
         )
         if not reply[0]:
             return Enqueued(created=False)

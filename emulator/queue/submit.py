@@ -9,7 +9,7 @@ from emulator.queue.store import Enqueued, TaskStore
 
 async def submit_invocation(
     store: TaskStore, definition: FunctionDefinition, config: AsyncInvokeConfig, *, task_id: str, request_id: str,
-    payload: bytes, delay_ms: int, task_mode: bool, kind: str = "",
+    payload: bytes, delay_ms: int, task_mode: bool, kind: str = "", note: str = "",
 ) -> Enqueued:
     destinations = config.destinationConfig
     return await store.enqueue(
@@ -18,5 +18,5 @@ async def submit_invocation(
         qualifier="LATEST",
         on_success=destinations.onSuccess.destination if destinations and destinations.onSuccess else "",
         on_failure=destinations.onFailure.destination if destinations and destinations.onFailure else "",
-        kind=kind, version=definition.identity,
+        kind=kind, version=definition.identity, note=note,
     )

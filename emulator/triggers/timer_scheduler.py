@@ -12,9 +12,11 @@ from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.manifest import AsyncInvokeConfig
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.resilience import wait_for_event
-from emulator.queue.store import TaskStore
+from emulator.queue.store import Enqueued, TaskStore
 from emulator.queue.submit import submit_invocation
 from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
@@ -29,6 +31,17 @@ def timer_event(trigger: StoredTrigger, fired_at: datetime) -> bytes:
         "triggerName": trigger.triggerName,
         "payload": trigger.triggerConfig.get("payload", ""),
     }).encode()
+
+
+async def fire_timer(
+    store: TaskStore, definition: FunctionDefinition, config: AsyncInvokeConfig, trigger: StoredTrigger,
+    at: datetime, *, task_id: str, note: str = "", task_mode: bool | None = None,
+) -> Enqueued:
+    """Enqueues one firing of a timer trigger, as scheduled or asked for by hand (`fcemu trigger fire`)."""
+    return await submit_invocation(
+        store, definition, config, task_id=task_id, request_id=task_id, payload=timer_event(trigger, at), delay_ms=0,
+        task_mode=config.asyncTask if task_mode is None else task_mode, kind="timer", note=note,
+    )
 
 
 # The longest the scheduler sleeps without re-reading Redis's clock: a forward step of that clock is seen
@@ -129,12 +142,9 @@ class TimerScheduler:
         definition = self._catalog.get(trigger.functionName)
         if definition is None:
             return
-        config = self._async_configs.effective(definition)
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
-        accepted = await submit_invocation(
-            self._store, definition, config, task_id=task_id, request_id=task_id,
-            payload=timer_event(trigger, at), delay_ms=0, task_mode=config.asyncTask, kind="timer",
-        )
+        accepted = await fire_timer(self._store, definition, self._async_configs.effective(definition), trigger, at,
+                                    task_id=task_id)
         if accepted.created:
             log.info("trigger %s of %s fired for %s", trigger.triggerName, trigger.functionName, at.isoformat())
 

@@ -1,13 +1,15 @@
 -- Accepts an async invocation: the task record, its first event, its place in the due set. Refuses a
 -- duplicate task id. `version` names the function it was accepted for (a deployed function's functionId), so
 -- that it never runs on another function that took the name. The listing drops entries older than
--- `listing_horizon_ms`, by when their records have expired. Returns {1, now, due (virtual)} or {0} for a duplicate.
+-- `listing_horizon_ms`, by when their records have expired. `note` is the first event's detail (why the task
+-- exists, when it is not an ordinary invocation: a re-run, a manual firing). Returns {1, now, due (virtual)} or {0} for a duplicate.
 local task_key, events_key, due_key, due_index, listing_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, fn, task_id, request_id, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local delay_ms, max_retry, max_age_ms, task_mode = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 local qualifier, wake_channel, on_success, on_failure = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local kind, version, listing_horizon_ms = ARGV[14], ARGV[15], tonumber(ARGV[16])
 local now, vnow = clock(ARGV[17])
+local note = ARGV[18] or ''
 
 if redis.call('EXISTS', task_key) == 1 then
   return {0}
@@ -21,7 +23,7 @@ redis.call('HSET', task_key,
 if vnow ~= now then
   redis.call('HSET', task_key, 'vcreated', vnow)  -- its max event age counts on the virtual clock
 end
-add_event(events_key, 'Enqueued', now, '')
+add_event(events_key, 'Enqueued', now, note)
 if task_mode == '1' then
   redis.call('ZADD', listing_key, now, task_id)
   redis.call('ZREMRANGEBYSCORE', listing_key, '-inf', '(' .. (now - listing_horizon_ms))
