@@ -12,13 +12,17 @@ def handler(event, context):
     if request.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()
     if request["requestContext"]["http"]["method"] == "GET":
-        return {"statusCode": 200, "body": {"prices": pricing.PRICES, "currency": os.environ["CURRENCY"]}}
+        return answer(200, {"prices": pricing.PRICES, "currency": os.environ["CURRENCY"]})
     try:
         items = json.loads(body)["items"]
         total = pricing.total(items)
     except (ValueError, KeyError, TypeError) as error:
-        return {"statusCode": 400, "body": {"error": f"not an order: {error}"}}
+        return answer(400, {"error": f"not an order: {error}"})
     print(f"priced order of {len(items)} item(s): {total}")
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": {"items": items, "total": total, "currency": os.environ["CURRENCY"],
-                     "requestId": context.request_id}}
+    return answer(200, {"items": items, "total": total, "currency": os.environ["CURRENCY"],
+                        "requestId": context.request_id})
+
+
+def answer(status, document):
+    """FC 3.0's response struct: the body is a string (or base64 with isBase64Encoded)."""
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(document)}
