@@ -84,7 +84,10 @@ class Fuzzer:
             connection.putheader("content-length", str(len(case.body)))
             connection.endheaders(case.body)
             response = connection.getresponse()
-            status, body, headers = response.status, response.read(64 * 1024), response.headers
+            status, headers = response.status, response.headers
+            # A stream of server-sent events (the console's, logs' follow mode) never ends: its status is the answer.
+            streaming = headers.get("content-type", "").startswith("text/event-stream")
+            body = b"" if streaming else response.read(64 * 1024)
         except (OSError, http.client.HTTPException) as error:
             status, body, headers = 0, f"no answer: {type(error).__name__}: {error}".encode(), http.client.HTTPMessage()
         finally:

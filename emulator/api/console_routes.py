@@ -154,7 +154,7 @@ async def function_queue(request: Request, function_name: str) -> QueueView:
     core: Core = request.app.state.core
     if core.catalog.get(function_name) is None:
         raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
-    snapshot = await read_queue(core.redis, core.store.shards, function_name)
+    snapshot = await read_queue(core.redis, core.store.shards, function_name, core.store.clock.ms)
     return QueueView(
         functionName=function_name, now=snapshot.now_ms, due=[_queued(t) for t in snapshot.due],
         deferred=[_queued(t) for t in snapshot.deferred], inflight=[_queued(t) for t in snapshot.inflight],

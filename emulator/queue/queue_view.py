@@ -15,7 +15,8 @@ VIEW_LIMIT = 200
 class QueuedTask:
     task_id: str
     status: str
-    # When it is due (queued) or when its lease ends (in flight), in Redis's clock (ms).
+    # When it is due (queued, on the advanced clock: see clock_offset.py) or when its lease ends (in flight, on
+    # Redis's clock), in ms.
     at_ms: int
     retried: int
     task_mode: bool
@@ -24,7 +25,9 @@ class QueuedTask:
 
 @dataclass(frozen=True)
 class QueueSnapshot:
+    # Redis's time, plus the clock's offset (`fcemu clock advance`): what due times are judged against.
     now_ms: int
+    offset_ms: int
     # Due now, not yet claimed.
     due: list[QueuedTask]
     # Due later: delayed (x-fc-async-delay) or waiting for their retry backoff (status Retrying).
@@ -33,7 +36,8 @@ class QueueSnapshot:
     counts: dict[str, int]
 
 
-async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, limit: int = VIEW_LIMIT) -> QueueSnapshot:
+async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, offset_ms: int = 0,
+                     limit: int = VIEW_LIMIT) -> QueueSnapshot:
     async with redis.pipeline(transaction=False) as pipe:
         pipe.time()
         for shard in shards:
@@ -41,7 +45,7 @@ async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, limit
             pipe.zcard(shard.due(function))
             pipe.zrange(shard.inflight, 0, -1, withscores=True)
         (seconds, micros), *replies = await pipe.execute()
-    now_ms = seconds * 1000 + micros // 1000
+    now_ms = seconds * 1000 + micros // 1000 + offset_ms
     queued: list[tuple[ShardKeys, str, int]] = []
     flying: list[tuple[ShardKeys, str, int]] = []
     total_queued = 0
@@ -70,7 +74,7 @@ async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, limit
     due = [task for task in queued_views if task.at_ms <= now_ms]
     deferred = [task for task in queued_views if task.at_ms > now_ms]
     return QueueSnapshot(
-        now_ms=now_ms, due=due, deferred=deferred, inflight=flying_views,
+        now_ms=now_ms, offset_ms=offset_ms, due=due, deferred=deferred, inflight=flying_views,
         counts={"queued": total_queued, "inflight": len(flying_views),
                 "retrying": sum(1 for task in queued_views if task.status == "Retrying")},
     )
