@@ -13,6 +13,7 @@ from emulator.api import (
     http_trigger_routes,
     invoke_routes,
     local_queue_routes,
+    log_routes,
     meta_routes,
     openapi_document,
     task_routes,
@@ -53,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
+    app.include_router(log_routes.router)
     openapi_document.install(app)
     return app

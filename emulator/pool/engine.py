@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
@@ -134,6 +135,17 @@ class DockerEngine:
             return self._client.api.logs(container_id, tail=tail, since=since).decode(errors="replace")
         except NotFound:
             return ""
+
+    def follow_logs(self, container_id: str) -> Any:
+        """A container's output from its start, followed until it is removed (or the stream is closed), each
+        line prefixed with its timestamp. On a client of its own: a stream holds its connection for the
+        instance's life, and the shared client's pool is for the quick calls."""
+        client = docker.from_env(version=self._client.api.api_version)
+        try:
+            return client.api.logs(container_id, stream=True, follow=True, timestamps=True)
+        except BaseException:
+            client.close()
+            raise
 
     def remove_labelled(self, owner: str | None = None) -> int:
         """Removes fcemu's containers (one owner's, or all of them); returns how many."""
