@@ -174,7 +174,7 @@ def _publish(topic: str, body: str, tag: str) -> None:
 
 def _emulator_url() -> str:
     settings = Settings()
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     return f"http://{host}:{settings.port}"
 
 
@@ -200,7 +200,7 @@ def _logs(args: argparse.Namespace) -> int:
     url = f"{_emulator_url()}/_fcemu/logs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}"
     try:
         # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
-        with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:  # noqa: S310 - own URL
+        with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:
             for raw in reply:
                 line = raw.decode(errors="replace").rstrip("\n")
                 if args.follow:

@@ -19,8 +19,8 @@ router = APIRouter(prefix="/_fcemu", dependencies=[Depends(stamp_request_id)])
 async def logs(
     request: Request,
     function: Annotated[str, Query(max_length=128)] = "",
-    requestId: Annotated[str, Query(max_length=128)] = "",  # noqa: N803 - FC's spelling
-    taskId: Annotated[str, Query(max_length=128)] = "",  # noqa: N803
+    requestId: Annotated[str, Query(max_length=128)] = "",
+    taskId: Annotated[str, Query(max_length=128)] = "",
     recent: Annotated[int, Query(ge=1, le=1000)] = RECENT_STREAMS,
     follow: bool = False,
 ) -> Response:

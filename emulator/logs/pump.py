@@ -2,6 +2,7 @@
 with it), and keeps the lines per invocation through the LogWriter. Nothing on the invoke path waits for it."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -106,10 +107,8 @@ class _InstancePump:
         with self._lock:
             stream = self._stream
         if stream is not None:
-            try:
+            with contextlib.suppress(Exception):  # a stream closed twice, or by Docker already
                 stream.close()
-            except Exception:  # noqa: BLE001 - a stream closed twice, or by Docker already
-                pass
 
     def _run(self) -> None:
         try:
@@ -150,7 +149,7 @@ class _InstancePump:
                         tasks[request_id] = (self._function, task_id)
                     entries.append(LogEntry(timestamp_ms, self._function, request_id, task_id, instance_id, line))
             self._pumps.write(entries, tasks)
-        except Exception:  # noqa: BLE001 - one bad batch of lines must not end the instance's log
+        except Exception:  # one bad batch of lines must not end the instance's log
             if not self._complained:
                 self._complained = True
                 log.exception("could not keep log lines of instance %s of %s; skipping them",
