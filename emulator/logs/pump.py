@@ -80,7 +80,7 @@ class LogPumps:
         return self._open_stream(container_id)
 
     def write(self, entries: list[LogEntry], tasks: dict[str, tuple[str, str]]) -> None:
-        self._writer.write(entries, tasks)
+        self._writer.put(entries, tasks)
 
     @property
     def bounds(self) -> LogBounds:
