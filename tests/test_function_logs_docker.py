@@ -156,3 +156,14 @@ def test_task_id_without_function_is_refused_in_fcs_shape(emulator: EmulatorProc
     assert reply.status_code == 400
     body = reply.json()
     assert body["Code"] == "InvalidArgument" and "function" in body["Message"] and body["RequestId"]
+
+
+def test_an_http_trigger_invocations_lines_are_kept(
+    emulator: EmulatorProcess, http: requests.Session, log_watcher: LogWatcher
+) -> None:
+    reply = http.get(f"{emulator.url}/2016-08-15/proxy/default.LATEST/web/boom")
+    request_id = reply.headers["x-fc-request-id"]
+    log_watcher.wait_for(request_id, "RuntimeError: boom")
+    lines = messages(kept(http, emulator, requestId=request_id))
+    assert "RuntimeError: boom" in lines
+    assert {entry["functionName"] for entry in kept(http, emulator, requestId=request_id)} == {"web"}
