@@ -34,7 +34,7 @@ down:
 	@bash scripts/down.sh
 
 logs:
-	@tail -f $(STATE)/fcemu.log
+	@bash scripts/logs.sh $(PORT)
 
 test: venv images
 	$(PY) -m pytest -q $(PYTEST_ARGS)

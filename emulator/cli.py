@@ -216,6 +216,60 @@ def _publish(topic: str, body: str, tag: str) -> None:
         print(reply.read().decode())
 
 
+def _emulator_url() -> str:
+    settings = Settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _log_line(entry: dict[str, object]) -> str:
+    """`function request-id: message`; an instance's line that belongs to no request names the instance."""
+    owner = entry.get("requestId") or f"instance:{entry.get('instanceId', '')}"
+    return f"{entry.get('functionName', '')} {owner}: {entry.get('message', '')}"
+
+
+def _logs(args: argparse.Namespace) -> int:
+    """Through the running emulator's route (/_fcemu/logs), which the console reads too."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    if args.task and not args.function:
+        print("fcemu logs: --task needs the FUNCTION (task ids are unique per function)", file=sys.stderr)
+        return 2
+    query = {"function": args.function or "", "requestId": args.request_id or "", "taskId": args.task or ""}
+    if args.follow:
+        query["follow"] = "true"
+    url = f"{_emulator_url()}/_fcemu/logs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}"
+    try:
+        # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
+        with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:
+            for raw in reply:
+                line = raw.decode(errors="replace").rstrip("\n")
+                if args.follow:
+                    if line == ": following":
+                        # On stderr, out of the lines' way: from now on no new line is missed.
+                        print("following function logs (Ctrl-C ends)", file=sys.stderr, flush=True)
+                    if not line.startswith("data: "):
+                        continue
+                    line = line[len("data: "):]
+                if not line:
+                    continue
+                entry = json.loads(line)
+                print(json.dumps(entry) if args.json else _log_line(entry), flush=True)
+    except urllib.error.HTTPError as error:
+        print(f"fcemu logs: {error.code} {error.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"fcemu logs: the emulator does not answer at {_emulator_url()} ({error.reason}); `make up`",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _mns(args: argparse.Namespace) -> int:
     """Reads the local MNS queues and topics that destinations deliver to, straight from Redis."""
     import asyncio
@@ -381,6 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     fire.add_argument("function")
     fire.add_argument("trigger")
     trigger.set_defaults(run=_trigger)
+    logs = commands.add_parser("logs", help="function log lines kept per invocation (FCEMU_PORT: the emulator's port)")
+    logs.add_argument("function", nargs="?", help="only this function's lines (its recent invocations)")
+    logs.add_argument("--task", help="one async task's lines (needs FUNCTION)")
+    logs.add_argument("--request-id", help="one invocation's lines")
+    logs.add_argument("-f", "--follow", action="store_true", help="stream new lines as they are printed")
+    logs.add_argument("--json", action="store_true", help="print each line's JSON entry (with its timestamp)")
+    logs.set_defaults(run=_logs)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))

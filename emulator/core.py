@@ -25,6 +25,9 @@ from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
 from emulator.metrics.counters import Metrics
 from emulator.metrics.scrape import MetricsExporter
+from emulator.logs.attribution import LogBounds
+from emulator.logs.pump import LogPumps
+from emulator.logs.writer import LogWriter
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
@@ -167,11 +170,16 @@ class Core:
         owners.start()
         agent = AgentClient()
         _on_close(stack, "agent client", agent.close)
-        launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster)
+        logs: LogPumps | None = None
+        if settings.function_logs:
+            pumps = logs = LogPumps(LogWriter(settings.redis_url, settings.task_retention_s), engine.follow_logs,
+                                    LogBounds(settings.log_max_lines, settings.log_max_bytes))
+            _on_close(stack, "function logs", lambda: asyncio.to_thread(pumps.close))
+        launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs)
         metrics = Metrics()
         pools = Pools(launcher, settings, metrics)
         _on_close(stack, "pools", pools.close)
-        invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s)
+        invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s, logs=logs)
         store = TaskStore(
             redis, shards=settings.queue_shards, lease_ms=int(settings.lease_s * 1000),
             retention_s=settings.task_retention_s, max_lost_leases=settings.max_lost_leases,

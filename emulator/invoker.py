@@ -15,6 +15,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.logs.pump import LogPumps
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError
 from emulator.pool.function_pool import FunctionPool
@@ -157,8 +158,10 @@ def _platform_error(message: str) -> bytes:
 
 
 class Invoker:
-    def __init__(self, pools: Pools, launcher: InstanceLauncher, agent: AgentClient, wait_timeout_s: float) -> None:
+    def __init__(self, pools: Pools, launcher: InstanceLauncher, agent: AgentClient, wait_timeout_s: float,
+                 logs: LogPumps | None = None) -> None:
         self._pools = pools
+        self._logs = logs
         self._launcher = launcher
         self._agent = agent
         self._wait_timeout_s = wait_timeout_s
@@ -166,7 +169,7 @@ class Invoker:
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
         retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
-        http: HttpRequest | None = None, slot: InstanceSlot | None = None,
+        http: HttpRequest | None = None, slot: InstanceSlot | None = None, task_id: str = "",
     ) -> InvocationResult | None:
         """Raises PoolExhausted when no instance is free in time; every other failure is a result.
 
@@ -174,8 +177,10 @@ class Invoker:
         run and None comes back. With `http`, the function is an HTTP function and gets that request (the
         payload is unused). With a `slot`, a healthy instance stays in it afterwards instead of going back to
         the pool; a slot that already holds one runs the invocation there, without `before_run` (the caller
-        marked it running already).
+        marked it running already). An async task's `task_id` is kept with its log lines.
         """
+        if task_id and self._logs is not None:
+            self._logs.note_task(request_id, task_id)
         started, wall_started = time.perf_counter(), time.time()
         held = slot.empty() if slot is not None else None
         if held is not None:

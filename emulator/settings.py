@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     task_retention_s: int = Field(7 * 24 * 3600, ge=1)
     dispatcher_shutdown_grace_s: float = Field(5.0, ge=0)
 
+    # Function logs kept per invocation in Redis (for task_retention_s); bounded per invocation.
+    function_logs: bool = True
+    log_max_lines: int = Field(1000, ge=1)
+    log_max_bytes: int = Field(64 * 1024, ge=1024)
+
     # Destinations (onSuccess / onFailure): delivery attempts, first retry delay (doubling), HTTP timeout.
     destination_max_attempts: int = Field(8, ge=1, le=100)
     destination_retry_base_delay_s: float = Field(1.0, ge=0)

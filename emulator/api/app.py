@@ -16,6 +16,7 @@ from emulator.api import (
     invoke_routes,
     layer_routes,
     local_queue_routes,
+    log_routes,
     meta_routes,
     openapi_document,
     steering_routes,
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(clock_routes.router)
     app.include_router(steering_routes.router)
     console_routes.install(app)
+    app.include_router(log_routes.router)
     openapi_document.install(app)
     return app

@@ -80,7 +80,7 @@ class TaskRunner:
         try:
             result = await self._invoker.invoke(
                 definition, payload, task.request_id, retry_count=task.retried, before_run=mark_running,
-                http=None if as_event else http, slot=slot,
+                http=None if as_event else http, slot=slot, task_id=task.task_id,
             )
         except PoolExhausted:
             self._metrics.invoked(task.function, kind, THROTTLED)

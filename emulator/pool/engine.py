@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
@@ -63,6 +65,26 @@ def _layer_mounts(opt_dir: Path | None) -> dict[str, dict[str, str]]:
         str(entry): {"bind": f"/opt/{entry.name}", "mode": "ro"}
         for entry in sorted(opt_dir.iterdir()) if entry.name != "fcemu"
     }
+
+
+class FollowedLogs:
+    """A followed log stream that closes its own client when it ends or is closed."""
+
+    def __init__(self, client: Any, stream: Any) -> None:
+        self._client = client
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        finally:
+            self._client.close()
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._client.close()
 
 
 class DockerEngine:
@@ -143,6 +165,17 @@ class DockerEngine:
             return self._client.api.logs(container_id, tail=tail, since=since).decode(errors="replace")
         except NotFound:
             return ""
+
+    def follow_logs(self, container_id: str) -> FollowedLogs:
+        """A container's output from its start, followed until it is removed (or the stream is closed), each
+        line prefixed with its timestamp. On a client of its own: a stream holds its connection for the
+        instance's life, and the shared client's pool is for the quick calls."""
+        client = docker.from_env(version=self._client.api.api_version)
+        try:
+            return FollowedLogs(client, client.api.logs(container_id, stream=True, follow=True, timestamps=True))
+        except BaseException:
+            client.close()
+            raise
 
     def remove_labelled(self, owner: str | None = None) -> int:
         """Removes fcemu's containers (one owner's, or all of them); returns how many."""

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.logs.pump import LogPumps
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
@@ -47,8 +48,10 @@ class InitializerError(Exception):
 
 
 class InstanceLauncher:
-    def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings, cluster: str = "") -> None:
+    def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings, cluster: str = "",
+                 logs: LogPumps | None = None) -> None:
         self._engine = engine
+        self._logs = logs
         self._agent = agent
         self._settings = settings
         self._cluster = cluster
@@ -155,6 +158,9 @@ class InstanceLauncher:
                 orphan = await starting
                 await asyncio.to_thread(self._engine.remove, orphan.container_id)
             raise
+        if self._logs is not None:
+            # From the container's start: its start-up output and the initializer's lines are kept too.
+            self._logs.start(definition.name, started.container_id)
         instance = Instance(
             function_name=definition.name,
             container_id=started.container_id,
@@ -283,4 +289,8 @@ class InstanceLauncher:
                  request_id)
 
     async def destroy(self, instance: Instance) -> None:
-        await asyncio.to_thread(self._engine.remove, instance.container_id)
+        try:
+            await asyncio.to_thread(self._engine.remove, instance.container_id)
+        finally:
+            if self._logs is not None:
+                self._logs.stop(instance.container_id)

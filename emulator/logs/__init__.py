@@ -1,0 +1,1 @@
+"""Function log lines kept per invocation (request id, task id) in Redis, and read back."""

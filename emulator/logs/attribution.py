@@ -1,0 +1,84 @@
+"""Which invocation an instance's output line belongs to, and how much of it is kept. Pure logic, no I/O.
+
+The agents (and custom runtimes that follow FC) frame a request's output with `FC <Stage> Start RequestId: X`
+and `FC <Stage> End RequestId: X`. With instanceConcurrency > 1 several requests are open at once; then a line
+naming one of them (FC's logger puts the request id in every line) goes to that one, else it cannot be told
+apart and goes to the instance only (request id "").
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+FRAMING = re.compile(r"^FC \w+ (Start|End) RequestId: (\S+?),?(?:\s|$)")
+# Requests whose counters are remembered after their End line (a late line of a concurrent request still counts).
+REMEMBERED_REQUESTS = 256
+TRUNCATION_MARKER = "[fcemu] log truncated: this invocation printed more than {lines} lines or {kib} KiB"
+
+
+@dataclass(frozen=True)
+class LogBounds:
+    max_lines: int = 1000
+    max_bytes: int = 64 * 1024
+
+
+@dataclass
+class _Kept:
+    lines: int = 0
+    size: int = 0
+    truncated: bool = False
+
+
+class LineAttributor:
+    """Attributes one instance's lines, in the order it printed them, and applies the per-invocation bound."""
+
+    def __init__(self, bounds: LogBounds) -> None:
+        self._bounds = bounds
+        self._open: list[str] = []  # requests between their Start and End lines, oldest first
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+
+    def attribute(self, line: str) -> list[tuple[str, str]]:
+        """(request id, line) pairs to keep for one output line: none when the request's bound was reached, the
+        line followed by nothing, or the truncation marker instead of the first line over the bound. The End
+        line is kept whatever the bound, so that a reader sees where the invocation ended."""
+        framing = FRAMING.match(line)
+        if framing is not None:
+            kind, request_id = framing.groups()
+            if kind == "Start":
+                if request_id not in self._open:
+                    self._open.append(request_id)
+                return self._keep(request_id, line, always=False)
+            if request_id in self._open:
+                self._open.remove(request_id)
+            return self._keep(request_id, line, always=True)
+        return self._keep(self._owner_of(line), line, always=False)
+
+    def _owner_of(self, line: str) -> str:
+        if len(self._open) == 1:
+            return self._open[0]
+        for request_id in self._open:
+            if request_id in line:
+                return request_id
+        return ""
+
+    def _keep(self, request_id: str, line: str, *, always: bool) -> list[tuple[str, str]]:
+        if not request_id:
+            return [("", line)]  # instance lines: bounded by the function's stream, not per invocation
+        kept = self._kept.get(request_id)
+        if kept is None:
+            kept = self._kept[request_id] = _Kept()
+            while len(self._kept) > REMEMBERED_REQUESTS:
+                self._kept.popitem(last=False)
+        size = len(line.encode())
+        if always:
+            return [(request_id, line)]
+        if kept.truncated:
+            return []
+        if kept.lines + 1 > self._bounds.max_lines or kept.size + size > self._bounds.max_bytes:
+            kept.truncated = True
+            marker = TRUNCATION_MARKER.format(lines=self._bounds.max_lines, kib=self._bounds.max_bytes // 1024)
+            return [(request_id, marker)]
+        kept.lines += 1
+        kept.size += size
+        return [(request_id, line)]

@@ -1,0 +1,161 @@
+"""Writes kept log lines to Redis, in one thread of its own, fed by the instances' log threads: lines that come
+while a write is under way go together in the next one, so a busy emulator makes few large writes, not many
+small ones. Never raises: a slow or absent Redis costs lines (said once in the emulator's log), never an
+invocation."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis
+from redis.exceptions import RedisError
+
+from emulator.logs import keys
+
+log = logging.getLogger(__name__)
+
+# Streams kept per index; older ones also leave it once past the retention.
+INDEX_LIMIT = 10_000
+# Lines of an instance that belong to no request (start-up output, lines between invocations).
+INSTANCE_LINES_LIMIT = 1000
+REDIS_TIMEOUT_S = 2.0
+# Lines waiting for the writer; beyond this they are dropped (Redis too slow to keep up), said once.
+PENDING_LIMIT = 100_000
+# The indexes are trimmed at most this often, not on every write.
+TRIM_INTERVAL_S = 1.0
+# Writes start at most this often: each costs this process's CPU (and the event loop the GIL) whatever its size,
+# so lines of many invocations go in one; follow mode sees a line at most this much later.
+FLUSH_INTERVAL_S = 0.05
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    timestamp_ms: int
+    function: str
+    request_id: str  # "" for an instance's line that belongs to no request
+    task_id: str
+    instance_id: str
+    message: str
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "timestamp": self.timestamp_ms, "functionName": self.function, "requestId": self.request_id,
+            "taskId": self.task_id, "instanceId": self.instance_id, "message": self.message,
+        })
+
+    @property
+    def stream_id(self) -> str:
+        return self.request_id or keys.INSTANCE_PREFIX + self.instance_id
+
+
+class LogWriter:
+    """`put` is thread-safe and never blocks; the writer thread does the Redis calls."""
+
+    def __init__(self, redis_url: str, retention_s: int) -> None:
+        self._client = redis.Redis.from_url(redis_url, socket_timeout=REDIS_TIMEOUT_S,
+                                            socket_connect_timeout=REDIS_TIMEOUT_S)
+        self._retention_s = retention_s
+        self._failing = False
+        self._overflowing = False
+        self._pending: deque[tuple[list[LogEntry], dict[str, tuple[str, str]]]] = deque()
+        self._pending_lines = 0
+        self._wake = threading.Condition()
+        self._closed = False
+        self._last_trim = 0.0
+        self._thread = threading.Thread(target=self._run, name="function-logs-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, entries: list[LogEntry], tasks: dict[str, tuple[str, str]]) -> None:
+        with self._wake:
+            if self._pending_lines + len(entries) > PENDING_LIMIT:
+                if not self._overflowing:
+                    self._overflowing = True
+                    log.warning("function log lines are dropped: Redis does not keep up with them")
+                return
+            self._pending.append((entries, tasks))
+            self._pending_lines += len(entries)
+            self._wake.notify()
+
+    def _run(self) -> None:
+        last_flush = 0.0
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+            wait = last_flush + FLUSH_INTERVAL_S - time.monotonic()
+            if wait > 0 and not self._closed:
+                time.sleep(wait)  # pacing, not synchronisation: more lines join this write meanwhile
+            last_flush = time.monotonic()
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    return  # closed, and everything written
+                batch = list(self._pending)
+                self._pending.clear()
+                self._pending_lines = 0
+                self._overflowing = False
+            entries = [entry for part, _ in batch for entry in part]
+            tasks = {request: task for _, part in batch for request, task in part.items()}
+            try:
+                self.write(entries, tasks)
+            except Exception:  # the writer must outlive any one batch
+                log.exception("could not write a batch of function log lines; skipping it")
+
+    def write(self, entries: list[LogEntry], tasks: dict[str, tuple[str, str]]) -> None:
+        """Appends the entries to their streams; `tasks` maps new async tasks (function, task id) to their
+        request id."""
+        if not entries and not tasks:
+            return
+        ttl = self._retention_s
+        pipe = self._client.pipeline(transaction=False)
+        streams: dict[str, LogEntry] = {}
+        for entry in entries:
+            data = entry.to_json()
+            pipe.rpush(keys.lines_key(entry.stream_id), data)
+            pipe.publish(keys.LOG_CHANNEL, data)
+            streams.setdefault(entry.stream_id, entry)
+        for stream_id, first in streams.items():
+            key = keys.lines_key(stream_id)
+            if not first.request_id:
+                pipe.ltrim(key, -INSTANCE_LINES_LIMIT, -1)
+            pipe.expire(key, ttl)
+            for index in (keys.function_index(first.function), keys.RECENT_INDEX):
+                # NX: a stream is placed by its first line, so the index lists invocations in the order they began.
+                pipe.zadd(index, {stream_id: first.timestamp_ms}, nx=True)
+        for request_id, (function, task_id) in tasks.items():
+            pipe.set(keys.task_key(function, task_id), request_id, ex=ttl)
+        now = time.monotonic()
+        if streams and now - self._last_trim >= TRIM_INTERVAL_S:
+            self._last_trim = now
+            newest = max(entry.timestamp_ms for entry in entries)
+            for index in {keys.function_index(e.function) for e in streams.values()} | {keys.RECENT_INDEX}:
+                pipe.zremrangebyscore(index, "-inf", newest - ttl * 1000)
+                pipe.zremrangebyrank(index, 0, -INDEX_LIMIT - 1)
+                pipe.expire(index, ttl)
+        try:
+            pipe.execute()
+        except RedisError as error:
+            self._report(error)
+            return
+        self._report(None)
+
+    def _report(self, error: RedisError | None) -> None:
+        if error is not None and not self._failing:
+            self._failing = True
+            log.warning("function log lines are dropped while Redis does not take them (%s)", error)
+        elif error is None and self._failing:
+            self._failing = False
+            log.info("function log lines are kept again")
+
+    def close(self) -> None:
+        """Writes what is pending, then stops."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join(timeout=REDIS_TIMEOUT_S * 2)
+        self._client.close()

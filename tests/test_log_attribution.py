@@ -1,0 +1,61 @@
+"""Which invocation a line belongs to, the per-invocation bound, and a writer that never fails an invocation."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pytest
+
+from emulator.logs.attribution import LineAttributor, LogBounds
+from emulator.logs.pump import split_timestamp
+from emulator.logs.writer import LogEntry, LogWriter
+from tests.support.emulator_process import free_port
+
+
+def test_framed_lines_go_to_their_request_and_others_to_the_instance() -> None:
+    lines = LineAttributor(LogBounds())
+    assert lines.attribute("runtime inited") == [("", "runtime inited")]
+    assert lines.attribute("FC Invoke Start RequestId: r1") == [("r1", "FC Invoke Start RequestId: r1")]
+    assert lines.attribute("hello") == [("r1", "hello")]
+    assert lines.attribute("FC Invoke End RequestId: r1, Error: Unhandled function error")[0][0] == "r1"
+    assert lines.attribute("between") == [("", "between")]
+
+
+def test_concurrent_requests_are_told_apart_by_the_request_id_in_the_line() -> None:
+    lines = LineAttributor(LogBounds())
+    lines.attribute("FC Invoke Start RequestId: r1")
+    lines.attribute("FC Invoke Start RequestId: r2")
+    assert lines.attribute("2026-01-01T00:00:00.000Z r2 [INFO] two") == [("r2", "2026-01-01T00:00:00.000Z r2 [INFO] two")]
+    assert lines.attribute("print without an id") == [("", "print without an id")]
+    lines.attribute("FC Invoke End RequestId: r2")
+    assert lines.attribute("only r1 is open") == [("r1", "only r1 is open")]
+
+
+def test_the_bound_keeps_the_first_lines_one_marker_and_the_end_line() -> None:
+    lines = LineAttributor(LogBounds(max_lines=3, max_bytes=1 << 20))
+    kept = [pair for text in ["FC Invoke Start RequestId: r", "a", "b", "c", "d",
+                              "FC Invoke End RequestId: r"] for pair in lines.attribute(text)]
+    assert [text for _, text in kept][:3] == ["FC Invoke Start RequestId: r", "a", "b"]
+    assert kept[3][1].startswith("[fcemu] log truncated")
+    assert kept[4:] == [("r", "FC Invoke End RequestId: r")]
+    sized = LineAttributor(LogBounds(max_lines=100, max_bytes=10))
+    sized.attribute("FC Invoke Start RequestId: s")  # 30 bytes: over the bound already
+    assert sized.attribute("x") == []
+
+
+def test_docker_timestamps_are_read_to_the_millisecond() -> None:
+    moment = datetime(2026, 11, 23, 22, 40, tzinfo=UTC)
+    expected = int(moment.timestamp()) * 1000 + 123
+    assert split_timestamp("2026-11-23T22:40:00.123456789Z hello world") == (expected, "hello world")
+    stamp, text = split_timestamp("no timestamp here")
+    assert stamp > 0 and text == "no timestamp here"
+
+
+def test_a_writer_without_redis_drops_lines_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
+    writer = LogWriter(f"redis://127.0.0.1:{free_port()}/0", retention_s=60)  # nothing listens there
+    entry = LogEntry(1, "f", "r", "", "i", "line")
+    with caplog.at_level(logging.WARNING, logger="emulator.logs.writer"):
+        writer.write([entry], {})
+        writer.write([entry], {"r": ("f", "t")})
+    writer.close()
+    assert len([record for record in caplog.records if "dropped" in record.message]) == 1
