@@ -1,5 +1,6 @@
-"""The live console in headless Chromium (Debian's), against a real `fcemu serve`: a failing async task's row and
-its timeline appear without reloading the page, driven from the keyboard."""
+"""The live console in headless Chromium (Debian's), against a real `fcemu serve`: a failing async task's row, its
+timeline and its logs appear without reloading the page, driven from the keyboard; "Re-run" makes a new task, and
+"Advance clock" by 1 h runs a task deferred 3,600 s at once and expires one past its max event age."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
@@ -66,9 +68,9 @@ def test_a_failing_task_and_its_timeline_appear_live(served: EmulatorProcess, tm
             expect(timeline.locator('li[data-status="Retrying"]')).to_have_count(3)
             expect(page.locator("#task-error")).to_contain_text("bad input: from the browser")
             expect(page.locator("#task-status")).to_have_text("Failed")
-            # The log route comes with another part of fcemu; until then the page says so.
-            expect(page.locator("#task-logs")).not_to_contain_text("loading")
-            expect(page.locator("#task-logs")).not_to_contain_text("Logs failed:")
+            # Its log lines, followed live: what it printed and its traceback.
+            expect(page.locator("#task-logs")).to_contain_text("about to fail")
+            expect(page.locator("#task-logs")).to_contain_text("ValueError: bad input: from the browser")
 
             # A second task shows up in the open list without a reload, and the open timeline stays.
             second = f"{task_id[:6]}b"
@@ -80,5 +82,47 @@ def test_a_failing_task_and_its_timeline_appear_live(served: EmulatorProcess, tm
             keep = os.environ.get(SCREENSHOT_ENV)
             if keep:
                 shutil.copyfile(tmp_path / "console.png", keep)
+        finally:
+            browser.close()
+
+
+def test_re_run_and_advancing_the_clock_from_the_console(served: EmulatorProcess) -> None:
+    expect = playwright_api.expect
+    reply = requests.put(f"{served.url}/2023-03-30/functions/fail/async-invoke-config",
+                         json={"maxAsyncEventAgeInSeconds": 60, "maxAsyncRetryAttempts": 0}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(f"{served.url}/_fcemu/console/#function=fail")
+            expect(page.locator("#live")).to_have_text("live")
+
+            # Re-run a failed task with an edited payload: a new task, opened, failing on the new payload.
+            failed = new_id()
+            invoke_async(served, "fail", b"first", **{"x-fc-async-task-id": failed})
+            row = page.locator(f'#task-rows tr[data-task-id="{failed}"]')
+            expect(row).to_have_attribute("data-status", "Failed")
+            row.focus()
+            page.keyboard.press("Enter")
+            expect(page.locator("#task-status")).to_have_text("Failed")
+            page.locator("#rerun-payload").fill("edited")
+            page.get_by_role("button", name="Re-run").click()
+            expect(page.locator("#task-error")).to_contain_text("bad input: edited")
+            expect(page.locator("#task-rows tr[data-task-id]")).to_have_count(2)
+
+            # Deferred past fail's max event age (60 s), and an hour on echo.
+            stale = new_id()
+            invoke_async(served, "fail", b"too old", **{"x-fc-async-task-id": stale, "x-fc-async-delay": "120"})
+            deferred = new_id()
+            invoke_async(served, "echo", b"later", **{"x-fc-async-task-id": deferred, "x-fc-async-delay": "3600"})
+            expect(page.locator(f'#task-rows tr[data-task-id="{stale}"]')).to_have_attribute("data-status", "Enqueued")
+            page.locator("#advance-by").fill("1h")
+            page.locator("#advance").click()
+            expect(page.locator(f'#task-rows tr[data-task-id="{stale}"]')).to_have_attribute("data-status", "Expired")
+            expect(page.locator("#clock-now")).to_contain_text("+3600 s")
+            page.locator('#function-list button[data-function="echo"]').click()
+            expect(page.locator(f'#task-rows tr[data-task-id="{deferred}"]')).to_have_attribute(
+                "data-status", "Succeeded")
         finally:
             browser.close()

@@ -255,24 +255,44 @@ async function loadTimeline() {
   loadLogs(name, taskId, task.requestId);
 }
 
-function logLines(reply) {
-  const items = Array.isArray(reply) ? reply : (reply && (reply.lines || reply.logs || reply.entries)) || [];
-  return items.map((item) => (typeof item === "string" ? item
-    : [item.timestamp ? clockTime(item.timestamp) : "", item.message ?? item.line ?? item.text ?? JSON.stringify(item)]
-      .filter(Boolean).join("  ")));
+function logLine(entry) {
+  return [entry.timestamp ? clockTime(entry.timestamp) : "", entry.message ?? ""].filter(Boolean).join("  ");
 }
 
-async function loadLogs(name, taskId, requestId) {
+// The open task's log lines, followed live (GET /_fcemu/logs?follow=true sends the lines kept so far, then each
+// new one): Docker copies an instance's output a moment after the task's events, so lines keep arriving.
+let logStream = null;
+
+function showLogs(lines) {
   const box = document.getElementById("task-logs");
-  try {
-    const query = new URLSearchParams({ function: name, taskId });
-    if (requestId) query.set("requestId", requestId);
-    const lines = logLines(await call("GET", `/_fcemu/logs?${query}`));
-    if (taskId !== state.openTask) return;
-    box.replaceChildren(lines.length ? el("pre", {}, lines.join("\n")) : el("p", { class: "hint" }, "no log lines"));
-  } catch (error) {
-    box.replaceChildren(el("p", { class: "hint" }, missing(error, "Logs")));
+  if (box) box.replaceChildren(lines.length ? el("pre", {}, lines.join("\n")) : el("p", { class: "hint" }, "no log lines yet"));
+}
+
+function loadLogs(name, taskId, requestId) {
+  const query = new URLSearchParams({ function: name, follow: "true" });
+  query.set(requestId ? "requestId" : "taskId", requestId || taskId);
+  // The timeline is redrawn on each of the task's events; its log stream goes on and is drawn again.
+  if (logStream && logStream.key === `${query}` && logStream.readyState !== EventSource.CLOSED) {
+    showLogs(logStream.lines);
+    return;
   }
+  if (logStream) logStream.close();
+  const stream = logStream = new EventSource(`/_fcemu/logs?${query}`);
+  stream.key = `${query}`;
+  stream.lines = [];
+  showLogs(stream.lines);
+  stream.onmessage = (message) => {
+    if (stream !== logStream || taskId !== state.openTask) { stream.close(); return; }
+    try { stream.lines.push(logLine(JSON.parse(message.data))); } catch { stream.lines.push(message.data); }
+    showLogs(stream.lines);
+  };
+  stream.onerror = () => {
+    // EventSource reconnects by itself; a route this build lacks fails at once and is closed.
+    if (stream.readyState === EventSource.CLOSED && !stream.lines.length) {
+      const box = document.getElementById("task-logs");
+      if (box) box.replaceChildren(el("p", { class: "hint" }, "Logs are not available in this fcemu build."));
+    }
+  };
 }
 
 // ---- steering --------------------------------------------------------------------------------------------
@@ -295,7 +315,7 @@ async function rerun(name, taskId, edited, original) {
   try {
     const reply = await call("POST", `/_fcemu/tasks/${enc(name)}/${enc(taskId)}/rerun`,
       edited !== original ? { payload: edited } : undefined);
-    const newId = reply && (reply.taskId || reply.newTaskId);
+    const newId = reply && reply.taskId;
     say(newId ? `re-run as task ${newId}` : `re-run of ${taskId} queued`);
     await loadTasks();
     if (newId) await openTask(newId);
@@ -312,8 +332,8 @@ async function fire(name, trigger) {
 async function loadClock() {
   try {
     const clock = await call("GET", "/_fcemu/clock");
-    const offset = clock.offsetSeconds ?? clock.offset_s ?? clock.advancedSeconds ?? 0;
-    const now = clock.now ?? clock.nowMs ?? clock.emulated;
+    const offset = clock.offsetSeconds ?? 0;
+    const now = clock.virtualTime;
     $("#clock-now").textContent = `clock: ${now ? clockTime(typeof now === "number" ? now : Date.parse(now)) : "—"}` +
       (offset ? ` (+${offset} s)` : "");
   } catch (error) {
