@@ -37,6 +37,7 @@ logs:
 	@bash scripts/logs.sh $(PORT)
 
 test: venv images
+	@bash scripts/ensure-test-packages.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: venv images
