@@ -140,7 +140,9 @@ def _dispatcher(args: argparse.Namespace) -> int:
     # --owner is this process's fixed owner; so is FCEMU_OWNER + '-dispatcher'; with neither, a unique one.
     env_owner = os.environ.get("FCEMU_OWNER", "")
     owner = args.owner or (f"{env_owner}-dispatcher" if env_owner else "")
-    settings = Settings(owner=owner, dispatcher_enabled=True)
+    # FCEMU_DEBUG is for `fcemu serve`: its debugged instance holds the debugger's port on this host, which a
+    # second process's instance of the same function could not publish again.
+    settings = Settings(owner=owner, dispatcher_enabled=True, debug="")
 
     async def run() -> int:
         stop = asyncio.Event()

@@ -59,3 +59,41 @@ def test_a_writer_without_redis_drops_lines_and_says_so_once(caplog: pytest.LogC
         writer.write([entry], {"r": ("f", "t")})
     writer.close()
     assert len([record for record in caplog.records if "dropped" in record.message]) == 1
+
+
+class _Chunks:
+    """What Docker's log stream yields: frames of at most 16 KiB, a long line split over many of them."""
+
+    def __init__(self, data: bytes, frame: int = 16 * 1024) -> None:
+        self._frames = [data[i:i + frame] for i in range(0, len(data), frame)]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._frames)
+
+    def close(self) -> None:
+        pass
+
+
+class _Kept:
+    def __init__(self) -> None:
+        self.entries: list = []
+
+    def put(self, entries: list, tasks: dict) -> None:
+        self.entries += entries
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_line_longer_than_the_bound_is_cut_and_the_next_ones_are_kept() -> None:
+    from emulator.logs.attribution import LogBounds
+    from emulator.logs.pump import CUT_MARK, MAX_LINE_BYTES, LogPumps, _InstancePump
+
+    output = b"start\n" + b"x" * (5 * MAX_LINE_BYTES) + b"tail of the long line\nafter\n" + b"y" * 10
+    kept = _Kept()
+    pumps = LogPumps(kept, lambda container: _Chunks(output), LogBounds(10_000, 10 * MAX_LINE_BYTES))  # type: ignore[arg-type]
+    _InstancePump(pumps, "fn", "c" * 64)._run()
+    messages = [entry.message for entry in kept.entries]
+    assert messages[0] == "start"
+    assert messages[1] == "x" * MAX_LINE_BYTES + CUT_MARK.decode()
+    assert messages[2:] == ["after", "y" * 10], "the rest of the cut line is dropped, the lines after it are kept"

@@ -45,7 +45,10 @@ def _seconds_of(body: Any) -> float:
     if given[0] == "seconds":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise FCError(400, "InvalidArgument", f"seconds must be a number, got {json.dumps(value)}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError as error:
+            raise FCError(400, "InvalidArgument", "seconds is more than one advance may move the clock") from error
     if not isinstance(value, str):
         raise FCError(400, "InvalidArgument", f'by must be a duration string such as "1h", got {json.dumps(value)}')
     try:

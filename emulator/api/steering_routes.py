@@ -80,7 +80,10 @@ def _edited_payload(body: dict[str, Any], limit: int) -> bytes | None:
         except (binascii.Error, ValueError) as error:
             raise FCError(400, "InvalidArgument", f"payloadBase64 is not valid base64: {error}") from error
     else:
-        payload = None if text is None else text.encode()
+        try:
+            payload = None if text is None else text.encode()
+        except UnicodeEncodeError as error:
+            raise FCError(400, "InvalidArgument", f"payload is not text that UTF-8 can hold: {error.reason}") from error
     if payload is not None and len(payload) > limit:
         raise FCError(400, "EntityTooLarge",
                       f"payload size exceeds maximum allowed size ({limit} bytes), got {len(payload)} bytes")

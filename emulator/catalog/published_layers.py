@@ -256,7 +256,10 @@ def _remove_unstored(target: Path, stored: set[tuple[str, int]]) -> None:
     for folder in target.iterdir():
         for entry in [*folder.glob("*.zip"), *folder.glob("*.sum")] if folder.is_dir() else []:
             if entry.stem.isdigit() and (folder.name, int(entry.stem)) not in stored:
-                entry.unlink(missing_ok=True)
+                try:
+                    entry.unlink(missing_ok=True)
+                except OSError as error:  # left for the next mirror: a refresh must not fail on it
+                    log.warning("could not remove %s: %s", entry, error)
 
 
 def _text(value: bytes | str) -> str:

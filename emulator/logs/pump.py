@@ -16,6 +16,10 @@ from emulator.logs.writer import LogEntry, LogWriter
 
 log = logging.getLogger(__name__)
 
+# The longest line kept (a function printing a 20 MB JSON document on one line keeps its first 64 KiB).
+MAX_LINE_BYTES = 64 * 1024
+CUT_MARK = b" [fcemu] line cut at 64 KiB"
+
 # Async tasks whose request id → task id is remembered until their first line comes.
 REMEMBERED_TASKS = 10_000
 
@@ -122,19 +126,33 @@ class _InstancePump:
         if self._stopped.is_set():
             stream.close()
             return
-        pending = b""
+        pending = bytearray()
+        # Past MAX_LINE_BYTES a line is cut: its start is kept and the rest dropped up to its end.
+        cutting = False
         try:
             for chunk in stream:
+                searched_from = len(pending)
                 pending += chunk
-                *complete, pending = pending.split(b"\n")
-                if complete:
-                    self._keep(complete)
+                # Only the new bytes are searched: a long line arriving in many frames costs linear time.
+                end = pending.rfind(b"\n", searched_from)
+                if end >= 0:
+                    complete = bytes(pending[:end]).split(b"\n")
+                    del pending[:end + 1]
+                    if cutting:
+                        complete, cutting = complete[1:], False
+                    if complete:
+                        self._keep(complete)
+                if len(pending) > MAX_LINE_BYTES:
+                    if not cutting:
+                        self._keep([bytes(pending[:MAX_LINE_BYTES]) + CUT_MARK])
+                    cutting = True
+                    pending.clear()
         except Exception as error:  # noqa: BLE001 - a closed stream ends like this; anything else ends it too
             if not self._stopped.is_set():
                 log.warning("stopped following instance %s of %s: %s", self._container_id[:12], self._function,
                             error)
-        if pending:
-            self._keep([pending])
+        if pending and not cutting:
+            self._keep([bytes(pending)])
 
     def _keep(self, raw_lines: list[bytes]) -> None:
         try:

@@ -56,11 +56,12 @@ class LogReader:
 
     async def follow(self, wanted: LogFilter, idle_s: float = 15.0) -> AsyncIterator[dict[str, Any] | None]:
         """Kept lines of the wanted invocations as they come, after those kept before (when an id is given),
-        until the caller stops iterating; None after `idle_s` without one, for the caller to keep its
-        connection alive."""
+        until the caller stops iterating; None once subscribed (from then on no line is missed) and after every
+        `idle_s` without a line, for the caller to check on its client and keep its connection alive."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(keys.LOG_CHANNEL)
         try:
+            yield None
             # Subscribed first, then read: no line falls between the two; one in both is sent once.
             backlog = await self.lines(wanted) if wanted.request_id or wanted.task_id else []
             sent = {json.dumps(entry, sort_keys=True) for entry in backlog}

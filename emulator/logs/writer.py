@@ -127,22 +127,38 @@ class LogWriter:
             for index in (keys.function_index(first.function), keys.RECENT_INDEX):
                 # NX: a stream is placed by its first line, so the index lists invocations in the order they began.
                 pipe.zadd(index, {stream_id: first.timestamp_ms}, nx=True)
+                pipe.expire(index, ttl)
         for request_id, (function, task_id) in tasks.items():
             pipe.set(keys.task_key(function, task_id), request_id, ex=ttl)
         now = time.monotonic()
-        if streams and now - self._last_trim >= TRIM_INTERVAL_S:
+        trim = bool(streams) and now - self._last_trim >= TRIM_INTERVAL_S
+        if trim:
             self._last_trim = now
             newest = max(entry.timestamp_ms for entry in entries)
             for index in {keys.function_index(e.function) for e in streams.values()} | {keys.RECENT_INDEX}:
                 pipe.zremrangebyscore(index, "-inf", newest - ttl * 1000)
+            for index in {keys.function_index(e.function) for e in streams.values()}:
                 pipe.zremrangebyrank(index, 0, -INDEX_LIMIT - 1)
-                pipe.expire(index, ttl)
         try:
             pipe.execute()
+            if trim:
+                self._drop_oldest()
         except RedisError as error:
             self._report(error)
             return
         self._report(None)
+
+    def _drop_oldest(self) -> None:
+        """Bounds what all kept logs take in Redis, whatever the retention: past the INDEX_LIMIT most recent
+        invocations (of every function), the oldest go with their lines, not only from the indexes."""
+        oldest = self._client.zrange(keys.RECENT_INDEX, 0, -INDEX_LIMIT - 1)
+        if not oldest:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for member in oldest:
+            pipe.delete(keys.lines_key(member.decode() if isinstance(member, bytes) else member))
+        pipe.zrem(keys.RECENT_INDEX, *oldest)
+        pipe.execute()
 
     def _report(self, error: RedisError | None) -> None:
         if error is not None and not self._failing:

@@ -60,12 +60,14 @@ class ClockOffset:
         self._follower: asyncio.Task[None] | None = None
 
     def on_change(self, listener: Callable[[], None]) -> None:
-        """`listener` runs (in the event loop, without awaiting) whenever this process sees the offset grow."""
+        """`listener` runs (in the event loop, without awaiting) whenever this process sees the offset change."""
         self._listeners.append(listener)
 
     def _observe(self, offset_ms: int) -> None:
-        # Only ever grows: a copy read before a concurrent advance must not take this one back.
-        if offset_ms <= self.ms:
+        # Redis holds the truth, even when it went down (a Redis started again empty is a reset clock): a copy
+        # kept higher would expire every task another process enqueues after the reset. A read that raced an
+        # advance is put right by the advance's own message, which makes every process read again.
+        if offset_ms == self.ms:
             return
         self.ms = offset_ms
         for listener in self._listeners:

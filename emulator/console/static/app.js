@@ -106,6 +106,7 @@ async function loadFunctions() {
 async function selectFunction(name, focusList = true) {
   state.selected = name;
   state.openTask = null;
+  if (logStream) { logStream.close(); logStream = null; }
   location.hash = `function=${enc(name)}`;
   for (const button of document.querySelectorAll("#function-list button")) {
     button.setAttribute("aria-current", button.dataset.function === name ? "true" : "false");

@@ -17,5 +17,7 @@ if tonumber(due) > vnow then
   redis.call('HSET', task_key, 'due', vnow)
   add_event(events_key, status, now, 'run now requested (was due at ' .. due .. ')')
   schedule(due_key, due_index, fn, member, vnow, wake_channel)
+  -- A retry keeps counting as one (the metrics' retrying set); XX: a deferred first attempt is not added.
+  redis.call('ZADD', retrying_key(task_key), 'XX', vnow, member)
 end
 return 'Scheduled'
