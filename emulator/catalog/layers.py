@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emulator.catalog.code_archive import MAX_ZIP_BYTES, CodeError, check_zip, unpack
+from emulator.catalog.fingerprints import fingerprint
 
 VERSION = re.compile(r"^[1-9][0-9]{0,9}$")
 LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -68,7 +69,6 @@ class LayerSource:
         if len(arns) > MAX_LAYERS:
             raise LayerError(f"layers: {len(arns)} given; FC takes at most {MAX_LAYERS}")
         folders = [self._folder(arn) for arn in arns]
-        from emulator.catalog.loader import fingerprint  # the loader imports this module
 
         digest = hashlib.sha256()
         for arn, folder in zip(arns, folders):

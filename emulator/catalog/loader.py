@@ -1,7 +1,6 @@
 """Reads `functions/<name>/function.yaml` (or `.json`) into function definitions."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from emulator.catalog.fingerprints import fingerprint
 from emulator.catalog.layers import LayerError, LayerSource
 from emulator.catalog.manifest import FunctionManifest
 from emulator.timestamps import iso_utc
@@ -87,16 +87,6 @@ def resolve_layers(manifest: FunctionManifest, layers: LayerSource | None, sourc
         return layers.resolve(manifest.layers)
     except LayerError as error:
         raise ManifestError(f"{source}: layers: {error}") from error
-
-
-def fingerprint(folder: Path) -> str:
-    """A digest of every file's path, size and modification time under the folder."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            stat = path.stat()
-            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
 
 
 def find_manifest(folder: Path) -> Path | None:

@@ -18,8 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from emulator.catalog import code_archive
+from emulator.catalog.fingerprints import fingerprint
 from emulator.catalog.layers import LayerSource
-from emulator.catalog.loader import FunctionDefinition, ManifestError, fingerprint, resolve_layers
+from emulator.catalog.loader import FunctionDefinition, ManifestError, resolve_layers
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
 from emulator.catalog.template_fc2 import FC2_COMPONENTS, LegacyError, fc3_props
 
