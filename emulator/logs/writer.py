@@ -112,25 +112,39 @@ class LogWriter:
         if not entries and not tasks:
             return
         ttl = self._retention_s
+        now = time.monotonic()
         pipe = self._client.pipeline(transaction=False)
-        streams: dict[str, LogEntry] = {}
+        # One command per stream, not per line: the writer shares Redis (and the machine's cores) with the queue.
+        lines: dict[str, list[str]] = {}
+        firsts: dict[str, LogEntry] = {}
         for entry in entries:
-            data = entry.to_json()
-            pipe.rpush(keys.lines_key(entry.stream_id), data)
-            pipe.publish(keys.LOG_CHANNEL, data)
-            streams.setdefault(entry.stream_id, entry)
-        for stream_id, first in streams.items():
+            lines.setdefault(entry.stream_id, []).append(entry.to_json())
+            firsts.setdefault(entry.stream_id, entry)
+        try:
+            followed = self._followed()
+        except RedisError as error:
+            self._report(error)
+            return
+        indexes: set[str] = set()
+        for stream_id, data in lines.items():
+            first = firsts[stream_id]
             key = keys.lines_key(stream_id)
+            pipe.rpush(key, *data)
+            if followed:
+                for line in data:
+                    pipe.publish(keys.LOG_CHANNEL, line)
             if not first.request_id:
                 pipe.ltrim(key, -INSTANCE_LINES_LIMIT, -1)
             pipe.expire(key, ttl)
             for index in (keys.function_index(first.function), keys.RECENT_INDEX):
                 # NX: a stream is placed by its first line, so the index lists invocations in the order they began.
                 pipe.zadd(index, {stream_id: first.timestamp_ms}, nx=True)
-                pipe.expire(index, ttl)
+                indexes.add(index)
+        for index in indexes:
+            pipe.expire(index, ttl)
+        streams = firsts
         for request_id, (function, task_id) in tasks.items():
             pipe.set(keys.task_key(function, task_id), request_id, ex=ttl)
-        now = time.monotonic()
         trim = bool(streams) and now - self._last_trim >= TRIM_INTERVAL_S
         if trim:
             self._last_trim = now
@@ -147,6 +161,13 @@ class LogWriter:
             self._report(error)
             return
         self._report(None)
+
+    def _followed(self) -> bool:
+        """Whether anyone follows the lines now (`fcemu logs -f`, a console): without a follower, publishing each
+        line would cost Redis for nothing. One question per batch (at most one per FLUSH_INTERVAL_S), asked
+        before the batch's lines are published: a follower subscribed by then gets them all."""
+        [(_, count)] = self._client.pubsub_numsub(keys.LOG_CHANNEL)
+        return int(count) > 0
 
     def _drop_oldest(self) -> None:
         """Bounds what all kept logs take in Redis, whatever the retention: past the INDEX_LIMIT most recent
