@@ -23,11 +23,11 @@ from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
-from emulator.metrics.counters import Metrics
-from emulator.metrics.scrape import MetricsExporter
 from emulator.logs.attribution import LogBounds
 from emulator.logs.pump import LogPumps
 from emulator.logs.writer import LogWriter
+from emulator.metrics.counters import Metrics
+from emulator.metrics.scrape import MetricsExporter
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
