@@ -232,6 +232,7 @@ def _log_line(entry: dict[str, object]) -> str:
 
 def _logs(args: argparse.Namespace) -> int:
     """Through the running emulator's route (/_fcemu/logs), which the console reads too."""
+    import http.client
     import json
     import urllib.error
     import urllib.parse
@@ -266,6 +267,10 @@ def _logs(args: argparse.Namespace) -> int:
     except urllib.error.URLError as error:
         print(f"fcemu logs: the emulator does not answer at {_emulator_url()} ({error.reason}); `make up`",
               file=sys.stderr)
+        return 1
+    except (http.client.HTTPException, ConnectionError) as error:
+        # The emulator went away mid-stream (stopped, restarted): the lines so far are printed, and that is all.
+        print(f"fcemu logs: the emulator closed the stream ({type(error).__name__})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
