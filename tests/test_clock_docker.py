@@ -190,3 +190,10 @@ def test_run_now_runs_a_deferred_task_and_refuses_others(clocked: EmulatorProces
     assert unknown.status_code == 404 and unknown.json()["Code"] == "AsyncTaskNotFound", unknown.text
     nowhere = requests.post(f"{clocked.url}/_fcemu/tasks/no-such-function/{task_id}/run-now", timeout=10)
     assert nowhere.status_code == 404 and nowhere.json()["Code"] == "FunctionNotFound", nowhere.text
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"by": "1h"', b'{"by": "\\ud800"}'])
+def test_bodies_the_parser_cannot_read_are_fc_400s(clocked: EmulatorProcess, raw: bytes) -> None:
+    reply = requests.post(f"{clocked.url}/_fcemu/clock/advance", data=raw, timeout=10,
+                          headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and reply.json()["Code"] == "InvalidArgument", reply.text

@@ -227,3 +227,15 @@ def test_the_cli_reruns_stops_and_fires(steered: EmulatorProcess, events: TaskWa
         requests.delete(f"{steered.url}/2023-03-30/functions/echo/triggers/{name}", timeout=10)
     not_timer = fcemu(steered, "trigger", "fire", "web", "web-http")
     assert not_timer.returncode == 2 and "only timer" in not_timer.stderr, not_timer.stderr
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"payload": "\\ud800"}', b'{"payload": '])
+def test_rerun_bodies_the_parser_cannot_read_are_fc_400s(
+    steered: EmulatorProcess, events: TaskWatcher, raw: bytes
+) -> None:
+    done = f"done_{uuid.uuid4().hex[:6]}"
+    invoke_async(steered, "echo", done, b"ok")
+    assert events.wait_for("echo", done) == "Succeeded"
+    reply = requests.post(f"{steered.url}/_fcemu/tasks/echo/{done}/rerun", data=raw, timeout=10,
+                          headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and reply.json()["Code"] == "InvalidArgument", reply.text

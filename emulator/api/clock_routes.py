@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError, stamp_request_id
+from emulator.api.json_body import optional_object
 from emulator.core import Core
 from emulator.queue.clock_offset import ClockError, advance_ms, parse_duration
 
@@ -66,11 +67,7 @@ async def show_clock(request: Request) -> ClockView:
 async def advance_clock(request: Request) -> ClockView:
     """Moves the clock forward for every process sharing this Redis (never back); each wakes at once."""
     core: Core = request.app.state.core
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError as error:
-        raise FCError(400, "InvalidArgument", f"the body is not valid JSON: {error}") from error
+    body = optional_object(await request.body())
     try:
         offset_ms = advance_ms(_seconds_of(body))
     except ClockError as error:

@@ -7,6 +7,7 @@ errors.py answers with 400 InvalidArgument.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -14,7 +15,6 @@ from fastapi import Body, Depends
 from pydantic import BaseModel, model_validator
 
 from emulator.api.errors import FCError
-
 
 # No FC request nests anywhere near this deep; a body that does is refused before anything recurses into it.
 MAX_DEPTH = 64
@@ -54,6 +54,22 @@ def _json_object(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
 
 # A route's body as a plain object, nulls dropped: `body: JsonObject`.
 JsonObject = Annotated[dict[str, Any], Depends(_json_object)]
+
+
+def optional_object(raw: bytes) -> dict[str, Any] | None:
+    """A body that may be left out (fcemu's own routes): None when empty, else a JSON object read as JsonObject
+    reads one. Nesting too deep for the parser is refused like any other bad JSON."""
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        reason = str(error) if isinstance(error, ValueError) else f"it nests deeper than {MAX_DEPTH}"
+        raise FCError(400, "InvalidArgument", f"the body is not valid JSON: {reason}") from error
+    if not isinstance(body, dict):
+        raise FCError(400, "InvalidArgument", "the body must be a JSON object")
+    cleaned: dict[str, Any] = drop_nulls(body)
+    return cleaned
 
 
 # FC's rule for service and trigger names.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.invoke_headers import TASK_ID_PATTERN
-from emulator.api.json_body import drop_nulls
+from emulator.api.json_body import optional_object
 from emulator.api.lookup import function_v3
 from emulator.api.task_errors import V3_TASK_ERRORS
 from emulator.core import Core
@@ -50,17 +49,7 @@ _RERUN_FIELDS = ("payload", "payloadBase64", "taskId")
 
 
 async def _optional_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise FCError(400, "InvalidArgument", f"the body is not valid JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise FCError(400, "InvalidArgument", "the body must be a JSON object")
-    cleaned: dict[str, Any] = drop_nulls(body)
-    return cleaned
+    return optional_object(await request.body()) or {}
 
 
 def _string(body: dict[str, Any], name: str) -> str | None:
