@@ -113,8 +113,8 @@ def _serve(args: argparse.Namespace) -> int:
         app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     ))
-    # Long-lived responses (the console's event streams) end once the server is asked to exit, instead of
-    # holding its shutdown for the graceful timeout.
+    # Server-sent events (the console's, logs' follow mode) end once the server is asked to exit, instead of
+    # holding its shutdown for the graceful timeout (see api/event_stream.py).
     app.state.exiting = lambda: server.should_exit
 
     async def serve() -> int:
@@ -209,18 +209,17 @@ def _publish(topic: str, body: str, tag: str) -> None:
     import json
     import urllib.request
 
-    settings = Settings()
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
     request = urllib.request.Request(
-        f"http://{host}:{settings.port}/_fcemu/mns/topics/{topic}/messages", method="POST",
+        f"{_emulator_url()}/_fcemu/mns/topics/{topic}/messages", method="POST",
         data=json.dumps({"MessageBody": body, "MessageTag": tag}).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
         print(reply.read().decode())
 
 
 def _emulator_url() -> str:
+    """The running emulator's address, as this machine's settings give it (any address: loopback)."""
     settings = Settings()
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
     return f"http://{host}:{settings.port}"
 
 
@@ -315,9 +314,7 @@ def _call_emulator(path: str, body: object | None = None, method: str | None = N
     import urllib.error
     import urllib.request
 
-    settings = Settings()
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
-    url = f"http://{host}:{settings.port}{path}"
+    url = f"{_emulator_url()}{path}"
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, method=method or ("GET" if body is None else "POST"), data=data,
                                      headers={"Content-Type": "application/json"} if data is not None else {})

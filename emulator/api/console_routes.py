@@ -3,7 +3,7 @@ needs that FC's API lacks (functions with their instances, a function's queue)."
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError
+from emulator.api.event_stream import TICK_S, event_stream
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
@@ -19,12 +20,6 @@ from emulator.queue.queue_view import QueuedTask, read_queue
 from emulator.queue.task_event_hub import RESYNC, TaskEventHub
 
 router = APIRouter(prefix="/_fcemu")
-
-# How often a stream checks that its client and the server are still there, and how many such ticks pass
-# without an event before a comment line is sent (proxies and browsers drop silent streams).
-TICK_S = 1.0
-KEEPALIVE_TICKS = 15
-
 
 class InstanceView(BaseModel):
     instanceId: str
@@ -73,9 +68,6 @@ class QueueView(BaseModel):
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/_fcemu/console/", StaticFiles(directory=STATIC_DIR, html=True), name="console")
-    # Until the server says otherwise (cli.py points this at uvicorn's exit flag), streams run on.
-    if not hasattr(app.state, "exiting"):
-        app.state.exiting = lambda: False
 
 
 @router.get("/console", include_in_schema=False)
@@ -97,30 +89,21 @@ async def task_events(request: Request, function: str | None = None) -> Streamin
     """Server-sent events, one per task state change: `event: task` with {function, taskId, status}; `event:
     resync` when changes were missed (the client re-reads what it shows)."""
     hub = _hub(request)
-    exiting: Callable[[], bool] = request.app.state.exiting
 
-    async def stream() -> AsyncIterator[str]:
+    async def chunks() -> AsyncIterator[str | None]:
         async with hub.listen() as listener:
-            yield "retry: 2000\n: connected\n\n"
-            quiet = 0
-            # Ends when the client leaves or the server shuts down, so that neither waits on an open console.
-            while not exiting() and not await request.is_disconnected():
+            yield "retry: 2000\n: connected\n\n"  # once subscribed: no change from now on is missed
+            while True:
                 change = await listener.next(TICK_S)
                 if change is None:
-                    quiet += 1
-                    if quiet >= KEEPALIVE_TICKS:
-                        quiet = 0
-                        yield ": keep-alive\n\n"
-                    continue
-                quiet = 0
-                if change is RESYNC:
+                    yield None
+                elif change is RESYNC:
                     yield "event: resync\ndata: {}\n\n"
                 elif function is None or change.function == function:
                     data = json.dumps({"function": change.function, "taskId": change.task_id, "status": change.status})
                     yield f"event: task\ndata: {data}\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return event_stream(request, chunks())
 
 
 @router.get("/functions")

@@ -7,17 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from emulator.api.errors import FCError, stamp_request_id
+from emulator.api.event_stream import TICK_S, event_stream
 from emulator.logs.reader import RECENT_STREAMS, LogFilter, LogReader
 
 router = APIRouter(prefix="/_fcemu", dependencies=[Depends(stamp_request_id)])
-
-# How often a follow stream looks at its client and the server, and after how many quiet looks it sends a comment
-# line (proxies and browsers drop silent streams).
-FOLLOW_TICK_S = 1.0
-IDLE_TICKS = 15
 
 
 @router.get("/logs")
@@ -38,28 +34,16 @@ async def logs(
         body = "".join(json.dumps(entry) + "\n" for entry in entries)
         return Response(body, media_type="application/x-ndjson")
 
-    followed = reader.follow(wanted, idle_s=FOLLOW_TICK_S)
+    followed = reader.follow(wanted, idle_s=TICK_S)
     # Subscribed before the answer starts: a Redis that is down is FC's 503, not a stream that breaks at once.
     await anext(followed)
-    exiting = getattr(request.app.state, "exiting", lambda: False)
 
-    async def events() -> AsyncIterator[str]:
+    async def chunks() -> AsyncIterator[str | None]:
         yield ": following\n\n"  # the client knows it is subscribed: no line printed from now on is missed
-        quiet = 0
         try:
             async for entry in followed:
-                # A client that left, or a server asked to exit, ends the stream (shutdown is not held for it).
-                if exiting() or await request.is_disconnected():
-                    return
-                if entry is not None:
-                    quiet = 0
-                    yield f"data: {json.dumps(entry)}\n\n"
-                    continue
-                quiet += 1
-                if quiet % IDLE_TICKS == 0:
-                    yield ": idle\n\n"
+                yield None if entry is None else f"data: {json.dumps(entry)}\n\n"
         finally:
             await followed.aclose()
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return event_stream(request, chunks())
