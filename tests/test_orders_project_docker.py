@@ -19,10 +19,12 @@ PROJECT = REPO / "functions" / "orders-project"
 
 
 @pytest.fixture
-def orders(tmp_path: Path, redis_server: RedisServer) -> Iterator[EmulatorProcess]:
+def orders(tmp_path: Path, own_redis: RedisServer) -> Iterator[EmulatorProcess]:
+    # A Redis of its own: the suite's shared emulator, on the shared Redis, would claim the worker's destination
+    # delivery and publish to the topic without knowing the project's subscriber.
     empty = tmp_path / "functions"
     empty.mkdir()
-    process = EmulatorProcess(empty, tmp_path / "fcemu.log", redis_url=redis_server.url,
+    process = EmulatorProcess(empty, tmp_path / "fcemu.log", redis_url=own_redis.url,
                               template=str(PROJECT / "s.yaml")).start()
     yield process
     process.stop()
@@ -37,8 +39,8 @@ def test_the_http_function_prices_an_order_with_the_layer(orders: EmulatorProces
     assert bad.status_code == 400 and "not an order" in bad.json()["error"]
 
 
-def test_a_booked_order_reaches_the_topic_subscriber(orders: EmulatorProcess, redis_server: RedisServer) -> None:
-    watcher = TaskWatcher(redis_server.url)
+def test_a_booked_order_reaches_the_topic_subscriber(orders: EmulatorProcess, own_redis: RedisServer) -> None:
+    watcher = TaskWatcher(own_redis.url)
     http = requests.Session()
     try:
         task_id = invoke_task(http, orders, "orders-worker",
@@ -56,9 +58,9 @@ def test_a_booked_order_reaches_the_topic_subscriber(orders: EmulatorProcess, re
 
 
 def test_a_failed_order_goes_to_the_failure_queue_and_the_timer_is_configured(
-    orders: EmulatorProcess, redis_server: RedisServer
+    orders: EmulatorProcess, own_redis: RedisServer
 ) -> None:
-    watcher = TaskWatcher(redis_server.url)
+    watcher = TaskWatcher(own_redis.url)
     http = requests.Session()
     try:
         task_id = invoke_task(http, orders, "orders-worker", json.dumps({"id": "o-2", "items": []}).encode())
