@@ -147,6 +147,10 @@ class DockerEngine:
             self._client.api.remove_container(container_id, force=True)
         except NotFound:
             pass
+        except APIError as error:
+            # Another process sweeping the same dead owner got there first: the container is going anyway.
+            if error.status_code != 409 or "already in progress" not in str(error.explanation):
+                raise
 
     def exit_reason(self, container_id: str) -> str | None:
         """Why a container stopped, or None while it runs."""

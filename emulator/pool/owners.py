@@ -16,6 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
+from docker.errors import DockerException
 from redis.asyncio import Redis
 
 from emulator.pool.engine import DockerEngine
@@ -166,7 +167,13 @@ class OwnerLiveness:
         removed = 0
         for owner in gone:
             for container_id in by_owner[owner]:
-                await asyncio.to_thread(self._engine.remove, container_id)
+                try:
+                    await asyncio.to_thread(self._engine.remove, container_id)
+                except DockerException as error:
+                    # One container the engine will not remove must not stop start-up or the sweeps: the next
+                    # sweep tries it again.
+                    log.warning("could not remove container %s of gone owner %s: %s", container_id[:12], owner, error)
+                    continue
                 removed += 1
         if removed:
             log.info("removed %d container(s) of owner(s) %s, whose process is gone", removed, ", ".join(gone))
