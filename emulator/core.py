@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from emulator.logs.writer import LogWriter
 from emulator.metrics.counters import Metrics
 from emulator.metrics.scrape import MetricsExporter
 from emulator.pool.agent_client import AgentClient
-from emulator.pool.engine import DockerEngine
+from emulator.pool.engine import DockerEngine, remote_engine_host
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
@@ -147,6 +148,15 @@ class Core:
             if template.not_emulated_summary():
                 log.info("%s", template.not_emulated_summary())
         catalog = Catalog(definitions, settings.service_name)
+        remote = remote_engine_host(os.environ.get("DOCKER_HOST", ""))
+        if remote is not None and settings.instance_address != "bridge":
+            # Instances publish their ports on 127.0.0.1 of the engine's host: unreachable from here.
+            raise StartupError(
+                f"DOCKER_HOST names the engine of another machine ({remote}): its instances publish their ports on "
+                "that machine's 127.0.0.1, out of this process's reach; run this process (one dispatcher per engine) "
+                "on the engine's host, or set FCEMU_INSTANCE_ADDRESS=bridge if this host routes to its containers' "
+                "bridge addresses"
+            )
         engine = await asyncio.to_thread(DockerEngine)
         _on_close(stack, "docker client", lambda: asyncio.to_thread(engine.close))
         # An owner set explicitly is this process's alone; unset, every process gets its own.

@@ -1,11 +1,14 @@
 """The one place that speaks to the Docker Engine API. Blocking calls: run them in a worker thread."""
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
@@ -20,6 +23,34 @@ LABEL_CLUSTER = "fcemu.cluster"
 
 class EngineError(Exception):
     """Docker refused or failed; the message says what to do where we know."""
+
+
+def remote_engine_host(docker_host: str) -> str | None:
+    """The host a DOCKER_HOST (tcp://, ssh://, http(s)://) names when it is another machine, else None (unset, a
+    unix socket or named pipe, or an address of this machine). Instances publish their ports on 127.0.0.1 of the
+    engine's host, so a process whose engine is on another machine could never reach them."""
+    parts = urlsplit(docker_host)
+    if parts.scheme not in ("tcp", "ssh", "http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname
+    if host in ("localhost", socket.gethostname(), socket.getfqdn()):
+        return None
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except OSError:
+        return host
+    for address in addresses:
+        if ipaddress.ip_address(address.split("%")[0]).is_loopback:
+            return None
+        # An address this machine can bind is one of its own.
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.bind((address, 0))
+            return None
+        except OSError:
+            continue
+    return host
 
 
 @dataclass(frozen=True)
@@ -91,9 +122,14 @@ class DockerEngine:
     def __init__(self) -> None:
         try:
             self._client = docker.from_env()
-            self._client.ping()
+            info = self._client.info()
         except DockerException as error:
             raise EngineError(f"cannot reach the Docker engine ({error}); is dockerd running?") from error
+        # Which engine this is: several can hold containers of one Redis, and an owner's liveness key says which
+        # one its live process uses. Docker's own ID alone does not tell two engines of one host apart (it
+        # comes from /etc/docker/key.json, which they share); with the host's name and the data root it does.
+        identity = f"{info.get('ID', '')}|{info.get('Name', '')}|{info.get('DockerRootDir', '')}"
+        self.engine_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
 
     def start(self, spec: ContainerSpec) -> StartedContainer:
         # Unprivileged by default: read-only root, no capabilities, no new privileges, bounded pids and memory,

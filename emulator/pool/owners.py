@@ -1,10 +1,16 @@
 """Who owns which containers, and which owners are still alive.
 
 Every emulator or dispatcher process labels its containers with its owner and keeps a key
-`fcemu:owners:<owner>` in Redis (this host and pid, with a TTL it refreshes). At start-up and on every refresh
-it removes the containers of owners that are gone: their process is no longer there (same host), or their key
-was missing on two refreshes in a row (another host, or a key that expired). Only containers labelled with this
-Redis's cluster id are judged, so emulators on other Redis servers sharing the Docker engine are never touched.
+`fcemu:owners:<owner>` in Redis (this host, pid and Docker engine, with a TTL it refreshes). At start-up and on
+every refresh it removes the containers of owners that are gone: their process is no longer there (same host),
+or their key was missing on two refreshes in a row (another host, or a key that expired). Only containers
+labelled with this Redis's cluster id are judged, so emulators on other Redis servers sharing the Docker engine
+are never touched.
+
+A process sees only its own engine's containers, so with several engines (one dispatcher per engine host) a dead
+owner's containers on each engine are removed by the next fcemu process on that engine; no process deletes
+another's key. An owner whose live process uses another engine (a fixed owner restarted elsewhere) still holds
+containers here from its earlier life: they are removed too, since its live process never uses them.
 """
 from __future__ import annotations
 
@@ -44,21 +50,27 @@ class Holder:
 
     host: str
     pid: int
+    # The Docker engine's ID its process runs containers on ("" in keys written before engines were recorded).
+    engine: str = ""
 
     @classmethod
-    def this_process(cls) -> Holder:
-        return cls(socket.gethostname(), os.getpid())
+    def this_process(cls, engine: str = "") -> Holder:
+        return cls(socket.gethostname(), os.getpid(), engine)
 
     @classmethod
     def parse(cls, raw: bytes | None) -> Holder | None:
         try:
             fields = json.loads(raw or b"")
-            return cls(str(fields["host"]), int(fields["pid"]))
-        except (ValueError, TypeError, KeyError):
+            return cls(str(fields["host"]), int(fields["pid"]), str(fields.get("engine", "")))
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
 
     def dump(self) -> str:
-        return json.dumps({"host": self.host, "pid": self.pid})
+        return json.dumps({"host": self.host, "pid": self.pid, "engine": self.engine})
+
+    def uses_another_engine(self, engine: str) -> bool:
+        """True when the holder's process is known to run its containers on an engine other than `engine`."""
+        return bool(self.engine) and bool(engine) and self.engine != engine
 
     def is_gone(self) -> bool:
         """True when the holder is known to be gone: a process of this host that no longer runs (or is a zombie).
@@ -88,7 +100,8 @@ class OwnerLiveness:
         self.owner = owner
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._interval_s = ttl_s / REFRESHES_PER_TTL
-        self._holder = Holder.this_process().dump()
+        self._engine_id = engine.engine_id
+        self._holder = Holder.this_process(self._engine_id).dump()
         self.cluster = ""
         # Owners whose key was missing at the last sweep: gone if it is still missing at the next one.
         self._missing: set[str] = set()
@@ -161,7 +174,7 @@ class OwnerLiveness:
                 missing.add(owner)
                 if owner in self._missing:
                     gone.append(owner)
-            elif holder.is_gone():
+            elif holder.is_gone() or holder.uses_another_engine(self._engine_id):
                 gone.append(owner)
         self._missing = missing
         removed = 0
@@ -176,5 +189,6 @@ class OwnerLiveness:
                     continue
                 removed += 1
         if removed:
-            log.info("removed %d container(s) of owner(s) %s, whose process is gone", removed, ", ".join(gone))
+            log.info("removed %d container(s) of owner(s) %s, whose process is gone (or runs on another engine)",
+                     removed, ", ".join(gone))
         return removed

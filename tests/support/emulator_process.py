@@ -38,9 +38,10 @@ OWNER_IN_LOG = re.compile(r"\(owner ([^)\s]+)\)")
 
 class EmulatorProcess:
     def __init__(self, functions_dir: Path, log_path: Path, *, redis_url: str, owner: str | None = None,
-                 unique_owner: bool = False, command: str = "serve", **settings: str) -> None:
+                 unique_owner: bool = False, command: str = "serve", environment: dict[str, str] | None = None,
+                 **settings: str) -> None:
         """`owner` (FCEMU_OWNER) defaults to a random test owner; with `unique_owner` none is set and the process
-        picks its own, read from its log once it is ready."""
+        picks its own, read from its log once it is ready. `environment` adds other variables (DOCKER_HOST)."""
         self.port = free_port()
         self.owner = "" if unique_owner else owner or f"test-{uuid.uuid4().hex[:10]}"
         self._command = command
@@ -55,6 +56,7 @@ class EmulatorProcess:
             # The test functions that name layers find them here (tests/functions/layer-*).
             "FCEMU_LAYERS_DIR": str(REPO / "tests" / "layers"),
             **{f"FCEMU_{name.upper()}": value for name, value in settings.items()},
+            **(environment or {}),
         }
         if self.owner:
             self._env["FCEMU_OWNER"] = self.owner
