@@ -18,6 +18,11 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# The bench's peers (arq) on top of the test extras.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
+
 packages:
 	@bash scripts/ensure-packages.sh
 
@@ -40,7 +45,7 @@ test: venv images
 	@bash scripts/ensure-test-packages.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-bench: venv images
+bench: venv $(VENV)/.bench-installed images
 	$(PY) -m tests.benchmarks.run
 
 clean: down
