@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
@@ -47,7 +47,7 @@ def created_ms(docker_client: docker.DockerClient, instance_id: str) -> int:
     """When Docker created the instance's container (the same host clock as Redis's)."""
     created = docker_client.api.inspect_container(instance_id)["Created"]
     seconds, _, fraction = created.rstrip("Z").partition(".")
-    at = datetime.strptime(seconds, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(seconds, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     return int(at.timestamp() * 1000) + int((fraction + "000")[:3])
 
 
@@ -111,7 +111,7 @@ def test_a_timer_triggers_function_is_prestarted_before_the_firing(
     own_serve: EmulatorProcess, own_redis: RedisServer, docker_client: docker.DockerClient
 ) -> None:
     # Once a minute, at a second far enough ahead for the pre-start to be planned before it.
-    fire_at = datetime.now(timezone.utc) + timedelta(seconds=6)
+    fire_at = datetime.now(UTC) + timedelta(seconds=6)
     config = json.dumps({"cronExpression": f"{fire_at.second} * * * * *", "enable": True, "payload": "tick"})
     watcher = TaskWatcher(own_redis.url)
     try:

@@ -40,8 +40,8 @@ class Metrics:
             "fcemu_invocation_duration_seconds", "How long invocations ran on their instance (instance start "
             "included), by function and kind", ["function", "kind"], buckets=DURATION_BUCKETS, registry=self.registry)
         self.cold_starts = Counter(
-            "fcemu_cold_starts", "Instances started because an invocation found none free (pre-warmed ones are "
-            "not counted), by function", ["function"], registry=self.registry)
+            "fcemu_cold_starts", "Instances started because an invocation found none free (pre-warmed and pre-started "
+            "ones are not counted), by function", ["function"], registry=self.registry)
         self.start_time = Histogram(
             "fcemu_instance_start_seconds", "How long instances took to start (container, readiness, initializer), "
             "whatever started them, by function", ["function"], buckets=DURATION_BUCKETS, registry=self.registry)

@@ -37,6 +37,7 @@ COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 WARM_RUNS = int(os.environ.get("BENCH_WARM_RUNS", "2000"))
 PENDING = int(os.environ.get("BENCH_PENDING", "10000"))
 LATE_RUNS = int(os.environ.get("BENCH_LATE_RUNS", "300"))
+COLD_LATE_RUNS = int(os.environ.get("BENCH_COLD_LATE_RUNS", "20"))
 E2E_RUNS = int(os.environ.get("BENCH_E2E_RUNS", "3000"))
 E2E_WARMUP = int(os.environ.get("BENCH_E2E_WARMUP", "500"))
 FSYNC_RUNS = int(os.environ.get("BENCH_FSYNC_RUNS", "1000"))
@@ -218,6 +219,33 @@ def lateness(emulator: EmulatorProcess, redis_url: str, count: int) -> tuple[lis
     return claimed, running
 
 
+def cold_lateness(emulator: EmulatorProcess, redis_url: str) -> list[float]:
+    """One deferred task on each of COLD_LATE_RUNS functions that never ran (no warm instance: the dispatcher's
+    pre-start must have one ready), due 1 s apart from 3 s ahead so that no two instance starts compete for the
+    cores; lateness = Running (on the instance) minus due time."""
+    watcher = TaskWatcher(redis_url)
+    for index in range(COLD_LATE_RUNS):
+        request = urllib.request.Request(
+            f"{emulator.url}/2023-03-30/functions/{COLD_NAME}-{index}/invocations", data=b"{}", method="POST",
+            headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": "cold",
+                     "x-fc-async-delay": str(3 + index)})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert reply.status == 202
+    for index in range(COLD_LATE_RUNS):
+        watcher.wait_for(f"{COLD_NAME}-{index}", "cold", timeout=60 + COLD_LATE_RUNS)
+    watcher.close()
+    running = []
+    client = redis.Redis.from_url(redis_url)
+    for index in range(COLD_LATE_RUNS):
+        member = task_member(f"{COLD_NAME}-{index}", "cold")
+        keys = shard_of(member, 1)
+        due = int(client.hget(keys.task(member), "due"))
+        events = {json.loads(raw)["status"]: json.loads(raw)["timestamp"] for raw in client.lrange(keys.events(member), 0, -1)}
+        running.append(events["Running"] - due)
+    client.close()
+    return running
+
+
 def throughput(emulator: EmulatorProcess, redis_url: str, count: int) -> float:
     """Immediate async invokes of a function with a warm pool (a first, unmeasured round starts its instances):
     completed invocations per second, end to end, from the first accept to the last finish (Redis timestamps)."""
@@ -252,13 +280,18 @@ def row(name: str, values: list[float], target: str | None, unit: str = "ms") ->
             f"{max(values):.2f} | {target or '-'} |")
 
 
-def copy_noops(functions: Path, name: str) -> None:
+# The functions of the cold lateness row: copies of the python no-op that nothing else invokes.
+COLD_NAME = "noop-cold"
+
+
+def copy_noops(functions: Path, name: str, count: int = COLD_RUNS, as_name: str = "") -> None:
     """One copy of a no-op function per cold start (name-0, name-1...), so each first invoke finds no warm instance."""
-    for index in range(COLD_RUNS):
-        target = functions / f"{name}-{index}"
+    for index in range(count):
+        target = functions / f"{as_name or name}-{index}"
         shutil.copytree(HERE / "functions" / name, target)
         manifest = target / "function.yaml"
-        manifest.write_text(manifest.read_text().replace(f"functionName: {name}\n", f"functionName: {name}-{index}\n"))
+        manifest.write_text(manifest.read_text().replace(f"functionName: {name}\n",
+                                                         f"functionName: {as_name or name}-{index}\n"))
 
 
 @dataclass
@@ -302,6 +335,7 @@ def prepare(root: Path) -> tuple[Path, RedisServer, list[float], list[float]]:
     functions = root / "functions"
     copy_noops(functions, "noop")
     copy_noops(functions, "noop-node")
+    copy_noops(functions, "noop", COLD_LATE_RUNS, COLD_NAME)
     redis_server = RedisServer(root / "redis").start()
     floor = docker_floor(functions / "noop-0")
     node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
@@ -337,6 +371,7 @@ def main() -> None:
             # measures the scheduler, not a cold start when two due times fall close together.
             completed = throughput(emulator, redis_server.url, E2E_RUNS)
             claimed, running = lateness(emulator, redis_server.url, LATE_RUNS)
+            cold_running = cold_lateness(emulator, redis_server.url)
         finally:
             emulator.stop()
         # The same with the API and a dispatcher in two processes, so that each has a core's event loop.
@@ -358,6 +393,8 @@ def main() -> None:
     print(row("async accept latency, 16 connections (ms)", accept_latencies, None))
     print(row(f"deferred start lateness: claimed - due, {PENDING} pending (ms)", claimed, None))
     print(row(f"deferred start lateness: running - due, {PENDING} pending (ms)", running, "p99 < 5"))
+    print(row(f"deferred start lateness, cold function, running - due, {PENDING} pending (ms)", cold_running,
+              "p99 < 5"))
     print(f"| accepted async invokes per second over HTTP | {PENDING} | {rate:.0f}/s | | | > 2000/s |")
     print(f"| completed async invocations per second, end to end | {E2E_RUNS} | {completed:.0f}/s | | | > 1000/s |")
     print("\n".join(fsync_rows(fsync_rates)))
