@@ -48,6 +48,7 @@ class Prestarter:
         self._timed: dict[str, int] = {}
         self._planned: dict[str, _Plan] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._failed = False  # logged once until planning works again
 
     def due_index(self, due: Mapping[tuple[int, str], int]) -> None:
         """The dispatcher's copy of the due index, (shard, function) -> earliest due time, as it now stands."""
@@ -57,13 +58,13 @@ class Prestarter:
                 queued[function] = (at, shard)
         if queued != self._queued or self._offset_changed():
             self._queued = queued
-            self._replan()
+            self._replan_safely()
 
     def timers(self, upcoming: Mapping[str, int]) -> None:
         """Each function's next timer firing (ms on the advanced clock), as the timer scheduler planned it."""
         if dict(upcoming) != self._timed or self._offset_changed():
             self._timed = dict(upcoming)
-            self._replan()
+            self._replan_safely()
 
     def close(self) -> None:
         for plan in self._planned.values():
@@ -74,6 +75,17 @@ class Prestarter:
 
     def _offset_changed(self) -> bool:
         return any(plan.offset_ms != self._store.clock.ms for plan in self._planned.values())
+
+    def _replan_safely(self) -> None:
+        # Called from the dispatch and timer loops: a fault here must cost a pre-start, never a claim or a firing.
+        try:
+            self._replan()
+        except Exception:
+            if not self._failed:
+                log.exception("planning pre-starts failed; tasks run from cold meanwhile")
+            self._failed = True
+        else:
+            self._failed = False
 
     def _replan(self) -> None:
         targets: dict[str, tuple[int, int | None]] = {function: entry for function, entry in self._queued.items()}

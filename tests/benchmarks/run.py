@@ -221,18 +221,18 @@ def lateness(emulator: EmulatorProcess, redis_url: str, count: int) -> tuple[lis
 
 def cold_lateness(emulator: EmulatorProcess, redis_url: str) -> list[float]:
     """One deferred task on each of COLD_LATE_RUNS functions that never ran (no warm instance: the dispatcher's
-    pre-start must have one ready), due 1 s apart from 3 s ahead so that no two instance starts compete for the
-    cores; lateness = Running (on the instance) minus due time."""
+    pre-start must have one ready), due 2 s apart from 3 s ahead so that no instance start competes for the
+    cores with a task coming due; lateness = Running (on the instance) minus due time."""
     watcher = TaskWatcher(redis_url)
     for index in range(COLD_LATE_RUNS):
         request = urllib.request.Request(
             f"{emulator.url}/2023-03-30/functions/{COLD_NAME}-{index}/invocations", data=b"{}", method="POST",
             headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": "cold",
-                     "x-fc-async-delay": str(3 + index)})
+                     "x-fc-async-delay": str(3 + 2 * index)})
         with urllib.request.urlopen(request, timeout=10) as reply:
             assert reply.status == 202
     for index in range(COLD_LATE_RUNS):
-        watcher.wait_for(f"{COLD_NAME}-{index}", "cold", timeout=60 + COLD_LATE_RUNS)
+        watcher.wait_for(f"{COLD_NAME}-{index}", "cold", timeout=60 + 2 * COLD_LATE_RUNS)
     watcher.close()
     running = []
     client = redis.Redis.from_url(redis_url)
