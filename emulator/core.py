@@ -21,6 +21,7 @@ from emulator.catalog.watcher import FunctionsWatcher
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.dispatcher.dispatcher import Dispatcher
+from emulator.dispatcher.prestart import Prestarter
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
@@ -217,11 +218,16 @@ class Core:
                 function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/", metrics=metrics,
             )
             # Each keeps its own anchor on Redis's clock, re-read when it wakes.
-            timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock(store.clock))
+            dispatch_clock = RedisClock(store.clock)
+            prestart = (Prestarter(store, catalog, pools, dispatch_clock, metrics, margin_ms=settings.prestart_margin_ms)
+                        if settings.prestart else None)
+            timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock(store.clock),
+                                    on_planned=prestart.timers if prestart is not None else None)
             dispatcher = Dispatcher(
-                store, catalog, pools, runner, deliverer, RedisClock(store.clock), timers,
+                store, catalog, pools, runner, deliverer, dispatch_clock, timers,
                 claim_batch=settings.claim_batch,
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
+                prestart=prestart,
             )
         deployments = Deployments(redis, settings.data_dir, settings.layer_source())
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,

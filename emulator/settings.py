@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     retry_base_delay_s: float = Field(1.0, ge=0)
     task_retention_s: int = Field(7 * 24 * 3600, ge=1)
     dispatcher_shutdown_grace_s: float = Field(5.0, ge=0)
+    # Start an instance of a function with no free warm one ahead of its next due time (deferred task, retry,
+    # timer), by its measured start time plus this margin, so that the task starts on time.
+    prestart: bool = True
+    prestart_margin_ms: int = Field(200, ge=0, le=60_000)
 
     # Function logs kept per invocation in Redis (for task_retention_s); bounded per invocation.
     function_logs: bool = True

@@ -40,8 +40,18 @@ class Metrics:
             "fcemu_invocation_duration_seconds", "How long invocations ran on their instance (instance start "
             "included), by function and kind", ["function", "kind"], buckets=DURATION_BUCKETS, registry=self.registry)
         self.cold_starts = Counter(
-            "fcemu_cold_starts", "Instances started because an invocation found none free (pre-warmed ones are "
-            "not counted), by function", ["function"], registry=self.registry)
+            "fcemu_cold_starts", "Instances started because an invocation found none free (pre-warmed and pre-started "
+            "ones are not counted), by function", ["function"], registry=self.registry)
+        self.start_time = Histogram(
+            "fcemu_instance_start_seconds", "How long instances took to start (container, readiness, initializer), "
+            "whatever started them, by function", ["function"], buckets=DURATION_BUCKETS, registry=self.registry)
+        self.prestarted = Counter(
+            "fcemu_prestarted_instances", "Instances the dispatcher started ahead of a due time (a deferred task, "
+            "a timer) of a function with no free warm instance, by function", ["function"], registry=self.registry)
+        self.prestarted_unused = Counter(
+            "fcemu_prestarted_instances_unused", "Pre-started instances removed without serving an invocation "
+            "(their task was stopped, or served by another instance), by function", ["function"],
+            registry=self.registry)
         self.lateness = Histogram(
             "fcemu_async_lateness_seconds", "How long after its due time an async task was claimed to run, by "
             "function", ["function"], buckets=LATENESS_BUCKETS, registry=self.registry)
@@ -57,6 +67,15 @@ class Metrics:
 
     def cold_start(self, function: str) -> None:
         self.cold_starts.labels(function).inc()
+
+    def instance_started(self, function: str, seconds: float) -> None:
+        self.start_time.labels(function).observe(seconds)
+
+    def prestart(self, function: str, count: int) -> None:
+        self.prestarted.labels(function).inc(count)
+
+    def prestart_unused(self, function: str) -> None:
+        self.prestarted_unused.labels(function).inc()
 
     def late(self, function: str, lateness_ms: int) -> None:
         self.lateness.labels(function).observe(max(0, lateness_ms) / 1000)

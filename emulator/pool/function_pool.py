@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 
 from emulator.catalog.loader import FunctionDefinition
@@ -27,6 +29,8 @@ class FunctionPool:
         min_instances: int,
         idle_timeout_s: float,
         on_cold_start: Callable[[], None] = lambda: None,
+        on_started: Callable[[float], None] = lambda seconds: None,
+        on_prestart_unused: Callable[[], None] = lambda: None,
         debugging: bool = False,
     ) -> None:
         self.definition = definition
@@ -43,10 +47,16 @@ class FunctionPool:
         self._draining: list[Instance] = []
         self._drained = False
         self._starting = 0
+        # Of those starting, the ones started ahead of a due time (prestart), and how many invokes wait for one
+        # of them rather than starting an instance of their own.
+        self._prestarting = 0
+        self._awaiting_prestart = 0
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
         self._on_cold_start = on_cold_start
+        self._on_started = on_started
+        self._on_prestart_unused = on_prestart_unused
 
     @property
     def capacity(self) -> int:
@@ -85,13 +95,21 @@ class FunctionPool:
                 if instance is not None:
                     instance.take_slot()
                     return instance
+                if self._prestarting > self._awaiting_prestart:
+                    # An instance started ahead of this invoke's due time is nearer ready than a new one.
+                    self._awaiting_prestart += 1
+                    try:
+                        await self._changed.wait()
+                    finally:
+                        self._awaiting_prestart -= 1
+                    continue
                 if len(self._instances) + self._starting < self._max_instances:
                     break
                 await self._changed.wait()
             self._starting += 1
         # Started outside the lock so that other invokes can take slots freed meanwhile.
         try:
-            instance = await self._launcher.launch(self.definition, self.headers)
+            instance = await self._launch()
         finally:
             async with self._changed:
                 self._starting -= 1
@@ -106,6 +124,65 @@ class FunctionPool:
             else:
                 self._instances.append(instance)
             return instance
+
+    async def _launch(self) -> Instance:
+        started = time.monotonic()
+        instance = await self._launcher.launch(self.definition, self.headers)
+        self._on_started(time.monotonic() - started)
+        return instance
+
+    async def prestart(self, slots: int, needed_in_s: float) -> int:
+        """Makes sure `slots` invokes due in `needed_in_s` find a free slot on a warm instance: the idle ones are
+        kept at least until then, and what is missing is started now, up to the instance limit. A started one
+        joins the pool idle; unused, idle reclaim removes it `idle_timeout_s` after the due time. Returns how
+        many were started."""
+        loop = asyncio.get_running_loop()
+        keep_until = loop.time() + needed_in_s
+        concurrency = self.definition.manifest.instanceConcurrency
+        async with self._changed:
+            if self._drained or self._closed:
+                return 0
+            free = self._prestarting * concurrency
+            for instance in self._instances:
+                if not instance.has_free_slot:
+                    continue
+                free += instance.capacity - instance.active
+                timer = instance.idle_timer
+                if timer is not None and timer.when() < keep_until + self._idle_timeout_s:
+                    timer.cancel()
+                    instance.idle_timer = loop.call_at(keep_until + self._idle_timeout_s, self._reclaim_if_idle,
+                                                       instance)
+            room = self._max_instances - len(self._instances) - self._starting
+            missing = min(room, math.ceil(max(0, slots - free) / concurrency))
+            if missing <= 0:
+                return 0
+            self._starting += missing
+            self._prestarting += missing
+        results: list[Instance | BaseException] = []
+        try:
+            results = await asyncio.gather(*(self._launch() for _ in range(missing)), return_exceptions=True)
+        finally:
+            # In one step with the count: an invoke waiting for these must find them, not start its own.
+            async with self._changed:
+                self._starting -= missing
+                self._prestarting -= missing
+                self._adopt_prestarted(results, keep_until)
+                self._changed.notify_all()
+        return sum(1 for result in results if isinstance(result, Instance))
+
+    def _adopt_prestarted(self, results: list[Instance | BaseException], keep_until: float) -> None:
+        loop = asyncio.get_running_loop()
+        for result in results:
+            if not isinstance(result, Instance):
+                log.warning("pre-starting an instance of %s failed: %s", self.definition.name, result)
+                continue
+            result.prestarted = True
+            if self._drained or self._closed:
+                self._spawn(self._launcher.stop(result, self.definition, self.headers))
+                continue
+            self._instances.append(result)
+            result.idle_timer = loop.call_at(max(keep_until, loop.time()) + self._idle_timeout_s,
+                                             self._reclaim_if_idle, result)
 
     def take_free(self, count: int) -> list[Instance]:
         """Up to `count` slots on warm instances that have room now, without waiting or starting any: for work
@@ -149,6 +226,8 @@ class FunctionPool:
     def _retire(self, instance: Instance, *, graceful: bool = True) -> None:
         if instance.state is InstanceState.REMOVING:
             return
+        if instance.prestarted and not instance.served:
+            self._on_prestart_unused()
         if instance in self._draining:
             self._draining.remove(instance)
         instance.state = InstanceState.REMOVING
@@ -181,7 +260,7 @@ class FunctionPool:
             self._starting += missing
         try:
             started = await asyncio.gather(
-                *(self._launcher.launch(self.definition, self.headers) for _ in range(missing)),
+                *(self._launch() for _ in range(missing)),
                 return_exceptions=True,
             )
         finally:
@@ -197,6 +276,7 @@ class FunctionPool:
     async def retire_all(self) -> None:
         """Removes every instance at once, running or not: for shutdown."""
         async with self._changed:
+            self._closed = True
             for instance in [*self._instances, *self._draining]:
                 self._retire(instance)
         if self._background:

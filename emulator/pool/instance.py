@@ -24,6 +24,9 @@ class Instance:
     idle_timer: asyncio.TimerHandle | None = None
     # The host port (on 127.0.0.1) its debugger listens on, when its function runs under one (FCEMU_DEBUG).
     debug_port: int | None = None
+    # Started ahead of a due time (the dispatcher's pre-start) rather than for an invocation waiting for it.
+    prestarted: bool = False
+    served: bool = False
 
     @property
     def instance_id(self) -> str:
@@ -39,6 +42,7 @@ class Instance:
 
     def take_slot(self) -> None:
         self.active += 1
+        self.served = True
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -58,7 +59,9 @@ class _Planned:
 
 class TimerScheduler:
     def __init__(self, triggers: Triggers, catalog: Catalog, store: TaskStore, async_configs: AsyncConfigs,
-                 clock: RedisClock) -> None:
+                 clock: RedisClock, on_planned: Callable[[Mapping[str, int]], None] | None = None) -> None:
+        # Told each function's next firing (ms on the advanced clock) whenever the plan is made: the pre-start.
+        self._on_planned = on_planned
         self._triggers = triggers
         self._catalog = catalog
         self._store = store
@@ -103,10 +106,19 @@ class TimerScheduler:
             for key, trigger in active.items():
                 if key not in self._broken:
                     await self._advance(key, trigger, now)
+            if self._on_planned is not None:
+                self._on_planned(self._next_firings())
             earliest = min((planned.at for planned in self._next.values()), default=None)
             timeout = None if earliest is None else min(
                 CLOCK_CHECK_INTERVAL_S, max(0.0, (earliest - self._now()).total_seconds()))
             await wait_for_event(self._triggers.changed, timeout)
+
+    def _next_firings(self) -> dict[str, int]:
+        firings: dict[str, int] = {}
+        for (function, _), planned in self._next.items():
+            at = int(planned.at.timestamp() * 1000)
+            firings[function] = min(at, firings.get(function, at))
+        return firings
 
     async def _advance(self, key: tuple[str, str], trigger: StoredTrigger, now: datetime) -> None:
         """Fires the trigger if its time has come and plans its next firing. One trigger's error never stops
