@@ -28,6 +28,11 @@ from emulator.triggers.timer_scheduler import TimerScheduler
 log = logging.getLogger(__name__)
 
 REAP_INTERVAL_S = 1.0
+# A due time this close is claimed for rather than slept towards. The loop's timers wake up to 1 ms late (epoll
+# counts whole milliseconds, rounded up) and the anchor on Redis's clock is up to 1 ms behind (scripts answer
+# whole milliseconds); a claim a moment early finds nothing yet and says when, so the loop asks again, a round
+# trip at a time, until the task is due: it then starts within a round trip of its due time, not 1-2 ms after.
+CLAIM_AHEAD_MS = 1.5
 LOOP_EXIT_TIMEOUT_S = 5.0
 
 
@@ -120,7 +125,7 @@ class Dispatcher:
         while not self._closing:
             self._wake.clear()
             next_due = await self._dispatch_due()
-            delay = None if next_due is None else self._clock.seconds_until_virtual(next_due)
+            delay = None if next_due is None else self._clock.seconds_until_virtual(next_due) - CLAIM_AHEAD_MS / 1000
             await wait_for_event(self._wake, delay)
 
     def _free_slots(self, function: str) -> int:
@@ -150,7 +155,7 @@ class Dispatcher:
             free = self._free_slots(function)
             if free <= 0:
                 continue  # a finishing task wakes the loop
-            if due > self._clock.virtual_now_ms():  # due times are on the advanced clock
+            if due > self._clock.virtual_now_ms() + CLAIM_AHEAD_MS:  # due times are on the advanced clock
                 earliest = due if earliest is None else min(earliest, due)
                 continue
             batch, slots = await self._claim(shard_index, function, min(free, self._claim_batch))
