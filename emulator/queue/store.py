@@ -120,7 +120,7 @@ class TaskStore:
         each, as (shard, function, due): one round trip, so that a dispatcher re-reads Redis's clock with every
         read of the index at no extra cost."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.time()
+            pipe.execute_command("TIME")  # a cluster pipeline refuses pipe.time()
             for shard in self.shards:
                 pipe.zrange(shard.due_index, 0, -1, withscores=True)
             (seconds, micros), *indexes = await pipe.execute()
