@@ -54,8 +54,10 @@ def _preflight(settings: Settings) -> str | None:
     try:
         with sync_client(settings.redis_url, socket_connect_timeout=3) as client:
             client.ping()
-    except redis.RedisError as error:
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as error:
         return f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one"
+    except ValueError as error:  # a URL that names no Redis
+        return str(error)
     return None
 
 

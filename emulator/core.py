@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
@@ -136,7 +136,7 @@ class Core:
         _on_close(stack, "redis health probe", lambda: redis_health(redis).close())
         try:
             await redis.ping()
-        except RedisError as error:
+        except (RedisError, RedisClusterException) as error:  # the latter: no node of a cluster answers
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
         published_layers = PublishedLayers(redis, settings.layer_source())

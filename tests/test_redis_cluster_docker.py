@@ -20,6 +20,7 @@ from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher
 from tests.test_durability_docker import enqueue
+from tests.test_function_logs_docker import cli
 from tests.test_sync_invoke_docker import v3
 
 SHARDS = 6
@@ -197,3 +198,26 @@ def test_a_killed_dispatcher_loses_nothing_and_every_shard_is_claimed(
     for container in docker_client.containers.list(all=True, filters={"label": f"fcemu.owner={owner}-dispatcher"}):
         container.remove(force=True)  # the killed dispatcher's (the next start of that owner would sweep them)
     assert owned_containers(docker_client, f"{owner}-2-dispatcher") == []
+
+
+def test_function_logs_are_followed_and_kept(served: EmulatorProcess, events: TaskWatcher) -> None:
+    """The log writer publishes a line only when someone follows (PUBSUB NUMSUB, summed over a cluster's nodes),
+    and keeps it by request id."""
+    follower = cli(served, "-f")
+    try:
+        assert follower.stdout is not None and follower.stderr is not None
+        assert follower.stderr.readline().startswith("following function logs")
+        mark = f"m{uuid.uuid4().hex[:10]}"
+        task_id = _invoke(served, "log-printer", json.dumps({"marker": mark, "sleep": 25}).encode())
+        for line in follower.stdout:
+            if line.rstrip("\n").endswith(f": working {mark}"):
+                break
+        assert requests.put(f"{served.url}/2023-03-30/functions/log-printer/async-tasks/{task_id}/stop",
+                            timeout=30).ok
+        assert events.wait_for("log-printer", task_id) == "Stopped"
+    finally:
+        follower.terminate()
+        follower.communicate(timeout=30)
+    request_id = _task(served, "log-printer", task_id)["requestId"]
+    kept = requests.get(f"{served.url}/_fcemu/logs", params={"requestId": request_id}, timeout=30).text
+    assert f"working {mark}" in kept

@@ -27,12 +27,14 @@ class ClusterUrl:
         self.nodes: list[tuple[str, int]] = []
         for address in hosts.split(","):
             host, _, port = address.strip().rpartition(":")
-            if not host:
+            if not host or not port.isdigit():
                 raise ValueError(f"FCEMU_REDIS_URL: '{address}' is not host:port")
             self.nodes.append((host.strip("[]"), int(port)))
         # The first node as a plain URL: what redis-py parses credentials and TLS from.
-        self.first_url = urlunsplit((self.scheme, (userinfo + "@" if userinfo else "") +
-                                     f"{self.nodes[0][0]}:{self.nodes[0][1]}", "", parts.query, ""))
+        host, port = self.nodes[0]
+        host = f"[{host}]" if ":" in host else host
+        self.first_url = urlunsplit((self.scheme, (userinfo + "@" if userinfo else "") + f"{host}:{port}", "",
+                                     parts.query, ""))
 
 
 def is_cluster(url: str) -> bool:
@@ -51,7 +53,7 @@ class AsyncCluster(RedisCluster):
         super().__init__(startup_nodes=[ClusterNode(host, port) for host, port in parsed.nodes],
                          **{**options, **_url_options(parsed.first_url)})
         self._subscriber_url = parsed.first_url
-        self._subscriber_options = {k: v for k, v in options.items() if k != "health_check_interval"}
+        self._subscriber_options = options
         self._subscriber: Redis | None = None
 
     async def publish(self, channel: str, message: Any) -> int:
@@ -85,7 +87,8 @@ def _url_options(url: str) -> dict[str, Any]:
 def async_client(url: str, **options: Any) -> Redis:
     """The async client fcemu's processes share; a cluster client where the URL names a cluster."""
     if is_cluster(url):
-        return AsyncCluster(url, **options)  # type: ignore[return-value]
+        # Typed as the plain client: fcemu calls only what both have (AsyncCluster adds publish and pubsub).
+        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value]
     return Redis.from_url(url, **options)
 
 
@@ -105,8 +108,8 @@ def subscriber_count(client: redis.Redis, channel: str) -> int:
     if isinstance(client, redis.cluster.RedisCluster):
         total = 0
         for node in client.get_nodes():
-            [(_, count)] = client.pubsub_numsub(channel, target_nodes=node)
+            [(_, count)] = client.pubsub_numsub(channel, target_nodes=node)  # type: ignore[misc]
             total += int(count)
         return total
-    [(_, count)] = client.pubsub_numsub(channel)
+    [(_, count)] = client.pubsub_numsub(channel)  # type: ignore[misc]
     return int(count)

@@ -108,11 +108,11 @@ class TaskStore:
         """The {task, events} key pairs the scripts take for their candidates."""
         return [key for member in members for key in (shard.task(member), shard.events(member))]
 
-    async def _candidates(self, shard: ShardKeys, function: str) -> list[str]:
+    async def _candidates(self, shard: ShardKeys, function: str, count: int) -> list[str]:
         members = self.upcoming.get(shard.shard, function)
         if members is None:
             # Not seen yet by this process: read once; from then on each claim's reply keeps the list.
-            members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, self.upcoming.limit - 1)]
+            members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, count - 1)]
         return members
 
     async def enqueue(
@@ -148,8 +148,9 @@ class TaskStore:
         return seconds * 1000 + micros // 1000, due
 
     async def depth(self) -> dict[str, FunctionDepth]:
-        """Every function's queue depth, read in two round trips (the due index, then a read-only script per shard naming its keys, pipelined): for
-        a metrics scrape, at a cost bounded by the number of queued functions and of claimed tasks."""
+        """Every function's queue depth, read in two round trips (the due index, then a read-only script per shard
+        naming the keys it reads, pipelined): for a metrics scrape, at a cost bounded by the number of queued
+        functions and of claimed tasks."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for shard in self.shards:
                 pipe.zrange(shard.due_index, 0, -1)
@@ -180,12 +181,14 @@ class TaskStore:
         """Up to `max_count` due tasks of a function; the first ones are marked Running on the instances named
         in `run_on` (held by the caller for them), the rest are Dequeued."""
         instances = run_on or []
+        # As many as the next claim may take: a backlog is claimed a whole batch per call.
+        upcoming_count = max(self.upcoming.limit, max_count)
         for _ in range(2):
-            members = await self._candidates(shard, function)
+            members = await self._candidates(shard, function, upcoming_count)
             now, next_due, claimed, expired, upcoming, more = await self._scripts.claim(
                 keys=[shard.due(function), shard.due_index, shard.inflight, shard.retrying(function), shard.deliveries,
                       *self._task_keys(shard, members)],
-                args=[function, max_count, self._lease_ms, self._retention_s, self.clock.ms, self.upcoming.limit,
+                args=[function, max_count, self._lease_ms, self._retention_s, self.clock.ms, upcoming_count,
                       len(instances), *instances, *members],
             )
             self.upcoming.replace(shard.shard, function, [member.decode() for member in upcoming])

@@ -5,7 +5,7 @@ wake (published when a task becomes its function's earliest) names its task. The
 candidate; a stale list costs one more round trip, never a wrong claim."""
 from __future__ import annotations
 
-# How many of a function's first due members a claim returns, and a list keeps.
+# How many of a function's first due members a finish returns (a claim: at least as many as it may claim).
 UPCOMING = 16
 
 
@@ -19,7 +19,7 @@ class UpcomingTasks:
         return self._known.get((shard, function))
 
     def replace(self, shard: int, function: str, members: list[str]) -> None:
-        self._known[(shard, function)] = members[:self.limit]
+        self._known[(shard, function)] = members
 
     def announce(self, shard: int, function: str, member: str) -> None:
         """A task became its function's earliest due one. Only a list already known takes it: an unknown one is
@@ -27,7 +27,7 @@ class UpcomingTasks:
         members = self._known.get((shard, function))
         if members is not None and member not in members:
             members.insert(0, member)
-            del members[self.limit:]
+            del members[max(self.limit, len(members) - 1):]  # bounded by the reply it came with
 
     def forget(self, function: str) -> None:
         for key in [key for key in self._known if key[1] == function]:
