@@ -179,10 +179,14 @@ def test_a_killed_dispatcher_loses_nothing_and_every_shard_is_claimed(
         watcher.wait_for("long-task", f"{prefix}_long", "Running")
         first.kill()  # holding a running task: only its lease's expiry can give it back
         assert enqueue(api, len(ids), prefix) == ids
+        # A container of the API process's own too: the next dispatcher's sweep then reads two owners' keys,
+        # which a cluster keeps in different slots.
+        assert requests.post(v3(api, "hello"), data=b"{}", timeout=60).status_code == 200
         # Another owner: one of the same name would take the killed one's instance, and its task, back.
         second = EmulatorProcess(functions_dir, tmp_path / "d2.log", redis_url=backend.url, command="dispatcher",
                                  owner=f"{owner}-2", **settings).start()
         try:
+            second.wait_for_log(f"of owner(s) {owner}-dispatcher, whose process is gone")
             for task_id in ids:
                 assert watcher.wait_for("hello", task_id, timeout=120) == "Succeeded"
             # Re-run after its lease expired.
