@@ -225,3 +225,21 @@ def test_function_logs_are_followed_and_kept(served: EmulatorProcess, events: Ta
     request_id = _task(served, "log-printer", task_id)["requestId"]
     kept = requests.get(f"{served.url}/_fcemu/logs", params={"requestId": request_id}, timeout=30).text
     assert f"working {mark}" in kept
+
+
+def test_clock_queue_view_and_metrics_read_every_shard(served: EmulatorProcess, events: TaskWatcher) -> None:
+    """The reads that span shards (the console's queue view, the metrics' queue depth, Redis's clock) on both."""
+    task_id = _invoke(served, "hello", **{"x-fc-async-delay": "3600"})
+    events.wait_for("hello", task_id, "Enqueued")
+    try:
+        clock = requests.get(f"{served.url}/_fcemu/clock", timeout=30)
+        assert clock.status_code == 200, clock.text
+        queue = requests.get(f"{served.url}/_fcemu/functions/hello/queue", timeout=30)
+        assert queue.status_code == 200, queue.text
+        assert task_id in queue.text
+        metrics = requests.get(f"{served.url}/_fcemu/metrics", timeout=30)
+        assert metrics.status_code == 200, metrics.text
+        assert any(line.startswith("fcemu_queue_tasks{") and 'function="hello"' in line and 'deferred' in line
+                   and not line.endswith(" 0") for line in metrics.text.splitlines()), metrics.text[-2000:]
+    finally:
+        requests.put(f"{served.url}/2023-03-30/functions/hello/async-tasks/{task_id}/stop", timeout=30)
