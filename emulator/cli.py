@@ -17,6 +17,7 @@ def _preflight(settings: Settings) -> str | None:
 
     from emulator.catalog.loader import ManifestError
     from emulator.catalog.sources import load_sources
+    from emulator.queue.redis_client import sync_client
 
     try:
         keys = settings.access_key_pairs()
@@ -51,10 +52,12 @@ def _preflight(settings: Settings) -> str | None:
         except ManifestError as again:
             return str(again)
     try:
-        with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3) as client:
+        with sync_client(settings.redis_url, socket_connect_timeout=3) as client:
             client.ping()
-    except redis.RedisError as error:
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as error:
         return f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one"
+    except ValueError as error:  # a URL that names no Redis
+        return str(error)
     return None
 
 
@@ -62,13 +65,13 @@ def _mirror_published_layers(settings: Settings) -> bool:
     """Mirrors the published layers to disk; False when Redis cannot be reached (the caller's error stands)."""
     import asyncio
 
-    from redis.asyncio import Redis
     from redis.exceptions import RedisError
 
     from emulator.catalog.published_layers import PublishedLayers
+    from emulator.queue.redis_client import async_client
 
     async def mirror() -> None:
-        client = Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+        client = async_client(settings.redis_url, socket_connect_timeout=3)
         try:
             await PublishedLayers(client, settings.layer_source()).mirror()
         finally:
@@ -281,12 +284,11 @@ def _mns(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from redis.asyncio import Redis
-
     from emulator.destinations.local_queues import LocalQueues
+    from emulator.queue.redis_client import async_client
 
     async def run() -> None:
-        redis = Redis.from_url(Settings().redis_url)
+        redis = async_client(Settings().redis_url)
         try:
             queues = LocalQueues(redis)
             if args.action == "publish":

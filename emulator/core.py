@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
@@ -35,6 +35,7 @@ from emulator.pool.engine import DockerEngine, remote_engine_host
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
+from emulator.queue.redis_client import async_client
 from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
@@ -131,13 +132,13 @@ class Core:
             settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
         except (OSError, ValueError) as error:
             raise StartupError(f"function credentials: {error}") from error
-        redis = Redis.from_url(settings.redis_url, health_check_interval=30)
+        redis = async_client(settings.redis_url, health_check_interval=30)
         _on_close(stack, "redis", redis.aclose)
         # The outage probe (keep_running and the API's 503s start it) ends before the client closes.
         _on_close(stack, "redis health probe", lambda: redis_health(redis).close())
         try:
             await redis.ping()
-        except RedisError as error:
+        except (RedisError, RedisClusterException) as error:  # the latter: no node of a cluster answers
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
         published_layers = PublishedLayers(redis, settings.layer_source())

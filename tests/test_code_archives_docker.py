@@ -19,13 +19,11 @@ import pytest
 import requests
 
 from emulator.catalog.code_archive import MAX_UNPACKED_BYTES, CodeError, check_zip, unpack
+from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, LEGACY_CODE_PREFIX, LEGACY_FUNCTIONS_KEY
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.test_errors_docker import assert_v2_error, assert_v3_error
 from tests.test_function_management_docker import code_saying
-
-FUNCTIONS_KEY = "fcemu:deployed-functions"
-CODE_PREFIX = "fcemu:code:"
 
 # bzip2 of 1 GiB of zero bytes (785 bytes; made with bz2.BZ2Compressor(9) fed 64 chunks of 16 MiB of zeros): the
 # issue's bomb, kept as bytes because making it takes seconds of CPU.
@@ -238,15 +236,16 @@ def test_code_that_is_not_a_zip_file_string_is_a_400_naming_it(emulator: Emulato
 # A function stored before these checks existed.
 
 def _store_directly(redis_server: RedisServer, name: str, zip_bytes: bytes | None, raw: bytes | None = None) -> None:
-    """Writes a function record (and its code) into Redis as an older fcemu did, without any check."""
+    """Writes a function record (and its code) into Redis as an older fcemu did, without any check, under the
+    key names of before the deployments' hash tag (the start renames them)."""
     with redis_server.client() as client:
         if raw is not None:
-            client.hset(FUNCTIONS_KEY, name, raw)
+            client.hset(LEGACY_FUNCTIONS_KEY, name, raw)
             return
         assert zip_bytes is not None
         checksum = hashlib.sha256(zip_bytes).hexdigest()
-        client.set(CODE_PREFIX + checksum, zip_bytes)
-        client.hset(FUNCTIONS_KEY, name, json.dumps({
+        client.set(LEGACY_CODE_PREFIX + checksum, zip_bytes)
+        client.hset(LEGACY_FUNCTIONS_KEY, name, json.dumps({
             "spec": {"functionName": name, "runtime": "python3.10", "handler": "main.handler"},
             "functionId": str(uuid.uuid4()), "codeChecksum": checksum, "codeSize": len(zip_bytes),
             "createdTime": "2024-01-01T00:00:00Z", "lastModifiedTime": "2024-01-01T00:00:00Z",
@@ -259,7 +258,7 @@ def test_a_stored_function_that_cannot_be_unpacked_shows_failed_and_stops_nothin
     _store_directly(own_redis, "bricked", _entries("a", "a/b"))
     _store_directly(own_redis, "garbled", None, raw=b"{not json")
     with own_redis.client() as client:
-        client.set(CODE_PREFIX + "0" * 64, b"an orphan zip that no function uses")
+        client.set(LEGACY_CODE_PREFIX + "0" * 64, b"an orphan zip that no function uses")
     emulator = EmulatorProcess(functions_dir, tmp_path / "fcemu.log", redis_url=own_redis.url).start()
     try:
         emulator.wait_for_log("deployed function bricked is not served (state Failed)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from emulator.catalog.deployments import FUNCTIONS_KEY, Deployments
+from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, Deployments
 from emulator.catalog.loader import FunctionDefinition
 from tests.support.redis_server import RedisServer
 from tests.test_function_management_docker import code_saying
@@ -84,7 +84,7 @@ def test_code_missing_without_an_update_still_shows_as_failed(own_redis: RedisSe
     async def body(redis: Redis) -> None:
         deployments = Deployments(redis, tmp_path / "data")
         record = await deployments.save_function("f", SPEC, code_saying("v0"), create=True)
-        await redis.delete(f"fcemu:code:{record.codeChecksum}")
+        await redis.delete(f"{CODE_PREFIX}{record.codeChecksum}")
         assert "f" not in await deployments.definitions()
         assert "is no longer stored" in deployments.failures["f"]
 

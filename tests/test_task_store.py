@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
+from emulator.queue.keys import task_member
 from emulator.queue.store import MAX_UNFINISHED_MS, StopOutcome, TaskStore
 from tests.support.redis_server import RedisServer
 
@@ -89,5 +90,83 @@ def test_an_enqueue_trims_listing_entries_older_than_any_task_record(redis_serve
                                          "recent": now_ms - horizon_ms + 60_000})
         await enqueue(store, function, "new")
         assert await store.redis.zrange(listing, 0, -1) == [b"recent", b"new"]
+
+    with_store(redis_server, body)
+
+
+class RoundTrips:
+    """Counts the commands a client sends (each one round trip), by name; they still go to the real Redis."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.sent: dict[str, int] = {}
+        send = redis.execute_command
+
+        async def counted(*args: object, **options: object) -> object:
+            name = str(args[0]).lower()
+            self.sent[name] = self.sent.get(name, 0) + 1
+            return await send(*args, **options)
+
+        redis.execute_command = counted  # type: ignore[method-assign]
+
+    def take(self) -> dict[str, int]:
+        sent, self.sent = self.sent, {}
+        return sent
+
+
+def test_claims_and_finishes_in_steady_state_cost_one_round_trip(redis_server: RedisServer) -> None:
+    """A claim script may touch only the keys it names, so it is told its candidates: kept from the last claim's
+    reply, or named by a wake. Only a function never seen before is read first."""
+    async def body(store: TaskStore, function: str) -> None:
+        for task_id in ("a", "b", "c"):
+            await enqueue(store, function, task_id)
+        trips = RoundTrips(store.redis)
+        (first,) = (await store.claim(store.shards[0], function, 1)).claimed
+        assert trips.take() == {"zrange": 1, "evalsha": 1}, "first sight of the function: read, then claim"
+        await store.finish(first, outcome="ok")  # (loads the finish script: not steady state)
+        trips.take()
+        (second,) = (await store.claim(store.shards[0], function, 1)).claimed
+        finished = await store.finish(second, outcome="ok", claim_next=1)
+        assert finished is not None and [task.task_id for task in finished.next_tasks] == ["c"]
+        assert trips.take() == {"evalsha": 2}
+        await enqueue(store, function, "d")
+        store.note_due(task_member(function, "d"))  # as the dispatcher does with the wake that names it
+        trips.take()
+        assert [task.task_id for task in (await store.claim(store.shards[0], function, 1)).claimed] == ["d"]
+        assert trips.take() == {"evalsha": 1}
+        assert first.task_id == "a" and second.task_id == "b"
+
+    with_store(redis_server, body)
+
+
+def test_a_claim_with_stale_candidates_still_claims_what_is_due(redis_server: RedisServer) -> None:
+    """Another dispatcher took the tasks this one expected, and a task came that no wake named to it: the
+    script claims none of the stale ones, and the claim goes again with the due set's own first members."""
+    async def body(store: TaskStore, function: str) -> None:
+        other = TaskStore(store.redis, shards=1, lease_ms=15_000, retention_s=60, max_lost_leases=3)
+        for task_id in ("a", "b", "c"):
+            await enqueue(store, function, task_id)
+        assert [t.task_id for t in (await store.claim(store.shards[0], function, 1)).claimed] == ["a"]
+        assert [t.task_id for t in (await other.claim(other.shards[0], function, 5)).claimed] == ["b", "c"]
+        await enqueue(store, function, "d")
+        assert store.upcoming.get(0, function) == [task_member(function, "b"), task_member(function, "c")]
+        assert [t.task_id for t in (await store.claim(store.shards[0], function, 1)).claimed] == ["d"]
+        assert await statuses(store, function, "b") == ["Enqueued", "Dequeued"], "claimed once only"
+
+    with_store(redis_server, body)
+
+
+def test_the_reaper_gives_back_expired_leases_only(redis_server: RedisServer) -> None:
+    async def body(store: TaskStore, function: str) -> None:
+        expired = TaskStore(store.redis, shards=1, lease_ms=0, retention_s=60, max_lost_leases=3)
+        await enqueue(store, function, "lost")
+        await enqueue(store, function, "held")
+        (lost,) = (await expired.claim(expired.shards[0], function, 1)).claimed
+        (held,) = (await store.claim(store.shards[0], function, 1)).claimed
+        assert await store.reap(store.shards[0]) == 1
+        assert await statuses(store, function, lost.task_id) == [
+            "Enqueued", "Dequeued", "Enqueued"]
+        assert await statuses(store, function, held.task_id) == ["Enqueued", "Dequeued"]
+        (again,) = (await store.claim(store.shards[0], function, 1)).claimed
+        assert again.task_id == lost.task_id and again.attempt == 2
 
     with_store(redis_server, body)

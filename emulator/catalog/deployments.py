@@ -22,14 +22,20 @@ from redis.asyncio import Redis
 from emulator.catalog.code_archive import CodeError, checksum, unpack
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
+from emulator.queue.redis_client import is_cluster_client
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
-FUNCTIONS_KEY = "fcemu:deployed-functions"
+# The functions hash and the code zips share one hash tag: the scripts below touch both, which a Redis Cluster
+# allows only within one slot. LEGACY_KEYS: their names before the tag, renamed at start (see migrate()).
+DEPLOYMENTS_TAG = "fcemu:{deployments}"
+FUNCTIONS_KEY = f"{DEPLOYMENTS_TAG}:functions"
 SERVICES_KEY = "fcemu:services"
-CODE_PREFIX = "fcemu:code:"
+CODE_PREFIX = f"{DEPLOYMENTS_TAG}:code:"
+LEGACY_FUNCTIONS_KEY = "fcemu:deployed-functions"
+LEGACY_CODE_PREFIX = "fcemu:code:"
 CHANGED_CHANNEL = "fcemu:deployments-changed"
 NO_CODE = "no-code"
 
@@ -43,35 +49,39 @@ local function checksum_of(record)
   end
   return ''
 end
-local function drop_if_unreferenced(functions, prefix, sum)
-  if sum == '' then return 0 end
+-- Every key is declared (a Cluster routes a script by its keys): `code_key` is the caller's guess of the old
+-- record's code key, dropped only when it is that record's indeed (else sweep_code finds it at the next start).
+local function drop_if_unreferenced(functions, prefix, sum, code_key)
+  if sum == '' or prefix .. sum ~= code_key then return 0 end
   for _, value in ipairs(redis.call('HVALS', functions)) do
     if checksum_of(value) == sum then return 0 end
   end
-  return redis.call('DEL', prefix .. sum)
+  return redis.call('DEL', code_key)
 end
 """
-# KEYS: functions hash, new code key ('' when the code does not change).
-# ARGV: name, record, '1' to create only, code bytes, code key prefix. Returns 0 when `create` meets a record.
+# KEYS: functions hash, the new record's code key, the code key of the record it replaces (as the caller knows it).
+# ARGV: name, record, '1' to create only, code bytes ('' when the code does not change), code key prefix, '1' when
+# code is given. Returns 0 when `create` meets a record.
 _SAVE = _REFERENCES + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old and ARGV[3] == '1' then return 0 end
-if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'NX') end
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'NX') end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if old then drop_if_unreferenced(KEYS[1], ARGV[5], checksum_of(old)) end
+if old then drop_if_unreferenced(KEYS[1], ARGV[5], checksum_of(old), KEYS[3]) end
 return 1
 """
-# KEYS: functions hash. ARGV: name, code key prefix. Returns 1 when there was a record.
+# KEYS: functions hash, the record's code key (as the caller knows it). ARGV: name, code key prefix. Returns 1 when
+# there was a record.
 _DELETE = _REFERENCES + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-drop_if_unreferenced(KEYS[1], ARGV[2], checksum_of(old))
+drop_if_unreferenced(KEYS[1], ARGV[2], checksum_of(old), KEYS[2])
 return 1
 """
-# KEYS: functions hash. ARGV: checksum, code key prefix. Returns 1 when the code was removed.
+# KEYS: functions hash, code key. ARGV: checksum, code key prefix. Returns 1 when the code was removed.
 _SWEEP = _REFERENCES + """
-return drop_if_unreferenced(KEYS[1], ARGV[2], ARGV[1])
+return drop_if_unreferenced(KEYS[1], ARGV[2], ARGV[1], KEYS[2])
 """
 
 
@@ -129,6 +139,7 @@ class Deployments:
 
     async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
         """Reads what is stored and calls `on_change` (which reads it again, see definitions()) on every change."""
+        await self.migrate()
         await self.reload()
         await self.sweep_code()
         self._listener = asyncio.create_task(keep_running(
@@ -165,11 +176,22 @@ class Deployments:
             except ValidationError:
                 log.warning("skipping service %r: its stored record cannot be read", key)
 
+    async def migrate(self) -> int:
+        """Renames the keys of versions before the deployments' hash tag, so that their functions stay deployed.
+        Returns how many keys were renamed."""
+        renamed = int(await rename_if_absent(self._redis, LEGACY_FUNCTIONS_KEY, FUNCTIONS_KEY))
+        async for key in self._redis.scan_iter(match=LEGACY_CODE_PREFIX + "*", count=500):
+            name = _text(key)
+            renamed += int(await rename_if_absent(self._redis, name, CODE_PREFIX + name[len(LEGACY_CODE_PREFIX):]))
+        if renamed:
+            log.info("renamed %d deployment key(s) to their hash-tagged names", renamed)
+        return renamed
+
     async def sweep_code(self) -> int:
         """Removes code zips that no function uses (left by versions before code was removed with its last user)."""
         removed = 0
         async for key in self._redis.scan_iter(match=CODE_PREFIX + "*", count=500):
-            removed += int(await self._sweep(keys=[FUNCTIONS_KEY], args=[key[len(CODE_PREFIX):], CODE_PREFIX]))
+            removed += int(await self._sweep(keys=[FUNCTIONS_KEY, key], args=[key[len(CODE_PREFIX):], CODE_PREFIX]))
         if removed:
             log.info("removed %d code zip(s) no function uses", removed)
         return removed
@@ -196,10 +218,11 @@ class Deployments:
             lastModifiedTime=now,
             revision=uuid.uuid4().hex[:12],
         )
-        code_key = CODE_PREFIX + record.codeChecksum if code is not None else ""
         saved = await self._save(
-            keys=[FUNCTIONS_KEY, code_key],
-            args=[name, record.model_dump_json(), "1" if create else "0", code or b"", CODE_PREFIX],
+            keys=[FUNCTIONS_KEY, CODE_PREFIX + record.codeChecksum,
+                  CODE_PREFIX + (current.codeChecksum if current else record.codeChecksum)],
+            args=[name, record.model_dump_json(), "1" if create else "0", code or b"", CODE_PREFIX,
+                  "1" if code is not None else "0"],
         )
         if not saved:
             raise FileExistsError(name)
@@ -210,7 +233,9 @@ class Deployments:
 
     async def delete_function(self, name: str) -> bool:
         """Removes a function's record, and its code if no other function uses it."""
-        removed = bool(await self._delete(keys=[FUNCTIONS_KEY], args=[name, CODE_PREFIX]))
+        current = self.functions.get(name)
+        removed = bool(await self._delete(keys=[FUNCTIONS_KEY, CODE_PREFIX + (current.codeChecksum if current else "")],
+                                          args=[name, CODE_PREFIX]))
         self._writes += 1
         self.functions.pop(name, None)
         self.failures.pop(name, None)
@@ -369,3 +394,18 @@ def _modified(path: Path) -> float:
 def _text(key: bytes | str) -> str:
     """A Redis key or field as text (the client answers bytes)."""
     return key.decode(errors="replace") if isinstance(key, bytes) else key
+
+
+async def rename_if_absent(redis: Redis, old: str, new: str) -> bool:
+    """Moves `old` to `new` unless `new` exists. RENAMENX where both are on one node; across a Cluster's slots a
+    copy (DUMP, RESTORE) and a delete."""
+    if not await redis.exists(old):
+        return False
+    if not is_cluster_client(redis):
+        return bool(await redis.renamenx(old, new))
+    dumped = await redis.dump(old)
+    if dumped is None or await redis.exists(new):
+        return False
+    await redis.restore(new, 0, dumped)
+    await redis.delete(old)
+    return True

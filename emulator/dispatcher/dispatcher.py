@@ -279,6 +279,7 @@ class Dispatcher:
                 elif message["channel"] == DELIVER_CHANNEL.encode():
                     self._deliverer.wake()
                 else:
+                    self._store.note_due(message["data"].decode())  # the task the wake is for
                     self._hint()
         finally:
             with contextlib.suppress(Exception):

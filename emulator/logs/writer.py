@@ -15,6 +15,7 @@ import redis
 from redis.exceptions import RedisError
 
 from emulator.logs import keys
+from emulator.queue.redis_client import subscriber_count, sync_client
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class LogWriter:
     """`put` is thread-safe and never blocks; the writer thread does the Redis calls."""
 
     def __init__(self, redis_url: str, retention_s: int) -> None:
-        self._client = redis.Redis.from_url(redis_url, socket_timeout=REDIS_TIMEOUT_S,
+        self._client = sync_client(redis_url, socket_timeout=REDIS_TIMEOUT_S,
                                             socket_connect_timeout=REDIS_TIMEOUT_S)
         self._retention_s = retention_s
         self._failing = False
@@ -132,7 +133,7 @@ class LogWriter:
             pipe.rpush(key, *data)
             if followed:
                 for line in data:
-                    pipe.publish(keys.LOG_CHANNEL, line)
+                    pipe.execute_command("PUBLISH", keys.LOG_CHANNEL, line)  # a cluster pipeline refuses publish()
             if not first.request_id:
                 pipe.ltrim(key, -INSTANCE_LINES_LIMIT, -1)
             pipe.expire(key, ttl)
@@ -166,8 +167,7 @@ class LogWriter:
         """Whether anyone follows the lines now (`fcemu logs -f`, a console): without a follower, publishing each
         line would cost Redis for nothing. One question per batch (at most one per FLUSH_INTERVAL_S), asked
         before the batch's lines are published: a follower subscribed by then gets them all."""
-        [(_, count)] = self._client.pubsub_numsub(keys.LOG_CHANNEL)
-        return int(count) > 0
+        return subscriber_count(self._client, keys.LOG_CHANNEL) > 0
 
     def _drop_oldest(self) -> None:
         """Bounds what all kept logs take in Redis, whatever the retention: past the INDEX_LIMIT most recent

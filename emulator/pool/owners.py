@@ -166,7 +166,11 @@ class OwnerLiveness:
         by_owner = await asyncio.to_thread(self._engine.owners_in_cluster, self.cluster)
         by_owner.pop(self.owner, None)
         owners = sorted(by_owner)
-        values = await self._redis.mget([OWNER_PREFIX + owner for owner in owners]) if owners else []
+        # A pipeline of GETs, not MGET: on a Redis Cluster the owners' keys lie in different slots.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for owner in owners:
+                pipe.get(OWNER_PREFIX + owner)
+            values = await pipe.execute() if owners else []
         gone, missing = [], set()
         for owner, raw in zip(owners, values):
             holder = Holder.parse(raw)

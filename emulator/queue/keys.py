@@ -77,6 +77,9 @@ class ShardKeys:
     def due(self, function: str) -> str:
         return self.due_prefix + function
 
+    def retrying(self, function: str) -> str:
+        return self.retrying_prefix + function
+
     def listing(self, function: str) -> str:
         """A function's task-mode tasks by startedTime, for GetAsyncTask listings."""
         return f"{self.tag}:tasks-of:{function}"

@@ -39,7 +39,7 @@ class QueueSnapshot:
 async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, offset_ms: int = 0,
                      limit: int = VIEW_LIMIT) -> QueueSnapshot:
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.time()
+        pipe.execute_command("TIME")  # a cluster pipeline refuses pipe.time()
         for shard in shards:
             pipe.zrange(shard.due(function), 0, limit - 1, withscores=True)
             pipe.zcard(shard.due(function))

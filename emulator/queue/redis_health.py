@@ -66,7 +66,10 @@ class RedisHealth:
             # Idle pooled connections still hold sockets of the Redis that went away; the loops about to resume
             # would each meet one and count a second outage.
             try:
-                await self._redis.connection_pool.disconnect(inuse_connections=False)
+                # A cluster client has a pool per node and renews a node's connections on its own.
+                pool = getattr(self._redis, "connection_pool", None)
+                if pool is not None:
+                    await pool.disconnect(inuse_connections=False)
             except (RedisError, OSError) as error:
                 log.info("dropping stale Redis connections: %s", describe(error))
             log.info("Redis is available again after %.1f s", time.monotonic() - self._down_since)

@@ -10,6 +10,7 @@ from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
+from emulator.queue.upcoming import UpcomingTasks
 
 REAP_BATCH = 500
 # The longest a task can stay unfinished: FC's largest maxAsyncEventAgeInSeconds (7 days) plus its largest
@@ -92,9 +93,27 @@ class TaskStore:
         self._max_lost_leases = max_lost_leases
         # Passed into every script that reads the time (see clock_offset.py).
         self.clock = ClockOffset(redis)
+        self.upcoming = UpcomingTasks()
 
     def _shard(self, member: str) -> ShardKeys:
         return shard_of(member, len(self.shards))
+
+    def note_due(self, member: str) -> None:
+        """A wake named this task (its function's earliest due one now): a candidate for the next claim."""
+        function, _ = split_member(member)
+        self.upcoming.announce(self._shard(member).shard, function, member)
+
+    @staticmethod
+    def _task_keys(shard: ShardKeys, members: list[str]) -> list[str]:
+        """The {task, events} key pairs the scripts take for their candidates."""
+        return [key for member in members for key in (shard.task(member), shard.events(member))]
+
+    async def _candidates(self, shard: ShardKeys, function: str, count: int) -> list[str]:
+        members = self.upcoming.get(shard.shard, function)
+        if members is None:
+            # Not seen yet by this process: read once; from then on each claim's reply keeps the list.
+            members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, count - 1)]
+        return members
 
     async def enqueue(
         self, *, function: str, task_id: str, request_id: str, payload: bytes, delay_ms: int, max_retry: int,
@@ -120,7 +139,7 @@ class TaskStore:
         each, as (shard, function, due): one round trip, so that a dispatcher re-reads Redis's clock with every
         read of the index at no extra cost."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.time()
+            pipe.execute_command("TIME")  # a cluster pipeline refuses pipe.time()
             for shard in self.shards:
                 pipe.zrange(shard.due_index, 0, -1, withscores=True)
             (seconds, micros), *indexes = await pipe.execute()
@@ -129,13 +148,20 @@ class TaskStore:
         return seconds * 1000 + micros // 1000, due
 
     async def depth(self) -> dict[str, FunctionDepth]:
-        """Every function's queue depth, read in one round trip (a read-only script per shard, pipelined): for
-        a metrics scrape, at a cost bounded by the number of queued functions and of claimed tasks."""
+        """Every function's queue depth, read in two round trips (the due index, then a read-only script per shard
+        naming the keys it reads, pipelined): for a metrics scrape, at a cost bounded by the number of queued
+        functions and of claimed tasks."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for shard in self.shards:
+                pipe.zrange(shard.due_index, 0, -1)
+            indexes = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard, names in zip(self.shards, indexes):
+                functions = [name.decode() for name in names]
+                keys = [key for function in functions for key in (shard.due(function), shard.retrying(function))]
                 # EVAL, not EVALSHA: a pipeline cannot load a script on NOSCRIPT halfway through.
-                pipe.execute_command("EVAL", self._scripts.depth.source, 2, shard.due_index, shard.inflight,
-                                     shard.due_prefix, shard.retrying_prefix, self.clock.ms)
+                pipe.execute_command("EVAL", self._scripts.depth.source, 1 + len(keys), shard.inflight, *keys,
+                                     self.clock.ms, *functions)
             replies = await pipe.execute()
         found: dict[str, FunctionDepth] = {}
         for _, queued, in_flight in replies:
@@ -154,11 +180,22 @@ class TaskStore:
                     ) -> ClaimBatch:
         """Up to `max_count` due tasks of a function; the first ones are marked Running on the instances named
         in `run_on` (held by the caller for them), the rest are Dequeued."""
-        now, next_due, claimed, expired = await self._scripts.claim(
-            keys=[shard.due(function), shard.due_index, shard.inflight],
-            args=[function, max_count, self._lease_ms, shard.task_prefix, shard.events_prefix, self._retention_s,
-                  self.clock.ms, *(run_on or [])],
-        )
+        instances = run_on or []
+        # As many as the next claim may take: a backlog is claimed a whole batch per call.
+        upcoming_count = max(self.upcoming.limit, max_count)
+        for _ in range(2):
+            members = await self._candidates(shard, function, upcoming_count)
+            now, next_due, claimed, expired, upcoming, more = await self._scripts.claim(
+                keys=[shard.due(function), shard.due_index, shard.inflight, shard.retrying(function), shard.deliveries,
+                      *self._task_keys(shard, members)],
+                args=[function, max_count, self._lease_ms, self._retention_s, self.clock.ms, upcoming_count,
+                      len(instances), *instances, *members],
+            )
+            self.upcoming.replace(shard.shard, function, [member.decode() for member in upcoming])
+            if claimed or expired or not int(more):
+                break
+            # The candidates were stale (another dispatcher claimed them) while others are due: once more, with
+            # the function's due set as the reply gave it.
         next_due_ms = int(next_due) if int(next_due) >= 0 else None
         return ClaimBatch(int(now), next_due_ms, _claimed(function, claimed, int(now)),
                           [member.decode() for member in expired])
@@ -186,60 +223,108 @@ class TaskStore:
         slot (already Running on instance `run_on` when one is given); None if this dispatcher no longer held
         the task (its result is dropped, nothing is claimed)."""
         keys = self._shard(task.member)
+        members = (self.upcoming.get(keys.shard, task.function) or []) if claim_next else []
         reply = await self._scripts.finish(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
-                  keys.due_index],
+                  keys.due_index, keys.retrying(task.function), keys.deliveries, *self._task_keys(keys, members)],
             args=[task.member, task.attempt, outcome, return_payload, error_message, backoff_ms, self._retention_s,
-                  task.function, WAKE_CHANNEL, claim_next, self._lease_ms, keys.task_prefix, keys.events_prefix,
-                  run_on, self.clock.ms],
+                  task.function, WAKE_CHANNEL, claim_next, self._lease_ms, run_on, self.clock.ms,
+                  self.upcoming.limit, *members],
         )
         if not reply[0]:
             return None
-        _, status, claimed, expired, now = reply
-        return Finished(status.decode(), _claimed(task.function, claimed, int(now)),
-                        [m.decode() for m in expired], int(now))
+        _, status, claimed, expired, now, upcoming, more = reply
+        finished = Finished(status.decode(), _claimed(task.function, claimed, int(now)),
+                            [m.decode() for m in expired], int(now))
+        if claim_next:
+            self.upcoming.replace(keys.shard, task.function, [member.decode() for member in upcoming])
+            if not claimed and not expired and int(more):
+                # Its candidates were stale or unknown while tasks are due: claimed for the slot as a claim does.
+                batch = await self.claim(keys, task.function, claim_next, [run_on] if run_on else None)
+                finished = Finished(finished.status, batch.claimed, batch.expired, batch.redis_now_ms)
+        return finished
 
     async def requeue(self, task: ClaimedTask, why: str = "requeued: its dispatcher shut down", delay_ms: int = 0
                       ) -> bool:
         keys = self._shard(task.member)
         return bool(await self._scripts.requeue(
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight, keys.due(task.function),
-                  keys.due_index],
+                  keys.due_index, keys.retrying(task.function), keys.deliveries],
             args=[task.member, task.attempt, task.function, WAKE_CHANNEL, self._retention_s, why, delay_ms,
                   self.clock.ms],
         ))
 
+    async def _now_and_first(self, key: str, count: int) -> tuple[int, list[tuple[str, int]]]:
+        """Redis's time (ms) and the first `count` members of a sorted set with their scores, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.execute_command("TIME")  # a cluster pipeline refuses pipe.time()
+            pipe.zrange(key, 0, count - 1, withscores=True)
+            (seconds, micros), rows = await pipe.execute()
+        return seconds * 1000 + micros // 1000, [(member.decode(), int(score)) for member, score in rows]
+
     async def reap(self, shard: ShardKeys) -> int:
+        """Gives back the tasks whose lease expired: read first (the script must name their keys), each checked
+        again by the script."""
+        now, rows = await self._now_and_first(shard.inflight, REAP_BATCH)
+        members = [member for member, deadline in rows if deadline <= now]
+        if not members:
+            return 0
+        keys = []
+        for member in members:
+            function, _ = split_member(member)
+            keys += [shard.task(member), shard.events(member), shard.due(function), shard.retrying(function)]
         return int(await self._scripts.reap(
-            keys=[shard.inflight, shard.due_index],
-            args=[shard.task_prefix, shard.events_prefix, shard.due_prefix, self._retention_s, WAKE_CHANNEL,
-                  self._max_lost_leases, REAP_BATCH, self.clock.ms],
+            keys=[shard.inflight, shard.due_index, shard.deliveries, *keys],
+            args=[self._retention_s, WAKE_CHANNEL, self._max_lost_leases, self.clock.ms, *members],
         ))
 
     async def delete_function(self, function: str) -> tuple[int, int]:
         """Ends a deleted function's tasks in every shard: queued ones end Invalid, claimed or running ones are
         stopped. Returns (ended, stopping)."""
         ended = stopping = 0
+        self.upcoming.forget(function)
         for shard in self.shards:
-            reply = await self._scripts.delete_function(
-                keys=[shard.due(function), shard.due_index, shard.inflight],
-                args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, STOP_CHANNEL,
-                      f"function '{function}' was deleted", self.clock.ms],
-            )
-            ended += int(reply[0])
-            stopping += int(reply[1])
+            in_flight: list[str] | None = None
+            while True:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.zrange(shard.due(function), 0, REAP_BATCH - 1)
+                    pipe.zrange(shard.inflight, 0, -1)
+                    due_rows, inflight_rows = await pipe.execute()
+                queued = [member.decode() for member in due_rows]
+                if in_flight is None:  # the claimed ones are stopped once; the queued ones, batch by batch
+                    in_flight = [m.decode() for m in inflight_rows if split_member(m.decode())[0] == function]
+                    batch = queued + in_flight
+                else:
+                    batch = queued
+                reply = await self._scripts.delete_function(
+                    keys=[shard.due(function), shard.due_index, shard.inflight, shard.retrying(function),
+                          shard.deliveries, *self._task_keys(shard, batch)],
+                    args=[function, self._retention_s, STOP_CHANNEL, f"function '{function}' was deleted",
+                          self.clock.ms, len(queued), *batch],
+                )
+                ended += int(reply[0])
+                stopping += int(reply[1])
+                if len(queued) < REAP_BATCH:
+                    break
         return ended, stopping
 
     async def expire_orphans(self, shard: ShardKeys, function: str) -> int:
         """Expires the due tasks of a function this process cannot run that are older than their max age."""
+        members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, REAP_BATCH - 1)]
         return int(await self._scripts.expire_orphans(
-            keys=[shard.due(function), shard.due_index],
-            args=[function, shard.task_prefix, shard.events_prefix, self._retention_s, REAP_BATCH, self.clock.ms],
+            keys=[shard.due(function), shard.due_index, shard.retrying(function), shard.deliveries,
+                  *self._task_keys(shard, members)],
+            args=[function, self._retention_s, self.clock.ms, *members],
         ))
 
     async def claim_deliveries(self, shard: ShardKeys, max_count: int, lease_ms: int) -> DeliveryBatch:
+        redis_now, rows = await self._now_and_first(shard.deliveries, max_count)
+        members = [member for member, at in rows if at <= redis_now]
+        if not members:
+            return DeliveryBatch(redis_now, rows[0][1] if rows else None, [])
         now, first, claimed = await self._scripts.claim_deliveries(
-            keys=[shard.deliveries], args=[shard.task_prefix, max_count, lease_ms]
+            keys=[shard.deliveries, *(shard.task(member) for member in members)],
+            args=[max_count, lease_ms, *members],
         )
         return DeliveryBatch(
             redis_now_ms=int(now),
@@ -265,7 +350,8 @@ class TaskStore:
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.stop(
-            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.retrying(function),
+                  keys.deliveries],
             args=[member, function, self._retention_s, STOP_CHANNEL, self.clock.ms],
         )
         return StopOutcome(reply.decode())
@@ -276,7 +362,7 @@ class TaskStore:
         member = task_member(function, task_id)
         keys = self._shard(member)
         reply = await self._scripts.run_now(
-            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index],
+            keys=[keys.task(member), keys.events(member), keys.due(function), keys.due_index, keys.retrying(function)],
             args=[member, function, WAKE_CHANNEL, self.clock.ms],
         )
         return str(reply.decode())

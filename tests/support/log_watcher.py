@@ -8,13 +8,15 @@ from typing import Any
 import redis
 
 from emulator.logs.keys import LOG_CHANNEL
+from emulator.queue.redis_client import ClusterUrl, is_cluster
 
 
 class LogWatcher:
     """Subscribe before invoking; then wait for a request's End line (its lines are all kept by then)."""
 
     def __init__(self, redis_url: str) -> None:
-        self._client = redis.Redis.from_url(redis_url)
+        # On a Redis Cluster, the channel is broadcast to every node: one node's connection hears it all.
+        self._client = redis.Redis.from_url(ClusterUrl(redis_url).first_url if is_cluster(redis_url) else redis_url)
         self._pubsub = self._client.pubsub()
         self._pubsub.subscribe(LOG_CHANNEL)
         self._pubsub.get_message(timeout=5)  # the subscribe confirmation

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import redis
 
 from emulator.queue.keys import TASK_EVENTS_CHANNEL, member_of_events_key, task_member
+from emulator.queue.redis_client import ClusterUrl, is_cluster
 
 FINAL = {"Succeeded", "Failed", "Stopped", "Expired", "Invalid"}
 
@@ -16,7 +17,8 @@ class TaskWatcher:
     """Subscribe before invoking; then wait for a task (function, task id) to reach a status."""
 
     def __init__(self, redis_url: str) -> None:
-        self._client = redis.Redis.from_url(redis_url)
+        # On a Redis Cluster, the channel is broadcast to every node: one node's connection hears it all.
+        self._client = redis.Redis.from_url(ClusterUrl(redis_url).first_url if is_cluster(redis_url) else redis_url)
         self._pubsub = self._client.pubsub()
         self._pubsub.subscribe(TASK_EVENTS_CHANNEL)
         self._pubsub.get_message(timeout=5)  # the subscribe confirmation

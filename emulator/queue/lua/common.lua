@@ -47,21 +47,16 @@ local function schedule(due_key, due_index, fn, member, due, wake_channel)
   redis.call('ZADD', due_key, due, member)
   redis.call('ZADD', due_index, 'LT', due, fn)
   if not earliest or due < tonumber(earliest) then
-    redis.call('PUBLISH', wake_channel, fn)
+    redis.call('PUBLISH', wake_channel, member)  -- the member: a dispatcher's next claim can name it
   end
 end
 
--- Tasks waiting out a retry's backoff, per function, scored by their due time: only for the metrics' queue
--- depth (depth.lua), which can then tell them from first attempts without reading any task's record. Every
--- way off the due set (claim_due, close_task, delete_function, expire_orphans) takes a task off this set too.
-local function retrying_key(task_key)
-  local tag, member = string.match(task_key, '^(.-}):task:(.*)$')
-  return tag .. ':retrying:' .. string.match(member, '^([^/]*)/')
-end
+-- Every key a script touches is one of its KEYS (a Redis Cluster routes a script by them): the helpers below
+-- take each key from their caller, never build one.
 
 -- Queues the delivery of a finished task's record to its destination, if it has one for this outcome:
 -- onSuccess after Succeeded, onFailure after Failed (retries exhausted) or Expired.
-local function schedule_delivery(task_key, status, at)
+local function schedule_delivery(task_key, deliveries_key, member, status, at)
   local field
   if status == 'Succeeded' then
     field = 'onSuccess'
@@ -74,20 +69,27 @@ local function schedule_delivery(task_key, status, at)
   if not destination or destination == '' then
     return
   end
-  local tag = string.match(task_key, '^(.-}):task:')
   redis.call('HSET', task_key, 'dest', 'Pending', 'destTarget', destination, 'destAttempt', 0)
-  redis.call('ZADD', tag .. ':deliveries', at, string.sub(task_key, #tag + 7))
-  redis.call('PUBLISH', 'fcemu:deliver', tag)
+  redis.call('ZADD', deliveries_key, at, member)
+  -- The message is the shard's tag (a name, not a key the script touches).
+  redis.call('PUBLISH', 'fcemu:deliver', string.match(deliveries_key, '^(.-}):'))
+end
+
+-- One task's keys, as the scripts pass them around: its record, its events, and its function's retrying set
+-- (its due tasks waiting out a retry's backoff, for the metrics' queue depth; every way off the due set takes
+-- a task off this set too).
+local function task_keys(member, task_key, events_key, retry_key)
+  return {member = member, task = task_key, events = events_key, retry = retry_key}
 end
 
 -- A final state: end time, event, the destination's delivery, and the record kept for the retention period.
-local function close_task(task_key, events_key, status, at, detail, retention)
-  redis.call('HSET', task_key, 'status', status, 'end', at)
-  redis.call('ZREM', retrying_key(task_key), string.match(task_key, ':task:(.*)$'))
-  add_event(events_key, status, at, detail)
-  schedule_delivery(task_key, status, at)
-  redis.call('EXPIRE', task_key, retention)
-  redis.call('EXPIRE', events_key, retention)
+local function close_task(t, deliveries_key, status, at, detail, retention)
+  redis.call('HSET', t.task, 'status', status, 'end', at)
+  redis.call('ZREM', t.retry, t.member)
+  add_event(t.events, status, at, detail)
+  schedule_delivery(t.task, deliveries_key, t.member, status, at)
+  redis.call('EXPIRE', t.task, retention)
+  redis.call('EXPIRE', t.events, retention)
 end
 
 -- Marks a held task Running on an instance (start.lua, and claim_due for tasks given an instance at once).
@@ -97,43 +99,76 @@ local function mark_running(task_key, events_key, instance_id, now)
   add_event(events_key, 'Running', now, instance_id)
 end
 
+-- The candidates a caller passed for a claim: KEYS from `first_key` on are {task, events} pairs of the members
+-- in ARGV from `first_arg` on (read from the due set before the call, or returned by the last claim).
+local function candidates(first_key, first_arg, retry_key)
+  local found = {}
+  for i = first_arg, #ARGV do
+    local k = first_key + (i - first_arg) * 2
+    table.insert(found, task_keys(ARGV[i], KEYS[k], KEYS[k + 1], retry_key))
+  end
+  return found
+end
+
 -- Claims up to `max` due tasks of one function (shared by claim.lua and finish.lua, which claims the next task
--- for the slot it frees). The n-th claimed task is also marked Running on `instance_ids[n]` when there is one:
--- the dispatcher holds those warm instances for them, and is spared start.lua's round trip.
--- Due and age are judged on the virtual time `vnow`, the lease on Redis's time `now`.
--- Returns the claimed tasks and the expired ones.
-local function claim_due(due_key, due_index, inflight_key, fn, max, lease_ms, task_prefix, events_prefix,
-                         retention, now, vnow, instance_ids)
-  local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', vnow, 'WITHSCORES', 'LIMIT', 0, max)
+-- for the slot it frees), among the `cands` (task_keys) the caller declared: each is checked to be due still
+-- (another dispatcher may have claimed it since it was read), earliest first. The n-th claimed task is also
+-- marked Running on `instance_ids[n]` when there is one: the dispatcher holds those warm instances for them,
+-- and is spared start.lua's round trip. Due and age are judged on the virtual time `vnow`, the lease on Redis's
+-- time `now`.
+-- Returns the claimed tasks, the expired ones, the function's first `upcoming` members of its due set after
+-- the claim (the caller's candidates for its next claim), and 1 when a due task was left that no candidate
+-- named (the caller's candidates were stale: it claims again with the upcoming ones).
+local function claim_due(due_key, due_index, inflight_key, deliveries_key, fn, cands, max, lease_ms, retention,
+                         now, vnow, instance_ids, upcoming)
+  local due = {}
+  for _, t in ipairs(cands) do
+    local score = redis.call('ZSCORE', due_key, t.member)
+    if score and tonumber(score) <= vnow then
+      t.score = tonumber(score)
+      table.insert(due, t)
+    end
+  end
+  table.sort(due, function(a, b) return a.score < b.score end)
   local claimed, expired = {}, {}
-  for i = 1, #due, 2 do
-    local member = due[i]
-    redis.call('ZREM', due_key, member)
-    local task_key, events_key = task_prefix .. member, events_prefix .. member
-    redis.call('ZREM', retrying_key(task_key), member)
-    local f = redis.call('HMGET', task_key, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver',
+  for i = 1, math.min(#due, max) do
+    local t = due[i]
+    redis.call('ZREM', due_key, t.member)
+    redis.call('ZREM', t.retry, t.member)
+    local f = redis.call('HMGET', t.task, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver',
       'vcreated')
     if f[1] then
       if vnow - tonumber(f[9] or f[1]) > tonumber(f[2]) then
-        close_task(task_key, events_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
-        table.insert(expired, member)
+        close_task(t, deliveries_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
+        table.insert(expired, t.member)
       else
-        local attempt = redis.call('HINCRBY', task_key, 'attempt', 1)
-        redis.call('ZADD', inflight_key, now + lease_ms, member)
-        add_event(events_key, 'Dequeued', now, '')
+        local attempt = redis.call('HINCRBY', t.task, 'attempt', 1)
+        redis.call('ZADD', inflight_key, now + lease_ms, t.member)
+        add_event(t.events, 'Dequeued', now, '')
         local instance_id = instance_ids[#claimed + 1]
         if instance_id then
-          mark_running(task_key, events_key, instance_id, now)
+          mark_running(t.task, t.events, instance_id, now)
         else
-          redis.call('HSET', task_key, 'status', 'Dequeued')
+          redis.call('HSET', t.task, 'status', 'Dequeued')
         end
         -- Its due time too, for the metrics' lateness (the claim's reply carries `now`): on Redis's clock, so
         -- that an advanced clock does not make every claim look an hour late.
-        table.insert(claimed, {member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '',
-          tonumber(due[i + 1]) - clock_offset})
+        table.insert(claimed, {t.member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '',
+          t.score - clock_offset})
       end
     end
   end
   reindex_due(due_key, due_index, fn)
-  return claimed, expired
+  local next_members = {}
+  local more = 0
+  if upcoming > 0 then
+    local rows = redis.call('ZRANGE', due_key, 0, upcoming - 1, 'WITHSCORES')
+    for i = 1, #rows, 2 do
+      table.insert(next_members, rows[i])
+    end
+    if #claimed + #expired < max and rows[2] and tonumber(rows[2]) <= vnow then
+      more = 1
+    end
+  end
+  return claimed, expired, next_members, more
 end

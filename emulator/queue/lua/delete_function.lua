@@ -1,37 +1,35 @@
 -- Ends one shard's tasks of a deleted function, as FC does: queued ones (due, delayed, waiting to retry) end
 -- Invalid, FC's state for a task whose function is gone; claimed or running ones are stopped as
 -- StopAsyncTask stops them (flagged, their dispatcher told), since they may already be running.
--- Returns {ended, stopping}.
-local due_key, due_index, inflight_key = KEYS[1], KEYS[2], KEYS[3]
-local fn, task_prefix, events_prefix = ARGV[1], ARGV[2], ARGV[3]
-local retention, stop_channel, detail = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+-- KEYS: due set, due index, in-flight set, the function's retrying set, deliveries, then a {task, events} pair
+-- per candidate: first the queued ones, then the in-flight ones (both read before the call, each checked here).
+-- ARGV: function, retention, stop channel, detail, clock offset, how many candidates are queued ones, then the
+-- candidates' members. Returns {ended, stopping}.
+local due_key, due_index, inflight_key, retry_key, deliveries_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local fn, retention, stop_channel, detail = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local queued = tonumber(ARGV[6])
 
-local now = clock(ARGV[7])
-local ended = 0
-for _, member in ipairs(redis.call('ZRANGE', due_key, 0, -1)) do
-  local task_key = task_prefix .. member
-  if redis.call('EXISTS', task_key) == 1 then
-    redis.call('HSET', task_key, 'err', detail)
-    close_task(task_key, events_prefix .. member, 'Invalid', now, detail, retention)
-    ended = ended + 1
-  end
-end
-redis.call('DEL', due_key)
-redis.call('DEL', string.gsub(task_prefix, ':task:$', ':retrying:') .. fn)
-redis.call('ZREM', due_index, fn)
-
-local stopping = 0
-local prefix = fn .. '/'
-for _, member in ipairs(redis.call('ZRANGE', inflight_key, 0, -1)) do
-  if string.sub(member, 1, #prefix) == prefix then
-    local task_key, events_key = task_prefix .. member, events_prefix .. member
-    redis.call('HSET', task_key, 'stop', '1')
-    if redis.call('HGET', task_key, 'status') ~= 'Stopping' then
-      redis.call('HSET', task_key, 'status', 'Stopping')
-      add_event(events_key, 'Stopping', now, detail)
+local now = clock(ARGV[5])
+local ended, stopping = 0, 0
+for i, t in ipairs(candidates(6, 7, retry_key)) do
+  if i <= queued then
+    if redis.call('ZREM', due_key, t.member) == 1 and redis.call('EXISTS', t.task) == 1 then
+      redis.call('HSET', t.task, 'err', detail)
+      close_task(t, deliveries_key, 'Invalid', now, detail, retention)
+      ended = ended + 1
     end
-    redis.call('PUBLISH', stop_channel, member)
+  elseif redis.call('ZSCORE', inflight_key, t.member) then
+    redis.call('HSET', t.task, 'stop', '1')
+    if redis.call('HGET', t.task, 'status') ~= 'Stopping' then
+      redis.call('HSET', t.task, 'status', 'Stopping')
+      add_event(t.events, 'Stopping', now, detail)
+    end
+    redis.call('PUBLISH', stop_channel, t.member)
     stopping = stopping + 1
   end
 end
+if redis.call('ZCARD', due_key) == 0 then
+  redis.call('DEL', retry_key)
+end
+reindex_due(due_key, due_index, fn)
 return {ended, stopping}

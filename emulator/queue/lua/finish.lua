@@ -1,15 +1,18 @@
 -- Records how an attempt ended, if the caller still holds the task (fencing by attempt). A function error
 -- is retried with the given backoff while retries are left; a stop request wins over any outcome. With
--- `claim_next` > 0 it then claims that many due tasks of the same function for the freed slot, saving the
--- caller a round trip (as BullMQ's moveToFinished fetches the next job); with `run_on` (an instance id) they
--- are also marked Running on that instance, which the caller kept for them.
--- Returns {1, new status, claimed, expired, now} or {0} for a stale caller.
+-- `claim_next` > 0 it then claims that many due tasks of the same function for the freed slot, among the
+-- candidates the caller names, saving the caller a round trip (as BullMQ's moveToFinished fetches the next
+-- job); with `run_on` (an instance id) they are also marked Running on that instance, which the caller kept.
+-- KEYS: task, events, in-flight set, due set, due index, the function's retrying set, deliveries, then a
+-- {task, events} pair per candidate. ARGV: see below, then the candidates' members from ARGV[15] on.
+-- Returns {1, new status, claimed, expired, now, upcoming members, more} or {0} for a stale caller.
 local task_key, events_key, inflight_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local retry_key, deliveries_key = KEYS[6], KEYS[7]
 local member, attempt, outcome, return_payload, error_message = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local backoff_ms, retention, fn, wake_channel = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
-local claim_next, lease_ms, task_prefix, events_prefix = tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], ARGV[13]
-local run_on = ARGV[14]
-local now, vnow = clock(ARGV[15])
+local claim_next, lease_ms, run_on, upcoming = tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[12], tonumber(ARGV[14])
+local now, vnow = clock(ARGV[13])
+local t = task_keys(member, task_key, events_key, retry_key)
 
 if redis.call('HGET', task_key, 'attempt') ~= attempt or not redis.call('ZSCORE', inflight_key, member) then
   return {0}
@@ -18,32 +21,33 @@ redis.call('ZREM', inflight_key, member)
 local status
 if redis.call('HGET', task_key, 'stop') == '1' then
   status = 'Stopped'
-  close_task(task_key, events_key, status, now, 'stopped by request', retention)
+  close_task(t, deliveries_key, status, now, 'stopped by request', retention)
 elseif outcome == 'ok' then
   status = 'Succeeded'
   redis.call('HSET', task_key, 'ret', return_payload, 'err', '')
-  close_task(task_key, events_key, status, now, '', retention)
+  close_task(t, deliveries_key, status, now, '', retention)
 else
   redis.call('HSET', task_key, 'err', error_message, 'ret', return_payload)
   local f = redis.call('HMGET', task_key, 'retried', 'maxRetry')
   if outcome == 'invalid' then
     status = 'Invalid'
-    close_task(task_key, events_key, status, now, error_message, retention)
+    close_task(t, deliveries_key, status, now, error_message, retention)
   elseif tonumber(f[1]) < tonumber(f[2]) then
     status = 'Retrying'
     redis.call('HINCRBY', task_key, 'retried', 1)
     redis.call('HSET', task_key, 'status', status)
     add_event(events_key, status, now, error_message)
     schedule(due_key, due_index, fn, member, vnow + backoff_ms, wake_channel)
-    redis.call('ZADD', retrying_key(task_key), vnow + backoff_ms, member)
+    redis.call('ZADD', retry_key, vnow + backoff_ms, member)
   else
     status = 'Failed'
-    close_task(task_key, events_key, status, now, error_message, retention)
+    close_task(t, deliveries_key, status, now, error_message, retention)
   end
 end
-local claimed, expired = {}, {}
+local claimed, expired, next_members, more = {}, {}, {}, 0
 if claim_next > 0 then
-  claimed, expired = claim_due(due_key, due_index, inflight_key, fn, claim_next, lease_ms, task_prefix,
-    events_prefix, retention, now, vnow, run_on ~= '' and {run_on} or {})
+  claimed, expired, next_members, more = claim_due(due_key, due_index, inflight_key, deliveries_key, fn,
+    candidates(8, 15, retry_key), claim_next, lease_ms, retention, now, vnow, run_on ~= '' and {run_on} or {},
+    upcoming)
 end
-return {1, status, claimed, expired, now}
+return {1, status, claimed, expired, now, next_members, more}

@@ -1,7 +1,7 @@
 -- Makes a task waiting in the due set (deferred, or waiting out a retry's backoff) due now, on the advanced
 -- clock; its status stays, and an event of that status says why it moved. Returns 'Scheduled', 'NotFound', or
 -- the task's status when it is not waiting (running, finished).
-local task_key, events_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local task_key, events_key, due_key, due_index, retry_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, fn, wake_channel = ARGV[1], ARGV[2], ARGV[3]
 local now, vnow = clock(ARGV[4])
 
@@ -18,6 +18,6 @@ if tonumber(due) > vnow then
   add_event(events_key, status, now, 'run now requested (was due at ' .. due .. ')')
   schedule(due_key, due_index, fn, member, vnow, wake_channel)
   -- A retry keeps counting as one (the metrics' retrying set); XX: a deferred first attempt is not added.
-  redis.call('ZADD', retrying_key(task_key), 'XX', vnow, member)
+  redis.call('ZADD', retry_key, 'XX', vnow, member)
 end
 return 'Scheduled'

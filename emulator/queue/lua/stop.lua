@@ -1,6 +1,7 @@
 -- Stops a task: a queued one is taken out and ends Stopped; a claimed one is flagged Stopping and its
 -- dispatcher told over pub/sub. Returns 'Stopped', 'Stopping', 'NotFound' or 'Completed'.
 local task_key, events_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local retry_key, deliveries_key = KEYS[5], KEYS[6]
 local member, fn, retention, stop_channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now = clock(ARGV[5])
 
@@ -14,7 +15,8 @@ if status == 'Succeeded' or status == 'Failed' or status == 'Stopped' or status 
 end
 if redis.call('ZREM', due_key, member) == 1 then
   reindex_due(due_key, due_index, fn)
-  close_task(task_key, events_key, 'Stopped', now, 'stopped by request', retention)
+  close_task(task_keys(member, task_key, events_key, retry_key), deliveries_key, 'Stopped', now, 'stopped by request',
+    retention)
   return 'Stopped'
 end
 redis.call('HSET', task_key, 'stop', '1')

@@ -1,0 +1,115 @@
+"""Redis clients from FCEMU_REDIS_URL: a single Redis (`redis://`, `rediss://`, `unix://`) or a Redis Cluster
+(`redis+cluster://host:port[,host:port...]`, any of its nodes; `rediss+cluster://` for TLS).
+
+On a Cluster every queue script's keys share one hash tag (see keys.py), so each runs on the master of that
+slot; commands without keys (TIME, PUBLISH) go to any node. Classic pub/sub is broadcast to every node of a
+cluster, so a subscriber listens on one plain connection to the first node named in the URL.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+import redis.cluster
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+class ClusterUrl:
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.scheme = CLUSTER_SCHEMES[parts.scheme]
+        userinfo, _, hosts = parts.netloc.rpartition("@")
+        self.nodes: list[tuple[str, int]] = []
+        for address in hosts.split(","):
+            host, _, port = address.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"FCEMU_REDIS_URL: '{address}' is not host:port")
+            self.nodes.append((host.strip("[]"), int(port)))
+        # The first node as a plain URL: what redis-py parses credentials and TLS from.
+        host, port = self.nodes[0]
+        host = f"[{host}]" if ":" in host else host
+        self.first_url = urlunsplit((self.scheme, (userinfo + "@" if userinfo else "") + f"{host}:{port}", "",
+                                     parts.query, ""))
+
+
+def is_cluster(url: str) -> bool:
+    return urlsplit(url).scheme in CLUSTER_SCHEMES
+
+
+def is_cluster_client(client: object) -> bool:
+    return isinstance(client, (RedisCluster, redis.cluster.RedisCluster))
+
+
+class AsyncCluster(RedisCluster):
+    """redis-py's async cluster client with what fcemu uses of a plain client that it lacks: publish, pubsub."""
+
+    def __init__(self, url: str, **options: Any) -> None:
+        parsed = ClusterUrl(url)
+        super().__init__(startup_nodes=[ClusterNode(host, port) for host, port in parsed.nodes],
+                         **{**options, **_url_options(parsed.first_url)})
+        self._subscriber_url = parsed.first_url
+        self._subscriber_options = options
+        self._subscriber: Redis | None = None
+
+    async def publish(self, channel: str, message: Any) -> int:
+        # Broadcast by the cluster: any node will do.
+        return int(await self.execute_command("PUBLISH", channel, message, target_nodes=self.get_random_node()))
+
+    def pubsub(self, **kwargs: Any) -> PubSub:
+        if self._subscriber is None:
+            self._subscriber = Redis.from_url(self._subscriber_url, **self._subscriber_options)
+        return self._subscriber.pubsub(**kwargs)
+
+    async def aclose(self) -> None:  # type: ignore[override]
+        if self._subscriber is not None:
+            await self._subscriber.aclose()
+        await super().aclose()
+
+
+def _url_options(url: str) -> dict[str, Any]:
+    """Credentials and TLS named in a node's URL, as cluster client options."""
+    parts = urlsplit(url)
+    options: dict[str, Any] = {}
+    if parts.username:
+        options["username"] = parts.username
+    if parts.password:
+        options["password"] = parts.password
+    if parts.scheme == "rediss":
+        options["ssl"] = True
+    return options
+
+
+def async_client(url: str, **options: Any) -> Redis:
+    """The async client fcemu's processes share; a cluster client where the URL names a cluster."""
+    if is_cluster(url):
+        # Typed as the plain client: fcemu calls only what both have (AsyncCluster adds publish and pubsub).
+        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value]
+    return Redis.from_url(url, **options)
+
+
+def sync_client(url: str, **options: Any) -> redis.Redis:
+    """A blocking client (the log writer's thread, the CLI)."""
+    if is_cluster(url):
+        parsed = ClusterUrl(url)
+        options = {k: v for k, v in options.items() if k != "health_check_interval"}
+        return redis.cluster.RedisCluster(  # type: ignore[return-value]
+            startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in parsed.nodes],
+            **{**options, **_url_options(parsed.first_url)})
+    return redis.Redis.from_url(url, **options)
+
+
+def subscriber_count(client: redis.Redis, channel: str) -> int:
+    """Subscribers of a channel across the whole deployment: PUBSUB NUMSUB is per node on a cluster."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        total = 0
+        for node in client.get_nodes():
+            [(_, count)] = client.pubsub_numsub(channel, target_nodes=node)  # type: ignore[misc]
+            total += int(count)
+        return total
+    [(_, count)] = client.pubsub_numsub(channel)  # type: ignore[misc]
+    return int(count)
