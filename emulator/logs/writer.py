@@ -11,7 +11,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-import redis
 from redis.exceptions import RedisError
 
 from emulator.logs import keys
