@@ -1,9 +1,14 @@
-"""FCEMU_REDIS_URL's cluster form, parsed without a Redis."""
+"""FCEMU_REDIS_URL's cluster form, parsed without a Redis, and the cluster client's direct path for scripts."""
 from __future__ import annotations
 
-import pytest
+import asyncio
+from pathlib import Path
 
-from emulator.queue.redis_client import ClusterUrl, is_cluster
+import pytest
+from redis.crc import key_slot
+
+from emulator.queue.redis_client import ClusterUrl, async_client, is_cluster
+from tests.support.redis_cluster import RedisCluster
 
 
 def test_a_cluster_url_names_every_node_and_keeps_credentials_and_tls() -> None:
@@ -18,3 +23,32 @@ def test_a_cluster_url_names_every_node_and_keeps_credentials_and_tls() -> None:
 def test_a_node_without_host_and_port_is_refused_by_name(url: str) -> None:
     with pytest.raises(ValueError, match="is not host:port"):
         ClusterUrl(url)
+
+
+def test_a_script_sent_to_a_node_that_no_longer_holds_its_slot_is_redirected(tmp_path: Path) -> None:
+    """Scripts go straight to the master the client's map names; when the map is stale (a slot moved), the
+    node's MOVED sends the script through the cluster client, which follows it: the script runs once."""
+    cluster = RedisCluster(tmp_path).start()
+
+    async def run() -> None:
+        client = async_client(cluster.url)
+        try:
+            await client.initialize()
+            key = "fcemu:{s0}:redirect"
+            slot = key_slot(key.encode())
+            manager = client.nodes_manager
+            owner = manager.get_node_from_slot(slot)
+            # Make the map name another master for the slot, as it would after a resharding.
+            other = next(node for node in manager.startup_nodes.values() if node.name != owner.name)
+            manager.slots_cache[slot] = [manager.get_node(other.host, other.port) or other]
+            added = await client.execute_command("EVAL", "return redis.call('INCR', KEYS[1])", 1, key)
+            assert added == 1
+            assert int(await client.get(key)) == 1
+            assert manager.get_node_from_slot(slot).name == owner.name  # the map was put right
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(run())
+    finally:
+        cluster.stop()
