@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from redis.crc import key_slot
 
-from emulator.queue.redis_client import ClusterUrl, async_client, is_cluster
+from emulator.queue.redis_client import MAX_CONNECTIONS, ClusterUrl, async_client, is_cluster
 from tests.support.redis_cluster import RedisCluster
+from tests.support.redis_server import RedisServer
 
 
 def test_a_cluster_url_names_every_node_and_keeps_credentials_and_tls() -> None:
@@ -52,3 +53,24 @@ def test_a_script_sent_to_a_node_that_no_longer_holds_its_slot_is_redirected(tmp
         asyncio.run(run())
     finally:
         cluster.stop()
+
+
+@pytest.mark.parametrize("backend", ["single", "cluster"])
+def test_a_burst_of_scripts_waits_for_a_connection_instead_of_failing(tmp_path: Path, backend: str) -> None:
+    """More concurrent scripts than the pool has connections: they queue for one. redis-py 6 and later refuse
+    the 101st command on their default pool (MaxConnectionsError, read as a Redis outage)."""
+    server = RedisServer(tmp_path / "redis") if backend == "single" else RedisCluster(tmp_path / "cluster")
+    server.start()
+
+    async def run() -> list[object]:
+        client = async_client(server.url)
+        try:
+            return await asyncio.gather(*(client.execute_command("EVAL", "return 1", 1, f"fcemu:{{s{index % 7}}}:x")
+                                          for index in range(3 * MAX_CONNECTIONS)), return_exceptions=True)
+        finally:
+            await client.aclose()
+
+    try:
+        assert asyncio.run(run()) == [1] * (3 * MAX_CONNECTIONS)
+    finally:
+        server.kill() if isinstance(server, RedisServer) else server.stop()

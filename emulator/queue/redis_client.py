@@ -13,9 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 import redis.cluster
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import SSLConnection
 from redis.crc import key_slot
 from redis.exceptions import AskError, ClusterDownError, MovedError, RedisClusterException, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,6 +25,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 # Errors a node answers a command with when it will not run it there: the cluster client knows what to do.
 REDIRECTIONS = ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN")
+# Connections per process to a single Redis, and how long a command waits for one when all are busy.
+MAX_CONNECTIONS = 256
+CONNECTION_WAIT_S = 20.0
+# Per node, for the cluster client's own path.
+CLUSTER_MAX_CONNECTIONS = 4096
 # After a node failed to answer, scripts take the cluster client's own path (which re-reads the cluster's layout)
 # for this long: a failover moves slots to another node.
 DIRECT_PAUSE_S = 5.0
@@ -60,8 +66,10 @@ class AsyncCluster(RedisCluster):
 
     def __init__(self, url: str, **options: Any) -> None:
         parsed = ClusterUrl(url)
+        # Its own path has no waiting pool (a burst past max_connections is refused): what goes that way (reads,
+        # pipelines) gets room for a large burst; scripts, the bulk, take the bounded direct path.
         super().__init__(startup_nodes=[ClusterNode(host, port) for host, port in parsed.nodes],
-                         **{**options, **_url_options(parsed.first_url)})
+                         max_connections=CLUSTER_MAX_CONNECTIONS, **{**options, **_url_options(parsed.first_url)})
         self._subscriber_url = parsed.first_url
         self._subscriber_options = options
         self._subscriber: Redis | None = None
@@ -84,7 +92,9 @@ class AsyncCluster(RedisCluster):
                 return await super().execute_command(*args, **kwargs)
             direct = self._direct.get(node.name)
             if direct is None:
-                direct = self._direct[node.name] = Redis(host=node.host, port=node.port, **self._node_options)
+                direct = self._direct[node.name] = Redis.from_pool(BlockingConnectionPool(
+                    host=node.host, port=node.port, max_connections=MAX_CONNECTIONS, timeout=CONNECTION_WAIT_S,
+                    **_pool_options(self._node_options)))
             try:
                 return await direct.execute_command(*args)
             except ResponseError as error:
@@ -114,6 +124,14 @@ class AsyncCluster(RedisCluster):
         await super().aclose()
 
 
+def _pool_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Client options as a connection pool takes them: TLS is a connection class there, not a flag."""
+    options = dict(options)
+    if options.pop("ssl", False):
+        options["connection_class"] = SSLConnection
+    return options
+
+
 def _url_options(url: str) -> dict[str, Any]:
     """Credentials and TLS named in a node's URL, as cluster client options."""
     parts = urlsplit(url)
@@ -132,7 +150,11 @@ def async_client(url: str, **options: Any) -> Redis:
     if is_cluster(url):
         # Typed as the plain client: fcemu calls only what both have (AsyncCluster adds publish and pubsub).
         return AsyncCluster(url, **options)  # type: ignore[abstract, return-value]
-    return Redis.from_url(url, **options)
+    # A bounded pool that makes a burst wait for a connection: redis-py 6 and later refuse the 101st concurrent
+    # command of their default pool (MaxConnectionsError, which reads as an outage), and an unbounded one would
+    # open a socket per concurrent request.
+    return Redis.from_pool(BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=CONNECTION_WAIT_S, **options))
 
 
 def sync_client(url: str, **options: Any) -> redis.Redis:
