@@ -68,14 +68,14 @@ def _mirror_published_layers(settings: Settings) -> bool:
     from redis.exceptions import RedisError
 
     from emulator.catalog.published_layers import PublishedLayers
-    from emulator.queue.redis_client import async_client
+    from emulator.queue.redis_client import async_client, close_client
 
     async def mirror() -> None:
         client = async_client(settings.redis_url, socket_connect_timeout=3)
         try:
             await PublishedLayers(client, settings.layer_source()).mirror()
         finally:
-            await client.aclose()
+            await close_client(client)
 
     try:
         asyncio.run(mirror())
@@ -285,7 +285,7 @@ def _mns(args: argparse.Namespace) -> int:
     import json
 
     from emulator.destinations.local_queues import LocalQueues
-    from emulator.queue.redis_client import async_client
+    from emulator.queue.redis_client import async_client, close_client
 
     async def run() -> None:
         redis = async_client(Settings().redis_url)
@@ -303,7 +303,7 @@ def _mns(args: argparse.Namespace) -> int:
             for message in messages:
                 print(json.dumps(message))
         finally:
-            await redis.aclose()
+            await close_client(redis)
 
     asyncio.run(run())
     return 0

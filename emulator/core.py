@@ -35,7 +35,7 @@ from emulator.pool.engine import DockerEngine, remote_engine_host
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
-from emulator.queue.redis_client import async_client
+from emulator.queue.redis_client import async_client, close_client
 from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
@@ -133,7 +133,7 @@ class Core:
         except (OSError, ValueError) as error:
             raise StartupError(f"function credentials: {error}") from error
         redis = async_client(settings.redis_url, health_check_interval=30)
-        _on_close(stack, "redis", redis.aclose)
+        _on_close(stack, "redis", lambda: close_client(redis))
         # The outage probe (keep_running and the API's 503s start it) ends before the client closes.
         _on_close(stack, "redis health probe", lambda: redis_health(redis).close())
         try:

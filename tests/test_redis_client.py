@@ -5,9 +5,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.crc import key_slot
 
-from emulator.queue.redis_client import MAX_CONNECTIONS, ClusterUrl, async_client, is_cluster
+from emulator.queue.redis_client import MAX_CONNECTIONS, ClusterUrl, async_client, close_client, is_cluster
 from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
 
@@ -74,3 +75,34 @@ def test_a_burst_of_scripts_waits_for_a_connection_instead_of_failing(tmp_path: 
         assert asyncio.run(run()) == [1] * (3 * MAX_CONNECTIONS)
     finally:
         server.kill() if isinstance(server, RedisServer) else server.stop()
+
+
+def test_the_cluster_client_resetting_its_map_leaves_subscriptions_and_scripts_alone(tmp_path: Path) -> None:
+    """redis-py calls the cluster client's aclose() itself to reset its map (after CLUSTERDOWN, some MOVEDs):
+    fcemu's subscriptions and direct script connections must survive it."""
+    cluster = RedisCluster(tmp_path).start()
+
+    async def run() -> None:
+        client = async_client(cluster.url)
+        publisher = async_client(cluster.url)
+        try:
+            await client.ping()
+            assert await client.execute_command("EVAL", "return 1", 1, "fcemu:{s0}:x") == 1
+            subscription = client.pubsub(ignore_subscribe_messages=True)
+            await subscription.subscribe("fcemu:test")
+            await AsyncRedisCluster.aclose(client)  # what redis-py does on CLUSTERDOWN
+            await publisher.publish("fcemu:test", "still here")
+            message = None
+            while message is None:
+                message = await subscription.get_message(timeout=5)
+            assert message["data"] == b"still here"
+            assert await client.execute_command("EVAL", "return 2", 1, "fcemu:{s0}:x") == 2
+            await subscription.aclose()
+        finally:
+            await close_client(client)
+            await close_client(publisher)
+
+    try:
+        asyncio.run(run())
+    finally:
+        cluster.stop()

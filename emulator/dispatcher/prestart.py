@@ -49,6 +49,7 @@ class Prestarter:
         self._planned: dict[str, _Plan] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._failed = False  # logged once until planning works again
+        self._closed = False
 
     def due_index(self, due: Mapping[tuple[int, str], int]) -> None:
         """The dispatcher's copy of the due index, (shard, function) -> earliest due time, as it now stands."""
@@ -67,6 +68,7 @@ class Prestarter:
             self._replan_safely()
 
     def close(self) -> None:
+        self._closed = True
         for plan in self._planned.values():
             plan.handle.cancel()
         self._planned.clear()
@@ -88,6 +90,8 @@ class Prestarter:
             self._failed = False
 
     def _replan(self) -> None:
+        if self._closed:
+            return  # the loops may still report a plan while shutting down
         targets: dict[str, tuple[int, int | None]] = {function: entry for function, entry in self._queued.items()}
         for function, at in self._timed.items():
             if function not in targets or at < targets[function][0]:
@@ -110,6 +114,8 @@ class Prestarter:
             self._planned[function] = _Plan(at, offset_ms, loop.call_later(delay_s, self._fire, function, at, shard))
 
     def _fire(self, function: str, due_ms: int, shard: int | None) -> None:
+        if self._closed:
+            return
         task = asyncio.create_task(self._prestart(function, due_ms, shard), name=f"prestart {function}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -125,8 +131,11 @@ class Prestarter:
                 return  # its one instance is kept warm already
             slots = 1
             if shard is not None:
-                keys = self._store.shards[shard]
-                slots = int(await self._store.redis.zcount(keys.due(function), due_ms, due_ms + BATCH_WINDOW_MS))
+                # Over every shard: tasks due together may lie in several (FCEMU_QUEUE_SHARDS on a cluster).
+                async with self._store.redis.pipeline(transaction=False) as pipe:
+                    for keys in self._store.shards:
+                        pipe.zcount(keys.due(function), due_ms, due_ms + BATCH_WINDOW_MS)
+                    slots = sum(int(count) for count in await pipe.execute())
             slots = max(1, min(slots, pool.capacity))
             started = await pool.prestart(slots, self._clock.seconds_until_virtual(due_ms))
         except RedisError as error:

@@ -142,7 +142,8 @@ class FunctionPool:
         async with self._changed:
             if self._drained or self._closed:
                 return 0
-            free = self._prestarting * concurrency
+            # Instances being pre-started count as free, less those an invoke already waits for.
+            free = max(0, self._prestarting - self._awaiting_prestart) * concurrency
             for instance in self._instances:
                 if not instance.has_free_slot:
                     continue

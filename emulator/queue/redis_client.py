@@ -70,11 +70,10 @@ class AsyncCluster(RedisCluster):
         # pipelines) gets room for a large burst; scripts, the bulk, take the bounded direct path.
         super().__init__(startup_nodes=[ClusterNode(host, port) for host, port in parsed.nodes],
                          max_connections=CLUSTER_MAX_CONNECTIONS, **{**options, **_url_options(parsed.first_url)})
-        self._subscriber_url = parsed.first_url
-        self._subscriber_options = options
-        self._subscriber: Redis | None = None
+        self._node_options = _pool_options({**options, **_url_options(parsed.first_url)})
+        self._subscribers: dict[str, Redis] = {}
+        self._first_node = parsed.nodes[0]  # until the client has read the cluster's nodes
         # A plain client per master, for scripts: see execute_command.
-        self._node_options = {**options, **_url_options(parsed.first_url)}
         self._direct: dict[str, Redis] = {}
         self._direct_paused_until = 0.0
 
@@ -94,7 +93,7 @@ class AsyncCluster(RedisCluster):
             if direct is None:
                 direct = self._direct[node.name] = Redis.from_pool(BlockingConnectionPool(
                     host=node.host, port=node.port, max_connections=MAX_CONNECTIONS, timeout=CONNECTION_WAIT_S,
-                    **_pool_options(self._node_options)))
+                    **self._node_options))
             try:
                 return await direct.execute_command(*args)
             except ResponseError as error:
@@ -108,20 +107,41 @@ class AsyncCluster(RedisCluster):
         return await super().execute_command(*args, **kwargs)
 
     async def publish(self, channel: str, message: Any) -> int:
-        # Broadcast by the cluster: any node will do.
+        # Broadcast by the cluster: any node will do. The client knows none before its first command, nor
+        # right after redis-py reset its map.
+        if not self.nodes_manager.nodes_cache:
+            await self.initialize()
         return int(await self.execute_command("PUBLISH", channel, message, target_nodes=self.get_random_node()))
 
     def pubsub(self, **kwargs: Any) -> PubSub:
-        if self._subscriber is None:
-            self._subscriber = Redis.from_url(self._subscriber_url, **self._subscriber_options)
-        return self._subscriber.pubsub(**kwargs)
+        """On a node picked anew for each subscription (the loops subscribe again after a failure): one that died
+        is not asked again once the cluster client has noticed, as it does on the commands it routes."""
+        host, port = self._first_node
+        if self.nodes_manager.nodes_cache:
+            node = self.get_random_node()
+            host, port = node.host, node.port
+        subscriber = self._subscribers.get(f"{host}:{port}")
+        if subscriber is None:
+            subscriber = self._subscribers[f"{host}:{port}"] = Redis.from_pool(BlockingConnectionPool(
+                host=host, port=port, max_connections=MAX_CONNECTIONS, timeout=CONNECTION_WAIT_S,
+                **self._node_options))
+        return subscriber.pubsub(**kwargs)
 
-    async def aclose(self) -> None:  # type: ignore[override]
-        if self._subscriber is not None:
-            await self._subscriber.aclose()
-        for direct in self._direct.values():
-            await direct.aclose()
+    async def close_all(self) -> None:
+        """Closes the cluster client and fcemu's own clients of its nodes. Not an override of aclose(): redis-py
+        calls that itself to reset its map of the cluster (after CLUSTERDOWN, some MOVEDs, a connection error),
+        and that must not cut the scripts and subscriptions in flight on the other clients."""
+        for client in [*self._subscribers.values(), *self._direct.values()]:
+            await client.aclose()
         await super().aclose()
+
+
+async def close_client(client: Redis) -> None:
+    """Closes a client from async_client, whichever kind."""
+    if isinstance(client, AsyncCluster):
+        await client.close_all()
+    else:
+        await client.aclose()
 
 
 def _pool_options(options: dict[str, Any]) -> dict[str, Any]:

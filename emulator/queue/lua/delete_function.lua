@@ -12,8 +12,9 @@ local queued = tonumber(ARGV[6])
 local now = clock(ARGV[5])
 local ended, stopping = 0, 0
 for i, t in ipairs(candidates(6, 7, retry_key)) do
-  if i <= queued then
-    if redis.call('ZREM', due_key, t.member) == 1 and redis.call('EXISTS', t.task) == 1 then
+  -- A queued one that a dispatcher claimed since it was read is in flight now: stopped as those are.
+  if i <= queued and redis.call('ZREM', due_key, t.member) == 1 then
+    if redis.call('EXISTS', t.task) == 1 then
       redis.call('HSET', t.task, 'err', detail)
       close_task(t, deliveries_key, 'Invalid', now, detail, retention)
       ended = ended + 1
