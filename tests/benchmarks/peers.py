@@ -24,6 +24,10 @@ class QueuePeer:
         return percentile(self.lateness, 0.99)
 
 
+# The resolution of the latencies that are timestamps' differences (lateness).
+WHOLE_MS = 1.0
+
+
 @dataclass
 class LatencyPeer:
     """A peer's latencies (ms) for a measure fcemu reports as latencies."""
@@ -38,8 +42,16 @@ def latency_cells(fcemu: list[float], peers: list[LatencyPeer]) -> tuple[str, st
         return "-", "-", None
     best = min(peers, key=lambda peer: percentile(peer.values, 0.99))
     p50, p99 = statistics.median(best.values), percentile(best.values, 0.99)
-    ratio = f"{p50 / statistics.median(fcemu):.1f}x / {p99 / percentile(fcemu, 0.99):.1f}x"
+    ratio = f"{_ratio(p50, statistics.median(fcemu))} / {_ratio(p99, percentile(fcemu, 0.99))}"
     return f"{best.name}: {p50:.2f} / {p99:.2f}", ratio, p99
+
+
+def _ratio(peer: float, ours: float) -> str:
+    """The peer's value over fcemu's. Lateness counts whole milliseconds: fcemu's 0 means under 1 ms, so the
+    ratio is more than the peer's value over 1 ms."""
+    if ours <= 0:
+        return f">{peer / WHOLE_MS:.1f}x"
+    return f"{peer / ours:.1f}x"
 
 
 def rate_cells(fcemu: float, peers: list[QueuePeer]) -> tuple[str, str, float | None]:
