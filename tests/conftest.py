@@ -47,6 +47,15 @@ def watcher(redis_server: RedisServer) -> Iterator[TaskWatcher]:
     watching.close()
 
 
+@pytest.fixture(scope="module")
+def module_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis of the test module's own, for a module's emulator whose tasks, channels or clock the shared
+    emulator must not see (or change)."""
+    server = RedisServer(tmp_path_factory.mktemp("module-redis")).start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture()
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A Redis of the test's own, so a cluster of its own too: for tests that kill or restart Redis, leave

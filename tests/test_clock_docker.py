@@ -22,25 +22,18 @@ from tests.test_sync_invoke_docker import v3
 
 
 @pytest.fixture(scope="module")
-def clock_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("clock-redis")).start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(scope="module")
-def clocked(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, clock_redis: RedisServer
+def clocked(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer
             ) -> Iterator[EmulatorProcess]:
     # A backoff of 5 minutes (the cap) and a lease of 2 s, so that a run outlives several leases.
     process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("clock-logs") / "fcemu.log",
-                              redis_url=clock_redis.url, retry_base_delay_s="300", lease_s="2").start()
+                              redis_url=module_redis.url, retry_base_delay_s="300", lease_s="2").start()
     yield process
     process.stop()
 
 
 @pytest.fixture()
-def events(clock_redis: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(clock_redis.url)
+def events(module_redis: RedisServer) -> Iterator[TaskWatcher]:
+    watching = TaskWatcher(module_redis.url)
     yield watching
     watching.close()
 
@@ -64,7 +57,7 @@ def stored_events(redis: RedisServer, function: str, task_id: str) -> list[dict[
 
 
 def test_a_task_deferred_an_hour_runs_after_advancing_an_hour(
-    clocked: EmulatorProcess, clock_redis: RedisServer, events: TaskWatcher
+    clocked: EmulatorProcess, module_redis: RedisServer, events: TaskWatcher
 ) -> None:
     task_id = f"deferred_{uuid.uuid4().hex[:6]}"
     invoke_async(clocked, "echo", task_id, delay_s=3600)
@@ -73,7 +66,7 @@ def test_a_task_deferred_an_hour_runs_after_advancing_an_hour(
     assert reply.status_code == 200, reply.text
     assert reply.json()["offsetMs"] >= 3_600_000
     assert events.wait_for("echo", task_id, timeout=60) == "Succeeded"
-    history = stored_events(clock_redis, "echo", task_id)
+    history = stored_events(module_redis, "echo", task_id)
     # Real timestamps stay; the ones written after the advance also carry the advanced time.
     assert "virtualTimestamp" in history[-1]
     assert int(history[-1]["virtualTimestamp"]) - int(history[-1]["timestamp"]) >= 3_600_000  # type: ignore[call-overload]

@@ -29,18 +29,10 @@ def console_functions(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def console_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    # Its own Redis: the session's emulator must not claim these tasks, nor subscribe to its channel.
-    server = RedisServer(tmp_path_factory.mktemp("console-redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, console_redis: RedisServer) -> Iterator[EmulatorProcess]:
+def console(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer) -> Iterator[EmulatorProcess]:
     folder = tmp_path_factory.mktemp("console")
     process = EmulatorProcess(console_functions(folder / "functions"), folder / "fcemu.log",
-                              redis_url=console_redis.url, retry_base_delay_s="0.05").start()
+                              redis_url=module_redis.url, retry_base_delay_s="0.05").start()
     yield process
     process.stop()
 
@@ -159,9 +151,9 @@ def test_event_stream_filters_by_function(console: EmulatorProcess) -> None:
 
 
 def test_many_streams_share_one_subscription_released_when_they_leave(
-    console: EmulatorProcess, console_redis: RedisServer
+    console: EmulatorProcess, module_redis: RedisServer
 ) -> None:
-    client = console_redis.client()
+    client = module_redis.client()
 
     def subscribers() -> int:
         return int(dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()])
@@ -182,9 +174,9 @@ def test_many_streams_share_one_subscription_released_when_they_leave(
     wait_until(lambda: subscribers() == 0)
 
 
-def test_an_open_stream_does_not_hold_up_shutdown(tmp_path: Path, console_redis: RedisServer) -> None:
+def test_an_open_stream_does_not_hold_up_shutdown(tmp_path: Path, module_redis: RedisServer) -> None:
     process = EmulatorProcess(console_functions(tmp_path / "functions"), tmp_path / "fcemu.log",
-                              redis_url=console_redis.url, dispatcher_enabled="false").start()
+                              redis_url=module_redis.url, dispatcher_enabled="false").start()
     stream = EventStream(f"{process.url}/_fcemu/events")
     try:
         process.stop()  # uvicorn ends by re-raising SIGTERM: the exit code says nothing here

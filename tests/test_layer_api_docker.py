@@ -29,13 +29,6 @@ V3, V2 = "/2023-03-30", "/2016-08-15"
 
 
 @pytest.fixture(scope="module")
-def layer_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("layer-redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A layer folder holding `folderlayer` version 3."""
     root = tmp_path_factory.mktemp("layers")
@@ -46,11 +39,11 @@ def layers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory, layer_redis: RedisServer, layers_dir: Path
+def emulator(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer, layers_dir: Path
              ) -> Iterator[EmulatorProcess]:
     base = tmp_path_factory.mktemp("layer-api")
     (base / "functions").mkdir()
-    process = EmulatorProcess(base / "functions", base / "fcemu.log", redis_url=layer_redis.url,
+    process = EmulatorProcess(base / "functions", base / "fcemu.log", redis_url=module_redis.url,
                               layers_dir=str(layers_dir)).start()
     yield process
     process.stop()
@@ -216,12 +209,12 @@ def test_fc2_publish_answers_the_fc2_layer_shape(emulator: EmulatorProcess) -> N
 
 
 def test_a_second_process_on_the_same_redis_sees_published_layers(
-    emulator: EmulatorProcess, layer_redis: RedisServer, layers_dir: Path, tmp_path: Path,
+    emulator: EmulatorProcess, module_redis: RedisServer, layers_dir: Path, tmp_path: Path,
 ) -> None:
     name = _name()
     assert _publish(emulator, name, "published by the first").status_code == 200
     (tmp_path / "functions").mkdir()
-    second = EmulatorProcess(tmp_path / "functions", tmp_path / "second.log", redis_url=layer_redis.url,
+    second = EmulatorProcess(tmp_path / "functions", tmp_path / "second.log", redis_url=module_redis.url,
                              layers_dir=str(layers_dir)).start()
     try:
         got = requests.get(f"{second.url}{V3}/layers/{name}/versions/1", timeout=30)
@@ -236,13 +229,13 @@ def test_a_second_process_on_the_same_redis_sees_published_layers(
     assert json.loads(got.text)["layerVersionArn"] == _arn(name, 1)
 
 
-def test_a_deleted_versions_zip_goes_once_no_function_names_it(emulator: EmulatorProcess, layer_redis: RedisServer
+def test_a_deleted_versions_zip_goes_once_no_function_names_it(emulator: EmulatorProcess, module_redis: RedisServer
                                                                ) -> None:
     name = _name()
     _publish(emulator, name, "unused")
     _publish(emulator, name, "used")
     assert _create_function(emulator, f"zip-kept-{name}", [_arn(name, 2)]).status_code == 200
-    code = redis.Redis.from_url(layer_redis.url)
+    code = redis.Redis.from_url(module_redis.url)
     try:
         for version in (1, 2):
             assert requests.delete(f"{emulator.url}{V3}/layers/{name}/versions/{version}", timeout=30).status_code == 204
@@ -253,7 +246,7 @@ def test_a_deleted_versions_zip_goes_once_no_function_names_it(emulator: Emulato
 
 
 def test_a_template_uses_its_own_layers_folder_and_published_layers_from_start_up(
-    emulator: EmulatorProcess, layer_redis: RedisServer, layers_dir: Path, tmp_path: Path,
+    emulator: EmulatorProcess, module_redis: RedisServer, layers_dir: Path, tmp_path: Path,
 ) -> None:
     published = _name()
     assert _publish(emulator, published, "published before the template was served").status_code == 200
@@ -279,7 +272,7 @@ resources:
         - {_arn(published, 1)}
 """)
     (tmp_path / "functions").mkdir()
-    served = EmulatorProcess(tmp_path / "functions", tmp_path / "template.log", redis_url=layer_redis.url,
+    served = EmulatorProcess(tmp_path / "functions", tmp_path / "template.log", redis_url=module_redis.url,
                              layers_dir=str(layers_dir), template=str(project / "s.yaml")).start()
     try:
         assert _invoke(served, "tpl-layered") == b"project layer + published before the template was served"

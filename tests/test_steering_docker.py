@@ -22,24 +22,17 @@ from tests.test_sync_invoke_docker import v3
 
 
 @pytest.fixture(scope="module")
-def steer_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("steer-redis")).start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(scope="module")
-def steered(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, steer_redis: RedisServer
+def steered(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer
             ) -> Iterator[EmulatorProcess]:
     process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("steer-logs") / "fcemu.log",
-                              redis_url=steer_redis.url).start()
+                              redis_url=module_redis.url).start()
     yield process
     process.stop()
 
 
 @pytest.fixture()
-def events(steer_redis: RedisServer) -> Iterator[TaskWatcher]:
-    watching = TaskWatcher(steer_redis.url)
+def events(module_redis: RedisServer) -> Iterator[TaskWatcher]:
+    watching = TaskWatcher(module_redis.url)
     yield watching
     watching.close()
 
