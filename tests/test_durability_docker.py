@@ -27,13 +27,18 @@ def enqueue(emulator: EmulatorProcess, count: int, prefix: str, delay: int = 0, 
     return ids
 
 
-def final_statuses(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
+def task_fields(redis_server: RedisServer, function: str, ids: list[str], field: str) -> dict[str, str]:
+    """One field of each task's record, read straight from Redis ("" where it has none)."""
     with redis_server.client() as client:
         return {
             task_id: (client.hget(shard_of(task_member(function, task_id), 1).task(task_member(function, task_id)),
-                                  "status") or b"").decode()
+                                  field) or b"").decode()
             for task_id in ids
         }
+
+
+def final_statuses(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
+    return task_fields(redis_server, function, ids, "status")
 
 
 def test_a_redis_restart_keeps_the_queue(

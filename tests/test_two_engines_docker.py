@@ -10,12 +10,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from emulator.queue.keys import shard_of, task_member
+from emulator.queue.keys import task_member
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.second_docker import SecondDocker, unavailable_reason
 from tests.support.task_watcher import FINAL, TaskWatcher
-from tests.test_durability_docker import enqueue, final_statuses
+from tests.test_durability_docker import enqueue, final_statuses, task_fields
 
 IMAGE = "fcemu/runtime-python3:latest"
 
@@ -42,12 +42,7 @@ def container_ids(client: docker.DockerClient, **labels: str) -> set[str]:
 
 def instance_ids(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
     """Each task's last instance id."""
-    with redis_server.client() as client:
-        return {
-            task_id: (client.hget(shard_of(task_member(function, task_id), 1).task(task_member(function, task_id)),
-                                  "inst") or b"").decode()
-            for task_id in ids
-        }
+    return task_fields(redis_server, function, ids, "inst")
 
 
 def test_two_dispatchers_on_two_engines_split_the_work(
