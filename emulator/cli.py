@@ -25,6 +25,7 @@ def _preflight(settings: Settings) -> str | None:
         return f"access keys: {error}"
     try:
         settings.debug_ports()
+        settings.allowed_host_patterns()
     except ValueError as error:
         return str(error)
     try:

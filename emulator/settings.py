@@ -1,6 +1,7 @@
 """Every setting of fcemu, read from FCEMU_* environment variables (documented in the README)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.template import find_template
 from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
+
+# A DNS name's labels (letters, digits, hyphens, underscores as some local resolvers allow), dot-separated.
+HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
 
 
 class Settings(BaseSettings):
@@ -22,6 +26,10 @@ class Settings(BaseSettings):
     access_keys: str = ""
     access_keys_file: Path | None = None
     allow_unauthenticated_remote: bool = False
+    # Host names the API, the console and HTTP triggers answer besides loopback names, IP literals,
+    # host.docker.internal and `host` (see api/origin_guard.py): "name", ".name" (it and its subdomains),
+    # "*.name" (its subdomains), or "*" (any: gives up the DNS rebinding guard), comma-separated.
+    allowed_hosts: str = ""
     port: int = Field(9000, ge=1, le=65535)
     functions_dir: Path = Path("functions")
     # A Serverless Devs project's s.yaml whose fc3 resources are served too (besides functions_dir); unset, an
@@ -121,6 +129,19 @@ class Settings(BaseSettings):
         if template is not None:
             roots.append(template.resolve().parent / "layers")
         return LayerSource(roots=tuple(roots), cache_dir=self.data_dir.resolve() / "layers")
+
+    def allowed_host_patterns(self) -> tuple[str, ...]:
+        """FCEMU_ALLOWED_HOSTS's entries, lower-cased; raises ValueError for one that is not a host name pattern."""
+        patterns = []
+        for entry in (item.strip().lower().rstrip(".") for item in self.allowed_hosts.split(",")):
+            if not entry:
+                continue
+            name = entry.removeprefix("*.").removeprefix(".")
+            if entry != "*" and not HOST_NAME.fullmatch(name):
+                raise ValueError(f"FCEMU_ALLOWED_HOSTS entry '{entry}' is not a host name, '.name', '*.name' or '*' "
+                                 "(no scheme, port or path)")
+            patterns.append(entry)
+        return tuple(patterns)
 
     def access_key_pairs(self) -> dict[str, str]:
         entries = [entry for entry in self.access_keys.split(",") if entry.strip()]

@@ -11,6 +11,7 @@ from emulator.api import (
     async_config_routes,
     clock_routes,
     console_routes,
+    docs_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
@@ -26,6 +27,7 @@ from emulator.api import (
 from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.body_limit import BodyLimitMiddleware
 from emulator.api.errors import install_error_handlers
+from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
 from emulator.core import Core
 from emulator.settings import Settings
 
@@ -42,14 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await core.close()
 
-    app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url="/_fcemu/docs",
+    app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
-    # Added last, so outermost: with keys, a signature is checked before any of the body is read.
+    # Each added outside the one before: with keys, a signature is checked before any of the body is read, and
+    # before both, a foreign Host or another site's page is refused on the headers alone.
     app.add_middleware(BodyLimitMiddleware, payload_limit=settings.sync_payload_limit_bytes)
     keys = settings.access_key_pairs()
     if keys:
         app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)
+    app.add_middleware(OriginGuardMiddleware, hosts=HostAllowList(settings.host, settings.allowed_host_patterns()))
     app.router.routes.extend(invoke_routes.ROUTES)
     app.router.routes.extend(http_trigger_routes.ROUTES)
     app.include_router(task_routes.router)
@@ -64,4 +68,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     console_routes.install(app)
     app.include_router(log_routes.router)
     openapi_document.install(app)
+    docs_routes.install(app)
     return app

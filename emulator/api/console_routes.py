@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from emulator.api.errors import FCError
 from emulator.api.event_stream import TICK_S, event_stream
+from emulator.api.page_headers import CONSOLE_CSP, PageHeaders
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
@@ -67,7 +68,8 @@ class QueueView(BaseModel):
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/_fcemu/console/", StaticFiles(directory=STATIC_DIR, html=True), name="console")
+    app.mount("/_fcemu/console/", PageHeaders(StaticFiles(directory=STATIC_DIR, html=True), CONSOLE_CSP),
+              name="console")
 
 
 @router.get("/console", include_in_schema=False)

@@ -389,6 +389,8 @@ function keys(event) {
 
 async function main() {
   document.addEventListener("keydown", keys);
+  // The filters apply as they change; Enter in the prefix must not submit (reload) the page.
+  $("#filters").addEventListener("submit", (event) => event.preventDefault());
   $("#status-filter").addEventListener("change", () => loadTasks().catch((e) => say(e.message, true)));
   $("#prefix-filter").addEventListener("input", debounced(loadTasks, 200));
   $("#advance").addEventListener("click", advanceClock);
