@@ -133,14 +133,18 @@ class Settings(BaseSettings):
     def allowed_host_patterns(self) -> tuple[str, ...]:
         """FCEMU_ALLOWED_HOSTS's entries, lower-cased; raises ValueError for one that is not a host name pattern."""
         patterns = []
-        for entry in (item.strip().lower().rstrip(".") for item in self.allowed_hosts.split(",")):
+        for entry in (item.strip().lower() for item in self.allowed_hosts.split(",")):
             if not entry:
                 continue
-            name = entry.removeprefix("*.").removeprefix(".")
-            if entry != "*" and not HOST_NAME.fullmatch(name):
+            if entry == "*":
+                patterns.append(entry)
+                continue
+            prefix = "*." if entry.startswith("*.") else "." if entry.startswith(".") else ""
+            name = entry.removeprefix(prefix).removesuffix(".")  # a final dot names the same host
+            if not HOST_NAME.fullmatch(name):
                 raise ValueError(f"FCEMU_ALLOWED_HOSTS entry '{entry}' is not a host name, '.name', '*.name' or '*' "
                                  "(no scheme, port or path)")
-            patterns.append(entry)
+            patterns.append(prefix + name)
         return tuple(patterns)
 
     def access_key_pairs(self) -> dict[str, str]:
