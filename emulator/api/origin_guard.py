@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -99,10 +99,21 @@ def cross_origin_problem(method: str, headers: dict[bytes, str]) -> str | None:
     return None
 
 
+def is_trigger_path(host: str, path: str) -> bool:
+    """A request to a function's public endpoint on the shared origin, whatever its Host."""
+    return TRIGGER_PATH.match(path) is not None
+
+
 class OriginGuardMiddleware:
-    def __init__(self, app: ASGIApp, hosts: HostAllowList) -> None:
+    """`public(host name, path)` says which requests are a function's public endpoint, exempt from the origin
+    check (never from the Host check): the trigger routes of the shared origin by default; a router that
+    serves functions on origins of their own passes one that knows those too."""
+
+    def __init__(self, app: ASGIApp, hosts: HostAllowList,
+                 public: Callable[[str, str], bool] = is_trigger_path) -> None:
         self._app = app
         self._hosts = hosts
+        self._public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -119,11 +130,12 @@ class OriginGuardMiddleware:
 
     def _problem(self, scope: Scope, headers: dict[bytes, str]) -> str | None:
         host = headers.get(b"host")
+        name = host_name(host) if host is not None else ""
         # No Host at all is an HTTP/1.0 client: never a browser (they all send one), so never a rebinding page.
-        if host is not None and not self._hosts.permits(host_name(host)):
-            return (f"host '{host_name(host)}' is not one of this emulator's names (loopback names and addresses, "
+        if host is not None and not self._hosts.permits(name):
+            return (f"host '{name}' is not one of this emulator's names (loopback names and addresses, "
                     "FCEMU_HOST, FCEMU_ALLOWED_HOSTS): add it to FCEMU_ALLOWED_HOSTS to serve it")
-        if TRIGGER_PATH.match(scope["path"]):
+        if self._public(name, scope["path"]):
             return None
         source = cross_origin_problem(scope["method"] if scope["type"] == "http" else "GET", headers)
         if source is not None:
