@@ -7,10 +7,10 @@ import asyncio
 import json
 
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware, cross_origin_problem, host_name
 from emulator.settings import Settings
-from starlette.types import Message, Receive, Scope, Send
 
 
 @pytest.mark.parametrize(("header", "name"), [
