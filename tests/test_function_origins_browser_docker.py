@@ -48,16 +48,20 @@ def _probe(url: str, sent: dict[str, dict[str, str]]) -> dict[str, Any]:
         try:
             page = browser.new_page()
             devtools = page.context.new_cdp_session(page)
+            # A request's URL and the headers it went out with come in two events, in either order.
             urls: dict[str, str] = {}
+            headers: dict[str, dict[str, str]] = {}
             devtools.on("Network.requestWillBeSent",
                         lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
-            devtools.on("Network.requestWillBeSentExtraInfo", lambda event: sent.__setitem__(
-                urls.get(event["requestId"], event["requestId"]),
-                {name.lower(): value for name, value in event["headers"].items()}))
+            devtools.on("Network.requestWillBeSentExtraInfo", lambda event: headers.__setitem__(
+                event["requestId"], {name.lower(): value for name, value in event["headers"].items()}))
             devtools.send("Network.enable")
-            page.goto(url)
-            playwright_api.expect(page).to_have_title("done")
-            return dict(page.evaluate("window.probe"))
+            # The page's request starts the function's container: generous limits, for a loaded machine.
+            page.goto(url, timeout=120_000)
+            playwright_api.expect(page).to_have_title("done", timeout=60_000)
+            probe = dict(page.evaluate("window.probe"))
+            sent.update({urls[request]: sent_headers for request, sent_headers in headers.items() if request in urls})
+            return probe
         finally:
             browser.close()
 
