@@ -50,19 +50,28 @@ class FunctionOriginMiddleware:
         names = [*core.catalog.names(), *core.deployments.failures]
         try:
             name = function_of_host(labels, names)
-            problem = None if name is not None else (
-                f"no function is named by host '{labels}.localhost' (a function's own origin is "
-                "<function>.localhost, or <function>.<service>.localhost for an FC 2.0 function of another service)")
         except AmbiguousHost as error:
-            name, problem = None, str(error)
-        # The path route's own code serves it; its errors keep FC 3.0's shape (the path decides it).
-        prefix = TRIGGER_PATH_PREFIX + quote(name or labels, safe="$")
-        routed = {**scope, "path": prefix + scope["path"],
-                  "raw_path": prefix.encode() + (scope.get("raw_path") or scope["path"].encode())}
-        if problem is not None:
-            await error_response(Request(routed), 404, "FunctionNotFound", problem)(routed, receive, send)
+            await _not_found(_routed(scope, labels), receive, send, str(error))
             return
-        await self._app(routed, receive, send)
+        if name is None:
+            await _not_found(_routed(scope, labels), receive, send,
+                             f"no function is named by host '{labels}.localhost' (a function's own origin is "
+                             "<function>.localhost, or <function>.<service>.localhost for an FC 2.0 function of "
+                             "another service)")
+            return
+        await self._app(_routed(scope, name), receive, send)
+
+
+def _routed(scope: Scope, target: str) -> Scope:
+    """The request as the path route `/http/{target}/...` gets it: its code serves it, and its errors keep FC 3.0's
+    shape (the path decides it)."""
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    return {**scope, "path": f"{TRIGGER_PATH_PREFIX}{target}{scope['path']}",
+            "raw_path": f"{TRIGGER_PATH_PREFIX}{quote(target, safe='$')}".encode() + raw_path}
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send, message: str) -> None:
+    await error_response(Request(scope), 404, "FunctionNotFound", message)(scope, receive, send)
 
 
 def _sandboxed(send: Send) -> Send:
