@@ -112,3 +112,22 @@ def test_on_the_shared_origin_the_page_is_sandboxed(served: EmulatorProcess) -> 
     # emulator's Origin check refuses (see the README's Security section).
     clock = sent[f"{served.url}/_fcemu/clock/advance"]
     assert (clock["origin"], clock["sec-fetch-site"]) == ("null", "cross-site")
+
+
+def test_the_console_links_to_the_functions_own_origin(served: EmulatorProcess) -> None:
+    expect = playwright_api.expect
+    origin = f"http://page-probe.localhost:{served.port}"
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        try:
+            console = browser.new_page()
+            console.goto(f"{served.url}/_fcemu/console/#function=page-probe")
+            link = console.locator("#function-detail a", has_text=origin)
+            expect(link).to_have_attribute("href", f"{origin}/")
+            with console.expect_popup() as opened:
+                link.click()
+            page = opened.value
+            expect(page).to_have_title("done", timeout=60_000)
+            assert page.evaluate("[window.origin, window.opener]") == [origin, None]
+        finally:
+            browser.close()
