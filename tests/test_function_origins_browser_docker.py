@@ -93,8 +93,10 @@ def test_on_its_own_origin_the_page_works_and_reaches_only_its_function(served: 
                                             "path": "/_fcemu/clock/advance", "cookie": own["cookie"]})
     assert sent[f"{origin}/_fcemu/clock/advance"]["sec-fetch-site"] == "same-origin"
     assert _clock_offset(served) == 0
-    # The emulator's own address is another origin: the page cannot read it.
+    # The emulator's own address is another site: the page cannot read it, and its request says where it is from.
     assert probe["functionsByAddress"] == "error: TypeError"
+    by_address = sent[f"{served.url}/2023-03-30/functions"]
+    assert (by_address["origin"], by_address["sec-fetch-site"]) == (origin, "cross-site")
 
 
 def test_on_the_shared_origin_the_page_is_sandboxed(served: EmulatorProcess) -> None:
