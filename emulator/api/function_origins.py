@@ -47,7 +47,7 @@ class FunctionOriginMiddleware:
     async def _own_origin(self, scope: Scope, receive: Receive, send: Send, labels: str) -> None:
         core: Core = scope["app"].state.core
         # A function that failed to deploy is not in the catalog but its route still has something to say (412).
-        names = [*core.catalog.names(), *core.deployments.failures]
+        names = {*core.catalog.names(), *core.deployments.failures}
         try:
             name = function_of_host(labels, names)
         except AmbiguousHost as error:
