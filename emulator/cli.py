@@ -222,9 +222,7 @@ def _publish(topic: str, body: str, tag: str) -> None:
 
 def _emulator_url() -> str:
     """The running emulator's address, as this machine's settings give it (any address: loopback)."""
-    settings = Settings()
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host  # noqa: S104 - any address
-    return f"http://{host}:{settings.port}"
+    return Settings().local_url()
 
 
 def _log_line(entry: dict[str, object]) -> str:

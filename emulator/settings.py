@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     destination_retry_base_delay_s: float = Field(1.0, ge=0)
     destination_http_timeout_s: float = Field(10.0, gt=0)
 
+    def local_url(self) -> str:
+        """The emulator's address as a client on this machine reaches it (listening on any address: loopback)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104 - any address
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
     def debug_ports(self) -> dict[str, int | None]:
         """The debugged functions, in order, and each one's own host port (None: none given); raises
         ValueError for an entry that is not "fn" or "fn:port"."""

@@ -28,6 +28,7 @@ from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.body_limit import BodyLimitMiddleware
 from emulator.api.errors import install_error_handlers
 from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
+from emulator.api.function_origins import FunctionOriginMiddleware
 from emulator.core import Core
 from emulator.settings import Settings
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Each added outside the one before: with keys, a signature is checked before any of the body is read, and
     # before both, a foreign Host or another site's page is refused on the headers alone.
     app.add_middleware(BodyLimitMiddleware, payload_limit=settings.sync_payload_limit_bytes)
+    # Outside the body limit, which then sees a function's own origin as the trigger route it is; inside the
+    # signature check, which verifies the path the client signed.
+    app.add_middleware(FunctionOriginMiddleware)
     keys = settings.access_key_pairs()
     if keys:
         app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)

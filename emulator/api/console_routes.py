@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from emulator.api.errors import FCError
 from emulator.api.event_stream import TICK_S, event_stream
 from emulator.api.page_headers import CONSOLE_CSP, PageHeaders
+from emulator.api.function_hosts import trigger_urls
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
@@ -33,6 +34,8 @@ class TriggerView(BaseModel):
     triggerName: str
     triggerType: str
     triggerConfig: dict[str, Any]
+    # An HTTP trigger's URL: the function's own origin (the console links to it).
+    url: str | None = None
 
 
 class ConsoleFunction(BaseModel):
@@ -123,7 +126,9 @@ def _function_view(core: Core, definition: FunctionDefinition) -> ConsoleFunctio
         instances=[InstanceView(instanceId=i.instance_id, state=i.state.value, active=i.active, capacity=i.capacity)
                    for i in pool.instances],
         triggers=[TriggerView(triggerName=entry.trigger.triggerName, triggerType=entry.trigger.triggerType,
-                              triggerConfig=entry.trigger.triggerConfig)
+                              triggerConfig=entry.trigger.triggerConfig,
+                              url=trigger_urls(core.settings, definition.name)["urlInternet"]
+                              if entry.trigger.triggerType == "http" else None)
                   for entry in core.triggers.entries(definition.name)],
         asyncConfig=core.async_configs.effective(definition).model_dump(exclude_none=True),
     )

@@ -1,5 +1,6 @@
-"""HTTP functions: FC 2.0's `/2016-08-15/proxy/{service}/{function}/{path}` and, for FC 3.0 functions, the
-per-function trigger URL `/http/{function}/{path}`. The contract follows the function, not the route: an FC 3.0
+"""HTTP functions: FC 2.0's `/2016-08-15/proxy/{service}/{function}/{path}` and fcemu's path route
+`/http/{function}/{path}`, which also serves each function's own origin `<function>.localhost` (function_origins.py
+routes that host's every path here). The contract follows the function, not the route: an FC 3.0
 function on a built-in runtime gets FC 3.0's event and its return value is mapped to the answer
 (emulator/http_event.py); any other goes to the function's server (WSGI in the python agent, a custom
 runtime's own) and its answer comes back as it is, its body streamed. `x-fc-invocation-type: Async` persists the

@@ -24,7 +24,8 @@ Schema = dict[str, Any]
 
 DESCRIPTION = (
     "Function Compute's routes as fcemu serves them: FC 3.0 (`/2023-03-30`), FC 2.0 (`/2016-08-15`), HTTP "
-    "triggers (`/http/{function}`, `/2016-08-15/proxy/...`) and fcemu's own (`/_fcemu`). Errors carry "
+    "triggers (`/http/{function}`, `/2016-08-15/proxy/...`, and any path of a function's own origin "
+    "`http://{function}.localhost:{port}/`) and fcemu's own (`/_fcemu`). Errors carry "
     "`{Code, Message, RequestId}` on 2023-03-30 routes and `{ErrorCode, ErrorMessage, RequestId}` on 2016-08-15 "
     "routes."
 )

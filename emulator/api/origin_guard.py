@@ -12,16 +12,14 @@ headers alone, before any route, body limit or signature check reads or runs any
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.api.errors import error_response
+from emulator.api.function_hosts import is_public_endpoint
 
-# A function's public endpoint: FC's anonymous HTTP triggers take any origin (the function answers CORS itself).
-TRIGGER_PATH = re.compile(r"^/(http|2016-08-15/proxy)/")
 # Names that are the emulator's own wherever it runs: loopback (RFC 6761 keeps *.localhost on loopback) and the
 # name Docker gives the host inside containers (a function calling the API).
 OWN_NAMES = frozenset({"localhost", "host.docker.internal"})
@@ -99,18 +97,13 @@ def cross_origin_problem(method: str, headers: dict[bytes, str]) -> str | None:
     return None
 
 
-def is_trigger_path(host: str, path: str) -> bool:
-    """A request to a function's public endpoint on the shared origin, whatever its Host."""
-    return TRIGGER_PATH.match(path) is not None
-
-
 class OriginGuardMiddleware:
     """`public(host name, path)` says which requests are a function's public endpoint, exempt from the origin
-    check (never from the Host check): the trigger routes of the shared origin by default; a router that
-    serves functions on origins of their own passes one that knows those too."""
+    check (never from the Host check): a function's own origin and the trigger routes of the shared one. FC's
+    anonymous HTTP triggers take any origin; the function answers CORS itself."""
 
     def __init__(self, app: ASGIApp, hosts: HostAllowList,
-                 public: Callable[[str, str], bool] = is_trigger_path) -> None:
+                 public: Callable[[str, str], bool] = is_public_endpoint) -> None:
         self._app = app
         self._hosts = hosts
         self._public = public

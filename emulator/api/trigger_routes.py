@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
+from emulator.api.function_hosts import trigger_urls
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, drop_nulls, text_field
 from emulator.api.lookup import function_v2, function_v3
 from emulator.api.paging import page
@@ -27,6 +28,8 @@ def _view(core: Core, request: Request, trigger: StoredTrigger) -> dict[str, Any
         settings = core.settings
         view["targetArn"] = f"acs:fc:{settings.region}:{settings.account_id}:functions/{trigger.functionName}"
         view["status"] = "Success"
+        if trigger.triggerType == "http":
+            view["httpTrigger"] = trigger_urls(settings, trigger.functionName)
     return view
 
 

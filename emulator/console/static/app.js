@@ -143,7 +143,10 @@ function renderFunction() {
     fn.triggers.length ? el("ul", {}, fn.triggers.map((t) => el("li", {},
       `${t.triggerName} (${t.triggerType}${t.triggerConfig.cronExpression ? ", " + t.triggerConfig.cronExpression : ""}) `,
       t.triggerType === "timer" ? el("button", { type: "button", onclick: () => fire(fn.functionName, t.triggerName) },
-        "Fire now") : null))) : el("p", { class: "hint" }, "none"),
+        "Fire now") : null,
+      // The function's own origin: its page opens apart from the console (see README, Security).
+      t.url ? el("a", { href: t.url, target: "_blank", rel: "noopener noreferrer" }, t.url) : null))) :
+      el("p", { class: "hint" }, "none"),
   );
 }
 
