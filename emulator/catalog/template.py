@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from emulator.catalog import code_archive
-from emulator.catalog.fingerprints import fingerprint
+from emulator.catalog.fingerprints import FingerprintOf, fingerprint
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, resolve_layers
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
@@ -268,7 +268,7 @@ def _deep_merge(parent: Any, child: Any) -> Any:
 
 
 def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None,
-                  data_dir: Path | None = None) -> Template:
+                  data_dir: Path | None = None, fingerprint_of: FingerprintOf = fingerprint) -> Template:
     """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line.
     With `extend`, variables are resolved on the merged document; code paths and `.env` stay relative to `source`
     (the template given, as Serverless Devs resolves them against the `-t` template)."""
@@ -305,7 +305,7 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
                 props, legacy_ignored = fc3_props(props)
             except LegacyError as error:
                 raise TemplateError(f"{at}: resource '{name}': {error}") from error
-        definition, ignored = _definition(source, str(name), props, at, data_dir, layers)
+        definition, ignored = _definition(source, str(name), props, at, data_dir, layers, fingerprint_of)
         ignored = sorted([*ignored, *legacy_ignored])
         if definition.name in template.definitions:
             raise TemplateError(f"{at}: functionName '{definition.name}' is defined twice")
@@ -317,7 +317,8 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
 
 
 def _definition(source: Path, name: str, props: dict[str, Any], at: str, data_dir: Path | None,
-                layers: LayerSource | None = None) -> tuple[FunctionDefinition, list[str]]:
+                layers: LayerSource | None = None, fingerprint_of: FingerprintOf = fingerprint
+                ) -> tuple[FunctionDefinition, list[str]]:
     where = f"{at}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
@@ -335,7 +336,7 @@ def _definition(source: Path, name: str, props: dict[str, Any], at: str, data_di
     except ManifestError as error:
         raise TemplateError(f"{where}: {str(error).removeprefix(f'{source}: ')}") from error
     definition = FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, opt_dir=opt_dir,
-                                    code_fingerprint=fingerprint(code_dir) + layers_fingerprint)
+                                    code_fingerprint=fingerprint_of(code_dir) + layers_fingerprint)
     return definition, ignored
 
 

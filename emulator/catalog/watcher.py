@@ -10,8 +10,9 @@ import watchfiles
 
 
 class FunctionsWatcher:
-    def __init__(self, functions_dir: Path, refresh: Callable[[], Awaitable[object]],
+    def __init__(self, functions_dir: Path, refresh: Callable[[set[Path]], Awaitable[object]],
                  extra: Iterable[Path] = ()) -> None:
+        """`refresh` is given the changed paths (those that count) of each batch of changes."""
         self._functions_dir = functions_dir.resolve()
         self._refresh = refresh
         # Folders are watched whole; a file is watched through its folder (editors replace a file by renaming a
@@ -46,6 +47,6 @@ class FunctionsWatcher:
         roots = self._roots()
         if not roots:
             return
-        async for _ in watchfiles.awatch(*roots, watch_filter=self._relevant, stop_event=self._stop,
-                                         debounce=200, recursive=True):
-            await self._refresh()
+        async for changes in watchfiles.awatch(*roots, watch_filter=self._relevant, stop_event=self._stop,
+                                               debounce=200, recursive=True):
+            await self._refresh({Path(path) for _, path in changes})
