@@ -259,6 +259,9 @@ class Core:
         await core.refresh_catalog()
         _on_close(stack, "triggers", triggers.close)
         await triggers.start()
+        # With the triggers known: messages a publisher stored but did not get to tell their subscribers about.
+        _on_close(stack, "mns outbox", queues.close)
+        await queues.start()
         if settings.hot_reload:
             core._fingerprints = Fingerprints()
             watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.files_changed,
