@@ -72,8 +72,8 @@ def test_refreshes_read_code_off_the_loop_once_and_do_not_pile_up(tmp_path: Path
         with directory_reads() as reads:
             core = await Core.start(settings)
             # A deploy: its change message brings another refresh, as in a running emulator.
-            await core.deployments.save_function("deployed", {"functionName": "deployed", "runtime": "python3.10",
-                                                              "handler": "main.handler"}, code_saying("hi"), create=True)
+            spec = {"functionName": "deployed", "runtime": "python3.10", "handler": "main.handler"}
+            await core.deployments.save_function("deployed", spec, code_saying("hi"), create=True)
             await core.refresh_catalog()
         try:
             walked = _under(reads, large)

@@ -104,8 +104,8 @@ def test_a_connection_past_the_cap_gets_fc_503_and_the_others_are_served(bounded
     body = json.dumps({"seconds": 1}).encode()
     try:
         for client in held:
-            client.sendall(b"POST /_fcemu/clock/advance HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                           b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            client.sendall(b"POST /_fcemu/clock/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                           b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
         with _connect(bounded) as extra:
             extra.sendall(b"GET /2023-03-30/functions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             status, headers, answer = _response(extra)

@@ -6,9 +6,11 @@ or status filter passes over add to it (their ids and statuses, never their reco
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from emulator.queue.keys import ShardKeys, shard_of, task_member
 from emulator.queue.models import TaskRecord
@@ -58,9 +60,9 @@ class _ShardReader:
             return False
         return one > other if self.descending else one < other
 
-    def read(self, pipe: object, count: int) -> None:
-        pipe.zrange(self.key, self.start, self.end, desc=self.descending, byscore=True,  # type: ignore[attr-defined]
-                    offset=self.skip, num=count, withscores=True)
+    def read(self, pipe: Pipeline, count: int) -> None:
+        pipe.zrange(self.key, self.start, self.end, desc=self.descending, byscore=True, offset=self.skip, num=count,
+                    withscores=True)
 
     def take(self, rows: list[tuple[bytes, float]], count: int) -> None:
         read = [(int(score), member.decode()) for member, score in rows]
@@ -96,6 +98,31 @@ async def _next_entries(redis: Redis, readers: list[_ShardReader], count: int, w
     return found
 
 
+async def _passing(redis: Redis, function: str, shard: Callable[[str], ShardKeys], entries: list[Cursor],
+                   query: ListFilter) -> list[Cursor]:
+    """The entries the filters let through: the prefix on the ids, the status read in one round trip."""
+    if query.prefix:
+        entries = [entry for entry in entries if entry[1].startswith(query.prefix)]
+    if not query.status or not entries:
+        return entries
+    async with redis.pipeline(transaction=False) as pipe:
+        for _, task_id in entries:
+            pipe.hget(shard(task_id).task(task_member(function, task_id)), "status")
+        statuses = await pipe.execute()
+    gone = [task_id for (_, task_id), status in zip(entries, statuses) if status is None]
+    await _forget(redis, function, shard, gone)
+    return [entry for entry, status in zip(entries, statuses) if status is not None and status.decode() == query.status]
+
+
+async def _forget(redis: Redis, function: str, shard: Callable[[str], ShardKeys], task_ids: list[str]) -> None:
+    """Listing entries whose records are past their retention period go too."""
+    if task_ids:
+        async with redis.pipeline(transaction=False) as pipe:
+            for task_id in task_ids:
+                pipe.zrem(shard(task_id).listing(function), task_id)
+            await pipe.execute()
+
+
 async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query: ListFilter
                      ) -> tuple[list[TaskRecord], Cursor | None]:
     """One page of a function's task-mode tasks by startedTime (then task id), filtered, and the cursor of the
@@ -107,47 +134,36 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
 
     readers = [_ShardReader(keys.listing(function), query) for keys in shards]
     wanted = query.limit + 1  # one more than the page: is there a next one?
-    page: list[TaskRecord] = []
     filtered = bool(query.prefix or query.status)
+    page: list[TaskRecord] = []
+    # Entries that passed the filters, in order, whose records are not read yet.
+    passed: deque[Cursor] = deque()
     while len(page) < wanted:
-        entries = await _next_entries(redis, readers, WINDOW if filtered else wanted - len(page),
-                                      WINDOW if filtered else wanted)
-        if not entries:
-            break
-        if query.prefix:
-            entries = [entry for entry in entries if entry[1].startswith(query.prefix)]
-        gone: list[str] = []
-        if query.status and entries:
-            async with redis.pipeline(transaction=False) as pipe:
-                for _, task_id in entries:
-                    pipe.hget(shard(task_id).task(task_member(function, task_id)), "status")
-                statuses = await pipe.execute()
-            gone += [task_id for (_, task_id), status in zip(entries, statuses) if status is None]
-            entries = [entry for entry, status in zip(entries, statuses)
-                       if status is not None and status.decode() == query.status]
-        needed = entries[:wanted - len(page)]
-        if needed:
-            async with redis.pipeline(transaction=False) as pipe:
-                for _, task_id in needed:
-                    member = task_member(function, task_id)
-                    pipe.hgetall(shard(task_id).task(member))
-                    pipe.lrange(shard(task_id).events(member), 0, -1)
-                replies = await pipe.execute()
-            for index, (_, task_id) in enumerate(needed):
-                fields, events = replies[2 * index], replies[2 * index + 1]
-                if not fields:
-                    gone.append(task_id)
-                    continue
-                record = TaskRecord.from_redis(fields, events)
-                # Read after its status: it may have moved on since.
-                if query.status is None or record.status == query.status:
-                    page.append(record)
-        if gone:
-            # Records past their retention period: their listing entries go too.
-            async with redis.pipeline(transaction=False) as pipe:
-                for task_id in gone:
-                    pipe.zrem(shard(task_id).listing(function), task_id)
-                await pipe.execute()
+        if not passed:
+            entries = await _next_entries(redis, readers, WINDOW if filtered else wanted - len(page),
+                                          WINDOW if filtered else wanted)
+            if not entries:
+                break
+            passed.extend(await _passing(redis, function, shard, entries, query))
+            continue
+        needed = [passed.popleft() for _ in range(min(len(passed), wanted - len(page)))]
+        async with redis.pipeline(transaction=False) as pipe:
+            for _, task_id in needed:
+                member = task_member(function, task_id)
+                pipe.hgetall(shard(task_id).task(member))
+                pipe.lrange(shard(task_id).events(member), 0, -1)
+            replies = await pipe.execute()
+        gone = []
+        for index, (_, task_id) in enumerate(needed):
+            fields, events = replies[2 * index], replies[2 * index + 1]
+            if not fields:
+                gone.append(task_id)
+                continue
+            record = TaskRecord.from_redis(fields, events)
+            # Read after its status: it may have moved on since.
+            if query.status is None or record.status == query.status:
+                page.append(record)
+        await _forget(redis, function, shard, gone)
     if len(page) > query.limit:
         last = page[query.limit - 1]
         return page[:query.limit], (last.created_ms, last.task_id)
