@@ -19,6 +19,7 @@ from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.published_layers import PublishedLayers
 from emulator.catalog.sources import load_sources
+from emulator.catalog.template import unpacked_zips
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.coalesced import Coalesced
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
@@ -263,9 +264,10 @@ class Core:
         _on_close(stack, "mns outbox", queues.close)
         await queues.start()
         if settings.hot_reload:
-            core._fingerprints = Fingerprints()
             watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.files_changed,
                                                       template.watched if template is not None else ())
+            # Kept for the watched folders, and for the zips a template names, unpacked once per checksum.
+            core._fingerprints = Fingerprints([*watcher.folders, unpacked_zips(settings.data_dir)])
             _on_close(stack, "functions watcher", watcher.close)
             watcher.start()
         if settings.prewarm_instances:

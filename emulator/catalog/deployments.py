@@ -134,7 +134,7 @@ class Deployments:
         # What the last refresh served, by name: kept while another process's update is under way (see _Superseded).
         self._served: dict[str, FunctionDefinition] = {}
         # A version's code folder is unpacked once and never changed: walked once, not on every refresh.
-        self._fingerprints = Fingerprints()
+        self._fingerprints = Fingerprints([self._root])
         self._save = redis.register_script(_SAVE)
         self._delete = redis.register_script(_DELETE)
         self._sweep = redis.register_script(_SWEEP)

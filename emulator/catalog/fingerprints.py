@@ -22,16 +22,20 @@ def fingerprint(folder: Path) -> str:
 
 class Fingerprints:
     """Fingerprints of folders, each kept until a change under it is reported: a catalog refresh that changed
-    nothing walks no folder again. Only for folders whose every change is reported (a watched folder, or one
-    written once and never again). `of` runs in worker threads, `changed` in the event loop."""
+    nothing walks no folder again. Kept only for folders under `roots`, whose every change is reported (watched
+    folders, or folders written once and never again); any other folder is walked each time. `of` runs in worker
+    threads, `changed` in the event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, roots: Iterable[Path]) -> None:
+        self._roots = [root.resolve() for root in roots]
         self._known: dict[Path, str] = {}
         # Counts reported changes: a digest computed while one was reported may have read the old files.
         self._epoch = 0
         self._lock = threading.Lock()
 
     def of(self, folder: Path) -> str:
+        if not any(folder.is_relative_to(root) for root in self._roots):
+            return fingerprint(folder)
         with self._lock:
             known, epoch = self._known.get(folder), self._epoch
         if known is not None:

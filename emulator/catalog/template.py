@@ -358,6 +358,11 @@ def _code_dir(source: Path, name: str, at: str, code: Any, manifest: FunctionMan
     return folder
 
 
+def unpacked_zips(data_dir: Path) -> Path:
+    """Where the zips templates name are unpacked, a folder per checksum, written once."""
+    return data_dir / "template-code"
+
+
 def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -> Path:
     """A zip named by `code`, checked as CreateFunction's zipFile is and unpacked once into a folder keyed by its
     checksum (so an unchanged zip is not unpacked again, and an edited one gets a new folder and fingerprint)."""
@@ -367,7 +372,7 @@ def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -
         data = archive.read_bytes()
         if len(data) > code_archive.MAX_ZIP_BYTES:
             raise code_archive.CodeError(f"it is {len(data)} bytes; fcemu takes at most {code_archive.MAX_ZIP_BYTES}")
-        target = data_dir / "template-code" / code_archive.checksum(data)
+        target = unpacked_zips(data_dir) / code_archive.checksum(data)
         if not target.is_dir():
             code_archive.check_zip(data)
             code_archive.unpack(data, target)

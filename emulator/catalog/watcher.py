@@ -22,6 +22,11 @@ class FunctionsWatcher:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def folders(self) -> set[Path]:
+        """The folders every change under which is reported (files watched alone are not among them)."""
+        return set(self._folders)
+
     def _relevant(self, change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
         if "__pycache__" in changed.parts:
