@@ -37,6 +37,8 @@ class Coalesced(Generic[T]):
                 raise
             except Exception as error:  # noqa: BLE001 - handed to every caller of this run
                 current.set_exception(error)
+                # Its callers each get it; if all of them went away, it is theirs to have missed, not a leak.
+                current.exception()
             else:
                 current.set_result(result)
 
