@@ -105,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from emulator.api.app import create_app
+    from emulator.api.http_protocol import bounded_protocol
     from emulator.process_exit import run_to_exit
 
     settings = _serve_settings(args)
@@ -114,7 +115,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(
-        app, host=settings.host, port=settings.port, loop="uvloop", http="httptools",
+        app, host=settings.host, port=settings.port, loop="uvloop",
+        http=bounded_protocol(settings.header_timeout_s, settings.max_connections),
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     ))
     # Server-sent events (the console's, logs' follow mode) end once the server is asked to exit, instead of

@@ -4,9 +4,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisClusterException, RedisError
@@ -14,10 +15,13 @@ from redis.exceptions import RedisClusterException, RedisError
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import Deployments
+from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.published_layers import PublishedLayers
 from emulator.catalog.sources import load_sources
+from emulator.catalog.template import unpacked_zips
 from emulator.catalog.watcher import FunctionsWatcher
+from emulator.coalesced import Coalesced
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.dispatcher.dispatcher import Dispatcher
@@ -72,13 +76,26 @@ class Core:
     exporter: MetricsExporter
     published_layers: PublishedLayers
     _stack: AsyncExitStack
-    # One refresh at a time: the API, the folder watcher and other processes' change messages all ask for one.
-    _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One refresh at a time, and no pile-up: the API, the folder watcher and other processes' change messages
+    # all ask for one; those who ask while one runs share the next.
+    _refreshes: Coalesced[list[str]] = field(init=False)
+    # The code folders' fingerprints, kept between refreshes while the watcher reports every change to them;
+    # None (every refresh walks every folder) without hot reload.
+    _fingerprints: Fingerprints | None = None
+
+    def __post_init__(self) -> None:
+        self._refreshes = Coalesced(self._refresh_catalog, "catalog refresh")
 
     async def refresh_catalog(self) -> list[str]:
-        """Re-reads functions/ and the deployed functions; changed functions' instances drain, removed ones go."""
-        async with self._refreshing:
-            return await self._refresh_catalog()
+        """Re-reads functions/ and the deployed functions; changed functions' instances drain, removed ones go.
+        Returns the functions that changed, once a refresh begun after the call has run."""
+        return await self._refreshes()
+
+    async def files_changed(self, paths: Iterable[Path]) -> list[str]:
+        """The watcher's report: these files changed; the folders holding them are walked again."""
+        if self._fingerprints is not None:
+            self._fingerprints.changed(paths)
+        return await self.refresh_catalog()
 
     async def _refresh_catalog(self) -> list[str]:
         # Published layers reach this host's disk first: LayerSource, which every loader below uses, reads files.
@@ -87,7 +104,10 @@ class Core:
         except RedisError as error:
             log.error("published layers not mirrored (functions using a new one may show Failed): %s", error)
         try:
-            from_files, _ = load_sources(self.settings)
+            # Reads and fingerprints the code folders (unless known unchanged): off the event loop, whose lease
+            # heartbeats a large folder would otherwise hold up.
+            fingerprint_of = self._fingerprints.of if self._fingerprints is not None else fingerprint
+            from_files, _ = await asyncio.to_thread(load_sources, self.settings, fingerprint_of)
         except ManifestError as error:
             log.error("functions not reloaded, the running ones stay: %s", error)
             return []
@@ -143,7 +163,7 @@ class Core:
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
         published_layers = PublishedLayers(redis, settings.layer_source())
         await published_layers.mirror()
-        definitions, template = load_sources(settings)
+        definitions, template = await asyncio.to_thread(load_sources, settings)
         if template is not None:
             log.info("serving the fc3 resources of %s: %s", template.source,
                      ", ".join(template.definitions) or "(none)")
@@ -235,13 +255,19 @@ class Core:
                    deployments, triggers, None, owners, metrics, MetricsExporter(metrics, store, pools),
                    published_layers, stack)
         _on_close(stack, "deployments", deployments.close)
+        _on_close(stack, "catalog refreshes", core._refreshes.close)
         await deployments.start(on_change=core.refresh_catalog)
         await core.refresh_catalog()
         _on_close(stack, "triggers", triggers.close)
         await triggers.start()
+        # With the triggers known: messages a publisher stored but did not get to tell their subscribers about.
+        _on_close(stack, "mns outbox", queues.close)
+        await queues.start()
         if settings.hot_reload:
-            watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.refresh_catalog,
+            watcher = core.watcher = FunctionsWatcher(settings.functions_dir, core.files_changed,
                                                       template.watched if template is not None else ())
+            # Kept for the watched folders, and for the zips a template names, unpacked once per checksum.
+            core._fingerprints = Fingerprints([*watcher.folders, unpacked_zips(settings.data_dir)])
             _on_close(stack, "functions watcher", watcher.close)
             watcher.start()
         if settings.prewarm_instances:

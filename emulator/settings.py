@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # "*.name" (its subdomains), or "*" (any: gives up the DNS rebinding guard), comma-separated.
     allowed_hosts: str = ""
     port: int = Field(9000, ge=1, le=65535)
+    # Bounds on HTTP clients: connections open at once (past it, a new connection's request is answered FC's
+    # 503 ResourceThrottled and the connection closed), and how long a client may take to send a request's
+    # headers, counted from its connection or the end of its previous response, before it is disconnected.
+    max_connections: int = Field(1000, ge=1)
+    header_timeout_s: float = Field(10.0, gt=0)
     functions_dir: Path = Path("functions")
     # A Serverless Devs project's s.yaml whose fc3 resources are served too (besides functions_dir); unset, an
     # s.yaml in the current folder is used if there is one.

@@ -104,6 +104,35 @@ def test_accept_claim_finish_delay_and_listing(served: EmulatorProcess, events: 
     assert {now, later} <= {task["taskId"] for task in listed["tasks"]}
 
 
+def test_a_listing_is_paged_across_shards_and_an_mns_publish_reaches_its_subscribers(
+    served: EmulatorProcess, events: TaskWatcher
+) -> None:
+    """The listing's cursor over shards spread on the cluster's nodes; a topic's message and its outbox written
+    by one script (the outbox shares the topic's slot)."""
+    prefix = f"page_{uuid.uuid4().hex[:6]}"
+    ids = [f"{prefix}_{index}" for index in range(7)]
+    for task_id in ids:
+        requests.post(v3(served, "hello"), data=b"{}", timeout=30,
+                      headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id}).raise_for_status()
+    url = f"{served.url}/2023-03-30/functions/hello/async-tasks"
+    paged: list[str] = []
+    token = None
+    while True:
+        page = requests.get(url, params={"prefix": prefix, "limit": 2, **({"nextToken": token} if token else {})},
+                            timeout=30).json()
+        paged += [task["taskId"] for task in page["tasks"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    everything = requests.get(url, params={"prefix": prefix, "limit": 100}, timeout=30).json()["tasks"]
+    assert paged == [task["taskId"] for task in everything] and sorted(paged) == sorted(ids)
+    published = requests.post(f"{served.url}/_fcemu/mns/topics/mns-fanout/messages",
+                              json={"MessageBody": "on a cluster"}, timeout=30)
+    assert published.status_code == 201, published.text
+    message_id = published.json()["MessageId"]
+    assert events.wait_for("mns-subscriber", f"mns-stream-{message_id}") == "Succeeded"
+
+
 def test_retries_then_a_function_destination_then_a_queue(served: EmulatorProcess, events: TaskWatcher) -> None:
     order = f"order-{uuid.uuid4().hex[:6]}"
     task_id = _invoke(served, "chain-a", order.encode())

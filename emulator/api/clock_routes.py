@@ -65,12 +65,12 @@ async def show_clock(request: Request) -> ClockView:
 
 @router.post("/advance")
 async def advance_clock(request: Request) -> ClockView:
-    """Moves the clock forward for every process sharing this Redis (never back); each wakes at once."""
+    """Moves the clock forward for every process sharing this Redis (never back, never past the year 9999); each
+    wakes at once."""
     core: Core = request.app.state.core
     body = optional_object(await request.body())
     try:
-        offset_ms = advance_ms(_seconds_of(body))
-    except ClockError as error:
+        await core.store.clock.advance(advance_ms(_seconds_of(body)))
+    except ClockError as error:  # ClockLimitError too: the sum of advances would pass the year 9999
         raise FCError(400, "InvalidArgument", str(error)) from error
-    await core.store.clock.advance(offset_ms)
     return await _view(core)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, stamp_request_id
 from emulator.core import Core
-from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES
+from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, valid_name
 
 router = APIRouter(prefix="/_fcemu/mns", dependencies=[Depends(stamp_request_id)])
 
@@ -47,6 +47,8 @@ async def publish_message(request: Request, name: str, message: PublishedMessage
     if len(body) > MESSAGE_LIMIT_BYTES:
         raise FCError(400, "InvalidArgument",
                       f"MessageBody of {len(body)} bytes exceeds MNS's message limit of {MESSAGE_LIMIT_BYTES} bytes")
+    if not valid_name(name):
+        raise FCError(400, "InvalidArgument", f"topic name '{name}' is not an MNS name: it has a brace")
     message_id = await core.queues.push("topic", name, body, message.MessageTag)
     stored = hashlib.md5(body).hexdigest().upper()  # noqa: S324 - MNS's own checksum
     return PublishReply(MessageId=message_id, MessageBodyMD5=stored)

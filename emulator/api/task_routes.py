@@ -9,12 +9,13 @@ from pydantic import BaseModel
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import function_v2, function_v3
-from emulator.api.paging import offset_of
+from emulator.api.paging import cursor_of, cursor_token
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.queue.models import TaskRecord, TaskStatus
-from emulator.queue.store import ListFilter, StopOutcome
+from emulator.queue.listing import ListFilter
+from emulator.queue.store import StopOutcome
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
 
@@ -139,7 +140,7 @@ def _filter(
         raise FCError(400, "InvalidArgument", f"status '{status}' is not one of {', '.join(s.value for s in TaskStatus)}")
     return ListFilter(
         status=status, prefix=prefix, started_begin_ms=begin, started_end_ms=end,
-        descending=(order or "asc").lower() == "desc", limit=limit, offset=offset_of(next_token),
+        descending=(order or "asc").lower() == "desc", limit=limit, after=cursor_of(next_token),
     )
 
 
@@ -170,10 +171,9 @@ async def list_async_tasks(
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     query = _filter(status, prefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
-    records, next_offset = await core.store.list(definition.name, query)
+    records, cursor = await core.store.list(definition.name, query)
     return ListAsyncTasksOutput(
-        tasks=[_v3_view(core, record, includePayload) for record in records],
-        nextToken=str(next_offset) if next_offset is not None else None,
+        tasks=[_v3_view(core, record, includePayload) for record in records], nextToken=cursor_token(cursor),
     )
 
 
@@ -213,10 +213,10 @@ async def list_stateful_async_invocations(
     core: Core = request.app.state.core
     service_name, definition = function_v2(core, service, function_name)
     query = _filter(status, invocationIdPrefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
-    records, next_offset = await core.store.list(definition.name, query)
+    records, cursor = await core.store.list(definition.name, query)
     return ListStatefulAsyncInvocationsOutput(
         invocations=[_v2_view(core, service_name, function_name, record, includePayload) for record in records],
-        nextToken=str(next_offset) if next_offset is not None else None,
+        nextToken=cursor_token(cursor),
     )
 
 

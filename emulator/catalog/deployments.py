@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.code_archive import CodeError, checksum, unpack
+from emulator.catalog.fingerprints import Fingerprints
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.queue.redis_client import is_cluster_client
@@ -132,6 +133,8 @@ class Deployments:
         self._unreadable: dict[str, str] = {}
         # What the last refresh served, by name: kept while another process's update is under way (see _Superseded).
         self._served: dict[str, FunctionDefinition] = {}
+        # A version's code folder is unpacked once and never changed: walked once, not on every refresh.
+        self._fingerprints = Fingerprints([self._root])
         self._save = redis.register_script(_SAVE)
         self._delete = redis.register_script(_DELETE)
         self._sweep = redis.register_script(_SWEEP)
@@ -279,8 +282,8 @@ class Deployments:
         manifest = folder / "function.json"
         if not manifest.is_file():
             await self._materialize(folder, name, record)
-        # It fingerprints every file of the code (up to 10,000): not on the event loop.
-        return await asyncio.to_thread(load_manifest, manifest, folder / "code", self._layers)
+        # It reads files (and fingerprints the code the first time): not on the event loop.
+        return await asyncio.to_thread(load_manifest, manifest, folder / "code", self._layers, self._fingerprints.of)
 
     @staticmethod
     def _version(record: DeployedFunction) -> str:
@@ -352,15 +355,18 @@ class Deployments:
         for name, versions in listed.items():
             function_dir = self._root / name
             if name not in current:
+                self._fingerprints.changed([function_dir.resolve()])
                 shutil.rmtree(function_dir, ignore_errors=True)
                 continue
             superseded = sorted((v for v in versions if v != function_dir / current[name]), key=_modified, reverse=True)
             for version in superseded[1:]:
+                self._fingerprints.changed([version.resolve()])
                 shutil.rmtree(version, ignore_errors=True)
                 with contextlib.suppress(OSError):
                     version.parent.rmdir()  # the checksum folder, once its last version is gone
 
     def forget_files(self, name: str) -> None:
+        self._fingerprints.changed([(self._root / name).resolve()])
         shutil.rmtree(self._root / name, ignore_errors=True)
 
     # Services (FC 2.0).

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from emulator.catalog.fingerprints import fingerprint
+from emulator.catalog.fingerprints import FingerprintOf, fingerprint
 from emulator.catalog.layers import LayerError, LayerSource
 from emulator.catalog.manifest import FunctionManifest
 from emulator.timestamps import iso_utc
@@ -56,8 +56,8 @@ def _describe(error: ValidationError, source: Path) -> str:
     return f"{source}: " + "; ".join(problems)
 
 
-def load_manifest(source: Path, code_dir: Path | None = None, layers: LayerSource | None = None
-                  ) -> FunctionDefinition:
+def load_manifest(source: Path, code_dir: Path | None = None, layers: LayerSource | None = None,
+                  fingerprint_of: FingerprintOf = fingerprint) -> FunctionDefinition:
     """A manifest file as a definition; the code is the manifest's folder unless `code_dir` says otherwise."""
     try:
         text = source.read_text()
@@ -73,7 +73,7 @@ def load_manifest(source: Path, code_dir: Path | None = None, layers: LayerSourc
     code_dir = (code_dir or source.parent).resolve()
     opt_dir, layers_fingerprint = resolve_layers(manifest, layers, source)
     return FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, opt_dir=opt_dir,
-                              code_fingerprint=fingerprint(code_dir) + layers_fingerprint)
+                              code_fingerprint=fingerprint_of(code_dir) + layers_fingerprint)
 
 
 def resolve_layers(manifest: FunctionManifest, layers: LayerSource | None, source: Path) -> tuple[Path | None, str]:
@@ -97,7 +97,8 @@ def find_manifest(folder: Path) -> Path | None:
     return None
 
 
-def load_functions(functions_dir: Path, layers: LayerSource | None = None) -> dict[str, FunctionDefinition]:
+def load_functions(functions_dir: Path, layers: LayerSource | None = None,
+                   fingerprint_of: FingerprintOf = fingerprint) -> dict[str, FunctionDefinition]:
     """Every function under the folder, by name; one bad manifest stops the load with its reason."""
     definitions: dict[str, FunctionDefinition] = {}
     if not functions_dir.is_dir():
@@ -106,7 +107,7 @@ def load_functions(functions_dir: Path, layers: LayerSource | None = None) -> di
         source = find_manifest(folder)
         if source is None:
             continue
-        definition = load_manifest(source, layers=layers)
+        definition = load_manifest(source, layers=layers, fingerprint_of=fingerprint_of)
         if definition.name in definitions:
             other = definitions[definition.name].source
             raise ManifestError(f"{source}: functionName '{definition.name}' is already defined by {other}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emulator.catalog.fingerprints import FingerprintOf, fingerprint
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_functions
 from emulator.catalog.template import Template, find_template, load_template
 from emulator.settings import Settings
@@ -16,19 +17,22 @@ def template_path(settings: Settings) -> Path | None:
     return find_template(Path.cwd())
 
 
-def load_sources(settings: Settings) -> tuple[dict[str, FunctionDefinition], Template | None]:
+def load_sources(settings: Settings, fingerprint_of: FingerprintOf = fingerprint
+                 ) -> tuple[dict[str, FunctionDefinition], Template | None]:
     """The functions folder's definitions plus the template's. With a template, a functions folder that does not
-    exist is no error (the project may have none); without one it is, as before."""
+    exist is no error (the project may have none); without one it is, as before. It reads and fingerprints every
+    code folder (unless `fingerprint_of` knows them): call it off the event loop."""
     source = template_path(settings)
     template = None
     if source is not None:
         if not source.is_file():
             raise ManifestError(f"{source}: template file does not exist")
         template = load_template(source, account_id=settings.account_id, region=settings.region,
-                                 layers=settings.layer_source(), data_dir=settings.data_dir)
+                                 layers=settings.layer_source(), data_dir=settings.data_dir,
+                                 fingerprint_of=fingerprint_of)
     if template is not None and not settings.functions_dir.is_dir():
         return dict(template.definitions), template
-    definitions = load_functions(settings.functions_dir, settings.layer_source())
+    definitions = load_functions(settings.functions_dir, settings.layer_source(), fingerprint_of)
     for name, definition in (template.definitions if template else {}).items():
         if name in definitions:
             raise ManifestError(f"{definition.source}: functionName '{name}' is already defined by "

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from emulator.catalog import code_archive
-from emulator.catalog.fingerprints import fingerprint
+from emulator.catalog.fingerprints import FingerprintOf, fingerprint
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, resolve_layers
 from emulator.catalog.manifest import CUSTOM_CONTAINER, FC3_API_VERSION, FunctionManifest
@@ -268,7 +268,7 @@ def _deep_merge(parent: Any, child: Any) -> Any:
 
 
 def load_template(source: Path, *, account_id: str, region: str, layers: LayerSource | None = None,
-                  data_dir: Path | None = None) -> Template:
+                  data_dir: Path | None = None, fingerprint_of: FingerprintOf = fingerprint) -> Template:
     """Every fc3 resource of the template as a definition; any problem is a TemplateError naming file and line.
     With `extend`, variables are resolved on the merged document; code paths and `.env` stay relative to `source`
     (the template given, as Serverless Devs resolves them against the `-t` template)."""
@@ -305,7 +305,7 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
                 props, legacy_ignored = fc3_props(props)
             except LegacyError as error:
                 raise TemplateError(f"{at}: resource '{name}': {error}") from error
-        definition, ignored = _definition(source, str(name), props, at, data_dir, layers)
+        definition, ignored = _definition(source, str(name), props, at, data_dir, layers, fingerprint_of)
         ignored = sorted([*ignored, *legacy_ignored])
         if definition.name in template.definitions:
             raise TemplateError(f"{at}: functionName '{definition.name}' is defined twice")
@@ -317,7 +317,8 @@ def load_template(source: Path, *, account_id: str, region: str, layers: LayerSo
 
 
 def _definition(source: Path, name: str, props: dict[str, Any], at: str, data_dir: Path | None,
-                layers: LayerSource | None = None) -> tuple[FunctionDefinition, list[str]]:
+                layers: LayerSource | None = None, fingerprint_of: FingerprintOf = fingerprint
+                ) -> tuple[FunctionDefinition, list[str]]:
     where = f"{at}: resource '{name}'"
     ignored = sorted(key for key in props if key in NOT_EMULATED_PROPS)
     fields = {key: value for key, value in props.items() if key not in NOT_EMULATED_PROPS and key != "code"}
@@ -335,7 +336,7 @@ def _definition(source: Path, name: str, props: dict[str, Any], at: str, data_di
     except ManifestError as error:
         raise TemplateError(f"{where}: {str(error).removeprefix(f'{source}: ')}") from error
     definition = FunctionDefinition(manifest=manifest, code_dir=code_dir, source=source, opt_dir=opt_dir,
-                                    code_fingerprint=fingerprint(code_dir) + layers_fingerprint)
+                                    code_fingerprint=fingerprint_of(code_dir) + layers_fingerprint)
     return definition, ignored
 
 
@@ -357,6 +358,11 @@ def _code_dir(source: Path, name: str, at: str, code: Any, manifest: FunctionMan
     return folder
 
 
+def unpacked_zips(data_dir: Path) -> Path:
+    """Where the zips templates name are unpacked, a folder per checksum, written once."""
+    return data_dir / "template-code"
+
+
 def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -> Path:
     """A zip named by `code`, checked as CreateFunction's zipFile is and unpacked once into a folder keyed by its
     checksum (so an unchanged zip is not unpacked again, and an edited one gets a new folder and fingerprint)."""
@@ -366,7 +372,7 @@ def _unpacked_zip(where: str, code: str, archive: Path, data_dir: Path | None) -
         data = archive.read_bytes()
         if len(data) > code_archive.MAX_ZIP_BYTES:
             raise code_archive.CodeError(f"it is {len(data)} bytes; fcemu takes at most {code_archive.MAX_ZIP_BYTES}")
-        target = data_dir / "template-code" / code_archive.checksum(data)
+        target = unpacked_zips(data_dir) / code_archive.checksum(data)
         if not target.is_dir():
             code_archive.check_zip(data)
             code_archive.unpack(data, target)

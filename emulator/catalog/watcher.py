@@ -10,8 +10,9 @@ import watchfiles
 
 
 class FunctionsWatcher:
-    def __init__(self, functions_dir: Path, refresh: Callable[[], Awaitable[object]],
+    def __init__(self, functions_dir: Path, refresh: Callable[[set[Path]], Awaitable[object]],
                  extra: Iterable[Path] = ()) -> None:
+        """`refresh` is given the changed paths (those that count) of each batch of changes."""
         self._functions_dir = functions_dir.resolve()
         self._refresh = refresh
         # Folders are watched whole; a file is watched through its folder (editors replace a file by renaming a
@@ -20,6 +21,11 @@ class FunctionsWatcher:
         self._files = {path for path in extra if not path.is_dir()}
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def folders(self) -> set[Path]:
+        """The folders every change under which is reported (files watched alone are not among them)."""
+        return set(self._folders)
 
     def _relevant(self, change: watchfiles.Change, path: str) -> bool:
         changed = Path(path)
@@ -46,6 +52,6 @@ class FunctionsWatcher:
         roots = self._roots()
         if not roots:
             return
-        async for _ in watchfiles.awatch(*roots, watch_filter=self._relevant, stop_event=self._stop,
-                                         debounce=200, recursive=True):
-            await self._refresh()
+        async for changes in watchfiles.awatch(*roots, watch_filter=self._relevant, stop_event=self._stop,
+                                               debounce=200, recursive=True):
+            await self._refresh({Path(path) for _, path in changes})

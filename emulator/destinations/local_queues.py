@@ -1,9 +1,17 @@
-"""MNS queues and topics as local queues in Redis: destinations push to them, users receive from them."""
+"""MNS queues and topics as local queues in Redis: destinations push to them, users receive from them.
+
+A message published to a topic is stored, in the same script, in the topic's outbox: it stays there until every
+subscriber's invocation is enqueued. The publisher does that before it answers; a process that died in between
+leaves the message in the outbox, which every process drains at start-up and every OUTBOX_SWEEP_S (at least
+once: a subscriber's task id is the trigger and the message id, so a message notified twice runs it once)."""
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,11 +19,40 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from emulator.queue.resilience import keep_running
+
+log = logging.getLogger(__name__)
+
 MESSAGE_LIMIT_BYTES = 64 * 1024  # MNS's message size limit
+# Topics whose outbox may hold messages (added before a message goes in; a drained outbox is an empty key).
+OUTBOX_TOPICS_KEY = "fcemu:mns-outbox-topics"
+# How often every process drains the outboxes that publishers left behind (the publisher drains its own at once).
+OUTBOX_SWEEP_S = 10.0
 
 
 def queue_key(kind: str, name: str) -> str:
     return f"fcemu:mns:{kind}:{name}"
+
+
+def outbox_key(topic: str) -> str:
+    """A topic's outbox (message id -> message), in the topic's own hash slot: the topic key carries no hash tag
+    (MNS names have no braces; the routes and destinations refuse one that does), so it is its own tag here."""
+    return f"fcemu:mns-outbox:{{{queue_key('topic', topic)}}}"
+
+
+def valid_name(name: str) -> bool:
+    """MNS names have no braces; fcemu relies on that for the outbox's hash slot (see outbox_key)."""
+    return bool(name) and "{" not in name and "}" not in name
+
+
+# Stores a topic's message and its place in the topic's outbox, in one step.
+# KEYS[1]: the topic's list, KEYS[2]: its outbox. ARGV[1]: the message id, ARGV[2]: the message (JSON).
+_PUBLISH = """
+local topic_key, outbox_key = KEYS[1], KEYS[2]
+redis.call('RPUSH', topic_key, ARGV[2])
+redis.call('HSET', outbox_key, ARGV[1], ARGV[2])
+return 1
+"""
 
 
 # Called with the topic and the stored message right after a message is published to a topic.
@@ -26,6 +63,8 @@ class LocalQueues:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._topic_listener: TopicListener | None = None
+        self._publish = redis.register_script(_PUBLISH)
+        self._sweeper: asyncio.Task[None] | None = None
 
     def on_topic_message(self, listener: TopicListener) -> None:
         """Set by whoever runs the topic's subscribers (mns_topic triggers); set after construction because
@@ -43,12 +82,67 @@ class LocalQueues:
         }
         if tag:
             message["MessageTag"] = tag
-        await self._redis.rpush(queue_key(kind, name), json.dumps(message))
-        # The subscribers are told after the message is stored: a message that invoked a function can always
-        # be read back from the topic too.
-        if kind == "topic" and self._topic_listener is not None:
-            await self._topic_listener(name, message)
+        if not valid_name(name):
+            raise ValueError(f"{kind} name '{name}' has a brace, which MNS names never have")
+        if kind != "topic":
+            await self._redis.rpush(queue_key(kind, name), json.dumps(message))
+            return message_id
+        await self.store_topic_message(name, message)
+        # The subscribers are told after the message is stored (a message that invoked a function can always be
+        # read back from the topic too), and before the publish is answered: once answered, every subscriber's
+        # task exists. A process that dies in between leaves the message in the outbox for the others.
+        await self._drain(name, message_id, message)
         return message_id
+
+    async def store_topic_message(self, topic: str, message: dict[str, Any]) -> None:
+        """The message on the topic and in its outbox, atomically; its subscribers are not told yet."""
+        await self._redis.sadd(OUTBOX_TOPICS_KEY, topic)  # first: a message in an outbox is always found
+        await self._publish(keys=[queue_key("topic", topic), outbox_key(topic)],
+                            args=[message["MessageId"], json.dumps(message)])
+
+    async def _drain(self, topic: str, message_id: str, message: dict[str, Any]) -> bool:
+        if self._topic_listener is None:
+            return False  # another process, which runs the subscribers, drains it
+        await self._topic_listener(topic, message)
+        await self._redis.hdel(outbox_key(topic), message_id)
+        return True
+
+    async def drain_outboxes(self) -> int:
+        """Tells the subscribers of every message a publisher stored without (a process that died in between);
+        returns how many messages it drained. One message's undecodable record is logged and dropped."""
+        drained = 0
+        for raw_topic in await self._redis.smembers(OUTBOX_TOPICS_KEY):
+            topic = raw_topic.decode() if isinstance(raw_topic, bytes) else str(raw_topic)
+            pending = await self._redis.hgetall(outbox_key(topic))
+            for raw_id, raw_message in pending.items():
+                message_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                try:
+                    message = json.loads(raw_message)
+                except ValueError:
+                    log.error("dropped an unreadable message %s from the outbox of topic %s", message_id, topic)
+                    await self._redis.hdel(outbox_key(topic), message_id)
+                    continue
+                if await self._drain(topic, message_id, message):
+                    log.info("told the subscribers of topic %s about message %s, found in its outbox", topic,
+                             message_id)
+                    drained += 1
+        return drained
+
+    async def start(self) -> None:
+        """Drains what publishers left now, then every OUTBOX_SWEEP_S (a backstop: publishers drain their own)."""
+        await self.drain_outboxes()
+        self._sweeper = asyncio.create_task(keep_running(self._sweep, "mns outbox", self._redis), name="mns outbox")
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(OUTBOX_SWEEP_S)
+            await self.drain_outboxes()
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
 
     async def receive(self, kind: str, name: str, count: int, peek: bool) -> list[dict[str, Any]]:
         """Oldest first, like MNS's ReceiveMessage/PeekMessage; receiving takes the messages off the queue."""

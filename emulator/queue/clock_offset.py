@@ -10,11 +10,13 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from redis.asyncio import Redis
 
 from emulator.queue.keys import PREFIX
 from emulator.queue.resilience import keep_running, on_each_message
+from emulator.queue.scripts import LUA_DIR, Script
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,9 @@ CLOCK_KEY = f"{PREFIX}:clock-offset-ms"
 CLOCK_CHANNEL = f"{PREFIX}:clock"
 # One advance may not exceed a year: far beyond FC's longest wait (maxAsyncEventAgeInSeconds: 7 days).
 MAX_ADVANCE_S = 366 * 86_400
+# The advanced clock stays before this moment (ms): Python's datetime, and with it every time fcemu writes in
+# FC's format, ends with the year 9999. Advances that would together reach it are refused.
+CLOCK_END_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()) * 1000 + 1000
 
 _UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -52,9 +57,14 @@ def advance_ms(seconds: float) -> int:
     return milliseconds
 
 
+class ClockLimitError(ClockError):
+    """An advance that would take the advanced clock past the year 9999."""
+
+
 class ClockOffset:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._advance = Script(redis, (LUA_DIR / "advance_clock.lua").read_text())
         self.ms = 0
         self._listeners: list[Callable[[], None]] = []
         self._follower: asyncio.Task[None] | None = None
@@ -82,8 +92,15 @@ class ClockOffset:
         return self.ms
 
     async def advance(self, offset_ms: int) -> int:
-        """Moves the shared clock forward (checked by advance_ms) and tells every process; returns the offset."""
-        total = int(await self._redis.incrby(CLOCK_KEY, offset_ms))
+        """Moves the shared clock forward (checked by advance_ms) and tells every process; returns the offset.
+        ClockLimitError, and the clock unmoved, when the advanced clock would reach CLOCK_END_MS."""
+        moved, total, *room = await self._advance([CLOCK_KEY], [offset_ms, CLOCK_END_MS])
+        if not moved:
+            self._observe(int(total))
+            raise ClockLimitError(
+                f"advancing by {offset_ms / 1000:g} seconds would take the clock past the year 9999; it may move at "
+                f"most {int(room[0]) // 1000} seconds more")
+        total = int(total)
         self._observe(total)
         await self._redis.publish(CLOCK_CHANNEL, str(total))
         return total

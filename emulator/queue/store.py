@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
+from emulator.queue.listing import Cursor, ListFilter, list_tasks
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
 from emulator.queue.upcoming import UpcomingTasks
@@ -31,17 +32,6 @@ class Enqueued:
     created: bool
     now_ms: int = 0
     due_ms: int = 0
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    status: str | None = None
-    prefix: str | None = None
-    started_begin_ms: int | None = None
-    started_end_ms: int | None = None
-    descending: bool = False
-    limit: int = 20
-    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -378,28 +368,6 @@ class TaskStore:
             return None
         return TaskRecord.from_redis(fields, events)
 
-    async def list(self, function: str, query: ListFilter) -> tuple[list[TaskRecord], int | None]:
-        """A function's task-mode tasks by startedTime, filtered; returns them and the next offset, if any."""
-        low = query.started_begin_ms if query.started_begin_ms is not None else "-inf"
-        high = query.started_end_ms if query.started_end_ms is not None else "+inf"
-        ids: list[tuple[str, float]] = []
-        for shard in self.shards:
-            rows = await self.redis.zrangebyscore(shard.listing(function), low, high, withscores=True)
-            ids += [(task_id.decode(), score) for task_id, score in rows]
-        ids.sort(key=lambda row: (row[1], row[0]), reverse=query.descending)
-        if query.prefix:
-            ids = [row for row in ids if row[0].startswith(query.prefix)]
-        found: list[TaskRecord] = []
-        position = query.offset
-        while position < len(ids) and len(found) <= query.limit:
-            record = await self.get(function, ids[position][0])
-            if record is None:
-                # Its record outlived the retention period; the listing entry goes too.
-                await self.redis.zrem(self._shard(task_member(function, ids[position][0])).listing(function),
-                                      ids[position][0])
-            elif query.status is None or record.status == query.status:
-                found.append(record)
-            position += 1
-        if len(found) > query.limit:
-            return found[: query.limit], position - 1
-        return found, None
+    async def list(self, function: str, query: ListFilter) -> tuple[list[TaskRecord], Cursor | None]:
+        """A function's task-mode tasks by startedTime, filtered, a page; returns it and the next page's cursor."""
+        return await list_tasks(self.redis, self.shards, function, query)
