@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import decimal
-import hmac
 import importlib
 import io
 import json
@@ -26,6 +25,9 @@ import threading
 import time
 import traceback
 import urllib.parse
+# hmac.compare_digest's own fallback, the same constant-time C comparison: importing hmac loads OpenSSL, ~4 ms of
+# every cold start here.
+from _operator import _compare_digest as compare_digest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
@@ -309,7 +311,7 @@ MAX_HEADERS = 200
 def _carries_token(headers: _Headers) -> bool:
     """Whether the request carries this instance's secret; compared in constant time."""
     given = headers.token
-    return bool(_token) and given is not None and hmac.compare_digest(given.encode("latin-1"), _token)
+    return bool(_token) and given is not None and compare_digest(given.encode("latin-1"), _token)
 
 
 class AgentHandler(BaseHTTPRequestHandler):
