@@ -28,7 +28,8 @@ from tests.test_sync_invoke_docker import v3
 
 pytestmark = pytest.mark.docker
 
-FUNCTIONS = ("isolation-probe", "isolation-node", "isolation-web", "isolation-custom", "echo")
+FUNCTIONS = ("isolation-probe", "isolation-node", "isolation-web", "isolation-node-web", "isolation-custom", "echo")
+HTTP_FUNCTIONS = ("isolation-web", "isolation-node-web", "isolation-custom")
 # The neighbours run under their debuggers, so that their debug ports listen too.
 DEBUGGED = {"echo": 5678, "isolation-node": 9229}
 UNREACHABLE = {"timeout", "refused"}
@@ -54,10 +55,10 @@ def emulator_isolated(isolation_functions: Path, tmp_path_factory: pytest.TempPa
     ).start()
     try:
         for name in FUNCTIONS:
-            if name not in ("isolation-web", "isolation-custom"):
+            if name not in HTTP_FUNCTIONS:
                 reply = requests.post(v3(process, name), data=b"{}", timeout=60)
                 assert reply.status_code == 200, (name, reply.text)
-        for name in ("isolation-web", "isolation-custom"):
+        for name in HTTP_FUNCTIONS:
             assert requests.get(f"{process.url}/http/{name}/", timeout=60).status_code == 200
         yield process
     finally:
@@ -226,11 +227,11 @@ def test_a_function_cannot_read_its_instances_secret(emulator_isolated: Emulator
     assert seen["secretInEnviron"] == [] and seen["secretInChild"] == []
 
 
-def test_a_handler_never_sees_the_secrets_header(emulator_isolated: EmulatorProcess,
-                                                 docker_client: docker.DockerClient) -> None:
-    headers = requests.get(f"{emulator_isolated.url}/http/isolation-web/", timeout=60,
+@pytest.mark.parametrize("function", ["isolation-web", "isolation-node-web"])
+def test_a_handler_never_sees_the_secrets_header(emulator_isolated: EmulatorProcess, function: str) -> None:
+    headers = requests.get(f"{emulator_isolated.url}/http/{function}/", timeout=60,
                            headers={AGENT_TOKEN_HEADER: "from-a-client"}).json()
-    assert not [name for name in headers if "FCEMU" in name], headers
+    assert headers and not [name for name in headers if "fcemu" in name.lower()], headers
 
 
 def test_a_clients_copy_of_the_secrets_header_never_reaches_an_instance(
