@@ -44,7 +44,8 @@ def test_a_functions_own_variable_cannot_set_the_secret() -> None:
     assert launcher().container_spec(chosen).environment[AGENT_TOKEN_VARIABLE] != "chosen-by-the-function"
 
 
-@pytest.mark.parametrize("name", [AGENT_TOKEN_HEADER, "X-Fcemu-Agent-Token", "x-fcemu-anything", "x-fc-function-handler"])
+@pytest.mark.parametrize("name", [AGENT_TOKEN_HEADER, "X-Fcemu-Agent-Token", "x-fcemu-anything",
+                                  "x-fc-function-handler"])
 def test_a_clients_header_of_the_emulators_is_never_passed_on(name: str) -> None:
     assert is_contract_header(name)
     request = HttpRequest("GET", "/", [(name, "from-a-client"), ("x-custom", "kept")], b"")
