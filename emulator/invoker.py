@@ -18,6 +18,7 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.logs.pump import LogPumps
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError
+from emulator.pool.contract import AGENT_TOKEN_HEADER
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.instance import Instance, InstanceState
 from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
@@ -32,13 +33,14 @@ AGENT_ONLY_HEADERS = frozenset(
      "server"}
 )
 LOG_TAIL_BYTES = 4096
-# The runtime contract's request headers (handler, control path, credentials, request id...) are the control
-# plane's alone: a client's must never reach an instance, where the agent would take them for the emulator's.
-CONTRACT_HEADER_PREFIX = "x-fc-"
+# The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
+# (the instance's secret, AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach an
+# instance, where the agent would take them for the emulator's.
+CONTRACT_HEADER_PREFIXES = ("x-fc-", "x-fcemu-")
 
 
 def is_contract_header(name: str) -> bool:
-    return name.lower().startswith(CONTRACT_HEADER_PREFIX)
+    return name.lower().startswith(CONTRACT_HEADER_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ class Invoker:
                 if not go_ahead:
                     await pool.release(instance)
                     return None
-        control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke"}
+        control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke",
+                   AGENT_TOKEN_HEADER: instance.agent_token}
         if log_tail:
             control["x-fc-log-type"] = "Tail"
         if retry_count:
@@ -250,7 +253,7 @@ class Invoker:
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
         headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
-                                     ("x-fc-control-path", HTTP_INVOKE)])
+                                     ("x-fc-control-path", HTTP_INVOKE), (AGENT_TOKEN_HEADER, instance.agent_token)])
         try:
             async with asyncio.timeout_at(deadline):
                 response = await self._agent.open(http.method, instance.base_url + http.path, http.body, headers)

@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     # How long a sync invoke waits for a free instance before FC's 429 ResourceExhausted.
     instance_wait_timeout_s: float = Field(30.0, gt=0)
     # How the control plane reaches an instance: "published" (a port on 127.0.0.1, works everywhere),
-    # "bridge" (the container's address on Docker's bridge: Linux hosts only, skips docker-proxy, which costs
-    # more CPU per invoke than the rest of the hop) or "auto" (bridge if the first instance answers there).
+    # "bridge" (the container's address on its bridge network, fcemu-instances: Linux hosts only, skips
+    # docker-proxy, which costs more CPU per invoke than the rest of the hop) or "auto" (bridge if the first
+    # instance answers there).
     instance_address: Literal["auto", "published", "bridge"] = "auto"
     python_runtime_image: str = "fcemu/runtime-python3:latest"
     # Runs every nodejs* runtime (nodejs14 to nodejs20); built from runtimes/nodejs by runtimes/build.sh.

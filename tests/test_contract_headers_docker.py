@@ -109,6 +109,10 @@ def test_an_async_http_request_is_queued_and_replayed_without_the_clients_contra
     assert seen["handler"] == "index.handler" and seen["functionName"] == "web" and seen["accessKeyId"] == ""
 
 
+# The secret the local agent is started with and called with, as the emulator does (emulator/pool/contract.py).
+LOCAL_AGENT_TOKEN = "local-agent-test-secret"
+
+
 @pytest.fixture()
 def local_agent(tmp_path: Path) -> Iterator[int]:
     """The python runtime's agent as a local process serving tests/functions/web (no container needed to
@@ -117,7 +121,7 @@ def local_agent(tmp_path: Path) -> Iterator[int]:
     agent = subprocess.Popen(
         [sys.executable, str(REPO / "runtimes" / "python3" / "agent" / "bootstrap.py")],
         env={"FC_FUNC_CODE_PATH": str(REPO / "tests" / "functions" / "web"), "FC_SERVER_PORT": str(port),
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FCEMU_AGENT_TOKEN": LOCAL_AGENT_TOKEN},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -133,6 +137,7 @@ def test_the_agent_takes_the_last_copy_of_a_header_the_emulators(local_agent: in
     connection = http.client.HTTPConnection("127.0.0.1", local_agent, timeout=30)
     try:
         connection.putrequest("GET", "/contract", skip_accept_encoding=True)
+        connection.putheader("x-fcemu-agent-token", LOCAL_AGENT_TOKEN)
         # The order the emulator sends: the request's own headers first, its contract headers last.
         for name, client_value, emulator_value in (
             ("x-fc-function-handler", "os.getcwd", "index.handler"),

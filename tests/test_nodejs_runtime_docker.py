@@ -377,6 +377,11 @@ class AgentAnswer:
         return json.loads(self.content)
 
 
+# The secret a directly driven agent is started with and called with, as the emulator does
+# (emulator/pool/contract.py; tests/test_instance_isolation_docker.py checks that it is needed).
+AGENT_TOKEN = {"FCEMU_AGENT_TOKEN": "node-agent-test-secret"}
+
+
 class Agent:
     """One container of the Node.js image with code mounted, reached on its published port."""
 
@@ -385,11 +390,12 @@ class Agent:
         self.host, self.port = host, port
 
     def call(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> AgentAnswer:
-        """One request with these header lines, repeated names included, in this order."""
+        """One request with these header lines, repeated names included, in this order, and the secret."""
         connection = HTTPConnection(self.host, self.port, timeout=10)
         try:
             connection.putrequest(method, path)
-            for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            for name, value in [*headers, ("x-fcemu-agent-token", AGENT_TOKEN["FCEMU_AGENT_TOKEN"]),
+                                ("Content-Length", str(len(body)))]:
                 connection.putheader(name, value)
             connection.endheaders(body)
             answer = connection.getresponse()
@@ -422,7 +428,7 @@ def agent(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathF
     container = docker_client.containers.run(
         NODE_IMAGE, detach=True, ports={"9000/tcp": ("127.0.0.1", None)},
         volumes={str(code): {"bind": "/code", "mode": "ro"}},
-        environment={"FC_INSTANCE_LIFECYCLE_PRE_STOP_HANDLER": "index.failingPreStop"},
+        environment={"FC_INSTANCE_LIFECYCLE_PRE_STOP_HANDLER": "index.failingPreStop", **AGENT_TOKEN},
         labels={"fcemu.test": "node-agent"},
     )
     try:
@@ -491,7 +497,7 @@ def test_output_held_for_the_next_write_reaches_the_log_when_the_process_exits(a
                                                                               docker_client: docker.DockerClient) -> None:
     code_dir = agent.container.attrs["Mounts"][0]["Source"]
     container = docker_client.containers.run(
-        NODE_IMAGE, detach=True, volumes={code_dir: {"bind": "/code", "mode": "ro"}},
+        NODE_IMAGE, detach=True, volumes={code_dir: {"bind": "/code", "mode": "ro"}}, environment=AGENT_TOKEN,
         ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu.test": "node-agent-exit"},
     )
     try:

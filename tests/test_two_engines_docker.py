@@ -11,13 +11,15 @@ import docker
 import pytest
 
 from emulator.queue.keys import task_member
+from emulator.settings import Settings
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.second_docker import SecondDocker, unavailable_reason
 from tests.support.task_watcher import FINAL, TaskWatcher
 from tests.test_durability_docker import enqueue, final_statuses, task_fields
 
-IMAGE = "fcemu/runtime-python3:latest"
+# The image the dispatchers run (FCEMU_PYTHON_RUNTIME_IMAGE may name another than the default).
+IMAGE = Settings().python_runtime_image
 
 reason = unavailable_reason()
 pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")

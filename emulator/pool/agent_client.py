@@ -38,7 +38,8 @@ class AgentClient:
                                            allow_redirects=False)
 
     async def is_up(self, url: str) -> bool:
-        """True once something answers HTTP at the url (docker-proxy accepts TCP before the agent listens)."""
+        """True once something answers HTTP at the url (docker-proxy accepts TCP before the agent listens). Sent
+        without the instance's secret: fcemu's agents answer 403, which is an answer."""
         try:
             async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
                 await response.read()

@@ -1,11 +1,25 @@
 """FC's custom-runtime contract as the control plane speaks it: the x-fc-* headers and the container's env."""
 from __future__ import annotations
 
+import secrets
 from typing import Literal
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.credentials import FunctionCredentials
 from emulator.settings import Settings
+
+
+# Each instance's own secret (fcemu's, not FC's): in the instance's environment at start, and on every request the
+# control plane sends it. fcemu's agents refuse a request without it (403, nothing run) and take it out of the
+# environment before any of the function's code loads, so another function's instance that reaches the agent
+# cannot drive it. A client's copy of the header never reaches an instance (emulator/invoker.py drops it).
+AGENT_TOKEN_HEADER = "x-fcemu-agent-token"
+AGENT_TOKEN_VARIABLE = "FCEMU_AGENT_TOKEN"
+
+
+def new_agent_token() -> str:
+    """A fresh random secret for one instance: 256 bits, URL-safe (a header value as it is)."""
+    return secrets.token_urlsafe(32)
 
 
 def fc_names(definition: FunctionDefinition, settings: Settings) -> tuple[str, str]:

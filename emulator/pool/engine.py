@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,20 @@ LABEL_FUNCTION = "fcemu.function"
 # Which Redis (its fcemu:cluster-id) the owner's liveness key lives in: the sweep of dead owners' containers
 # only judges containers of its own Redis, never those of emulators on another Redis sharing this engine.
 LABEL_CLUSTER = "fcemu.cluster"
+# The bridge network every instance joins, one per engine, made on first use and shared by every fcemu process of
+# that engine. Docker drops traffic between two containers of a network whose ICC is off (iptables rules dockerd
+# keeps): an instance reaches the host (host.docker.internal, the published ports stay on 127.0.0.1) and the
+# outside world, never another instance's agent or debugger.
+INSTANCE_NETWORK = "fcemu-instances"
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
 
 
 class EngineError(Exception):
     """Docker refused or failed; the message says what to do where we know."""
+
+
+class _NetworkGone(Exception):
+    """The instances' network was removed since this process looked it up."""
 
 
 def remote_engine_host(docker_host: str) -> str | None:
@@ -82,8 +93,8 @@ class StartedContainer:
     container_id: str
     # The port published on 127.0.0.1: reachable wherever the engine runs (Docker Desktop too).
     published_port: int
-    # The container's address on Docker's bridge, "" if it has none: reachable from a Linux host without
-    # docker-proxy in the path.
+    # The container's address on its bridge network (INSTANCE_NETWORK), "" if it has none: reachable from a Linux
+    # host without docker-proxy in the path.
     bridge_address: str
     # The host ports that spec.extra_ports were published on, by container port.
     extra_published: dict[int, int] = field(default_factory=dict)
@@ -130,10 +141,54 @@ class DockerEngine:
         # comes from /etc/docker/key.json, which they share); with the host's name and the data root it does.
         identity = f"{info.get('ID', '')}|{info.get('Name', '')}|{info.get('DockerRootDir', '')}"
         self.engine_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self._network_id: str | None = None
+        self._network_lock = threading.Lock()
+
+    def instance_network(self) -> str:
+        """The id of INSTANCE_NETWORK, made if the engine has none."""
+        with self._network_lock:
+            if self._network_id is None:
+                self._network_id = self._find_or_make_network()
+            return self._network_id
+
+    def _find_or_make_network(self) -> str:
+        found = self._networks_named(INSTANCE_NETWORK)
+        if not found:
+            try:
+                self._client.api.create_network(INSTANCE_NETWORK, driver="bridge", options={ICC_OPTION: "false"},
+                                                labels={LABEL_APP: "1"}, check_duplicate=True)
+            except APIError as error:
+                # 409: another process made it meanwhile.
+                if error.status_code != 409:
+                    raise EngineError(f"cannot create the Docker network '{INSTANCE_NETWORK}': {error}") from error
+            found = self._networks_named(INSTANCE_NETWORK)
+        if not found:
+            raise EngineError(f"the Docker network '{INSTANCE_NETWORK}' vanished as it was made")
+        # Docker's duplicate check is best effort: should two processes have made one each, all take the oldest.
+        network = min(found, key=lambda item: (item.get("Created", ""), item["Id"]))
+        if (network.get("Options") or {}).get(ICC_OPTION) != "false" or network.get("Driver") != "bridge":
+            raise EngineError(f"the Docker network '{INSTANCE_NETWORK}' lets its containers reach each other; fcemu "
+                              f"made it a bridge with {ICC_OPTION}=false. Remove it (`docker network rm "
+                              f"{INSTANCE_NETWORK}` once no container uses it) and fcemu makes it again")
+        return str(network["Id"])
+
+    def _networks_named(self, name: str) -> list[dict[str, Any]]:
+        # Docker's name filter matches parts of names too.
+        return [item for item in self._client.api.networks(names=[name]) if item.get("Name") == name]
 
     def start(self, spec: ContainerSpec) -> StartedContainer:
+        try:
+            return self._start(spec, self.instance_network())
+        except _NetworkGone:
+            # Removed since this process found it (`make down` of another checkout, `docker network prune`).
+            with self._network_lock:
+                self._network_id = None
+            return self._start(spec, self.instance_network())
+
+    def _start(self, spec: ContainerSpec, network: str) -> StartedContainer:
         # Unprivileged by default: read-only root, no capabilities, no new privileges, bounded pids and memory,
-        # code mounted read-only, and never the Docker socket.
+        # code mounted read-only, never the Docker socket, and on a network where instances cannot reach each
+        # other.
         port_key = f"{spec.port}/tcp"
         try:
             container = self._client.containers.run(
@@ -158,10 +213,13 @@ class DockerEngine:
                 memswap_limit=f"{spec.memory_mb}m",
                 user="65534:65534",
                 extra_hosts={"host.docker.internal": "host-gateway"},
+                network=network,
             )
             container.reload()
             binding = container.ports[port_key][0]
-            bridge_address = container.attrs["NetworkSettings"].get("IPAddress") or ""
+            bridge_address = next((str(attached["IPAddress"]) for attached in
+                                   (container.attrs["NetworkSettings"].get("Networks") or {}).values()
+                                   if attached.get("IPAddress")), "")
             extra = {port: int(container.ports[f"{port}/tcp"][0]["HostPort"]) for port in spec.extra_ports}
         except ImageNotFound as error:
             raise EngineError(f"image '{spec.image}' is not present; run `make images` or build it") from error
@@ -169,6 +227,8 @@ class DockerEngine:
             # `run` creates before it starts: a start that failed leaves a created container behind, and every
             # invoke of such a function would leave one more.
             self._remove_quietly(spec.name)
+            if isinstance(error, APIError) and error.status_code == 404 and "network" in str(error.explanation):
+                raise _NetworkGone() from error
             raise EngineError(f"cannot start a container from '{spec.image}': {error}") from error
         return StartedContainer(container.id, int(binding["HostPort"]), bridge_address, extra)
 
@@ -218,11 +278,18 @@ class DockerEngine:
             raise
 
     def remove_labelled(self, owner: str | None = None) -> int:
-        """Removes fcemu's containers (one owner's, or all of them); returns how many."""
+        """Removes fcemu's containers (one owner's, or all of them and then the instances' network); returns how
+        many containers."""
         label = f"{LABEL_OWNER}={owner}" if owner is not None else LABEL_APP
         found = self._client.api.containers(all=True, filters={"label": label}, quiet=True)
         for item in found:
             self.remove(item["Id"])
+        if owner is None:
+            for network in self._networks_named(INSTANCE_NETWORK):
+                try:
+                    self._client.api.remove_network(network["Id"])
+                except APIError:
+                    pass  # a container of another process joined it meanwhile: it is theirs to use
         return len(found)
 
     def owners_in_cluster(self, cluster: str) -> dict[str, list[str]]:

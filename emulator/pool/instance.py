@@ -19,6 +19,8 @@ class Instance:
     container_id: str
     base_url: str
     capacity: int
+    # The secret the instance was given at start (contract.AGENT_TOKEN_VARIABLE); every request to it carries it.
+    agent_token: str = ""
     active: int = 0
     state: InstanceState = InstanceState.READY
     idle_timer: asyncio.TimerHandle | None = None

@@ -97,6 +97,8 @@ class InstanceLauncher:
         return (default_port(definition.manifest.runtime_family) if base is None else base) + place
 
     def container_spec(self, definition: FunctionDefinition) -> ContainerSpec:
+        """What the instance's container starts with; its agent's secret is in the environment, under
+        contract.AGENT_TOKEN_VARIABLE (set last: no variable of the function's replaces it)."""
         manifest = definition.manifest
         environment = contract.environment(definition, self._settings)
         extra_ports: dict[int, int] = {}
@@ -119,6 +121,7 @@ class InstanceLauncher:
             environment = {**environment, **debug.environment}
             extra_ports = {debug.container_port: self._debug_host_port(definition)}
             extra_mounts = debug.mounts
+        environment = {**environment, contract.AGENT_TOKEN_VARIABLE: contract.new_agent_token()}
         return ContainerSpec(
             image=image,
             name=f"fcemu-{self._settings.owner}-{manifest.functionName.replace('$', '-')}-{uuid.uuid4().hex[:8]}",
@@ -166,6 +169,7 @@ class InstanceLauncher:
             container_id=started.container_id,
             base_url=f"http://127.0.0.1:{started.published_port}",
             capacity=definition.manifest.instanceConcurrency,
+            agent_token=spec.environment[contract.AGENT_TOKEN_VARIABLE],
             debug_port=next(iter(started.extra_published.values()), None),
         )
         try:
@@ -218,7 +222,8 @@ class InstanceLauncher:
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
         # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
         timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
-        request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize"}
+        request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize",
+                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
         try:
             async with asyncio.timeout(timeout):
                 reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
@@ -267,7 +272,8 @@ class InstanceLauncher:
         hook = definition.manifest.pre_stop
         assert hook is not None
         request_id = str(uuid.uuid4())
-        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop"}
+        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop",
+                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
         try:
             async with asyncio.timeout(hook.timeout):
                 reply = await self._agent.request("GET", instance.base_url + "/pre-stop", b"",

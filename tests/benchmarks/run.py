@@ -68,6 +68,7 @@ def docker_floor(code_dir: Path, image: str = IMAGE) -> list[float]:
         container = client.containers.run(
             image, detach=True, ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu": "1", "fcemu.owner": "bench"},
             volumes={str(code_dir): {"bind": "/code", "mode": "ro"}}, mem_limit="128m",
+            environment={"FCEMU_AGENT_TOKEN": "bench"},
         )
         try:
             container.reload()
@@ -75,7 +76,8 @@ def docker_floor(code_dir: Path, image: str = IMAGE) -> list[float]:
             while True:
                 try:
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                    connection.request("POST", "/invoke", body=b"{}", headers={"x-fc-function-handler": "index.handler"})
+                    connection.request("POST", "/invoke", body=b"{}", headers={"x-fc-function-handler": "index.handler",
+                                                                                "x-fcemu-agent-token": "bench"})
                     connection.getresponse().read()
                     break
                 except (ConnectionError, http.client.HTTPException, OSError):

@@ -8,6 +8,11 @@
  * on GET /pre-stop; and FC 2.0's HTTP handler `handler(request, response, context)` on /http-invoke. Each
  * invocation's output is framed by FC's `FC Invoke Start/End RequestId:` lines on stdout; with
  * `x-fc-log-type: Tail` the last 4 KB of that invocation's output come back, base64, in `x-fc-log-result`.
+ *
+ * Only the emulator drives it: every request must carry the secret the emulator gave this instance (the
+ * FCEMU_AGENT_TOKEN variable at start, the `x-fcemu-agent-token` header on each request), or it is refused with
+ * 403 and nothing runs. The secret leaves process.env before any of the function's code loads, and its header
+ * never reaches a handler.
  */
 const fs = require('fs');
 const net = require('net');
@@ -27,6 +32,12 @@ const RESERVED_RESPONSE_HEADERS = new Set(['connection', 'content-length', 'date
 const RESERVED_REQUEST_HEADERS = new Set(['connection', 'keep-alive']);
 // FC's Node.js levels, lowest first; ALIYUN_FC_LOG_LEVEL drops the lines below the one it names.
 const LEVELS = ['debug', 'info', 'warn', 'error'];
+const TOKEN_HEADER = 'x-fcemu-agent-token';
+// Taken out of the environment here, before any of the function's code loads (handlers load on their first
+// call): neither process.env nor a child process's environment holds it. Empty (no secret given) refuses every
+// request.
+const TOKEN = process.env.FCEMU_AGENT_TOKEN || '';
+delete process.env.FCEMU_AGENT_TOKEN;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output: which invocation a write belongs to. While invocations run one at a time that is the one running; once
@@ -638,6 +649,18 @@ function reasonPhrase(status) {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/**
+ * Whether a request's secret is this instance's. Every character is compared whatever the first difference, so
+ * the time taken says nothing of how much of a guess was right (only whether its length is right, which is no
+ * secret). By hand rather than crypto.timingSafeEqual: loading the crypto module costs a cold start ~10 ms here.
+ */
+function isOwnToken(given) {
+  if (TOKEN === '' || given === null || given.length !== TOKEN.length) return false;
+  let difference = 0;
+  for (let i = 0; i < TOKEN.length; i += 1) difference |= given.charCodeAt(i) ^ TOKEN.charCodeAt(i);
+  return difference === 0;
+}
+
 class Connection {
   constructor(socket) {
     this.socket = socket;
@@ -671,18 +694,27 @@ class Connection {
     let length = 0;
     let connection = '';
     let expect = '';
+    /** @type {string | null} */
+    let token = null;
     for (let i = 1; i < lines.length; i += 1) {
       const colon = lines[i].indexOf(':');
       if (colon <= 0) return this.refuse();
       const name = lines[i].slice(0, colon).trim();
       const value = lines[i].slice(colon + 1).trim();
-      rawHeaders.push(name, value);
       const lower = name.toLowerCase();
+      // Kept apart: no handler sees the secret among the request's headers.
+      if (lower === TOKEN_HEADER) {
+        token = value;
+        continue;
+      }
+      rawHeaders.push(name, value);
       if (lower === 'content-length') length = Number(value);
       else if (lower === 'connection') connection = value.toLowerCase();
       else if (lower === 'expect') expect = value.toLowerCase();
       else if (lower === 'transfer-encoding') return this.refuse(); // the control plane always sends a length
     }
+    // Before the body is awaited and anything runs.
+    if (!isOwnToken(token)) return this.forbid();
     if (!Number.isSafeInteger(length) || length < 0) return this.refuse();
     const bodyStart = headEnd + HEAD_END.length;
     if (this.buffered.length < bodyStart + length) {
@@ -730,6 +762,13 @@ class Connection {
   refuse() {
     this.closed = true;
     this.socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  }
+
+  forbid() {
+    this.closed = true;
+    const body = 'this instance answers only the emulator that started it\n';
+    this.socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n`
+      + `Connection: close\r\n\r\n${body}`);
   }
 }
 

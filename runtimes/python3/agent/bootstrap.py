@@ -4,6 +4,11 @@ It loads `module.function` from the mounted code (FC_FUNC_CODE_PATH, /code) and 
 `handler(event, context)` the way FC's python runtime does. Each invocation's output is framed by FC's
 `FC Invoke Start/End RequestId:` lines on stdout; with `x-fc-log-type: Tail` the last 4 KB of that
 invocation's output come back, base64, in `x-fc-log-result`.
+
+Only the emulator drives it: every request must carry the secret the emulator gave this instance (the
+FCEMU_AGENT_TOKEN variable at start, the `x-fcemu-agent-token` header on each request), or it is refused with 403
+and nothing runs. The secret leaves the environment before any of the function's code loads, and its header
+never reaches a handler.
 """
 from __future__ import annotations
 
@@ -20,12 +25,19 @@ import threading
 import time
 import traceback
 import urllib.parse
+# hmac.compare_digest's own fallback, the same constant-time C comparison: importing hmac loads OpenSSL, ~4 ms of
+# every cold start here.
+from _operator import _compare_digest as compare_digest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 CODE_DIR = os.environ.get("FC_FUNC_CODE_PATH", "/code")
 PORT = int(os.environ.get("FC_SERVER_PORT", "9000"))
 LOG_TAIL_BYTES = 4096
+TOKEN_VARIABLE = "FCEMU_AGENT_TOKEN"
+TOKEN_HEADER = "x-fcemu-agent-token"
+# Set by main() from the environment; empty (no secret given) refuses every request.
+_token = b""
 
 
 class _InvocationOutput(threading.local):
@@ -270,13 +282,18 @@ class _Headers:
     """A request's headers: case-insensitive lookup of the last value, and every line in order.
 
     The last, because the control plane sends its own x-fc-* headers (handler, control path, credentials)
-    after those of the request it forwards: should a client's copy ever get through, the emulator's wins."""
+    after those of the request it forwards: should a client's copy ever get through, the emulator's wins.
+    The instance's secret is kept apart (`token`), out of the lines a handler sees."""
 
     def __init__(self) -> None:
         self._lines: list[tuple[str, str]] = []
         self._last: dict[str, str] = {}
+        self.token: str | None = None
 
     def add(self, name: str, value: str) -> None:
+        if name.lower() == TOKEN_HEADER:
+            self.token = value
+            return
         self._lines.append((name, value))
         self._last[name.lower()] = value
 
@@ -289,6 +306,12 @@ class _Headers:
 
 MAX_LINE = 65536
 MAX_HEADERS = 200
+
+
+def _carries_token(headers: _Headers) -> bool:
+    """Whether the request carries this instance's secret; compared in constant time."""
+    given = headers.token
+    return bool(_token) and given is not None and compare_digest(given.encode("latin-1"), _token)
 
 
 class AgentHandler(BaseHTTPRequestHandler):
@@ -327,6 +350,13 @@ class AgentHandler(BaseHTTPRequestHandler):
             return
         self.command, self.path, self.request_version = parts
         self.requestline = line.decode("latin-1").rstrip("\r\n")
+        if not _carries_token(headers):
+            # Before the body is read and anything runs; the connection goes, its unread body with it.
+            self.close_connection = True
+            body = b"this instance answers only the emulator that started it\n"
+            self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            return
         self.headers = headers  # type: ignore[assignment]
         connection = headers.get("Connection", "").lower()
         self.close_connection = connection == "close" or (self.request_version == "HTTP/1.0" and connection != "keep-alive")
@@ -401,6 +431,10 @@ class AgentServer(ThreadingHTTPServer):
 
 
 def main() -> None:
+    global _token
+    # Out of the environment before any of the function's code loads (handlers load on their first call):
+    # neither os.environ nor a child process's environment holds it.
+    _token = os.environ.pop(TOKEN_VARIABLE, "").encode("latin-1")
     sys.path.insert(0, CODE_DIR)
     sys.stdout = _TeeStream(sys.__stdout__)
     sys.stderr = _TeeStream(sys.__stderr__)
