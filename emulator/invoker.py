@@ -205,6 +205,8 @@ class Invoker:
                 if not go_ahead:
                     await pool.release(instance)
                     return None
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke"}
         if log_tail:
             control["x-fc-log-type"] = "Tail"
@@ -261,6 +263,8 @@ class Invoker:
             return instance
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
                                      ("x-fc-control-path", HTTP_INVOKE)])
         try:

@@ -218,7 +218,10 @@ class InstanceLauncher:
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
         # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
         timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
-        request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize"}
+        request_id = str(uuid.uuid4())
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
+        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/initialize"}
         try:
             async with asyncio.timeout(timeout):
                 reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
@@ -267,6 +270,8 @@ class InstanceLauncher:
         hook = definition.manifest.pre_stop
         assert hook is not None
         request_id = str(uuid.uuid4())
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop"}
         try:
             async with asyncio.timeout(hook.timeout):
