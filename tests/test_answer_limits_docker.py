@@ -125,3 +125,28 @@ def test_an_http_trigger_answer_past_the_limit_is_a_502_function_error(
     assert f"exceeds the limit of {LIMIT} bytes" in reply.json()["errorMessage"]
     small = http.get(f"{limited.url}/http/big-answer/?bytes={SMALL}")
     assert small.status_code == 200 and small.content == b"x" * SMALL
+
+
+def test_an_async_http_answer_whose_record_would_pass_the_limit_fails_the_task(
+    limited: EmulatorProcess, module_redis: RedisServer, http: requests.Session,
+) -> None:
+    size = LIMIT * 7 // 8  # within the limit, but a third larger in base64, as the task records a binary body
+    watcher = TaskWatcher(module_redis.url)
+    try:
+        accepted = http.get(f"{limited.url}/2016-08-15/proxy/default/big-web/?bytes={size}",
+                            headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": "web-1"})
+        assert accepted.status_code == 202, accepted.text
+        assert watcher.wait_for("big-web", "web-1", timeout=120) == "Failed"
+    finally:
+        watcher.close()
+    task = http.get(f"{limited.url}/2023-03-30/functions/big-web/async-tasks/web-1").json()
+    assert f"exceeds the limit of {LIMIT} bytes" in task["taskErrorMessage"]
+    member = task_member("big-web", "web-1")
+    client = redis.Redis.from_url(module_redis.url)
+    try:
+        assert client.hstrlen(shard_of(member, 1).task(member), "ret") < 1024
+    finally:
+        client.close()
+    # Sync, the same answer is streamed to its client whole: a forwarded body has no limit.
+    reply = http.get(f"{limited.url}/2016-08-15/proxy/default/big-web/?bytes={size}")
+    assert reply.status_code == 200 and len(reply.content) == size
