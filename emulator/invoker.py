@@ -243,7 +243,8 @@ class Invoker:
         if log_tail and log_result is None:
             # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
             # log copy may trail the reply by a moment, so this tail is best effort.
-            text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1)
+            text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1,
+                                                       keep=LOG_TAIL_BYTES)
             log_result = base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
         response_headers = tuple(
             (name, value) for name, value in reply.headers.items() if name.lower() not in AGENT_ONLY_HEADERS

@@ -3,6 +3,7 @@ FC's shape, the emulator never holds it (its peak memory does not grow by it) an
 containers, a real Redis, an emulator of the module's own (its memory is measured)."""
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +151,23 @@ def test_an_async_http_answer_whose_record_would_pass_the_limit_fails_the_task(
     # Sync, the same answer is streamed to its client whole: a forwarded body has no limit.
     reply = http.get(f"{limited.url}/2016-08-15/proxy/default/big-web/?bytes={size}")
     assert reply.status_code == 200 and len(reply.content) == size
+
+
+def test_a_log_tail_is_cut_from_a_custom_runtimes_output_without_holding_it(
+    limited: EmulatorProcess, http: requests.Session,
+) -> None:
+    megabytes = 96
+    warm = http.post(_v3(limited, "custom-printer"), data=b"{}", headers={"x-fc-log-type": "Tail"})
+    assert warm.status_code == 200 and warm.content == b"done", warm.text
+    peak_before = _peak_memory_kib(limited.pid)
+    reply = http.post(_v3(limited, "custom-printer"), data=json.dumps({"megabytes": megabytes}),
+                      headers={"x-fc-log-type": "Tail"})
+    assert reply.status_code == 200 and reply.content == b"done", reply.text
+    request_id = reply.headers["x-fc-request-id"]
+    tail = base64.b64decode(reply.headers["x-fc-log-result"]).decode()
+    assert len(tail.encode()) <= 4096
+    # Docker's copy of the output may trail the answer: the tail is best effort, but never more than 4 KB.
+    if tail.endswith(f"FC Invoke End RequestId: {request_id}\n"):
+        assert f"the last line of {request_id}" in tail
+    grown_kib = _peak_memory_kib(limited.pid) - peak_before
+    assert grown_kib * 1024 < megabytes * 1024 * 1024 // 4, f"the emulator's peak memory grew by {grown_kib} KiB"

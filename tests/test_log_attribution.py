@@ -138,3 +138,42 @@ def test_a_line_longer_than_the_bound_is_cut_and_the_next_ones_are_kept() -> Non
     assert messages[0] == "start"
     assert messages[1] == "x" * MAX_LINE_BYTES + CUT_MARK.decode()
     assert messages[2:] == ["after", "y" * 10], "the rest of the cut line is dropped, the lines after it are kept"
+
+
+def test_a_log_tail_is_the_end_of_the_framed_output() -> None:
+    from emulator.logs.tail import framed_tail
+
+    output = (b"before\nFC Invoke Start RequestId: r\nin r\nFC Invoke End RequestId: r2\n"
+              b"FC Invoke End RequestId: r\nafter\n")
+    pieces = [output[i:i + 3] for i in range(0, len(output), 3)]  # lines split anywhere
+    assert framed_tail(pieces, "r", 4096) == (
+        "FC Invoke Start RequestId: r\nin r\nFC Invoke End RequestId: r2\nFC Invoke End RequestId: r\n", True)
+    assert framed_tail([output], "r", 28) == ("\nFC Invoke End RequestId: r\n", True)
+    assert framed_tail([b"FC Invoke Start RequestId: r\nso far"], "r", 4096) == (
+        "FC Invoke Start RequestId: r\nso far", False)
+    assert framed_tail([output], "other", 4096) == ("", False)
+    assert framed_tail([b"FC Invoke Start RequestId: r2\nFC Invoke End RequestId: r\n"], "r", 4096) == ("", False)
+
+
+def test_a_log_tail_never_holds_the_output() -> None:
+    import tracemalloc
+
+    from emulator.logs.tail import framed_tail
+
+    def output():  # type: ignore[no-untyped-def]
+        yield b"FC Invoke Start RequestId: r\n"
+        for _ in range(1600):  # 100 MB on one line, then 100 MB of short lines
+            yield b"z" * 65536
+        yield b"\n" + b"short line\n" * 6000
+        for _ in range(1600):
+            yield b"line\n" * 13107
+        yield b"FC Invoke End RequestId: r\n"
+
+    tracemalloc.start()
+    try:
+        text, ended = framed_tail(output(), "r", 4096)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert ended and text.endswith("line\nFC Invoke End RequestId: r\n") and len(text) == 4096
+    assert peak < 1024 * 1024, f"{peak} bytes held at once"

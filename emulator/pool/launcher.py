@@ -9,6 +9,7 @@ import uuid
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.logs.pump import LogPumps
+from emulator.logs.tail import framed_tail
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
@@ -232,26 +233,22 @@ class InstanceLauncher:
         if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
             raise InitializerError(reply)
 
-    async def invocation_log(self, instance: Instance, request_id: str, since: float) -> str:
-        """The instance's stdout between FC's Start and End lines for one request, as FC cuts it for Tail.
+    async def invocation_log(self, instance: Instance, request_id: str, since: float, keep: int) -> str:
+        """The last `keep` bytes of the instance's stdout between FC's Start and End lines for one request, as
+        FC cuts it for Tail; the output is read as it comes, never held whole.
 
         Docker copies a container's output asynchronously, so the End line may trail the reply; a few short
         re-reads (best effort, bounded) wait for it.
         """
-        start, end = f"FC Invoke Start RequestId: {request_id}", f"FC Invoke End RequestId: {request_id}"
-        lines: list[str] = []
+        text = ""
         for attempt in range(LOG_READ_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(LOG_REREAD_INTERVAL_S)
-            output = await asyncio.to_thread(self._engine.logs, instance.container_id, "all", since)
-            lines, inside = [], False
-            for line in output.splitlines(keepends=True):
-                inside = inside or line.startswith(start)
-                if inside:
-                    lines.append(line)
-                    if line.startswith(end):
-                        return "".join(lines)
-        return "".join(lines)
+            output = self._engine.output_since(instance.container_id, since)
+            text, ended = await asyncio.to_thread(framed_tail, output, request_id, keep)
+            if ended:
+                break
+        return text
 
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
