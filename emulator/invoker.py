@@ -90,6 +90,9 @@ class HttpStream:
     headers: tuple[tuple[str, str], ...]
     instance_id: str
     body: AsyncIterator[bytes]
+    # Refuses the answer without reading its body (which then must not be read): the instance is left
+    # mid-answer, so it goes, as when a reader leaves.
+    abandon: Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -308,7 +311,11 @@ class Invoker:
         answer_headers = tuple(
             (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
         )
-        return HttpStream(response.status, answer_headers, instance.instance_id, chunks())
+        async def abandon() -> None:
+            response.close()
+            await pool.discard(instance)
+
+        return HttpStream(response.status, answer_headers, instance.instance_id, chunks(), abandon)
 
     def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
         """Slots holding up to `count` warm instances of the function that are free now (none is started)."""

@@ -171,3 +171,19 @@ def test_a_log_tail_is_cut_from_a_custom_runtimes_output_without_holding_it(
         assert f"the last line of {request_id}" in tail
     grown_kib = _peak_memory_kib(limited.pid) - peak_before
     assert grown_kib * 1024 < megabytes * 1024 * 1024 // 4, f"the emulator's peak memory grew by {grown_kib} KiB"
+
+
+@pytest.mark.parametrize("path", ["/http/big-answer/", "/2016-08-15/proxy/default/big-web/"],
+                         ids=["fc3-event", "forwarded"])
+def test_http_answer_headers_past_fcs_8_kb_are_a_502_bad_response(
+    limited: EmulatorProcess, http: requests.Session, path: str,
+) -> None:
+    fits = http.get(f"{limited.url}{path}?bytes=1&headerBytes=7000")
+    assert fits.status_code == 200 and len(fits.headers["x-big-0"] + fits.headers["x-big-1"]) == 7000
+    reply = http.get(f"{limited.url}{path}?bytes=1&headerBytes=9000")
+    assert reply.status_code == 502
+    error = reply.json()  # each route's own shape: FC 3.0's, or FC 2.0's on the proxy route
+    assert (error.get("Code") or error["ErrorCode"]) == "BadResponse"
+    assert "8192 bytes" in (error.get("Message") or error["ErrorMessage"])
+    assert reply.headers["x-fc-request-id"]
+    assert http.get(f"{limited.url}{path}?bytes=3").content in (b"xxx", b"\xff" * 3)
