@@ -311,6 +311,7 @@ class Invoker:
         answer_headers = tuple(
             (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
         )
+
         async def abandon() -> None:
             response.close()
             await pool.discard(instance)
