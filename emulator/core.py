@@ -200,7 +200,7 @@ class Core:
         await owners.sweep()
         _on_close(stack, "owner liveness", owners.close)
         owners.start()
-        agent = AgentClient()
+        agent = AgentClient(settings.sync_payload_limit_bytes)
         _on_close(stack, "agent client", agent.close)
         logs: LogPumps | None = None
         if settings.function_logs:

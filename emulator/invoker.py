@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 
 import aiohttp
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.logs.pump import LogPumps
 from emulator.pool.agent_client import AgentClient
-from emulator.pool.agent_connections import AgentConnectionError
+from emulator.pool.agent_connections import AgentConnectionError, AgentReply, AnswerTooLarge
 from emulator.pool.contract import AGENT_TOKEN_HEADER
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.instance import Instance, InstanceState
@@ -92,6 +92,9 @@ class HttpStream:
     headers: tuple[tuple[str, str], ...]
     instance_id: str
     body: AsyncIterator[bytes]
+    # Refuses the answer without reading its body (which then must not be read): the instance is left
+    # mid-answer, so it goes, as when a reader leaves.
+    abandon: Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class InstanceSlot:
         return held
 
 
-def _platform_error(message: str) -> bytes:
+def platform_error(message: str) -> bytes:
     """The body FC gives a function error that the platform, not the handler, reported."""
     return json.dumps({"errorMessage": message}).encode()
 
@@ -167,6 +170,11 @@ class Invoker:
         self._launcher = launcher
         self._agent = agent
         self._wait_timeout_s = wait_timeout_s
+
+    @property
+    def answer_limit(self) -> int:
+        """The most bytes of an answer read from an instance (FC's sync payload limit)."""
+        return self._agent.answer_limit
 
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
@@ -202,6 +210,8 @@ class Invoker:
                 if not go_ahead:
                     await pool.release(instance)
                     return None
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke",
                    AGENT_TOKEN_HEADER: instance.agent_token}
         if log_tail:
@@ -216,27 +226,35 @@ class Invoker:
                 else:
                     headers = http.headers_with([*pool.headers.items(), *control.items()])
                     reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
+        except AnswerTooLarge as error:
+            # The function ran to its end and its instance is sound: only the answer is refused, a function
+            # error as FC makes it. Nothing of the body was kept; the answer's headers may carry a log tail.
+            reply = AgentReply(200, error.headers or _NO_HEADERS, platform_error(str(error)))
+            too_large = True
         except (TimeoutError, AgentConnectionError, aiohttp.ClientError) as error:
             return await self._broken(pool, instance, error, timeout, started)
         except BaseException:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
             await pool.discard(instance)
             raise
+        else:
+            too_large = False
         if slot is not None:
             slot.take(pool, instance)
         else:
             await pool.release(instance)
         # An HTTP function's own status is its answer; only x-fc-status says that the function failed.
-        failed = reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
+        failed = too_large or reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
         log_result = _log(reply.headers)
         if log_tail and log_result is None:
             # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
             # log copy may trail the reply by a moment, so this tail is best effort.
-            text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1)
+            text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1,
+                                                       keep=LOG_TAIL_BYTES)
             log_result = base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
         response_headers = tuple(
             (name, value) for name, value in reply.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
-        ) if http else ()
+        ) if http and not too_large else ()
         return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result,
                             reply.status, response_headers)
 
@@ -252,6 +270,8 @@ class Invoker:
             return instance
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
                                      ("x-fc-control-path", HTTP_INVOKE), (AGENT_TOKEN_HEADER, instance.agent_token)])
         try:
@@ -263,7 +283,18 @@ class Invoker:
             await pool.discard(instance)
             raise
         if response.headers.get("x-fc-status", "200") != "200":
-            body = await response.read()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    body = await self._agent.read(response)
+            except AnswerTooLarge as error:
+                body = platform_error(str(error))
+            except (TimeoutError, aiohttp.ClientError) as error:
+                response.release()
+                return await self._broken(pool, instance, error, timeout, started)
+            except BaseException:
+                response.release()
+                await pool.discard(instance)
+                raise
             response.release()
             await pool.release(instance)
             return self._result(started, instance.instance_id, body, UNHANDLED)
@@ -283,7 +314,12 @@ class Invoker:
         answer_headers = tuple(
             (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
         )
-        return HttpStream(response.status, answer_headers, instance.instance_id, chunks())
+
+        async def abandon() -> None:
+            response.close()
+            await pool.discard(instance)
+
+        return HttpStream(response.status, answer_headers, instance.instance_id, chunks(), abandon)
 
     def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
         """Slots holding up to `count` warm instances of the function that are free now (none is started)."""
@@ -310,7 +346,7 @@ class Invoker:
         except InitializerError as error:
             return InvocationResult(body=error.reply.body, error_type=UNHANDLED, log_result=_log(error.reply.headers))
         except InstanceStartError as error:
-            return InvocationResult(body=_platform_error(f"Function instance failed to start: {error}"),
+            return InvocationResult(body=platform_error(f"Function instance failed to start: {error}"),
                                     error_type=UNHANDLED)
 
     async def _broken(self, pool: FunctionPool, instance: Instance, error: BaseException, timeout: int,
@@ -322,7 +358,7 @@ class Invoker:
         else:
             reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"
             message = f"Process exited unexpectedly before completing request ({reason})"
-        return replace(self._result(started, instance.instance_id, _platform_error(message), UNHANDLED),
+        return replace(self._result(started, instance.instance_id, platform_error(message), UNHANDLED),
                        timed_out=isinstance(error, TimeoutError))
 
     @staticmethod
@@ -334,6 +370,9 @@ class Invoker:
             body=body, status=status, headers=headers, error_type=error_type, log_result=log_result,
             instance_id=instance_id, duration_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 def _log(headers: CIMultiDictProxy[str]) -> str | None:

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from emulator.pool.agent_connections import AgentConnectionError, AgentConnections
+from emulator.pool.agent_client import AgentClient
+from emulator.pool.agent_connections import MAX_HEAD_BYTES, AgentConnectionError, AgentConnections, AnswerTooLarge
 
 Answer = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
+LIMIT = 1000  # the answer limit of these tests' clients
 pytestmark = pytest.mark.anyio
 
 
@@ -73,7 +75,7 @@ def _content_length(body: bytes) -> Answer:
 
 @pytest.fixture()
 async def connections() -> AsyncIterator[AgentConnections]:
-    pool = AgentConnections()
+    pool = AgentConnections(LIMIT)
     yield pool
     pool.close()
 
@@ -223,3 +225,88 @@ async def test_a_request_cancelled_mid_answer_closes_its_connection(connections:
 async def test_a_header_with_a_line_break_is_refused(connections: AgentConnections) -> None:
     with pytest.raises(ValueError, match="line break"):
         await connections.post("http://127.0.0.1:1/invoke", b"", {"x-fc-request-id": "a\r\nInjected: 1"})
+
+
+class _Sent:
+    """How much of each answer the server could write before its client went away."""
+
+    def __init__(self) -> None:
+        self.broken = asyncio.Event()
+
+
+def _huge(framing: bytes, body_piece: bytes, pieces: int, sent: _Sent) -> Answer:
+    """An answer far over the limit, written piece by piece; a small one to any request marked `small`."""
+    async def answer(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        if b"small" in request:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsmall")
+            await writer.drain()
+            return True
+        try:
+            writer.write(b"HTTP/1.1 200 OK\r\nx-fc-log-result: dGFpbA==\r\n" + framing + b"\r\n")
+            for _ in range(pieces):
+                writer.write(body_piece)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            sent.broken.set()
+            return False
+        return True
+    return answer
+
+
+@pytest.mark.parametrize("framing, piece", [
+    (b"Content-Length: %d\r\n" % (64 * 1024 * 4096), b"x" * 64 * 1024),
+    (b"Transfer-Encoding: chunked\r\n", b"10000\r\n" + b"x" * 0x10000 + b"\r\n"),
+    (b"", b"x" * 64 * 1024),  # ends where the connection does
+], ids=["content-length", "chunked", "unframed"])
+async def test_an_answer_over_the_limit_is_refused_and_its_connection_dropped(
+    connections: AgentConnections, framing: bytes, piece: bytes,
+) -> None:
+    sent = _Sent()
+    async with Server(_huge(framing, piece, 4096, sent)) as server:  # 256 MB if it were all read
+        with pytest.raises(AnswerTooLarge, match=f"exceeds the limit of {LIMIT} bytes") as refused:
+            await connections.post(server.url, b"", {})
+        assert refused.value.headers is not None and refused.value.headers["x-fc-log-result"] == "dGFpbA=="
+        async with asyncio.timeout(30):
+            await sent.broken.wait()  # the server's writes failed: nobody reads the rest
+        # The next answer comes whole on a new connection, not out of the refused one's unread bytes.
+        assert (await connections.post(server.url, b"small", {})).body == b"small"
+        assert server.connections == 2
+
+
+async def test_an_answer_of_exactly_the_limit_is_taken(connections: AgentConnections) -> None:
+    async with Server(_content_length(b"y" * LIMIT)) as server:
+        assert (await connections.post(server.url, b"", {})).body == b"y" * LIMIT
+        assert (await connections.post(server.url, b"", {})).body == b"y" * LIMIT
+        assert server.connections == 1
+
+
+async def test_endless_headers_are_refused(connections: AgentConnections) -> None:
+    async def headers(request: bytes, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for number in range(100_000):
+                writer.write(b"x-h%d: %s\r\n" % (number, b"v" * 1000))
+                await writer.drain()
+        except (ConnectionError, OSError):
+            return False
+        return True
+
+    async with Server(headers) as server:
+        with pytest.raises(AnswerTooLarge, match=f"header size exceeds the limit of {MAX_HEAD_BYTES} bytes"):
+            await connections.post(server.url, b"", {})
+
+
+async def test_the_http_function_client_reads_an_answer_only_up_to_the_limit() -> None:
+    sent = _Sent()
+    client = AgentClient(LIMIT)
+    try:
+        async with Server(_huge(b"Transfer-Encoding: chunked\r\n", b"10000\r\n" + b"x" * 0x10000 + b"\r\n",
+                                4096, sent)) as server:
+            with pytest.raises(AnswerTooLarge):
+                await client.request("GET", server.url, b"", [])
+            async with asyncio.timeout(30):
+                await sent.broken.wait()
+            reply = await client.request("GET", server.url, b"small", [])
+            assert (reply.status, reply.body) == (200, b"small")
+    finally:
+        await client.close()

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 import requests
+
+from emulator.logs.keys import INSTANCE_PREFIX, lines_key
 
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.log_watcher import LogWatcher
@@ -122,6 +125,36 @@ def test_an_invocations_lines_are_bounded_with_a_truncation_marker(
     assert lines[-2].startswith("[fcemu] log truncated")
     assert lines[-1] == f"FC Invoke End RequestId: {request_id}"
     assert f"line 998 {mark}" in lines and f"line 999 {mark}" not in lines
+
+
+def test_forged_framing_lines_neither_escape_the_bound_nor_reach_another_invocation(
+    emulator: EmulatorProcess, http: requests.Session, redis_server: RedisServer, log_watcher: LogWatcher
+) -> None:
+    victim = http.post(v3(emulator, "log-printer"), data=json.dumps({"marker": marker(), "lines": 1}))
+    victim_id = victim.headers["x-fc-request-id"]
+    log_watcher.wait_for_end(victim_id)
+    victim_lines = messages(kept(http, emulator, requestId=victim_id))
+    mark = marker()
+    # A Start line for the other invocation, 1,500 End lines of its own, then 1,500 ordinary lines.
+    forged = http.post(v3(emulator, "log-forger"),
+                       data=json.dumps({"victim": victim_id, "ends": 1500, "lines": 1500, "marker": mark}))
+    assert forged.status_code == 200, forged.text
+    request_id, instance_id = forged.headers["x-fc-request-id"], forged.headers["x-fc-instance-id"]
+    # The next invocation on the same instance: once its End line is kept, every line before it is too.
+    after = http.post(v3(emulator, "log-forger"), data=json.dumps({}))
+    assert after.headers["x-fc-instance-id"] == instance_id
+    log_watcher.wait_for_end(after.headers["x-fc-request-id"])
+    lines = messages(kept(http, emulator, requestId=request_id))
+    # The bound holds: 1,000 lines, the first End line, the marker; the ordinary lines stay with the invocation.
+    assert len(lines) <= 1002 and lines[-1].startswith("[fcemu] log truncated")
+    assert lines[0] == f"FC Invoke Start RequestId: {request_id}"
+    assert messages(kept(http, emulator, requestId=victim_id)) == victim_lines
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        instance_lines = client.lrange(lines_key(INSTANCE_PREFIX + instance_id), 0, -1)
+    finally:
+        client.close()
+    assert not [line for line in instance_lines if mark.encode() in line or request_id.encode() in line]
 
 
 def test_follow_mode_shows_a_running_tasks_lines(

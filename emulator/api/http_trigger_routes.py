@@ -33,6 +33,17 @@ DROPPED_REQUEST_HEADERS = frozenset(
     {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "authorization", "date", "expect"}
 )
 
+# FC's limit on an HTTP function's response headers (all names and values together), past which it answers 502
+# BadResponse (its web functions' "limits on HTTP responses").
+RESPONSE_HEADERS_LIMIT_BYTES = 8 * 1024
+
+
+def _check_header_size(headers: tuple[tuple[str, str], ...]) -> None:
+    size = sum(len(name.encode()) + len(value.encode()) for name, value in headers)
+    if size > RESPONSE_HEADERS_LIMIT_BYTES:
+        raise FCError(502, "BadResponse", f"the function's response headers take {size} bytes, more than FC's "
+                                          f"limit of {RESPONSE_HEADERS_LIMIT_BYTES} bytes")
+
 
 def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown_as: str) -> None:
     triggers = [entry.trigger for entry in core.triggers.entries(definition.name) if entry.trigger.triggerType == "http"]
@@ -91,6 +102,11 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
     _count(core, definition, result)
     headers = {"x-fc-request-id": options.request_id}
     if isinstance(result, HttpStream):
+        try:
+            _check_header_size(result.headers)
+        except FCError:
+            await result.abandon()
+            raise
         streamed = StreamingResponse(result.body, status_code=result.status, headers=headers)
         for name, value in result.headers:
             streamed.headers.append(name, value)
@@ -130,6 +146,7 @@ def _count(core: Core, definition: FunctionDefinition, result: InvocationResult 
 
 
 def _buffered_answer(result: InvocationResult, request_id: str, log_tail: bool) -> Response:
+    _check_header_size(result.headers)
     headers = {"x-fc-request-id": request_id}
     if log_tail and result.log_result is not None:
         headers["x-fc-log-result"] = result.log_result

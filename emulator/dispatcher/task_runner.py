@@ -13,8 +13,9 @@ from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import deployed_function_id
 from emulator.catalog.loader import FunctionDefinition
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
-from emulator.invoker import HttpRequest, InstanceSlot, InvocationResult, Invoker
+from emulator.invoker import UNHANDLED, HttpRequest, InstanceSlot, InvocationResult, Invoker, platform_error
 from emulator.metrics.counters import INVALID, THROTTLED, Metrics, outcome, task_kind
+from emulator.pool.agent_connections import AnswerTooLarge
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
 from emulator.queue.redis_health import is_outage, redis_health
@@ -120,6 +121,11 @@ class TaskRunner:
             # An HTTP function's answer is recorded whole; a 5xx from it counts as a failure to retry.
             payload = result.http_response_record()
             failure = f"the function answered {result.status}" if result.status >= 500 else ""
+            if len(payload) > self._invoker.answer_limit:
+                # A binary body is recorded in base64, a third larger: the record must fit the limit too.
+                failure = str(AnswerTooLarge(self._invoker.answer_limit))
+                payload = platform_error(failure)
+                result = replace(result, error_type=UNHANDLED)
         else:
             payload, failure = result.body, "" if result.succeeded else result.error_message
         failed = not result.succeeded or bool(failure)

@@ -64,6 +64,12 @@ class LogPumps:
         with self._tasks_lock:
             return self._tasks.get(request_id, "")
 
+    def expect(self, container_id: str, request_id: str) -> None:
+        """Called before a request is sent to an instance: only such a request's framing lines are believed."""
+        pump = self._pumps.get(container_id)
+        if pump is not None:
+            pump.expect(request_id)
+
     def start(self, function: str, container_id: str) -> None:
         pump = _InstancePump(self, function, container_id)
         self._pumps[container_id] = pump
@@ -105,6 +111,9 @@ class _InstancePump:
 
     def start(self) -> None:
         self._thread.start()
+
+    def expect(self, request_id: str) -> None:
+        self._attributor.expect(request_id)
 
     def stop(self) -> None:
         self._stopped.set()

@@ -266,6 +266,20 @@ class DockerEngine:
         except NotFound:
             return ""
 
+    def output_since(self, container_id: str, since: float) -> Iterator[bytes]:
+        """A container's output since a Unix time, not followed, in the pieces Docker sends: to be read as it
+        comes, never whole (a function may have printed gigabytes)."""
+        try:
+            stream = self._client.api.logs(container_id, stream=True, follow=False, since=since)
+        except NotFound:
+            return
+        try:
+            yield from stream
+        except NotFound:
+            return
+        finally:
+            stream.close()
+
     def follow_logs(self, container_id: str) -> FollowedLogs:
         """A container's output from its start, followed until it is removed (or the stream is closed), each
         line prefixed with its timestamp. On a client of its own: a stream holds its connection for the

@@ -9,6 +9,7 @@ import uuid
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.logs.pump import LogPumps
+from emulator.logs.tail import framed_tail
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
@@ -222,7 +223,10 @@ class InstanceLauncher:
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
         # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
         timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
-        request_headers = {**headers, "x-fc-request-id": str(uuid.uuid4()), "x-fc-control-path": "/initialize",
+        request_id = str(uuid.uuid4())
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
+        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/initialize",
                            contract.AGENT_TOKEN_HEADER: instance.agent_token}
         try:
             async with asyncio.timeout(timeout):
@@ -234,26 +238,22 @@ class InstanceLauncher:
         if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
             raise InitializerError(reply)
 
-    async def invocation_log(self, instance: Instance, request_id: str, since: float) -> str:
-        """The instance's stdout between FC's Start and End lines for one request, as FC cuts it for Tail.
+    async def invocation_log(self, instance: Instance, request_id: str, since: float, keep: int) -> str:
+        """The last `keep` bytes of the instance's stdout between FC's Start and End lines for one request, as
+        FC cuts it for Tail; the output is read as it comes, never held whole.
 
         Docker copies a container's output asynchronously, so the End line may trail the reply; a few short
         re-reads (best effort, bounded) wait for it.
         """
-        start, end = f"FC Invoke Start RequestId: {request_id}", f"FC Invoke End RequestId: {request_id}"
-        lines: list[str] = []
+        text = ""
         for attempt in range(LOG_READ_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(LOG_REREAD_INTERVAL_S)
-            output = await asyncio.to_thread(self._engine.logs, instance.container_id, "all", since)
-            lines, inside = [], False
-            for line in output.splitlines(keepends=True):
-                inside = inside or line.startswith(start)
-                if inside:
-                    lines.append(line)
-                    if line.startswith(end):
-                        return "".join(lines)
-        return "".join(lines)
+            output = self._engine.output_since(instance.container_id, since)
+            text, ended = await asyncio.to_thread(framed_tail, output, request_id, keep)
+            if ended:
+                break
+        return text
 
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
@@ -272,6 +272,8 @@ class InstanceLauncher:
         hook = definition.manifest.pre_stop
         assert hook is not None
         request_id = str(uuid.uuid4())
+        if self._logs is not None:
+            self._logs.expect(instance.container_id, request_id)
         request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop",
                            contract.AGENT_TOKEN_HEADER: instance.agent_token}
         try:
