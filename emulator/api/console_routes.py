@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError
-from emulator.api.event_stream import TICK_S, event_stream, stream_slots
+from emulator.api.event_stream import TICK_S, event_stream, join_stream
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
@@ -80,15 +80,11 @@ async def console_root() -> RedirectResponse:
 async def task_events(request: Request, function: str | None = None) -> StreamingResponse:
     """Server-sent events, one per task state change: `event: task` with {function, taskId, status}; `event:
     resync` when changes were missed (the client re-reads what it shows)."""
-    hub = request.app.state.core.task_event_hub
-    held = ExitStack()
-    try:
-        stream_slots(request).take(held)
-        listener = await hub.join(lambda change: function is None or change.function == function)
-        held.callback(hub.leave, listener)
-    except BaseException:
-        held.close()
-        raise
+    core: Core = request.app.state.core
+    with ExitStack() as setup:
+        listener = await join_stream(request, core.task_event_hub,
+                                     lambda change: function is None or change.function == function, setup)
+        held = setup.pop_all()  # from here on, the stream's to give back
 
     async def chunks() -> AsyncIterator[str | None]:
         yield "retry: 2000\n: connected\n\n"  # once subscribed: no change from now on is missed

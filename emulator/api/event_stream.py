@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
+from typing import TypeVar
 
 import anyio
 from fastapi import Request
@@ -18,6 +19,9 @@ from prometheus_client import Gauge
 from starlette.types import Receive, Scope, Send
 
 from emulator.api.errors import FCError
+from emulator.queue.channel_hub import ChannelHub, Listener
+
+T = TypeVar("T")
 
 # How often a stream's source hands back control (None when it has nothing) so that the stream can look at the
 # server, and after how many quiet looks a comment line is sent.
@@ -52,9 +56,15 @@ class StreamSlots:
             self._gauge.set(self.open)
 
 
-def stream_slots(request: Request) -> StreamSlots:
+async def join_stream(request: Request, hub: ChannelHub[T], accepts: Callable[[T], bool],
+                      held: ExitStack) -> Listener[T]:
+    """A stream slot (or FC's 429) and a place in `hub` for the items `accepts` takes, both given back when
+    `held` closes: at the stream's end, or at once if the route fails before it starts."""
     slots: StreamSlots = request.app.state.stream_slots
-    return slots
+    slots.take(held)
+    listener = await hub.join(accepts)
+    held.callback(hub.leave, listener)
+    return listener
 
 
 class EventStreamResponse(StreamingResponse):

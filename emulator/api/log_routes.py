@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from emulator.api.errors import FCError, stamp_request_id
-from emulator.api.event_stream import TICK_S, event_stream, stream_slots
+from emulator.api.event_stream import TICK_S, event_stream, join_stream
 from emulator.core import Core
 from emulator.logs.reader import RECENT_STREAMS, LogFilter, LogReader, not_in
 from emulator.queue.channel_hub import Gap
@@ -45,19 +45,14 @@ async def logs(
         body = "".join(json.dumps(entry) + "\n" for entry in entries)
         return Response(body, media_type="application/x-ndjson")
 
-    held = ExitStack()
-    try:
-        stream_slots(request).take(held)
-        listener = await core.log_hub.join(wanted.matches)
-        held.callback(core.log_hub.leave, listener)
+    with ExitStack() as setup:
+        listener = await join_stream(request, core.log_hub, wanted.matches, setup)
         if not core.log_hub.subscribed:
             # A Redis that is down is FC's 503 (the Redis error handler's), not a stream that breaks at once.
             raise RedisConnectionError("the log channel could not be subscribed")
         # Subscribed first, then read (here, before the stream starts: nothing in the stream waits on Redis).
         backlog = await reader.backlog(wanted)
-    except BaseException:
-        held.close()
-        raise
+        held = setup.pop_all()  # from here on, the stream's to give back
     is_new = not_in(backlog)
 
     async def chunks() -> AsyncIterator[str | None]:
