@@ -257,6 +257,10 @@ def _logs(args: argparse.Namespace) -> int:
                     if line == ": following":
                         # On stderr, out of the lines' way: from now on no new line is missed.
                         print("following function logs (Ctrl-C ends)", file=sys.stderr, flush=True)
+                    elif line == "event: behind":
+                        print("fcemu logs: lines were missed (this terminal read them too slowly, or Redis was away) "
+                              "and the stream ended; read them back with --request-id", file=sys.stderr)
+                        return 1
                     if not line.startswith("data: "):
                         continue
                     line = line[len("data: "):]

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisClusterException, RedisError
@@ -30,6 +31,7 @@ from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.invoker import Invoker
 from emulator.logs.attribution import LogBounds
+from emulator.logs.log_hub import log_hub
 from emulator.logs.pump import LogPumps
 from emulator.logs.writer import LogWriter
 from emulator.metrics.counters import Metrics
@@ -39,9 +41,11 @@ from emulator.pool.engine import DockerEngine, remote_engine_host
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
+from emulator.queue.channel_hub import ChannelHub
 from emulator.queue.redis_client import async_client, close_client
 from emulator.queue.redis_health import redis_health
 from emulator.queue.store import TaskStore
+from emulator.queue.task_event_hub import TaskChange, task_event_hub
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.mns_topic import TopicSubscribers
@@ -62,7 +66,15 @@ class Core:
     agent: AgentClient
     pools: Pools
     invoker: Invoker
+    # The queue's client (accept, claim, heartbeat, reaper, timers, owner liveness, and what the API reads through
+    # the store): a bounded pool that nothing a client of the API holds open can take.
     redis: Redis
+    # What the API reads for its own views and streams (kept log lines, the console's queue view, the one
+    # subscription per channel that log followers and consoles share): a pool of its own, so that a burst of slow
+    # clients waits on this one, never on the queue's.
+    api_redis: Redis
+    log_hub: ChannelHub[dict[str, Any]]
+    task_event_hub: ChannelHub[TaskChange]
     store: TaskStore
     async_configs: AsyncConfigs
     queues: LocalQueues
@@ -251,9 +263,16 @@ class Core:
                 prestart=prestart,
             )
         deployments = Deployments(redis, settings.data_dir, settings.layer_source())
-        core = cls(settings, catalog, engine, agent, pools, invoker, redis, store, async_configs, queues, dispatcher,
-                   deployments, triggers, None, owners, metrics, MetricsExporter(metrics, store, pools),
-                   published_layers, stack)
+        api_redis = async_client(settings.redis_url, health_check_interval=30)
+        _on_close(stack, "API's redis", lambda: close_client(api_redis))
+        # Closed before their client: a subscription's connection goes back first.
+        followers = log_hub(api_redis)
+        _on_close(stack, "log followers' subscription", followers.close)
+        task_events = task_event_hub(api_redis)
+        _on_close(stack, "task events' subscription", task_events.close)
+        core = cls(settings, catalog, engine, agent, pools, invoker, redis, api_redis, followers, task_events, store,
+                   async_configs, queues, dispatcher, deployments, triggers, None, owners, metrics,
+                   MetricsExporter(metrics, store, pools), published_layers, stack)
         _on_close(stack, "deployments", deployments.close)
         _on_close(stack, "catalog refreshes", core._refreshes.close)
         await deployments.start(on_change=core.refresh_catalog)

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     prestart: bool = True
     prestart_margin_ms: int = Field(200, ge=0, le=60_000)
 
+    # Server-sent event streams (log followers, console event streams) this process serves at once; past it, FC's
+    # 429 ResourceExhausted. Each costs a small queue, not a Redis connection: all share one subscription.
+    max_streams: int = Field(64, ge=1, le=100_000)
+
     # Function logs kept per invocation in Redis (for task_retention_s); bounded per invocation.
     function_logs: bool = True
     log_max_lines: int = Field(1000, ge=1)

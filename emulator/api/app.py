@@ -27,8 +27,9 @@ from emulator.api import (
 from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.body_limit import BodyLimitMiddleware
 from emulator.api.errors import install_error_handlers
-from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
+from emulator.api.event_stream import StreamSlots
 from emulator.api.function_origins import FunctionOriginMiddleware
+from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
 from emulator.core import Core
 from emulator.settings import Settings
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         core = await Core.start(settings)
         app.state.core = core
+        app.state.stream_slots = StreamSlots(settings.max_streams, core.metrics.streams)
         try:
             yield
         finally:

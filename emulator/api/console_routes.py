@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,14 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError
-from emulator.api.event_stream import TICK_S, event_stream
-from emulator.api.page_headers import CONSOLE_CSP, PageHeaders
+from emulator.api.event_stream import TICK_S, event_stream, join_stream
 from emulator.api.function_hosts import trigger_urls
+from emulator.api.page_headers import CONSOLE_CSP, PageHeaders
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
+from emulator.queue.channel_hub import Gap
 from emulator.queue.queue_view import QueuedTask, read_queue
-from emulator.queue.task_event_hub import RESYNC, TaskEventHub
 
 router = APIRouter(prefix="/_fcemu")
 
@@ -80,35 +81,29 @@ async def console_root() -> RedirectResponse:
     return RedirectResponse("/_fcemu/console/")
 
 
-def _hub(request: Request) -> TaskEventHub:
-    state = request.app.state
-    hub: TaskEventHub | None = getattr(state, "task_event_hub", None)
-    if hub is None:
-        core: Core = state.core
-        hub = state.task_event_hub = TaskEventHub(core.redis)
-    return hub
-
-
 @router.get("/events", response_class=StreamingResponse)
 async def task_events(request: Request, function: str | None = None) -> StreamingResponse:
     """Server-sent events, one per task state change: `event: task` with {function, taskId, status}; `event:
     resync` when changes were missed (the client re-reads what it shows)."""
-    hub = _hub(request)
+    core: Core = request.app.state.core
+    with ExitStack() as setup:
+        listener = await join_stream(request, core.task_event_hub,
+                                     lambda change: function is None or change.function == function, setup)
+        held = setup.pop_all()  # from here on, the stream's to give back
 
     async def chunks() -> AsyncIterator[str | None]:
-        async with hub.listen() as listener:
-            yield "retry: 2000\n: connected\n\n"  # once subscribed: no change from now on is missed
-            while True:
-                change = await listener.next(TICK_S)
-                if change is None:
-                    yield None
-                elif change is RESYNC:
-                    yield "event: resync\ndata: {}\n\n"
-                elif function is None or change.function == function:
-                    data = json.dumps({"function": change.function, "taskId": change.task_id, "status": change.status})
-                    yield f"event: task\ndata: {data}\n\n"
+        yield "retry: 2000\n: connected\n\n"  # once subscribed: no change from now on is missed
+        while True:
+            change = await listener.next(TICK_S)
+            if change is None:
+                yield None
+            elif isinstance(change, Gap):
+                yield "event: resync\ndata: {}\n\n"
+            else:
+                data = json.dumps({"function": change.function, "taskId": change.task_id, "status": change.status})
+                yield f"event: task\ndata: {data}\n\n"
 
-    return event_stream(request, chunks())
+    return event_stream(request, chunks(), held)
 
 
 @router.get("/functions")
@@ -144,7 +139,7 @@ async def function_queue(request: Request, function_name: str) -> QueueView:
     core: Core = request.app.state.core
     if core.catalog.get(function_name) is None:
         raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
-    snapshot = await read_queue(core.redis, core.store.shards, function_name, core.store.clock.ms)
+    snapshot = await read_queue(core.api_redis, core.store.shards, function_name, core.store.clock.ms)
     return QueueView(
         functionName=function_name, now=snapshot.now_ms, due=[_queued(t) for t in snapshot.due],
         deferred=[_queued(t) for t in snapshot.deferred], inflight=[_queued(t) for t in snapshot.inflight],

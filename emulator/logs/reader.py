@@ -1,9 +1,9 @@
 """Reads kept function log lines back (the API's /_fcemu/logs): one invocation's, a task's, a function's
-recent ones, and the live ones."""
+recent ones, and what a follower is sent before the live ones (see log_hub.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,35 +54,17 @@ class LogReader:
     async def _stream(self, stream_id: str) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in await self._redis.lrange(keys.lines_key(stream_id), 0, -1)]
 
-    async def follow(self, wanted: LogFilter, idle_s: float = 15.0) -> AsyncIterator[dict[str, Any] | None]:
-        """Kept lines of the wanted invocations as they come, after those kept before (when an id is given),
-        until the caller stops iterating; None once subscribed (from then on no line is missed) and after every
-        `idle_s` without a line, for the caller to check on its client and keep its connection alive."""
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(keys.LOG_CHANNEL)
-        try:
-            yield None
-            # Subscribed first, then read: no line falls between the two; one in both is sent once.
-            backlog = await self.lines(wanted) if wanted.request_id or wanted.task_id else []
-            sent = {json.dumps(entry, sort_keys=True) for entry in backlog}
-            for entry in backlog:
-                yield entry
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=idle_s)
-                if message is None:
-                    yield None
-                    continue
-                try:
-                    entry = json.loads(message["data"])
-                except (ValueError, TypeError):
-                    continue  # not ours: one bad message must not end the follow
-                if not isinstance(entry, dict) or not wanted.matches(entry):
-                    continue
-                if sent and json.dumps(entry, sort_keys=True) in sent:
-                    continue
-                yield entry
-        finally:
-            await pubsub.aclose()
+    async def backlog(self, wanted: LogFilter) -> list[dict[str, Any]]:
+        """What a follower of `wanted` is sent first, read once it is subscribed (no line falls between the two):
+        the kept lines of the request or task it names; none when it names neither."""
+        return await self.lines(wanted) if wanted.request_id or wanted.task_id else []
+
+
+def not_in(backlog: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a live line is not one of the backlog's (a line kept and published while the backlog was read
+    comes both ways: it is sent once)."""
+    sent = {json.dumps(entry, sort_keys=True) for entry in backlog}
+    return lambda entry: not sent or json.dumps(entry, sort_keys=True) not in sent
 
 
 def _text(value: object) -> str:

@@ -4,7 +4,7 @@ Updating one is a dictionary look-up and an add: cheap enough for the invoke pat
 """
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Invocations run from a few milliseconds to FC's longest timeout (a day); lateness from none to hours (a
 # dispatcher that was down, a clock advanced).
@@ -33,6 +33,9 @@ class Metrics:
     def __init__(self) -> None:
         # Never prometheus_client's global REGISTRY: each Core (and each test's emulator) counts on its own.
         self.registry = CollectorRegistry(auto_describe=True)
+        self.streams = Gauge(
+            "fcemu_streams_open", "Server-sent event streams (log followers, console event streams) this process "
+            "serves now; at most FCEMU_MAX_STREAMS", registry=self.registry)
         self.invocations = Counter(
             "fcemu_invocations", "Invocations run, by function, kind (sync, http, async, timer, mns) and outcome "
             "(success, error, timeout, throttled, invalid)", ["function", "kind", "outcome"], registry=self.registry)

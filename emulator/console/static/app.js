@@ -285,6 +285,9 @@ function loadLogs(name, taskId, requestId) {
   stream.key = `${query}`;
   stream.lines = [];
   showLogs(stream.lines);
+  // Each (re)connection is sent the task's kept lines first: a stream that ended (the server restarted, or this
+  // page fell behind: `event: behind`) and reconnected starts its list over rather than doubling lines.
+  stream.onopen = () => { stream.lines = []; };
   stream.onmessage = (message) => {
     if (stream !== logStream || taskId !== state.openTask) { stream.close(); return; }
     try { stream.lines.push(logLine(JSON.parse(message.data))); } catch { stream.lines.push(message.data); }
