@@ -15,7 +15,6 @@ import redis
 import requests
 
 from emulator.logs.keys import INSTANCE_PREFIX, lines_key
-
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer

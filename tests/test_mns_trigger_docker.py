@@ -3,10 +3,10 @@ every subscribed function asynchronously with FC's MNS event, honouring the form
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
-import json
 import uuid
 
 import requests

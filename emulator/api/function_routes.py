@@ -16,8 +16,8 @@ from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
 from emulator.catalog.code_archive import CodeError, decode_zip
-from emulator.catalog.layers import LayerError
 from emulator.catalog.deployments import DeployedFunction
+from emulator.catalog.layers import LayerError
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, FunctionManifest
 from emulator.core import Core

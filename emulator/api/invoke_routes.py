@@ -16,7 +16,6 @@ from emulator.metrics.counters import THROTTLED, outcome
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.submit import submit_invocation
 
-
 # Exact for any length a client could mean; only an absurd one is read as "more than this".
 MAX_DECLARED_LENGTH = 2**53
 

@@ -13,8 +13,8 @@ from emulator.api.paging import cursor_of, cursor_token
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
-from emulator.queue.models import TaskRecord, TaskStatus
 from emulator.queue.listing import ListFilter
+from emulator.queue.models import TaskRecord, TaskStatus
 from emulator.queue.store import StopOutcome
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])

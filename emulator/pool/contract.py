@@ -8,7 +8,6 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.credentials import FunctionCredentials
 from emulator.settings import Settings
 
-
 # Each instance's own secret (fcemu's, not FC's): in the instance's environment at start, and on every request the
 # control plane sends it. fcemu's agents refuse a request without it (403, nothing run) and take it out of the
 # environment before any of the function's code loads, so another function's instance that reaches the agent
