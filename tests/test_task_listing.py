@@ -107,6 +107,30 @@ def test_pages_follow_each_other_exactly_under_every_filter(own_redis: RedisServ
     with_store(own_redis, shards, body)
 
 
+@pytest.mark.parametrize("status", [None, "Enqueued"])
+def test_records_gone_among_tasks_of_one_millisecond_hide_no_other_task(own_redis: RedisServer,
+                                                                          status: str | None) -> None:
+    """A page that passes over records past their retention, among more tasks of one millisecond than a window
+    reads, still lists every other task: removing their entries must not shift what the next window skips."""
+    async def body(store: TaskStore, function: str) -> None:
+        ids = [f"t{index:04d}" for index in range(60)]
+        await enqueue_all(store, function, ids)
+        # Every task started in the same millisecond (listing score and record alike): the listing orders them by id.
+        for task_id in ids:
+            member = task_member(function, task_id)
+            keys = shard_of(member, 1)
+            await store.redis.zadd(keys.listing(function), {task_id: 1_700_000_000_000})
+            await store.redis.hset(keys.task(member), "created", 1_700_000_000_000)
+        gone = {ids[2], ids[3], ids[9]}
+        for task_id in gone:
+            member = task_member(function, task_id)
+            await store.redis.delete(shard_of(member, 1).task(member), shard_of(member, 1).events(member))
+        expected = [task_id for task_id in ids if task_id not in gone]
+        assert await every_page(store, function, ListFilter(limit=7, status=status)) == expected
+
+    with_store(own_redis, 1, body)
+
+
 async def _cost(redis: Redis, read: Callable[[], Awaitable[object]]) -> tuple[int, dict[str, int]]:
     """Bytes Redis sent, and calls per command, while `read` ran (INFO's own reply included: a few KB)."""
     before_bytes = (await redis.info("stats"))["total_net_output_bytes"]

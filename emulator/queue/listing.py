@@ -99,8 +99,9 @@ async def _next_entries(redis: Redis, readers: list[_ShardReader], count: int, w
 
 
 async def _passing(redis: Redis, function: str, shard: Callable[[str], ShardKeys], entries: list[Cursor],
-                   query: ListFilter) -> list[Cursor]:
-    """The entries the filters let through: the prefix on the ids, the status read in one round trip."""
+                   query: ListFilter, gone: list[str]) -> list[Cursor]:
+    """The entries the filters let through: the prefix on the ids, the status read in one round trip. Those
+    whose records are past their retention period are added to `gone`."""
     if query.prefix:
         entries = [entry for entry in entries if entry[1].startswith(query.prefix)]
     if not query.status or not entries:
@@ -109,13 +110,13 @@ async def _passing(redis: Redis, function: str, shard: Callable[[str], ShardKeys
         for _, task_id in entries:
             pipe.hget(shard(task_id).task(task_member(function, task_id)), "status")
         statuses = await pipe.execute()
-    gone = [task_id for (_, task_id), status in zip(entries, statuses) if status is None]
-    await _forget(redis, function, shard, gone)
+    gone += [task_id for (_, task_id), status in zip(entries, statuses) if status is None]
     return [entry for entry, status in zip(entries, statuses) if status is not None and status.decode() == query.status]
 
 
 async def _forget(redis: Redis, function: str, shard: Callable[[str], ShardKeys], task_ids: list[str]) -> None:
-    """Listing entries whose records are past their retention period go too."""
+    """Listing entries whose records are past their retention period go too: once the page is read, since the
+    readers' offsets (entries of one millisecond already read) count them."""
     if task_ids:
         async with redis.pipeline(transaction=False) as pipe:
             for task_id in task_ids:
@@ -138,13 +139,14 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
     page: list[TaskRecord] = []
     # Entries that passed the filters, in order, whose records are not read yet.
     passed: deque[Cursor] = deque()
+    gone: list[str] = []
     while len(page) < wanted:
         if not passed:
             entries = await _next_entries(redis, readers, WINDOW if filtered else wanted - len(page),
                                           WINDOW if filtered else wanted)
             if not entries:
                 break
-            passed.extend(await _passing(redis, function, shard, entries, query))
+            passed.extend(await _passing(redis, function, shard, entries, query, gone))
             continue
         needed = [passed.popleft() for _ in range(min(len(passed), wanted - len(page)))]
         async with redis.pipeline(transaction=False) as pipe:
@@ -153,7 +155,6 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
                 pipe.hgetall(shard(task_id).task(member))
                 pipe.lrange(shard(task_id).events(member), 0, -1)
             replies = await pipe.execute()
-        gone = []
         for index, (_, task_id) in enumerate(needed):
             fields, events = replies[2 * index], replies[2 * index + 1]
             if not fields:
@@ -163,7 +164,7 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
             # Read after its status: it may have moved on since.
             if query.status is None or record.status == query.status:
                 page.append(record)
-        await _forget(redis, function, shard, gone)
+    await _forget(redis, function, shard, gone)
     if len(page) > query.limit:
         last = page[query.limit - 1]
         return page[:query.limit], (last.created_ms, last.task_id)
