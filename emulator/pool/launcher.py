@@ -249,11 +249,17 @@ class InstanceLauncher:
         for attempt in range(LOG_READ_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(LOG_REREAD_INTERVAL_S)
-            output = self._engine.output_since(instance.container_id, since)
-            text, ended = await asyncio.to_thread(framed_tail, output, request_id, keep)
+            text, ended = await asyncio.to_thread(self._read_tail, instance.container_id, since, request_id, keep)
             if ended:
                 break
         return text
+
+    def _read_tail(self, container_id: str, since: float, request_id: str, keep: int) -> tuple[str, bool]:
+        """framed_tail of the container's output, in a worker thread. The tail is cut at the End line, before the
+        end of Docker's stream: the stream is closed here, in the same thread, not whenever (and on whichever
+        thread, the event loop's) the half-read generator happens to be collected."""
+        with contextlib.closing(self._engine.output_since(container_id, since)) as output:
+            return framed_tail(output, request_id, keep)
 
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
