@@ -223,14 +223,11 @@ class InstanceLauncher:
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
         # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
         timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
-        request_id = str(uuid.uuid4())
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/initialize",
-                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
+        request_headers = {**headers, **contract.control_headers(instance, contract.INITIALIZE, str(uuid.uuid4()),
+                                                                 self._logs)}
         try:
             async with asyncio.timeout(timeout):
-                reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
+                reply = await self._agent.post(instance.base_url + contract.INITIALIZE, b"", request_headers)
         except TimeoutError as error:
             raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
         except AgentConnectionError as error:
@@ -278,13 +275,10 @@ class InstanceLauncher:
         hook = definition.manifest.pre_stop
         assert hook is not None
         request_id = str(uuid.uuid4())
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop",
-                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
+        request_headers = {**headers, **contract.control_headers(instance, contract.PRE_STOP, request_id, self._logs)}
         try:
             async with asyncio.timeout(hook.timeout):
-                reply = await self._agent.request("GET", instance.base_url + "/pre-stop", b"",
+                reply = await self._agent.request("GET", instance.base_url + contract.PRE_STOP, b"",
                                                   list(request_headers.items()))
         except TimeoutError:
             log.warning("preStop hook of %s on instance %s timed out after %s s (request %s); removing it anyway",
