@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 # Between readiness probes of a starting agent; there is no event to await for "the port now listens".
 READY_PROBE_INTERVAL_S = 0.003
 EXIT_CHECK_INTERVAL_S = 0.25
-LOG_READ_ATTEMPTS = 5
-LOG_REREAD_INTERVAL_S = 0.01
+# A custom runtime's Tail: Docker's copy of the End line may trail the reply, so the output is read again after
+# 0.01, 0.02, ... 0.16 s (0.31 s in all) before the tail is taken as it is.
+LOG_READ_ATTEMPTS = 6
+LOG_FIRST_REREAD_S = 0.01
 
 
 class InstanceStartError(Exception):
@@ -239,13 +241,13 @@ class InstanceLauncher:
         """The last `keep` bytes of the instance's stdout between FC's Start and End lines for one request, as
         FC cuts it for Tail; the output is read as it comes, never held whole.
 
-        Docker copies a container's output asynchronously, so the End line may trail the reply; a few short
-        re-reads (best effort, bounded) wait for it.
+        Docker copies a container's output asynchronously, so the End line may trail the reply; re-reads, each
+        after twice the wait of the one before (best effort, bounded), wait for it.
         """
         text = ""
         for attempt in range(LOG_READ_ATTEMPTS):
             if attempt:
-                await asyncio.sleep(LOG_REREAD_INTERVAL_S)
+                await asyncio.sleep(LOG_FIRST_REREAD_S * 2 ** (attempt - 1))
             text, ended = await asyncio.to_thread(self._read_tail, instance.container_id, since, request_id, keep)
             if ended:
                 break
