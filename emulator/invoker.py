@@ -16,16 +16,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.logs.pump import LogPumps
+from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply, AnswerTooLarge
-from emulator.pool.contract import AGENT_TOKEN_HEADER
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.instance import Instance, InstanceState
 from emulator.pool.launcher import InitializerError, InstanceLauncher, InstanceStartError
 from emulator.pool.pools import Pools
 
 UNHANDLED = "UnhandledInvocationError"
-HTTP_INVOKE = "/http-invoke"
 STREAM_CHUNK_BYTES = 64 * 1024
 # Headers of the agent's reply that are the contract's or the connection's, not the HTTP function's answer.
 AGENT_ONLY_HEADERS = frozenset(
@@ -34,9 +33,9 @@ AGENT_ONLY_HEADERS = frozenset(
 )
 LOG_TAIL_BYTES = 4096
 # The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
-# (the instance's secret, AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach an
-# instance, where the agent would take them for the emulator's.
-CONTRACT_HEADER_PREFIXES = ("x-fc-", "x-fcemu-")
+# (the instance's secret, contract.AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach
+# an instance, where the agent would take them for the emulator's.
+CONTRACT_HEADER_PREFIXES = ("x-fc-", contract.FCEMU_HEADER_PREFIX)
 
 
 def is_contract_header(name: str) -> bool:
@@ -210,10 +209,8 @@ class Invoker:
                 if not go_ahead:
                     await pool.release(instance)
                     return None
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        control = {"x-fc-request-id": request_id, "x-fc-control-path": HTTP_INVOKE if http else "/invoke",
-                   AGENT_TOKEN_HEADER: instance.agent_token}
+        control = contract.control_headers(instance, contract.HTTP_INVOKE if http else contract.INVOKE, request_id,
+                                           self._logs)
         if log_tail:
             control["x-fc-log-type"] = "Tail"
         if retry_count:
@@ -222,7 +219,8 @@ class Invoker:
         try:
             async with asyncio.timeout(None if pool.debugging else timeout):
                 if http is None:
-                    reply = await self._agent.post(instance.invoke_url, payload, {**pool.headers, **control})
+                    reply = await self._agent.post(instance.base_url + contract.INVOKE, payload,
+                                                   {**pool.headers, **control})
                 else:
                     headers = http.headers_with([*pool.headers.items(), *control.items()])
                     reply = await self._agent.request(http.method, instance.base_url + http.path, http.body, headers)
@@ -270,10 +268,8 @@ class Invoker:
             return instance
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        headers = http.headers_with([*pool.headers.items(), ("x-fc-request-id", request_id),
-                                     ("x-fc-control-path", HTTP_INVOKE), (AGENT_TOKEN_HEADER, instance.agent_token)])
+        control = contract.control_headers(instance, contract.HTTP_INVOKE, request_id, self._logs)
+        headers = http.headers_with([*pool.headers.items(), *control.items()])
         try:
             async with asyncio.timeout_at(deadline):
                 response = await self._agent.open(http.method, instance.base_url + http.path, http.body, headers)

@@ -10,7 +10,9 @@ import pytest
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FunctionManifest
 from emulator.invoker import HttpRequest, is_contract_header
+from emulator.pool import contract
 from emulator.pool.contract import AGENT_TOKEN_HEADER, AGENT_TOKEN_VARIABLE
+from emulator.pool.instance import Instance
 from emulator.pool.launcher import InstanceLauncher
 from emulator.settings import Settings
 
@@ -51,3 +53,12 @@ def test_a_clients_header_of_the_emulators_is_never_passed_on(name: str) -> None
     request = HttpRequest("GET", "/", [(name, "from-a-client"), ("x-custom", "kept")], b"")
     assert request.headers_with([(AGENT_TOKEN_HEADER, "the-emulators")]) == [
         ("x-custom", "kept"), (AGENT_TOKEN_HEADER, "the-emulators")]
+
+
+def test_every_request_to_an_instance_carries_its_secret_and_is_a_contract_header() -> None:
+    instance = Instance(function_name="fn", container_id="c" * 64, base_url="", capacity=1, agent_token="its-own")
+    for path in (contract.INVOKE, contract.HTTP_INVOKE, contract.INITIALIZE, contract.PRE_STOP):
+        headers = contract.control_headers(instance, path, "r-1", None)
+        assert headers == {"x-fc-request-id": "r-1", "x-fc-control-path": path, AGENT_TOKEN_HEADER: "its-own"}
+        # None of them could come from a client: each would be dropped from a client's request.
+        assert all(is_contract_header(name) for name in headers)

@@ -21,6 +21,7 @@ import requests
 from docker.models.containers import Container
 
 from tests.conftest import TEST_FUNCTIONS, owned_containers
+from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.test_examples_docker import docker_bridge_gateway
@@ -201,12 +202,7 @@ def test_an_agent_answers_only_with_its_instances_secret(
     # The emulator's own invocation after the refused ones: its End line in the log means every earlier line is.
     reply = requests.post(v3(emulator_isolated, function), data=b"{}", timeout=60)
     assert reply.status_code == 200, reply.text
-    request_id = reply.headers["x-fc-request-id"]
-    logs = ""
-    for raw in container.logs(stream=True, follow=True):
-        logs += raw.decode()
-        if f"FC Invoke End RequestId: {request_id}" in logs:
-            break
+    logs = output_until(container, f"FC Invoke End RequestId: {reply.headers['x-fc-request-id']}")
     assert forged not in logs
 
 

@@ -18,7 +18,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-FRAMING = re.compile(r"^FC \w+ (Start|End) RequestId: (\S+?),?(?:\s|$)")
+
+def framing_marker(stage: str, edge: str) -> str:
+    """How FC's framing line begins, up to the request id that follows it: `FC <Stage> <Start|End> RequestId: `."""
+    return f"FC {stage} {edge} RequestId: "
+
+
+# Any stage's Start or End line; the id ends at a blank, a comma (`, Error: ...`) or the line's end.
+FRAMING = re.compile("^" + framing_marker(r"\w+", "(Start|End)") + r"(\S+?),?(?:\s|$)")
 # Requests whose counters are remembered after their End line (a late line of a concurrent request still counts).
 REMEMBERED_REQUESTS = 256
 TRUNCATION_MARKER = "[fcemu] log truncated: this invocation printed more than {lines} lines or {kib} KiB"

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from emulator.logs.attribution import framing_marker
+
 
 def framed_tail(chunks: Iterable[bytes], request_id: str, keep: int) -> tuple[str, bool]:
     """The last `keep` bytes of the output from the request's Start line to its End line, both included, and
     whether the End line was found (Docker's copy may trail: then the tail holds what there is so far)."""
-    start = b"\nFC Invoke Start RequestId: " + request_id.encode()
-    end = b"\nFC Invoke End RequestId: " + request_id.encode()
+    start = f"\n{framing_marker('Invoke', 'Start')}{request_id}".encode()
+    end = f"\n{framing_marker('Invoke', 'End')}{request_id}".encode()
     # Held from one piece to the next: enough to find a marker split between them, and the tail once inside.
     keep = max(keep, len(end) + 1)
     window = bytearray(b"\n")  # as if a line ended just before the output: a marker on its first line counts

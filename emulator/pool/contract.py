@@ -6,14 +6,35 @@ from typing import Literal
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.credentials import FunctionCredentials
+from emulator.logs.pump import LogPumps
+from emulator.pool.instance import Instance
 from emulator.settings import Settings
 
+# fcemu's own headers on a request to an instance, beside FC's x-fc-* ones: like those, the control plane's alone.
+FCEMU_HEADER_PREFIX = "x-fcemu-"
 # Each instance's own secret (fcemu's, not FC's): in the instance's environment at start, and on every request the
 # control plane sends it. fcemu's agents refuse a request without it (403, nothing run) and take it out of the
 # environment before any of the function's code loads, so another function's instance that reaches the agent
 # cannot drive it. A client's copy of the header never reaches an instance (emulator/invoker.py drops it).
-AGENT_TOKEN_HEADER = "x-fcemu-agent-token"
+AGENT_TOKEN_HEADER = FCEMU_HEADER_PREFIX + "agent-token"
 AGENT_TOKEN_VARIABLE = "FCEMU_AGENT_TOKEN"
+
+# FC's control paths: what a request to an instance is (x-fc-control-path), and the path it is sent to (but an
+# HTTP function's request, sent to the path its client asked for).
+INVOKE = "/invoke"
+HTTP_INVOKE = "/http-invoke"
+INITIALIZE = "/initialize"
+PRE_STOP = "/pre-stop"
+
+
+def control_headers(instance: Instance, control_path: str, request_id: str, logs: LogPumps | None) -> dict[str, str]:
+    """The headers that make one request to an instance the control plane's: its request id, its control path and
+    the instance's secret. Called just before the request goes: the instance's log pump is told to expect the
+    request id, since only the framing lines of a request the emulator sent are believed (emulator/logs/
+    attribution.py)."""
+    if logs is not None:
+        logs.expect(instance.container_id, request_id)
+    return {"x-fc-request-id": request_id, "x-fc-control-path": control_path, AGENT_TOKEN_HEADER: instance.agent_token}
 
 
 def new_agent_token() -> str:

@@ -5,7 +5,7 @@ import hashlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,15 +260,16 @@ class DockerEngine:
             return "the instance ran out of memory"
         return f"the instance exited with code {state.get('ExitCode')}"
 
-    def logs(self, container_id: str, tail: int | str = 50, since: float | None = None) -> str:
+    def logs(self, container_id: str, tail: int | str = 50) -> str:
         try:
-            return self._client.api.logs(container_id, tail=tail, since=since).decode(errors="replace")
+            return self._client.api.logs(container_id, tail=tail).decode(errors="replace")
         except NotFound:
             return ""
 
-    def output_since(self, container_id: str, since: float) -> Iterator[bytes]:
+    def output_since(self, container_id: str, since: float) -> Generator[bytes, None, None]:
         """A container's output since a Unix time, not followed, in the pieces Docker sends: to be read as it
-        comes, never whole (a function may have printed gigabytes)."""
+        comes, never whole (a function may have printed gigabytes). Its reader closes it (it holds a connection
+        to the engine until then), in the thread that reads it."""
         try:
             stream = self._client.api.logs(container_id, stream=True, follow=False, since=since)
         except NotFound:

@@ -35,10 +35,6 @@ class Instance:
         return self.container_id[:12]
 
     @property
-    def invoke_url(self) -> str:
-        return self.base_url + "/invoke"
-
-    @property
     def has_free_slot(self) -> bool:
         return self.state is InstanceState.READY and self.active < self.capacity
 

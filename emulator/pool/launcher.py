@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 # Between readiness probes of a starting agent; there is no event to await for "the port now listens".
 READY_PROBE_INTERVAL_S = 0.003
 EXIT_CHECK_INTERVAL_S = 0.25
-LOG_READ_ATTEMPTS = 5
-LOG_REREAD_INTERVAL_S = 0.01
+# A custom runtime's Tail: Docker's copy of the End line may trail the reply, so the output is read again after
+# 0.01, 0.02, ... 0.16 s (0.31 s in all) before the tail is taken as it is.
+LOG_READ_ATTEMPTS = 6
+LOG_FIRST_REREAD_S = 0.01
 
 
 class InstanceStartError(Exception):
@@ -223,14 +225,11 @@ class InstanceLauncher:
     async def _initialize(self, instance: Instance, definition: FunctionDefinition, headers: dict[str, str]) -> None:
         # Under a debugger the initializer may stop at a breakpoint for as long as its user looks.
         timeout = None if instance.debug_port is not None else definition.manifest.initializationTimeout
-        request_id = str(uuid.uuid4())
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/initialize",
-                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
+        request_headers = {**headers, **contract.control_headers(instance, contract.INITIALIZE, str(uuid.uuid4()),
+                                                                 self._logs)}
         try:
             async with asyncio.timeout(timeout):
-                reply = await self._agent.post(instance.base_url + "/initialize", b"", request_headers)
+                reply = await self._agent.post(instance.base_url + contract.INITIALIZE, b"", request_headers)
         except TimeoutError as error:
             raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
         except AgentConnectionError as error:
@@ -242,18 +241,24 @@ class InstanceLauncher:
         """The last `keep` bytes of the instance's stdout between FC's Start and End lines for one request, as
         FC cuts it for Tail; the output is read as it comes, never held whole.
 
-        Docker copies a container's output asynchronously, so the End line may trail the reply; a few short
-        re-reads (best effort, bounded) wait for it.
+        Docker copies a container's output asynchronously, so the End line may trail the reply; re-reads, each
+        after twice the wait of the one before (best effort, bounded), wait for it.
         """
         text = ""
         for attempt in range(LOG_READ_ATTEMPTS):
             if attempt:
-                await asyncio.sleep(LOG_REREAD_INTERVAL_S)
-            output = self._engine.output_since(instance.container_id, since)
-            text, ended = await asyncio.to_thread(framed_tail, output, request_id, keep)
+                await asyncio.sleep(LOG_FIRST_REREAD_S * 2 ** (attempt - 1))
+            text, ended = await asyncio.to_thread(self._read_tail, instance.container_id, since, request_id, keep)
             if ended:
                 break
         return text
+
+    def _read_tail(self, container_id: str, since: float, request_id: str, keep: int) -> tuple[str, bool]:
+        """framed_tail of the container's output, in a worker thread. The tail is cut at the End line, before the
+        end of Docker's stream: the stream is closed here, in the same thread, not whenever (and on whichever
+        thread, the event loop's) the half-read generator happens to be collected."""
+        with contextlib.closing(self._engine.output_since(container_id, since)) as output:
+            return framed_tail(output, request_id, keep)
 
     async def exit_reason(self, instance: Instance) -> str | None:
         return await asyncio.to_thread(self._engine.exit_reason, instance.container_id)
@@ -272,13 +277,10 @@ class InstanceLauncher:
         hook = definition.manifest.pre_stop
         assert hook is not None
         request_id = str(uuid.uuid4())
-        if self._logs is not None:
-            self._logs.expect(instance.container_id, request_id)
-        request_headers = {**headers, "x-fc-request-id": request_id, "x-fc-control-path": "/pre-stop",
-                           contract.AGENT_TOKEN_HEADER: instance.agent_token}
+        request_headers = {**headers, **contract.control_headers(instance, contract.PRE_STOP, request_id, self._logs)}
         try:
             async with asyncio.timeout(hook.timeout):
-                reply = await self._agent.request("GET", instance.base_url + "/pre-stop", b"",
+                reply = await self._agent.request("GET", instance.base_url + contract.PRE_STOP, b"",
                                                   list(request_headers.items()))
         except TimeoutError:
             log.warning("preStop hook of %s on instance %s timed out after %s s (request %s); removing it anyway",
