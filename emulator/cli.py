@@ -241,6 +241,8 @@ def _logs(args: argparse.Namespace) -> int:
     import urllib.parse
     import urllib.request
 
+    from emulator.logs.reader import ANSWER_MAX_BYTES, TRUNCATED_HEADER
+
     if args.task and not args.function:
         print("fcemu logs: --task needs the FUNCTION (task ids are unique per function)", file=sys.stderr)
         return 2
@@ -251,6 +253,9 @@ def _logs(args: argparse.Namespace) -> int:
     try:
         # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
         with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:
+            if reply.headers.get(TRUNCATED_HEADER):
+                print(f"fcemu logs: older lines left out (an answer holds at most {ANSWER_MAX_BYTES // 2**20} MiB); "
+                      "name a --request-id or --task for the rest", file=sys.stderr)
             for raw in reply:
                 line = raw.decode(errors="replace").rstrip("\n")
                 if args.follow:
