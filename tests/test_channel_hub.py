@@ -186,8 +186,8 @@ class FreezingRelay:
                     await sink.drain()
             sink.close()
 
-        for task in (asyncio.create_task(pump(client_in, server_out)), asyncio.create_task(pump(server_in, client_out))):
-            self._tasks.add(task)
+        self._tasks.add(asyncio.create_task(pump(client_in, server_out)))
+        self._tasks.add(asyncio.create_task(pump(server_in, client_out)))
 
 
 def test_a_subscription_gone_silent_is_noticed_and_replaced(own_redis: RedisServer) -> None:
