@@ -106,6 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from emulator.api.app import create_app
     from emulator.api.http_protocol import bounded_protocol
+    from emulator.open_files import fit_connection_cap
     from emulator.process_exit import run_to_exit
 
     settings = _serve_settings(args)
@@ -116,7 +117,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop",
-        http=bounded_protocol(settings.header_timeout_s, settings.max_connections),
+        http=bounded_protocol(settings.header_timeout_s, fit_connection_cap(settings.max_connections)),
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     ))
     # Server-sent events (the console's, logs' follow mode) end once the server is asked to exit, instead of
