@@ -106,6 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from emulator.api.app import create_app
     from emulator.api.http_protocol import bounded_protocol
+    from emulator.open_files import fit_connection_cap
     from emulator.process_exit import run_to_exit
 
     settings = _serve_settings(args)
@@ -116,7 +117,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(
         app, host=settings.host, port=settings.port, loop="uvloop",
-        http=bounded_protocol(settings.header_timeout_s, settings.max_connections),
+        http=bounded_protocol(settings.header_timeout_s, fit_connection_cap(settings.max_connections)),
         log_level="info", access_log=False, timeout_graceful_shutdown=10,
     ))
     # Server-sent events (the console's, logs' follow mode) end once the server is asked to exit, instead of
@@ -241,6 +242,8 @@ def _logs(args: argparse.Namespace) -> int:
     import urllib.parse
     import urllib.request
 
+    from emulator.logs.reader import ANSWER_MAX_BYTES, TRUNCATED_HEADER
+
     if args.task and not args.function:
         print("fcemu logs: --task needs the FUNCTION (task ids are unique per function)", file=sys.stderr)
         return 2
@@ -251,6 +254,9 @@ def _logs(args: argparse.Namespace) -> int:
     try:
         # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
         with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:
+            if reply.headers.get(TRUNCATED_HEADER):
+                print(f"fcemu logs: older lines left out (an answer holds at most {ANSWER_MAX_BYTES // 2**20} MiB); "
+                      "name a --request-id or --task for the rest", file=sys.stderr)
             for raw in reply:
                 line = raw.decode(errors="replace").rstrip("\n")
                 if args.follow:

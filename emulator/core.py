@@ -44,7 +44,7 @@ from emulator.pool.pools import Pools
 from emulator.queue.channel_hub import ChannelHub
 from emulator.queue.redis_client import async_client, close_client
 from emulator.queue.redis_health import redis_health
-from emulator.queue.store import TaskStore
+from emulator.queue.store import TaskReads, TaskStore
 from emulator.queue.task_event_hub import TaskChange, task_event_hub
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
@@ -66,16 +66,18 @@ class Core:
     agent: AgentClient
     pools: Pools
     invoker: Invoker
-    # The queue's client (accept, claim, heartbeat, reaper, timers, owner liveness, and what the API reads through
-    # the store): a bounded pool that nothing a client of the API holds open can take.
+    # The queue's client (accept, claim, heartbeat, reaper, timers, owner liveness, and the API's changes of a
+    # task: stop, run-now): a bounded pool that nothing a client of the API holds open can take.
     redis: Redis
-    # What the API reads for its own views and streams (kept log lines, the console's queue view, the one
+    # What the API reads for its own views and streams (tasks, kept log lines, the console's queue view, the one
     # subscription per channel that log followers and consoles share): a pool of its own, so that a burst of slow
     # clients waits on this one, never on the queue's.
     api_redis: Redis
     log_hub: ChannelHub[dict[str, Any]]
     task_event_hub: ChannelHub[TaskChange]
     store: TaskStore
+    # The store's reads on api_redis: what GetAsyncTask, ListAsyncTasks and the console's task views read through.
+    task_reads: TaskReads
     async_configs: AsyncConfigs
     queues: LocalQueues
     dispatcher: Dispatcher | None
@@ -271,6 +273,7 @@ class Core:
         task_events = task_event_hub(api_redis)
         _on_close(stack, "task events' subscription", task_events.close)
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, api_redis, followers, task_events, store,
+                   store.reads_on(api_redis),
                    async_configs, queues, dispatcher, deployments, triggers, None, owners, metrics,
                    MetricsExporter(metrics, store, pools), published_layers, stack)
         _on_close(stack, "deployments", deployments.close)

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     port: int = Field(9000, ge=1, le=65535)
     # Bounds on HTTP clients: connections open at once (past it, a new connection's request is answered FC's
-    # 503 ResourceThrottled and the connection closed), and how long a client may take to send a request's
-    # headers, counted from its connection or the end of its previous response, before it is disconnected.
+    # 503 ResourceThrottled and the connection closed; lowered at start where the open-file limit cannot hold it,
+    # see open_files.py), and how long a client may take to send a request's headers, counted from its connection
+    # (first request) or from the request's first byte (later ones), before it is disconnected.
     max_connections: int = Field(1000, ge=1)
     header_timeout_s: float = Field(10.0, gt=0)
     functions_dir: Path = Path("functions")

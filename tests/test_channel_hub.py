@@ -1,5 +1,6 @@
 """The hub that shares one channel subscription among a process's listeners, against a real redis-server: one
-subscription however many listen, given back (connection and all) when the last leaves, a slow listener bounded."""
+subscription however many listen, given back (connection and all) when the last leaves, a slow listener bounded,
+a silent (half-open) subscription replaced, a cancelled reader stopped whatever redis-py turns the cancellation into."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from emulator.queue.channel_hub import GAP, ChannelHub
 from tests.support.emulator_process import free_port
@@ -143,3 +146,118 @@ def test_joining_while_redis_is_away_says_so_without_waiting_for_it() -> None:
             await redis.aclose()
 
     asyncio.run(main())
+
+
+class FreezingRelay:
+    """A TCP relay to Redis whose open connections can be frozen: they stay open and carry nothing either way, as a
+    half-open connection does (the peer gone without a word). Connections made after a freeze are relayed."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target_port = target_port
+        self._frozen: list[bool] = []  # one flag per connection so far
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> FreezingRelay:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def freeze(self) -> None:
+        self._frozen[:] = [True] * len(self._frozen)
+
+    async def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _relay(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+        server_in, server_out = await asyncio.open_connection("127.0.0.1", self._target_port)
+        index = len(self._frozen)
+        self._frozen.append(False)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if not self._frozen[index]:
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        self._tasks.add(asyncio.create_task(pump(client_in, server_out)))
+        self._tasks.add(asyncio.create_task(pump(server_in, client_out)))
+
+
+def test_a_subscription_gone_silent_is_noticed_and_replaced(own_redis: RedisServer) -> None:
+    async def main() -> None:
+        relay = await FreezingRelay(own_redis.port).start()
+        redis = Redis.from_url(f"redis://127.0.0.1:{relay.port}/0")
+        probe = Redis.from_url(own_redis.url)
+        try:
+            async with asyncio.timeout(GUARD_S * 3):
+                hub = ChannelHub(redis, CHANNEL, text, name="test", backlog=10, quiet_check_s=0.2, ping_wait_s=0.5)
+                listener = await hub.join()
+                assert hub.subscribed
+                await probe.publish(CHANNEL, "one")
+                assert await listener.next(GUARD_S) == "one"
+                relay.freeze()
+                await probe.publish(CHANNEL, "lost")
+                # Unanswered PING: subscribed again on a new connection, and the listener told what it missed.
+                assert await listener.next(GUARD_S) is GAP
+                await probe.publish(CHANNEL, "two")
+                assert await listener.next(GUARD_S) == "two"
+                hub.leave(listener)
+                await hub.close()
+        finally:
+            await redis.aclose()
+            await probe.aclose()
+            await relay.close()
+
+    asyncio.run(main())
+
+
+class CancellationAsConnectionError(PubSub):
+    """What redis-py (and, on Python 3.11, asyncio.timeout) can make of a cancellation landing mid-read: an error
+    like a lost connection, the task still marked as being cancelled. Only the first: a reader that swallowed it
+    must not hang the test's end too."""
+
+    turns_left = 0
+
+    async def parse_response(self, block: bool = True, timeout: float = 0) -> object:
+        try:
+            return await super().parse_response(block, timeout)
+        except asyncio.CancelledError as cancelled:
+            if CancellationAsConnectionError.turns_left <= 0:
+                raise
+            CancellationAsConnectionError.turns_left -= 1
+            raise RedisConnectionError("Connection closed by server.") from cancelled
+
+
+class ClientTurningCancellations(Redis):
+    def pubsub(self, **kwargs: object) -> PubSub:
+        return CancellationAsConnectionError(self.connection_pool, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_reader_cancelled_mid_read_stops_even_when_the_cancellation_reads_as_a_lost_connection(
+    own_redis: RedisServer
+) -> None:
+    async def scenario(_: Redis, probe: Redis) -> None:
+        redis = ClientTurningCancellations.from_url(own_redis.url)
+        try:
+            hub = ChannelHub(redis, CHANNEL, text, name="turned", backlog=3)
+            listener = await hub.join()
+            assert hub.subscribed
+            [reader] = [task for task in asyncio.all_tasks() if task.get_name() == "turned"]
+            CancellationAsConnectionError.turns_left = 1
+            hub.leave(listener)
+            # It stops rather than subscribing again for nobody.
+            done, _ = await asyncio.wait({reader}, timeout=GUARD_S)
+            assert reader in done and reader.cancelled()
+            await until_unsubscribed(probe)
+        finally:
+            CancellationAsConnectionError.turns_left = 0
+            await redis.aclose()
+
+    run(own_redis.url, scenario)

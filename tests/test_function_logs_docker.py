@@ -199,3 +199,31 @@ def test_an_http_trigger_invocations_lines_are_kept(
     lines = messages(kept(http, emulator, requestId=request_id))
     assert "RuntimeError: boom" in lines
     assert {entry["functionName"] for entry in kept(http, emulator, requestId=request_id)} == {"web"}
+
+
+def test_a_listing_larger_than_its_budget_keeps_the_newest_lines_and_says_so(
+    emulator: EmulatorProcess, http: requests.Session, redis_server: RedisServer
+) -> None:
+    from emulator.logs.keys import function_index
+    from emulator.logs.reader import ANSWER_MAX_BYTES, TRUNCATED_HEADER
+
+    function = f"big-{uuid.uuid4().hex[:8]}"
+    line_bytes = 60 * 1024
+    streams = 2 * ANSWER_MAX_BYTES // (10 * line_bytes)  # twice the budget, ten lines a stream
+    client = redis_server.client()
+    try:
+        for n in range(streams):
+            stream = f"{function}-{n}"
+            client.rpush(lines_key(stream), *[json.dumps({
+                "timestamp": n * 100 + i, "functionName": function, "requestId": stream, "taskId": "",
+                "instanceId": "i", "message": f"{stream}:{i}".ljust(line_bytes, ".")}) for i in range(10)])
+            client.zadd(function_index(function), {stream: n * 100})
+        reply = http.get(f"{emulator.url}/_fcemu/logs", params={"function": function, "recent": "1000"})
+        assert reply.status_code == 200 and reply.headers.get(TRUNCATED_HEADER) == "true"
+        assert len(reply.content) <= ANSWER_MAX_BYTES + 64 * 1024
+        entries = [json.loads(line) for line in reply.text.splitlines()]
+        assert entries[-1]["message"].startswith(f"{function}-{streams - 1}:9.")
+        assert not any(entry["requestId"] == f"{function}-0" for entry in entries)
+    finally:
+        client.delete(function_index(function), *(lines_key(f"{function}-{n}") for n in range(streams)))
+        client.close()

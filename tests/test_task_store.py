@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from emulator.queue.keys import task_member
+from emulator.queue.listing import ListFilter
 from emulator.queue.store import MAX_UNFINISHED_MS, StopOutcome, TaskStore
 from tests.support.redis_server import RedisServer
 
@@ -170,3 +171,32 @@ def test_the_reaper_gives_back_expired_leases_only(redis_server: RedisServer) ->
         assert again.task_id == lost.task_id and again.attempt == 2
 
     with_store(redis_server, body)
+
+
+def test_reads_on_another_client_answer_while_the_queues_pool_is_all_taken(redis_server: RedisServer) -> None:
+    """The API reads tasks through the store's reads on a pool of its own (Core.task_reads): readers wait there,
+    never on the connections the queue runs on, nor does the queue wait on them."""
+    async def run() -> None:
+        queue = Redis.from_pool(BlockingConnectionPool.from_url(redis_server.url, max_connections=1, timeout=30))
+        api = Redis.from_url(redis_server.url)
+        store = TaskStore(queue, shards=2, lease_ms=15_000, retention_s=60, max_lost_leases=3)
+        function = f"fn-{uuid.uuid4().hex[:8]}"
+        try:
+            await enqueue(store, function, "t")
+            reads = store.reads_on(api)
+            # The queue's only connection, taken until the test lets it go.
+            held = asyncio.create_task(queue.blpop([f"test:held:{function}"], timeout=30))
+            while not any(client.get("cmd") == "blpop" for client in await api.client_list()):
+                await asyncio.sleep(0.02)  # a command's start has no event of its own to await
+            async with asyncio.timeout(10):
+                record = await reads.get(function, "t")
+                records, _ = await reads.list(function, ListFilter(limit=10))
+            assert record is not None and record.task_id == "t"
+            assert [record.task_id for record in records] == ["t"]
+            await api.lpush(f"test:held:{function}", "go")
+            await held
+        finally:
+            await queue.aclose()
+            await api.aclose()
+
+    asyncio.run(run())

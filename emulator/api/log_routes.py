@@ -1,4 +1,5 @@
-"""Function log lines kept per invocation (fcemu's own endpoint, not FC's): GET /_fcemu/logs answers JSON lines;
+"""Function log lines kept per invocation (fcemu's own endpoint, not FC's): GET /_fcemu/logs answers JSON lines
+(the newest that fit in the reader's ANSWER_MAX_BYTES, with TRUNCATED_HEADER when older ones were left out);
 with follow=true it streams them as server-sent events, every follower of the process fed by one subscription
 (see logs/log_hub.py)."""
 from __future__ import annotations
@@ -15,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from emulator.api.errors import FCError, stamp_request_id
 from emulator.api.event_stream import TICK_S, event_stream, join_stream
 from emulator.core import Core
-from emulator.logs.reader import RECENT_STREAMS, LogFilter, LogReader, not_in
+from emulator.logs.reader import RECENT_STREAMS, TRUNCATED_HEADER, LogFilter, LogReader, not_in
 from emulator.queue.channel_hub import Gap
 
 router = APIRouter(prefix="/_fcemu", dependencies=[Depends(stamp_request_id)])
@@ -41,9 +42,10 @@ async def logs(
     core: Core = request.app.state.core
     reader = LogReader(core.api_redis)
     if not follow:
-        entries = await reader.lines(wanted, recent)
-        body = "".join(json.dumps(entry) + "\n" for entry in entries)
-        return Response(body, media_type="application/x-ndjson")
+        kept = await reader.lines(wanted, recent)
+        body = "".join(json.dumps(entry) + "\n" for entry in kept.entries)
+        headers = {TRUNCATED_HEADER: "true"} if kept.truncated else {}
+        return Response(body, media_type="application/x-ndjson", headers=headers)
 
     with ExitStack() as setup:
         listener = await join_stream(request, core.log_hub, wanted.matches, setup)

@@ -41,7 +41,7 @@ async def run_now(request: Request, function_name: str, task_id: str) -> RunNowR
         raise FCError(400, "InvalidArgument",
                       f"async task '{task_id}' is {outcome}: only a task waiting to run (deferred or retrying) "
                       "can be run now")
-    record = await core.store.get(definition.name, task_id)
+    record = await core.task_reads.get(definition.name, task_id)
     return RunNowReply(taskId=task_id, status=record.status if record is not None else "Enqueued")
 
 
@@ -97,7 +97,7 @@ async def rerun_task(request: Request, function_name: str, task_id: str) -> JSON
         raise FCError(400, "InvalidArgument", f"taskId '{asked[:64]}' is not valid: 1 to 128 letters, digits, "
                       "'_' or '-', starting with a letter or '_'")
     new_id = asked or request_id
-    original = await core.store.get(definition.name, task_id)
+    original = await core.task_reads.get(definition.name, task_id)
     if original is None:
         raise V3_TASK_ERRORS.not_found(task_id)
     try:

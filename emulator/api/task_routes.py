@@ -113,7 +113,7 @@ def _v2_view(core: Core, service: str, function: str, record: TaskRecord, includ
 
 
 async def _task(core: Core, definition: FunctionDefinition, task_id: str, errors: TaskErrors) -> TaskRecord:
-    record = await core.store.get(definition.name, task_id)
+    record = await core.task_reads.get(definition.name, task_id)
     # Only task-mode invocations are tasks in FC; the others are not visible through these APIs.
     if record is None or not record.task_mode:
         raise errors.not_found(task_id)
@@ -171,7 +171,7 @@ async def list_async_tasks(
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     query = _filter(status, prefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
-    records, cursor = await core.store.list(definition.name, query)
+    records, cursor = await core.task_reads.list(definition.name, query)
     return ListAsyncTasksOutput(
         tasks=[_v3_view(core, record, includePayload) for record in records], nextToken=cursor_token(cursor),
     )
@@ -213,7 +213,7 @@ async def list_stateful_async_invocations(
     core: Core = request.app.state.core
     service_name, definition = function_v2(core, service, function_name)
     query = _filter(status, invocationIdPrefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
-    records, cursor = await core.store.list(definition.name, query)
+    records, cursor = await core.task_reads.list(definition.name, query)
     return ListStatefulAsyncInvocationsOutput(
         invocations=[_v2_view(core, service_name, function_name, record, includePayload) for record in records],
         nextToken=cursor_token(cursor),

@@ -13,6 +13,21 @@ from emulator.logs import keys
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
 RECENT_STREAMS = 20
+# The most one answer reads of kept lines (their JSON as stored): 1,000 recent invocations of 64 KiB each, or an
+# instance's 1,000 lines of up to 64 KiB, would otherwise be built whole in memory. Past it the newest lines are
+# the ones kept, and the answer says lines were left out.
+ANSWER_MAX_BYTES = 8 * 1024 * 1024
+# Set on a plain listing (GET /_fcemu/logs) whose older lines were left out.
+TRUNCATED_HEADER = "x-fcemu-logs-truncated"
+# Lines read per round trip, newest first: a page may pass the budget by at most this many lines.
+PAGE_LINES = 64
+
+
+@dataclass
+class KeptLines:
+    entries: list[dict[str, Any]]
+    # Older lines were left out to stay within the answer's budget.
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,29 +50,54 @@ class LogReader:
         value = await self._redis.get(keys.task_key(function, task_id))
         return _text(value) if value is not None else None
 
-    async def lines(self, wanted: LogFilter, recent: int = RECENT_STREAMS) -> list[dict[str, Any]]:
+    async def lines(self, wanted: LogFilter, recent: int = RECENT_STREAMS, max_bytes: int = ANSWER_MAX_BYTES
+                    ) -> KeptLines:
         """The kept lines, oldest first: of one request, or of the most recent invocations (and instance
-        streams) of one function or of all."""
+        streams) of one function or of all; the newest of them that fit in `max_bytes`."""
+        matches = wanted.matches
         if wanted.task_id:
             request_id = await self.request_of_task(wanted.function, wanted.task_id)
-            if request_id is None:
-                return []
-            return await self._stream(request_id)
-        if wanted.request_id:
-            return [e for e in await self._stream(wanted.request_id) if wanted.matches(e)]
-        index = keys.function_index(wanted.function) if wanted.function else keys.RECENT_INDEX
-        streams = [_text(s) for s in await self._redis.zrange(index, -recent, -1)]
-        merged = [e for stream in streams for e in await self._stream(stream) if wanted.matches(e)]
+            streams = [] if request_id is None else [request_id]
+            matches = _every
+        elif wanted.request_id:
+            streams = [wanted.request_id]
+        else:
+            index = keys.function_index(wanted.function) if wanted.function else keys.RECENT_INDEX
+            streams = [_text(s) for s in await self._redis.zrange(index, -recent, -1)]
+        read: list[list[bytes]] = []  # newest stream first, each stream's lines newest first
+        budget = max_bytes
+        truncated = False
+        for stream in reversed(streams):  # newest first: what the budget leaves out is the oldest
+            raw, budget, complete = await self._newest(stream, budget)
+            read.append(raw)
+            if not complete:
+                truncated = True
+                break
+        merged = [e for raw in reversed(read) for e in map(json.loads, reversed(raw)) if matches(e)]
         merged.sort(key=lambda entry: entry.get("timestamp", 0))
-        return merged
+        return KeptLines(merged, truncated)
 
-    async def _stream(self, stream_id: str) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in await self._redis.lrange(keys.lines_key(stream_id), 0, -1)]
+    async def _newest(self, stream_id: str, budget: int) -> tuple[list[bytes], int, bool]:
+        """A stream's lines, newest first, as long as they fit in `budget` bytes: the lines, the budget left,
+        and whether the whole stream fitted."""
+        taken: list[bytes] = []
+        key = keys.lines_key(stream_id)
+        # By position from the start: lines appended meanwhile do not shift a page onto lines already read.
+        end = await self._redis.llen(key) - 1
+        while end >= 0:
+            page = await self._redis.lrange(key, max(0, end - PAGE_LINES + 1), end)
+            for raw in reversed(page):
+                if len(raw) > budget:
+                    return taken, 0, False
+                budget -= len(raw)
+                taken.append(raw)
+            end -= PAGE_LINES
+        return taken, budget, True
 
     async def backlog(self, wanted: LogFilter) -> list[dict[str, Any]]:
         """What a follower of `wanted` is sent first, read once it is subscribed (no line falls between the two):
         the kept lines of the request or task it names; none when it names neither."""
-        return await self.lines(wanted) if wanted.request_id or wanted.task_id else []
+        return (await self.lines(wanted)).entries if wanted.request_id or wanted.task_id else []
 
 
 def not_in(backlog: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
@@ -65,6 +105,10 @@ def not_in(backlog: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
     comes both ways: it is sent once)."""
     sent = {json.dumps(entry, sort_keys=True) for entry in backlog}
     return lambda entry: not sent or json.dumps(entry, sort_keys=True) not in sent
+
+
+def _every(_: dict[str, Any]) -> bool:
+    return True
 
 
 def _text(value: object) -> str:

@@ -4,15 +4,22 @@ leaves. Each listener has a bounded queue of its own, so a slow one cannot make 
 
 Joining and leaving never wait on Redis or a pool: a listener that leaves (its client went) is dropped at once,
 and the subscription's connection is given back by the hub's own reader task, whose teardown is shielded from the
-cancellation that stops it."""
+cancellation that stops it.
+
+A subscription can die without a word (a half-open connection: Redis restarted behind a NAT, a laptop's network
+changed): the reader never waits on it without a limit; after a quiet spell it PINGs on the subscription and,
+with no answer, subscribes again on a new connection (its listeners get a gap)."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -22,6 +29,10 @@ T = TypeVar("T")
 RESUBSCRIBE_DELAY_S = 1.0
 # How long a new listener waits for the hub's first attempt to subscribe (Redis may be down).
 SUBSCRIBE_WAIT_S = 5.0
+# After this long with nothing from the subscription, a PING on it; one that stays unanswered for PING_WAIT_S
+# means the connection is dead. One PING a quiet half-minute per subscribed channel: nothing next to the traffic.
+QUIET_CHECK_S = 30.0
+PING_WAIT_S = 10.0
 
 
 class Gap:
@@ -63,8 +74,10 @@ class Listener(Generic[T]):
 
 class ChannelHub(Generic[T]):
     def __init__(self, redis: Redis, channel: str, parse: Callable[[bytes | str], T | None], *, name: str,
-                 backlog: int) -> None:
+                 backlog: int, quiet_check_s: float = QUIET_CHECK_S, ping_wait_s: float = PING_WAIT_S) -> None:
         self._redis = redis
+        self._quiet_check_s = quiet_check_s
+        self._ping_wait_s = ping_wait_s
         self._channel = channel
         self._parse = parse
         self._name = name
@@ -137,13 +150,13 @@ class ChannelHub(Generic[T]):
                     log.info("%s: subscribed again", self._name)
                     failing = False
                     self._fan_out(GAP)  # what was published meanwhile was missed
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    item = self._parse(message["data"])
-                    if item is not None:
-                        self._fan_out(item)
+                await self._relay(pubsub)
             except (RedisError, OSError) as error:
+                # redis-py can turn a cancellation that lands mid-read into a connection or timeout error (and on
+                # Python 3.11 asyncio.timeout can too): stopping is what was asked, not subscribing again.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from error
                 self.subscribed = False
                 settled.set()
                 if not failing:
@@ -154,6 +167,25 @@ class ChannelHub(Generic[T]):
                 # cancellation cannot leave the pool counting it as taken.
                 await asyncio.shield(pubsub.aclose())
             await asyncio.sleep(RESUBSCRIBE_DELAY_S)
+
+    async def _relay(self, pubsub: PubSub) -> None:
+        """Hands each message on, until the connection fails or stays silent even to a PING."""
+        pinged_at: float | None = None
+        while True:
+            wait_s = (self._quiet_check_s if pinged_at is None
+                      else max(0.0, pinged_at + self._ping_wait_s - time.monotonic()))
+            message = await pubsub.get_message(timeout=wait_s)
+            if message is not None:  # a message, a pong or a subscription's confirmation: the connection lives
+                pinged_at = None
+                if message.get("type") == "message":
+                    item = self._parse(message["data"])
+                    if item is not None:
+                        self._fan_out(item)
+            elif pinged_at is None:
+                await pubsub.ping()
+                pinged_at = time.monotonic()
+            elif time.monotonic() - pinged_at >= self._ping_wait_s:
+                raise RedisConnectionError(f"no answer to a PING within {self._ping_wait_s:g} s")
 
     def _fan_out(self, item: T | Gap) -> None:
         for listener in list(self._listeners):

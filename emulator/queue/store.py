@@ -73,6 +73,31 @@ def _claimed(function: str, rows: list[list[bytes]], now_ms: int) -> list[Claime
     ]
 
 
+class TaskReads:
+    """A task's record and a function's listing, read on the client it is given: the store's own reads go through
+    the queue's pool, the API's through a pool of its own (Core.task_reads), so that a burst of readers waits
+    there. Plain commands and pipelines only, which a cluster client routes by key like any other."""
+
+    def __init__(self, redis: Redis, shards: list[ShardKeys]) -> None:
+        self.redis = redis
+        self.shards = shards
+
+    async def get(self, function: str, task_id: str) -> TaskRecord | None:
+        member = task_member(function, task_id)
+        keys = shard_of(member, len(self.shards))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.task(member))
+            pipe.lrange(keys.events(member), 0, -1)
+            fields, events = await pipe.execute()
+        if not fields:
+            return None
+        return TaskRecord.from_redis(fields, events)
+
+    async def list(self, function: str, query: ListFilter) -> tuple[list[TaskRecord], Cursor | None]:
+        """A function's task-mode tasks by startedTime, filtered, a page; returns it and the next page's cursor."""
+        return await list_tasks(self.redis, self.shards, function, query)
+
+
 class TaskStore:
     def __init__(self, redis: Redis, *, shards: int, lease_ms: int, retention_s: int, max_lost_leases: int) -> None:
         self.redis = redis
@@ -84,6 +109,11 @@ class TaskStore:
         # Passed into every script that reads the time (see clock_offset.py).
         self.clock = ClockOffset(redis)
         self.upcoming = UpcomingTasks()
+        self._reads = TaskReads(redis, self.shards)
+
+    def reads_on(self, redis: Redis) -> TaskReads:
+        """The store's reads on another client (of the same Redis)."""
+        return TaskReads(redis, self.shards)
 
     def _shard(self, member: str) -> ShardKeys:
         return shard_of(member, len(self.shards))
@@ -358,16 +388,8 @@ class TaskStore:
         return str(reply.decode())
 
     async def get(self, function: str, task_id: str) -> TaskRecord | None:
-        member = task_member(function, task_id)
-        keys = self._shard(member)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.task(member))
-            pipe.lrange(keys.events(member), 0, -1)
-            fields, events = await pipe.execute()
-        if not fields:
-            return None
-        return TaskRecord.from_redis(fields, events)
+        return await self._reads.get(function, task_id)
 
     async def list(self, function: str, query: ListFilter) -> tuple[list[TaskRecord], Cursor | None]:
         """A function's task-mode tasks by startedTime, filtered, a page; returns it and the next page's cursor."""
-        return await list_tasks(self.redis, self.shards, function, query)
+        return await self._reads.list(function, query)
