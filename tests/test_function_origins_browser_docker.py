@@ -111,9 +111,10 @@ def test_on_the_shared_origin_the_page_is_sandboxed(served: EmulatorProcess) -> 
     for attempt in ("own", "functions", "functionsByAddress", "clock"):
         assert probe[attempt] == "error: TypeError", (attempt, probe[attempt])
     # A write is still sent, as any page of another site could send it; it says where it comes from, which the
-    # emulator's Origin check refuses (see the README's Security section).
+    # emulator's Origin check refuses (see the README's Security section): the clock did not move.
     clock = sent[f"{served.url}/_fcemu/clock/advance"]
     assert (clock["origin"], clock["sec-fetch-site"]) == ("null", "cross-site")
+    assert _clock_offset(served) == 0
 
 
 def test_the_console_links_to_the_functions_own_origin(served: EmulatorProcess) -> None:

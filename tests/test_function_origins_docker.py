@@ -6,6 +6,7 @@ SDK) gives each HTTP trigger its urlInternet and urlIntranet, and both URLs reac
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import subprocess
 import uuid
@@ -189,3 +190,21 @@ def test_an_fc2_function_of_another_service_is_function_dot_service(
     for url in got["httpTrigger"].values():
         reached = _reach(emulator, url, "hi")
         assert reached.status_code == 200 and reached.text == "wsgi /hi", (url, reached.text)
+
+
+def test_several_host_headers_are_refused(emulator: EmulatorProcess) -> None:
+    """One Host read as the emulator's and another as a function's would be two requests in one: refused (400)
+    before any function or route runs, whichever comes first."""
+    for hosts in (("page-probe.localhost", "127.0.0.1"), ("127.0.0.1", "page-probe.localhost")):
+        connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=60)
+        try:
+            connection.putrequest("GET", "/2023-03-30/functions", skip_host=True)
+            for host in hosts:
+                connection.putheader("Host", f"{host}:{emulator.port}")
+            connection.endheaders()
+            reply = connection.getresponse()
+            body = json.loads(reply.read())
+        finally:
+            connection.close()
+        assert (reply.status, body["Code"]) == (400, "InvalidArgument"), body
+        assert "2 Host headers" in body["Message"] and reply.getheader("x-fc-request-id") == body["RequestId"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -151,8 +152,10 @@ def test_console_and_docs_pages_cannot_be_framed(served: EmulatorProcess) -> Non
         reply = requests.get(f"{served.url}{path}", timeout=30)
         assert reply.status_code == 200, reply.text
         assert reply.headers["x-frame-options"] == "DENY"
-        assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
-        assert "default-src 'self'" in reply.headers["content-security-policy"]
+        policy = reply.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+        # Scripts and styles from the page's own folder on the emulator's origin only, not a function's /http/.
+        assert f"script-src {served.url}{path}; style-src {served.url}{path}" in policy
 
 
 # ---- Chromium ----------------------------------------------------------------------------------------------
@@ -217,6 +220,38 @@ def test_pages_of_other_origins_change_nothing(served: EmulatorProcess, attacker
     nothing_ran(served)
 
 
+FOLLOW_LINK = """(url) => {
+    const link = document.createElement('a');
+    link.href = url; link.textContent = 'a link'; document.body.append(link); link.click();
+}"""
+
+
+def test_a_link_from_another_site_opens_the_console_but_takes_no_message(
+    served: EmulatorProcess, attacker: AttackerSite, browser: Any,
+) -> None:
+    """Reading a local MNS queue takes its messages: a link (or window.open) from another site must not do it,
+    though it is a top-level GET navigation, as a link to the console is."""
+    topic = f"xsite-{uuid.uuid4().hex[:8]}"
+    published = requests.post(f"{served.url}/_fcemu/mns/topics/{topic}/messages", json={"MessageBody": "keep me"},
+                              timeout=30)
+    assert published.status_code == 201, published.text
+    page = browser.new_page()
+    page.goto(f"http://attacker.test:{attacker.port}/")
+    with page.expect_navigation() as navigation:
+        page.evaluate(FOLLOW_LINK, f"{served.url}/_fcemu/mns/topics/{topic}/messages")
+    assert navigation.value is not None and navigation.value.status == 403
+    assert "AccessDenied" in page.content() and "keep me" not in page.content()
+    peeked = requests.get(f"{served.url}/_fcemu/mns/topics/{topic}/messages", params={"peekonly": "true"},
+                          timeout=30).json()["Messages"]
+    assert [message["MessageBody"] for message in peeked] == ["keep me"]
+    # A link to the console still opens it, live.
+    page.goto(f"http://attacker.test:{attacker.port}/")
+    with page.expect_navigation() as navigation:
+        page.evaluate(FOLLOW_LINK, f"{served.url}/_fcemu/console/#function=echo")
+    assert navigation.value is not None and navigation.value.status == 200
+    playwright_api.expect(page.locator("#live")).to_have_text("live")
+
+
 def test_the_console_works_on_an_allowed_name_and_no_other_site_can_frame_it(
     served: EmulatorProcess, attacker: AttackerSite, browser: Any,
 ) -> None:
@@ -239,6 +274,15 @@ def test_the_console_works_on_an_allowed_name_and_no_other_site_can_frame_it(
     page.keyboard.press("Enter")
     expect(page.locator("#task-rows")).to_contain_text("No tasks match.")
     assert violations == []
+    # A script a function serves on the same origin does not run in the console, were one injected there.
+    # (A script the policy lets load fires load or error, after the request; a blocked one a violation first.)
+    blocked = page.evaluate("""() => new Promise((done) => {
+        document.addEventListener('securitypolicyviolation', (event) => done('blocked ' + event.blockedURI));
+        const script = document.createElement('script');
+        script.onload = () => done('loaded'); script.onerror = () => done('requested');
+        script.src = '/http/echo/evil.js'; document.body.append(script);
+    })""")
+    assert blocked == f"blocked http://{ALLOWED}:{served.port}/http/echo/evil.js"
 
     # Another site frames it: the console never loads in the frame.
     framing = browser.new_page()

@@ -125,7 +125,7 @@ def answer_without_sending_the_body(emulator: EmulatorProcess, path: str, header
     """Sends only the head of a request that declares `length` bytes: the answer must not wait for them."""
     connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
     try:
-        connection.putrequest("POST", path, skip_accept_encoding=True)
+        connection.putrequest("POST", path, skip_accept_encoding=True, skip_host="host" in headers)
         for name, value in {**headers, "content-length": str(length)}.items():
             connection.putheader(name, value)
         connection.endheaders()
@@ -163,3 +163,39 @@ def test_a_body_that_does_not_match_its_signed_md5_is_refused(signed_emulator: E
     bad = requests.post(url, data=b'{"name": "forged"}', headers=fc2_signed_headers(path, content_md5=signed_md5),
                         timeout=30)
     assert bad.status_code == 403 and bad.json()["ErrorCode"] == "SignatureNotMatch"
+
+
+def on_function_host(emulator: EmulatorProcess, path: str, headers: dict[str, str], body: bytes = b"{}"
+                     ) -> requests.Response:
+    """A POST to `web`'s own origin (Python's resolver does not resolve *.localhost: the Host header names it)."""
+    return requests.post(f"{emulator.url}{path}", data=body, timeout=60,
+                         headers={**headers, "Host": f"web.localhost:{emulator.port}"})
+
+
+def test_a_functions_own_host_is_signed_like_every_route(signed_emulator: EmulatorProcess) -> None:
+    """On `web.localhost` every path is web's trigger, `/_fcemu/health` too: the paths a monitor reads unsigned
+    are the emulator's own, not a function's, so an unsigned request there runs nothing."""
+    for path in ("/_fcemu/health", "/_fcemu/metrics", "/items"):
+        reply = on_function_host(signed_emulator, path, {})
+        assert reply.status_code == 400 and reply.json()["Code"] == "MissingRequiredHeader", (path, reply.text)
+    # A host naming no function says so only to a signed client.
+    reply = requests.get(f"{signed_emulator.url}/", headers={"Host": f"nope.localhost:{signed_emulator.port}"},
+                         timeout=60)
+    assert reply.status_code == 400 and reply.json()["Code"] == "MissingRequiredHeader"
+    # Signed over the path the client sent (not the /http/web route it is served by), it reaches the function.
+    served = on_function_host(signed_emulator, "/_fcemu/health", fc2_signed_headers("/_fcemu/health"))
+    assert served.status_code == 201, served.text  # web answers a POST with 201
+    assert (served.json()["path"], served.json()["body"]) == ("/_fcemu/health", "{}")
+    forged = on_function_host(signed_emulator, "/_fcemu/health", fc2_signed_headers("/http/web/_fcemu/health"))
+    assert forged.status_code == 403 and forged.json()["Code"] == "SignatureNotMatch"
+
+
+def test_a_functions_own_host_gets_an_http_triggers_body_limit(signed_emulator: EmulatorProcess) -> None:
+    """A POST to `/2023-03-30/functions` on a function's host is the function's request: the sync payload limit,
+    not CreateFunction's code-upload one (answered without waiting for the 40 MB the request declares)."""
+    path = "/2023-03-30/functions"
+    headers = {**fc2_signed_headers(path, content_type="application/json"),
+               "host": f"web.localhost:{signed_emulator.port}"}
+    status, body = answer_without_sending_the_body(signed_emulator, path, headers, 40 * 1024 * 1024)
+    assert (status, body["Code"]) == (400, "EntityTooLarge")
+    assert "33554432 bytes" in body["Message"]

@@ -50,15 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="fcemu", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/_fcemu/openapi.json")
     install_error_handlers(app)
-    # Each added outside the one before: with keys, a signature is checked before any of the body is read, and
-    # before both, a foreign Host or another site's page is refused on the headers alone.
+    # Each added outside the one before. Outermost, a foreign Host or another site's page is refused on the
+    # headers alone; then a function's own origin is routed to its trigger route; then, with keys, a signature is
+    # checked (on the path the client signed, for the route the request goes to) before any of the body is read.
     app.add_middleware(BodyLimitMiddleware, payload_limit=settings.sync_payload_limit_bytes)
-    # Outside the body limit, which then sees a function's own origin as the trigger route it is; inside the
-    # signature check, which verifies the path the client signed.
-    app.add_middleware(FunctionOriginMiddleware)
     keys = settings.access_key_pairs()
     if keys:
         app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)
+    app.add_middleware(FunctionOriginMiddleware)
     app.add_middleware(OriginGuardMiddleware, hosts=HostAllowList(settings.host, settings.allowed_host_patterns()))
     app.router.routes.extend(invoke_routes.ROUTES)
     app.router.routes.extend(http_trigger_routes.ROUTES)

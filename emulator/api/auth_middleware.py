@@ -3,7 +3,8 @@
 Installed only when keys are set, so that the unauthenticated local default costs nothing. The signature is
 checked on the headers before any of the body is read (2016-08-15 signs headers only; ACS3 signs the body's
 declared hash), so an unsigned client cannot make the emulator hold a body; the body is then read up to the
-route's limit and its hash checked against the signed one.
+route's limit and its hash checked against the signed one. Both the open paths and the limit are those of the
+route the request goes to: a function's own origin is routed before this check (function_origins.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.api.body_limit import BodyTooLarge, body_limit, read_body
 from emulator.api.errors import error_response
+from emulator.api.function_hosts import CLIENT_RAW_PATH
 from emulator.api.signatures import SignatureProblem, SignedRequest, verify, verify_body
 
 # Read-only views a monitor polls (Prometheus cannot sign FC's way): they show names and counts, no payload.
@@ -33,7 +35,8 @@ class SignatureMiddleware:
         request = Request(scope)
         signed = SignedRequest(
             method=scope["method"],
-            raw_path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+            # What the client sent: a function's own origin routes `/x` as `/http/{function}/x`.
+            raw_path=scope.get(CLIENT_RAW_PATH, scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
             query=request.query_params.multi_items(),
             headers={name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]},
         )

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from emulator.api.errors import FCError
 from emulator.api.event_stream import TICK_S, event_stream, join_stream
 from emulator.api.function_hosts import trigger_urls
-from emulator.api.page_headers import CONSOLE_CSP, PageHeaders
+from emulator.api.page_headers import CONSOLE_CSP, CONSOLE_PATH, PageHeaders
 from emulator.catalog.loader import FunctionDefinition
 from emulator.console import STATIC_DIR
 from emulator.core import Core
@@ -72,13 +72,13 @@ class QueueView(BaseModel):
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/_fcemu/console/", PageHeaders(StaticFiles(directory=STATIC_DIR, html=True), CONSOLE_CSP),
+    app.mount(f"{CONSOLE_PATH}/", PageHeaders(StaticFiles(directory=STATIC_DIR, html=True), CONSOLE_CSP),
               name="console")
 
 
-@router.get("/console", include_in_schema=False)
+@router.get(CONSOLE_PATH.removeprefix(router.prefix), include_in_schema=False)
 async def console_root() -> RedirectResponse:
-    return RedirectResponse("/_fcemu/console/")
+    return RedirectResponse(f"{CONSOLE_PATH}/")
 
 
 @router.get("/events", response_class=StreamingResponse)

@@ -6,23 +6,27 @@
 - On the emulator's own origin, the shared trigger routes (`/http/...`, `/2016-08-15/proxy/...`) answer with a
   sandboxing Content-Security-Policy without `allow-same-origin`: a page served there runs in an opaque origin,
   so it cannot read the emulator's answers nor send it same-origin requests. HTTP clients do not care.
+
+It runs outside the signature check (app.py), which so sees the route a request really goes to (a function's
+path is never one of the paths a monitor reads unsigned, and it gets the body limit of an HTTP trigger) while
+verifying the path the client signed, kept in the scope (CLIENT_RAW_PATH).
 """
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator.api.errors import error_response
 from emulator.api.function_hosts import (
+    CLIENT_RAW_PATH,
+    HOST_PROBLEM,
     TRIGGER_PATH_PREFIX,
     AmbiguousHost,
     function_host_labels,
     function_of_host,
     on_shared_trigger_route,
 )
+from emulator.api.host_names import LOCALHOST_DOMAIN, SeveralHosts, host_header
 from emulator.core import Core
 
 # Scripts, forms, pop-ups, dialogs and downloads keep working; the page's origin is opaque (no allow-same-origin).
@@ -37,7 +41,10 @@ class FunctionOriginMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        labels = function_host_labels(Headers(scope=scope).get("host", ""))
+        try:
+            labels = function_host_labels(host_header(scope) or "")
+        except SeveralHosts:  # refused by the origin guard before it gets here
+            labels = None
         if labels is not None:
             await self._own_origin(scope, receive, send, labels)
         elif on_shared_trigger_route(scope["path"]):
@@ -52,15 +59,16 @@ class FunctionOriginMiddleware:
         try:
             name = function_of_host(labels, names)
         except AmbiguousHost as error:
-            await _not_found(_routed(scope, labels), receive, send, str(error))
-            return
-        if name is None:
-            await _not_found(_routed(scope, labels), receive, send,
-                             f"no function is named by host '{labels}.localhost' (a function's own origin is "
-                             "<function>.localhost, or <function>.<service>.localhost for an FC 2.0 function of "
-                             "another service)")
-            return
-        await self._app(_routed(scope, name), receive, send)
+            problem = str(error)
+        else:
+            if name is not None:
+                await self._app(_routed(scope, name), receive, send)
+                return
+            problem = (f"no function is named by host '{labels}{LOCALHOST_DOMAIN}' (a function's own origin is "
+                       f"<function>{LOCALHOST_DOMAIN}, or <function>.<service>{LOCALHOST_DOMAIN} for an FC 2.0 "
+                       "function of another service)")
+        # Answered by the trigger route, behind the signature check: an unsigned client learns no function's name.
+        await self._app({**_routed(scope, labels), HOST_PROBLEM: problem}, receive, send)
 
 
 def _routed(scope: Scope, target: str) -> Scope:
@@ -68,11 +76,8 @@ def _routed(scope: Scope, target: str) -> Scope:
     shape (the path decides it)."""
     raw_path = scope.get("raw_path") or scope["path"].encode()
     return {**scope, "path": f"{TRIGGER_PATH_PREFIX}{target}{scope['path']}",
-            "raw_path": f"{TRIGGER_PATH_PREFIX}{quote(target, safe='$')}".encode() + raw_path}
-
-
-async def _not_found(scope: Scope, receive: Receive, send: Send, message: str) -> None:
-    await error_response(Request(scope), 404, "FunctionNotFound", message)(scope, receive, send)
+            "raw_path": f"{TRIGGER_PATH_PREFIX}{quote(target, safe='$')}".encode() + raw_path,
+            CLIENT_RAW_PATH: raw_path}
 
 
 def _sandboxed(send: Send) -> Send:

@@ -15,6 +15,12 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator.api.errors import FCError
+from emulator.api.function_hosts import (
+    HOST_PROBLEM,
+    PROXY_PATH_PREFIX,
+    SHARED_TRIGGER_ROUTES,
+    TRIGGER_PATH_PREFIX,
+)
 from emulator.api.invoke_headers import parse_invoke_headers
 from emulator.api.invoke_routes import accept_async
 from emulator.api.lookup import function_v2, function_v3
@@ -160,23 +166,31 @@ def _buffered_answer(result: InvocationResult, request_id: str, log_tail: bool) 
     return response
 
 
+# Each shared trigger route's path up to the function (`/http/{function_name}`), by its prefix.
+BASES = {prefix: prefix + naming for prefix, naming in SHARED_TRIGGER_ROUTES}
+
+
+def _segments_before(prefix: str) -> int:
+    """How many path segments come before the function's own path: /http/{function_name}/... has 2."""
+    return BASES[prefix].count("/")
+
+
 async def proxy_v2(request: Request) -> Response:
     function = request.path_params["function_name"]
     _, definition = function_v2(request.app.state.core, request.path_params["service"], function)
-    # /2016-08-15/proxy/{service}/{function}/...
-    return await _serve(request, definition, function, 4)
+    return await _serve(request, definition, function, _segments_before(PROXY_PATH_PREFIX))
 
 
 async def trigger_url_v3(request: Request) -> Response:
+    problem = request.scope.get(HOST_PROBLEM)
+    if problem is not None:  # a function's own origin whose host names none (function_origins.py)
+        raise FCError(404, "FunctionNotFound", problem)
     function = request.path_params["function_name"]
     definition = function_v3(request.app.state.core, function)
-    # /http/{function}/...
-    return await _serve(request, definition, function, 2)
+    return await _serve(request, definition, function, _segments_before(TRIGGER_PATH_PREFIX))
 
 
-ROUTES = [
-    Route("/2016-08-15/proxy/{service}/{function_name}/{path:path}", proxy_v2, methods=list(HTTP_METHODS)),
-    Route("/2016-08-15/proxy/{service}/{function_name}", proxy_v2, methods=list(HTTP_METHODS)),
-    Route("/http/{function_name}/{path:path}", trigger_url_v3, methods=list(HTTP_METHODS)),
-    Route("/http/{function_name}", trigger_url_v3, methods=list(HTTP_METHODS)),
-]
+HANDLERS = {TRIGGER_PATH_PREFIX: trigger_url_v3, PROXY_PATH_PREFIX: proxy_v2}
+# Each route naming the function, and the one with a path below it.
+ROUTES = [Route(path, HANDLERS[prefix], methods=list(HTTP_METHODS))
+          for prefix, base in BASES.items() for path in (f"{base}/{{path:path}}", base)]

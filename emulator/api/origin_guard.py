@@ -4,14 +4,14 @@ rebinding, and the cross-origin guard against other sites' pages.
 A page whose name an attacker re-resolves to 127.0.0.1 is same-origin with whatever answers there, so a request
 is served only when its `Host` is one of the emulator's own names (`HostAllowList`). A page of any other origin
 can still send requests (a `no-cors` POST, a form) without reading the answers, so a request a browser marks as
-coming from another origin (`Origin`, `Sec-Fetch-Site`) is refused too, unless it is a top-level navigation (a
-link to the console) or goes to an HTTP trigger, a function's public endpoint. Clients that are not browsers
+coming from another origin (`Origin`, `Sec-Fetch-Site`) is refused too, unless it is a top-level navigation to
+one of the emulator's pages (a link to the console) or goes to an HTTP trigger, a function's public endpoint. Clients that are not browsers
 (FC's SDKs, curl, a function calling the API) send neither header and are not concerned. Both checks run on the
-headers alone, before any route, body limit or signature check reads or runs anything.
+headers alone, before any route, body limit or signature check reads or runs anything. A request with several
+Host headers is refused (400) here too, so that no later layer reads another Host than the one checked.
 """
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable
 
 from starlette.requests import Request
@@ -19,30 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator.api.errors import error_response
 from emulator.api.function_hosts import is_public_endpoint
+from emulator.api.host_names import LOCALHOST, LOCALHOST_DOMAIN, SeveralHosts, host_header, host_name, is_ip_literal
+from emulator.api.page_headers import is_own_page
 
-# Names that are the emulator's own wherever it runs: loopback (RFC 6761 keeps *.localhost on loopback) and the
+# Names that are the emulator's own wherever it runs: loopback (`localhost` and every name below it) and the
 # name Docker gives the host inside containers (a function calling the API).
-OWN_NAMES = frozenset({"localhost", "host.docker.internal"})
-LOOPBACK_DOMAIN = ".localhost"
-
-
-def host_name(host_header: str) -> str:
-    """The name or address of a Host header, without its port, brackets or a final dot, lower-cased."""
-    host = host_header.strip().lower()
-    if host.startswith("["):  # [v6] or [v6]:port
-        return host[1:].partition("]")[0]
-    if host.count(":") == 1:
-        host = host.partition(":")[0]
-    return host.rstrip(".")
-
-
-def is_ip_literal(name: str) -> bool:
-    """An address needs no DNS, so no page can re-resolve it: every IP literal is safe from rebinding."""
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
+OWN_NAMES = frozenset({LOCALHOST, "host.docker.internal"})
 
 
 class HostAllowList:
@@ -52,7 +34,7 @@ class HostAllowList:
 
     def __init__(self, listen_host: str, patterns: Iterable[str]) -> None:
         self._names = set(OWN_NAMES)
-        self._suffixes = [LOOPBACK_DOMAIN]
+        self._suffixes = [LOCALHOST_DOMAIN]
         self.any = False
         listen = host_name(listen_host)
         if listen and not is_ip_literal(listen):
@@ -75,16 +57,18 @@ class HostAllowList:
 
 def _headers(scope: Scope) -> dict[bytes, str]:
     return {name: value.decode("latin-1") for name, value in scope["headers"]
-            if name in (b"host", b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"sec-fetch-dest")}
+            if name in (b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"sec-fetch-dest")}
 
 
-def cross_origin_problem(method: str, headers: dict[bytes, str]) -> str | None:
+def cross_origin_problem(method: str, path: str, headers: dict[bytes, str]) -> str | None:
     """Why a browser's request comes from a page that is not the emulator's own, or None when it does not (or
-    is no browser's, or is a top-level navigation: what a page opened that way shows, the other page cannot
-    read, and a GET or HEAD changes nothing)."""
+    is no browser's, or is a top-level navigation to one of the emulator's pages: what a page opened that way
+    shows, the other page cannot read, and a GET or HEAD of a page changes nothing). A navigation to any other
+    path is refused: some GETs change state (reading an MNS queue takes its messages), and a link or
+    window.open() from another site would run them."""
     site = headers.get(b"sec-fetch-site", "").strip().lower()
     if (headers.get(b"sec-fetch-mode", "").strip().lower() == "navigate" and method in ("GET", "HEAD")
-            and headers.get(b"sec-fetch-dest", "document").strip().lower() == "document"):
+            and headers.get(b"sec-fetch-dest", "document").strip().lower() == "document" and is_own_page(path)):
         return None
     origin = headers.get(b"origin")
     if origin is not None:
@@ -112,17 +96,28 @@ class OriginGuardMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
+        try:
+            host = host_header(scope)
+        except SeveralHosts as several:
+            await self._refuse(scope, receive, send, 400, "InvalidArgument", str(several))
+            return
         headers = _headers(scope)
-        problem = self._problem(scope, headers)
+        if host is not None:
+            headers[b"host"] = host
+        problem = self._problem(scope, host, headers)
         if problem is None:
             await self._app(scope, receive, send)
-        elif scope["type"] == "websocket":
+        else:
+            await self._refuse(scope, receive, send, 403, "AccessDenied", problem)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str) -> None:
+        if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
         else:
-            await error_response(Request(scope), 403, "AccessDenied", problem)(scope, receive, send)
+            await error_response(Request(scope), status, code, message)(scope, receive, send)
 
-    def _problem(self, scope: Scope, headers: dict[bytes, str]) -> str | None:
-        host = headers.get(b"host")
+    def _problem(self, scope: Scope, host: str | None, headers: dict[bytes, str]) -> str | None:
         name = host_name(host) if host is not None else ""
         # No Host at all is an HTTP/1.0 client: never a browser (they all send one), so never a rebinding page.
         if host is not None and not self._hosts.permits(name):
@@ -130,7 +125,7 @@ class OriginGuardMiddleware:
                     "FCEMU_HOST, FCEMU_ALLOWED_HOSTS): add it to FCEMU_ALLOWED_HOSTS to serve it")
         if self._public(name, scope["path"]):
             return None
-        source = cross_origin_problem(scope["method"] if scope["type"] == "http" else "GET", headers)
+        source = cross_origin_problem(scope["method"] if scope["type"] == "http" else "GET", scope["path"], headers)
         if source is not None:
             return (f"{source} may not call the emulator's API, console or /_fcemu routes; only the emulator's own "
                     "pages and clients that are not browsers may")
