@@ -14,17 +14,13 @@ from typing import Any
 import pytest
 import requests
 
+from tests.support.chromium import BROWSER_MARKS, chromium
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 PROBE = Path(__file__).parent / "functions" / "page-probe"
 
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install "
-                                                     "chromium); no browser can be downloaded here"),
-]
+pytestmark = BROWSER_MARKS
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (the test extras)")
 
@@ -42,28 +38,24 @@ def served(tmp_path: Path, own_redis: RedisServer) -> Iterator[EmulatorProcess]:
 def _probe(url: str, sent: dict[str, dict[str, str]]) -> dict[str, Any]:
     """Opens the page at `url` and returns what its script could do; `sent` gets, by URL, the headers the browser
     sent on each of the page's requests (from DevTools: Playwright's own view leaves out Origin)."""
-    with playwright_api.sync_playwright() as playwright:
-        # Chromium resolves every *.localhost name to loopback itself (no --host-resolver-rules needed).
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
-        try:
-            page = browser.new_page()
-            devtools = page.context.new_cdp_session(page)
-            # A request's URL and the headers it went out with come in two events, in either order.
-            urls: dict[str, str] = {}
-            headers: dict[str, dict[str, str]] = {}
-            devtools.on("Network.requestWillBeSent",
-                        lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
-            devtools.on("Network.requestWillBeSentExtraInfo", lambda event: headers.__setitem__(
-                event["requestId"], {name.lower(): value for name, value in event["headers"].items()}))
-            devtools.send("Network.enable")
-            # The page's request starts the function's container: generous limits, for a loaded machine.
-            page.goto(url, timeout=120_000)
-            playwright_api.expect(page).to_have_title("done", timeout=60_000)
-            probe = dict(page.evaluate("window.probe"))
-            sent.update({urls[request]: sent_headers for request, sent_headers in headers.items() if request in urls})
-            return probe
-        finally:
-            browser.close()
+    # Chromium resolves every *.localhost name to loopback itself (no --host-resolver-rules needed).
+    with chromium() as browser:
+        page = browser.new_page()
+        devtools = page.context.new_cdp_session(page)
+        # A request's URL and the headers it went out with come in two events, in either order.
+        urls: dict[str, str] = {}
+        headers: dict[str, dict[str, str]] = {}
+        devtools.on("Network.requestWillBeSent",
+                    lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
+        devtools.on("Network.requestWillBeSentExtraInfo", lambda event: headers.__setitem__(
+            event["requestId"], {name.lower(): value for name, value in event["headers"].items()}))
+        devtools.send("Network.enable")
+        # The page's request starts the function's container: generous limits, for a loaded machine.
+        page.goto(url, timeout=120_000)
+        playwright_api.expect(page).to_have_title("done", timeout=60_000)
+        probe = dict(page.evaluate("window.probe"))
+        sent.update({urls[request]: sent_headers for request, sent_headers in headers.items() if request in urls})
+        return probe
 
 
 def _answer(result: str) -> tuple[int, Any]:
@@ -120,17 +112,13 @@ def test_on_the_shared_origin_the_page_is_sandboxed(served: EmulatorProcess) -> 
 def test_the_console_links_to_the_functions_own_origin(served: EmulatorProcess) -> None:
     expect = playwright_api.expect
     origin = f"http://page-probe.localhost:{served.port}"
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
-        try:
-            console = browser.new_page()
-            console.goto(f"{served.url}/_fcemu/console/#function=page-probe")
-            link = console.locator("#function-detail a", has_text=origin)
-            expect(link).to_have_attribute("href", f"{origin}/")
-            with console.expect_popup() as opened:
-                link.click()
-            page = opened.value
-            expect(page).to_have_title("done", timeout=60_000)
-            assert page.evaluate("[window.origin, window.opener]") == [origin, None]
-        finally:
-            browser.close()
+    with chromium() as browser:
+        console = browser.new_page()
+        console.goto(f"{served.url}/_fcemu/console/#function=page-probe")
+        link = console.locator("#function-detail a", has_text=origin)
+        expect(link).to_have_attribute("href", f"{origin}/")
+        with console.expect_popup() as opened:
+            link.click()
+        page = opened.value
+        expect(page).to_have_title("done", timeout=60_000)
+        assert page.evaluate("[window.origin, window.opener]") == [origin, None]

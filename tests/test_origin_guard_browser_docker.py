@@ -10,24 +10,19 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.conftest import TEST_FUNCTIONS
+from tests.support.chromium import BROWSER_MARKS, chromium
 from tests.support.emulator_process import EmulatorProcess, free_port
 from tests.support.redis_server import RedisServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 ALLOWED = "fcemu.team.test"
 
-pytestmark = [
-    pytest.mark.docker,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install "
-                                                     "chromium); no browser can be downloaded here"),
-]
+pytestmark = BROWSER_MARKS
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (the test extras)")
 
@@ -80,13 +75,8 @@ def browser() -> Iterator[Any]:
     # Names a rebinding attacker (evil.test), another site (attacker.test) and a team's name for the emulator
     # (fcemu.team.test, in FCEMU_ALLOWED_HOSTS) all resolve to 127.0.0.1, as their DNS would make them.
     rules = ", ".join(f"MAP {name} 127.0.0.1" for name in ("evil.test", "attacker.test", ALLOWED))
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=["--no-sandbox", f"--host-resolver-rules={rules}"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium(f"--host-resolver-rules={rules}") as browser:
+        yield browser
 
 
 def clock_offset(served: EmulatorProcess) -> int:
