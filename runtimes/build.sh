@@ -32,6 +32,41 @@ build_local_base() {
     | docker import - "$local_base" >/dev/null
 }
 
+# FC's built-in python modules (runtimes/python3/builtins.txt) into runtimes/python3/builtins/, which the image
+# copies. Installed on the host, where pip reaches the package registry (a `docker build` may not): sdists are
+# made wheels first, then everything installed for the image's CPython 3.11 on x86_64 Linux from wheels only.
+# Done again only when builtins.txt changed (its hash is kept in the folder), so Docker's cache keeps the layer.
+# FCEMU_SLIM_IMAGES=1 leaves the folder empty: a slim python image without them.
+python_builtins() {
+  local list=$here/python3/builtins.txt target=$here/python3/builtins
+  local want stamp=slim pip_python
+  if [ "${FCEMU_SLIM_IMAGES:-}" != 1 ]; then stamp=$(sha256sum "$list" | cut -d' ' -f1); fi
+  if [ "$(cat "$target/.fcemu-stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
+  rm -rf "$target" "$target.tmp"
+  mkdir -p "$target.tmp"
+  if [ "$stamp" != slim ]; then
+    pip_python=${FCEMU_PIP_PYTHON:-$here/../.venv/bin/python}
+    [ -x "$pip_python" ] || pip_python=python3
+    echo "installing FC's built-in python modules ($list)..."
+    "$pip_python" -m pip wheel -q --disable-pip-version-check -w "$target.tmp/.wheels" -r "$list" 2>&1 \
+      | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    "$pip_python" -m pip install -q --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$target.tmp" --only-binary=:all: \
+      --find-links "$target.tmp/.wheels" --python-version 3.11 --implementation cp --abi cp311 \
+      --platform manylinux_2_36_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64 \
+      -r "$list" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+    # tablestore requires enum34 on every python: its `enum` would hide the standard library's (it does not in FC,
+    # whose runtime has it elsewhere on the path), so it goes.
+    rm -rf "$target.tmp/.wheels" "$target.tmp/bin" "$target.tmp/enum" "$target.tmp"/enum34-*.dist-info
+    if ! PYTHONPATH="$target.tmp" "$pip_python" -c "import requests, fc2, oss2, tablestore" 2>/dev/null \
+      && [ "$("$pip_python" -c 'import sys; print(sys.version_info[:2] == (3, 11))')" = True ]; then
+      echo "FC's built-in python modules did not install (see above); FCEMU_SLIM_IMAGES=1 builds without them" >&2
+      exit 1
+    fi
+  fi
+  echo "$stamp" > "$target.tmp/.fcemu-stamp"
+  mv "$target.tmp" "$target"
+}
+
 # build_runtime <directory> <image> <base>
 build_runtime() {
   echo "$2 base image: $3"
@@ -39,6 +74,7 @@ build_runtime() {
   echo "built $2"
 }
 
+python_builtins
 build_runtime python3 fcemu/runtime-python3:latest \
   "$(pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3)"
 build_runtime nodejs fcemu/runtime-nodejs:latest \
