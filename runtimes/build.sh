@@ -67,15 +67,50 @@ python_builtins() {
   mv "$target.tmp" "$target"
 }
 
+# FC's built-in Node.js modules (runtimes/nodejs/builtins.json) into runtimes/nodejs/builtins/node_modules, the same
+# way: npm on the host (pure JavaScript, install scripts not run), again only when the list changed;
+# FCEMU_SLIM_IMAGES=1 leaves them out too.
+nodejs_builtins() {
+  local list=$here/nodejs/builtins.json target=$here/nodejs/builtins stamp=slim
+  if [ "${FCEMU_SLIM_IMAGES:-}" != 1 ]; then stamp=$(sha256sum "$list" | cut -d' ' -f1); fi
+  if [ "$(cat "$target/.fcemu-stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
+  rm -rf "$target" "$target.tmp"
+  mkdir -p "$target.tmp"
+  if [ "$stamp" != slim ]; then
+    if ! command -v npm >/dev/null; then
+      echo "npm is needed for FC's built-in Node.js modules (apt-get install npm), or FCEMU_SLIM_IMAGES=1" >&2
+      exit 1
+    fi
+    echo "installing FC's built-in Node.js modules ($list)..."
+    cp "$list" "$target.tmp/package.json"
+    (cd "$target.tmp" && npm install --omit=dev --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
+    rm -f "$target.tmp/package.json" "$target.tmp/package-lock.json"
+  fi
+  echo "$stamp" > "$target.tmp/.fcemu-stamp"
+  mv "$target.tmp" "$target"
+}
+
 # build_runtime <directory> <image> <base>
+# The image is labelled with a hash of its inputs (the base image's id, the folder's files but the built-in modules,
+# those modules' list stamp): when they did not change it is left as it is without even sending Docker the build
+# context (the modules make it hundreds of MB).
 build_runtime() {
+  local inputs
   echo "$2 base image: $3"
-  docker build -q --build-arg BASE_IMAGE="$3" -t "$2" "$here/$1" >/dev/null
+  inputs=$( { docker image inspect -f '{{.Id}}' "$3" 2>/dev/null || echo "$3"; \
+    cd "$here/$1" && find . -path ./builtins -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; \
+    cat builtins/.fcemu-stamp 2>/dev/null; } | sha256sum | cut -d' ' -f1)
+  if [ "$(docker image inspect -f '{{index .Config.Labels "fcemu.inputs"}}' "$2" 2>/dev/null)" = "$inputs" ]; then
+    echo "$2 unchanged"
+    return
+  fi
+  docker build -q --build-arg BASE_IMAGE="$3" --label fcemu.inputs="$inputs" -t "$2" "$here/$1" >/dev/null
   echo "built $2"
 }
 
 python_builtins
 build_runtime python3 fcemu/runtime-python3:latest \
   "$(pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3)"
+nodejs_builtins
 build_runtime nodejs fcemu/runtime-nodejs:latest \
   "$(pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/nodejs-base:latest nodejs)"

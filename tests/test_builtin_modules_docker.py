@@ -1,4 +1,5 @@
-"""FC's built-in python modules (runtimes/python3/builtins.txt) in the python3 image, against real containers and a
+"""FC's built-in python and Node.js modules (runtimes/python3/builtins.txt, runtimes/nodejs/builtins.json) in the
+runtime images, against real containers and a
 real `fcemu serve`: a function imports them without packaging them and sees FC's versions; a function that vendors
 its own copy of one of them gets its own copy (the built-ins sit after the code and layers on sys.path)."""
 from __future__ import annotations
@@ -17,7 +18,8 @@ from tests.support.redis_server import RedisServer
 
 TESTS = Path(__file__).parent
 BUILTINS = TESTS.parent / "runtimes" / "python3" / "builtins.txt"
-FUNCTIONS = ("builtins-python", "builtins-vendored")
+NODE_BUILTINS = TESTS.parent / "runtimes" / "nodejs" / "builtins.json"
+FUNCTIONS = ("builtins-python", "builtins-vendored", "builtins-node", "builtins-node-vendored")
 # FC's list (its python3.10 runtime), the names in builtins.txt before the dependencies' pins.
 FC_LIST = ("oss2", "tablestore", "aliyun-fc2", "aliyun-python-sdk-ecs", "aliyun-python-sdk-vpc",
            "aliyun-python-sdk-rds", "aliyun-python-sdk-kms", "aliyun-mns", "aliyun-python-sdk-cdn",
@@ -68,3 +70,15 @@ def test_a_function_imports_fcs_built_in_modules_at_their_pinned_versions(served
 def test_a_function_s_own_copy_of_a_built_in_module_wins(served: EmulatorProcess) -> None:
     seen = _invoke(served, "builtins-vendored")
     assert seen == {"requests": "vendored", "requests_file": "/code/requests/__init__.py", "redis": "4.4.0"}
+
+
+def test_a_nodejs_function_requires_fcs_built_in_modules_at_their_pinned_versions(served: EmulatorProcess) -> None:
+    seen = _invoke(served, "builtins-node")
+    assert seen["versions"] == json.loads(NODE_BUILTINS.read_text())["dependencies"]
+    assert seen["ossResolved"] == "/opt/fcemu/builtins/node_modules/ali-oss/lib/client.js"
+    assert seen["classes"] == ["function", "function"]
+    assert seen["NODE_PATH"] == "/opt/nodejs/node_modules", "the function sees its NODE_PATH as FC sets it"
+
+
+def test_a_nodejs_function_s_own_copy_of_a_built_in_module_wins(served: EmulatorProcess) -> None:
+    assert _invoke(served, "builtins-node-vendored") == {"ali-oss": "vendored", "co": "4.6.0"}

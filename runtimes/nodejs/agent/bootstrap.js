@@ -39,6 +39,18 @@ const TOKEN_HEADER = 'x-fcemu-agent-token';
 const TOKEN = process.env.FCEMU_AGENT_TOKEN || '';
 delete process.env.FCEMU_AGENT_TOKEN;
 
+// FC's built-in modules (runtimes/nodejs/builtins.json, installed by runtimes/build.sh under BUILTINS): searched
+// by require() after the function's own node_modules and NODE_PATH (its layers), so that its own copy wins, as in
+// FC. Node reads NODE_PATH once, at start: it is extended, the paths read again, and NODE_PATH put back as it was.
+const BUILTINS = '/opt/fcemu/builtins/node_modules';
+if (fs.existsSync(BUILTINS)) {
+  const nodePath = process.env.NODE_PATH;
+  process.env.NODE_PATH = nodePath ? `${nodePath}${path.delimiter}${BUILTINS}` : BUILTINS;
+  require('module')._initPaths();
+  if (nodePath === undefined) delete process.env.NODE_PATH;
+  else process.env.NODE_PATH = nodePath;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Output: which invocation a write belongs to. While invocations run one at a time that is the one running; once
 // two overlap (instanceConcurrency > 1) AsyncLocalStorage tells them apart from then on. It is switched on only
