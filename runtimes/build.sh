@@ -35,11 +35,11 @@ build_local_base() {
 # FC's built-in python modules (runtimes/python3/builtins.txt) into runtimes/python3/builtins/, which the image
 # copies. Installed on the host, where pip reaches the package registry (a `docker build` may not): sdists are
 # made wheels first, then everything installed for the image's CPython 3.11 on x86_64 Linux from wheels only.
-# Done again only when builtins.txt changed (its hash is kept in the folder), so Docker's cache keeps the layer.
+# Done again only when builtins.txt changed (its hash is kept in the folder, and in the image's label below).
 # FCEMU_SLIM_IMAGES=1 leaves the folder empty: a slim python image without them.
 python_builtins() {
   local list=$here/python3/builtins.txt target=$here/python3/builtins
-  local want stamp=slim pip_python
+  local stamp=slim pip_python
   if [ "${FCEMU_SLIM_IMAGES:-}" != 1 ]; then stamp=$(sha256sum "$list" | cut -d' ' -f1); fi
   if [ "$(cat "$target/.fcemu-stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
   rm -rf "$target" "$target.tmp"
@@ -47,18 +47,30 @@ python_builtins() {
   if [ "$stamp" != slim ]; then
     pip_python=${FCEMU_PIP_PYTHON:-$here/../.venv/bin/python}
     [ -x "$pip_python" ] || pip_python=python3
+    if [ "$("$pip_python" -c 'import sys; print(sys.version_info[:2] == (3, 11))')" != True ]; then
+      echo "FC's built-in python modules need a CPython 3.11 pip on the host (FCEMU_PIP_PYTHON), as the image's;" \
+        "or FCEMU_SLIM_IMAGES=1 builds without them" >&2
+      exit 1
+    fi
     echo "installing FC's built-in python modules ($list)..."
-    "$pip_python" -m pip wheel -q --disable-pip-version-check -w "$target.tmp/.wheels" -r "$list" 2>&1 \
-      | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
-    "$pip_python" -m pip install -q --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$target.tmp" --only-binary=:all: \
+    # pip's own failure stops the build (its output shown but for the noise of unreachable local indexes).
+    pip_quiet() {
+      if ! "$pip_python" -m pip "$@" --disable-pip-version-check -q > "$target.log" 2>&1; then
+        grep -v "is ignored: it is neither a file nor a directory" "$target.log" >&2 || true
+        echo "FC's built-in python modules did not install; FCEMU_SLIM_IMAGES=1 builds without them" >&2
+        rm -f "$target.log"
+        exit 1
+      fi
+      rm -f "$target.log"
+    }
+    pip_quiet wheel -w "$target.tmp/.wheels" -r "$list"
+    pip_quiet install --no-warn-conflicts --root-user-action=ignore --target "$target.tmp" --only-binary=:all: \
       --find-links "$target.tmp/.wheels" --python-version 3.11 --implementation cp --abi cp311 \
-      --platform manylinux_2_36_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64 \
-      -r "$list" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+      --platform manylinux_2_36_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64 -r "$list"
     # tablestore requires enum34 on every python: its `enum` would hide the standard library's (it does not in FC,
     # whose runtime has it elsewhere on the path), so it goes.
     rm -rf "$target.tmp/.wheels" "$target.tmp/bin" "$target.tmp/enum" "$target.tmp"/enum34-*.dist-info
-    if ! PYTHONPATH="$target.tmp" "$pip_python" -c "import requests, fc2, oss2, tablestore" 2>/dev/null \
-      && [ "$("$pip_python" -c 'import sys; print(sys.version_info[:2] == (3, 11))')" = True ]; then
+    if ! PYTHONPATH="$target.tmp" "$pip_python" -c "import requests, fc2, oss2, tablestore" 2>/dev/null; then
       echo "FC's built-in python modules did not install (see above); FCEMU_SLIM_IMAGES=1 builds without them" >&2
       exit 1
     fi

@@ -5,6 +5,7 @@ its own copy of one of them gets its own copy (the built-ins sit after the code 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 
 TESTS = Path(__file__).parent
+pytestmark = pytest.mark.skipif(os.environ.get("FCEMU_SLIM_IMAGES") == "1",
+                                reason="FCEMU_SLIM_IMAGES=1: the runtime images are built without the built-in modules")
 BUILTINS = TESTS.parent / "runtimes" / "python3" / "builtins.txt"
 NODE_BUILTINS = TESTS.parent / "runtimes" / "nodejs" / "builtins.json"
 FUNCTIONS = ("builtins-python", "builtins-vendored", "builtins-node", "builtins-node-vendored")
