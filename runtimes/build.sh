@@ -5,7 +5,7 @@
 # container registry needed), built once and kept as fcemu/<runtime>-base. Docker's build cache leaves an image
 # whose base and files did not change as it is, so building one never rebuilds the other.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -120,9 +120,13 @@ build_runtime() {
   echo "built $2"
 }
 
+python_base() { pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3; }
+nodejs_base() { pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/nodejs-base:latest nodejs; }
+
+# Sourced (tests/benchmarks/run.py's image rows, on a copy of this folder), it only defines the functions above.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
+
 python_builtins
-build_runtime python3 fcemu/runtime-python3:latest \
-  "$(pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3)"
+build_runtime python3 fcemu/runtime-python3:latest "$(python_base)"
 nodejs_builtins
-build_runtime nodejs fcemu/runtime-nodejs:latest \
-  "$(pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/nodejs-base:latest nodejs)"
+build_runtime nodejs fcemu/runtime-nodejs:latest "$(nodejs_base)"

@@ -6,6 +6,8 @@ Measured against a real `fcemu serve` process and the real Docker engine on this
 `python -m tests.benchmarks.run appendfsync` measures only what Redis's `appendfsync always` costs the accept
 rate against `everysec`; `python -m tests.benchmarks.run runtimes` only the cold start and warm invoke rows of both
 runtimes;
+`python -m tests.benchmarks.run images` only each runtime image's size and cold build time, with FC's built-in
+modules and slim;
 `python -m tests.benchmarks.run peers` only the rows fcemu shares with its peers (a per-invoke `docker run`, arq,
 BullMQ), with small counts, for a quick check.
 """
@@ -18,6 +20,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -184,6 +187,78 @@ def fsync_rows(rates: dict[str, list[float]]) -> list[str]:
                     f"{max(values):.0f}/s) | {FSYNC_RUNS} x {len(values)} | {medians[mode]:.0f}/s | | - | - | "
                     f"{note} |")
     return rows
+
+
+RUNTIMES = HERE.parent.parent / "runtimes"
+
+
+def _sourced(script: Path, command: str, env: dict[str, str]) -> tuple[float, str]:
+    """Runs one of runtimes/build.sh's functions (the script sourced) and returns its seconds and stdout."""
+    started = time.perf_counter()
+    done = subprocess.run(["bash", "-c", f'. "{script}" && {command}'], env=env, check=True, text=True,
+                          stdout=subprocess.PIPE)
+    return time.perf_counter() - started, done.stdout.strip()
+
+
+def _docker_build(folder: Path, base: str, tag: str) -> tuple[float, float]:
+    """`docker build --no-cache` of a prepared runtime folder to a temporary tag: its seconds and the image's MB."""
+    started = time.perf_counter()
+    done = subprocess.run(["docker", "build", "-q", "--no-cache", "--build-arg", f"BASE_IMAGE={base}", "-t", tag,
+                           str(folder)], check=False, text=True, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    if done.returncode:  # Docker's own message only when it failed (not the legacy builder's notice)
+        sys.exit(f"docker build of {folder.name} failed:\n{done.stderr}")
+    seconds = time.perf_counter() - started
+    size = subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", tag], check=True, text=True,
+                          stdout=subprocess.PIPE).stdout
+    return seconds, int(size) / 1e6
+
+
+def image_rows() -> list[str]:
+    """Each runtime image's size (MB) and build time (s), with FC's built-in modules and slim, from a cold state:
+    on a copy of runtimes/ without its builtins folders, with pip's and npm's caches off, `docker build --no-cache`
+    to temporary tags (removed after), so the shared fcemu/runtime-* images are never touched. The base image is
+    build.sh's own pick (present or pulled before the clock starts)."""
+    tag = f"bench-{os.getpid()}"
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="fcemu-images-") as scratch:
+        root = Path(scratch)
+        shutil.copytree(RUNTIMES, root / "runtimes",
+                        ignore=shutil.ignore_patterns("builtins", "builtins.tmp", "builtins.log", "__pycache__"))
+        script = root / "runtimes" / "build.sh"
+        env = {**os.environ, "PIP_NO_CACHE_DIR": "1", "npm_config_cache": str(root / "npm-cache"),
+               "FCEMU_PIP_PYTHON": os.environ.get("FCEMU_PIP_PYTHON", sys.executable)}
+        env.pop("FCEMU_SLIM_IMAGES", None)
+        slim_env = {**env, "FCEMU_SLIM_IMAGES": "1"}
+        for runtime, step, label, tool in (("python3", "python", "python3", "pip"),
+                                           ("nodejs", "nodejs", "Node.js", "npm")):
+            folder = root / "runtimes" / runtime
+            _, base = _sourced(script, f"{step}_base", env)
+            base = base.splitlines()[-1]
+            full, slim = f"fcemu/runtime-{runtime}:{tag}", f"fcemu/runtime-{runtime}:{tag}-slim"
+            try:
+                install, _ = _sourced(script, f"{step}_builtins >/dev/null", env)
+                build, size = _docker_build(folder, base, full)
+                shutil.rmtree(folder / "builtins")
+                _sourced(script, f"{step}_builtins >/dev/null", slim_env)
+                slim_build, slim_size = _docker_build(folder, base, slim)
+            finally:
+                subprocess.run(["docker", "rmi", "-f", full, slim], check=False, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+            lines += [f"| {label} {name} | 1 | {value} | | - | - | - |" for name, value in (
+                ("image size, FC's built-in modules (MB)", f"{size:.0f}"),
+                ("image size, slim (MB)", f"{slim_size:.0f}"),
+                (f"built-in modules install on the host, {tool}, no cache (s)", f"{install:.1f}"),
+                ("image docker build --no-cache, built-in modules prepared (s)", f"{build:.1f}"),
+                ("image docker build --no-cache, slim (s)", f"{slim_build:.1f}"))]
+    return lines
+
+
+def images_only() -> None:
+    rows = image_rows()
+    print(f"\nfcemu runtime images on {platform.node()} ({os.cpu_count()} cores)")
+    print(HEADER)
+    print("\n".join(rows))
 
 
 def appendfsync_only() -> None:
@@ -474,6 +549,7 @@ def runtimes_only() -> None:
 
 
 def main() -> None:
+    images = image_rows()  # first, with nothing else running
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         functions, redis_server, floor, node_floor = prepare(root)
@@ -519,6 +595,7 @@ def main() -> None:
     print(rate_row("the same, API and dispatcher in two processes", str(E2E_RUNS), completed_split, "> 1000/s",
                    completed_split > 1000))
     print("\n".join(cluster_rows(cluster_rates, cluster_running)))
+    print("\n".join(images))
     print("\nPeers, on the same Redis and machine, one after the other once fcemu had stopped:")
     print("\n".join(peers.lines()))
 
@@ -575,6 +652,8 @@ if __name__ == "__main__":
         appendfsync_only()
     elif sys.argv[1:] == ["runtimes"]:
         runtimes_only()
+    elif sys.argv[1:] == ["images"]:
+        images_only()
     elif sys.argv[1:] == ["peers"]:
         peers_only()
     elif sys.argv[1:] == ["cluster"]:
