@@ -24,6 +24,7 @@ from docker.models.containers import Container
 
 from emulator.devtools.mail_sink import MailSink
 from emulator.settings import Settings
+from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
@@ -432,9 +433,7 @@ def agent(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathF
         labels={"fcemu.test": "node-agent"},
     )
     try:
-        for raw in container.logs(stream=True, follow=True):
-            if b"FunctionCompute nodejs runtime inited." in raw:
-                break
+        output_until(container, "FunctionCompute nodejs runtime inited.")
         container.reload()
         port = container.attrs["NetworkSettings"]["Ports"]["9000/tcp"][0]["HostPort"]
         yield Agent(container, "127.0.0.1", int(port))
@@ -501,9 +500,7 @@ def test_output_held_for_the_next_write_reaches_the_log_when_the_process_exits(a
         ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu.test": "node-agent-exit"},
     )
     try:
-        for raw in container.logs(stream=True, follow=True):
-            if b"FunctionCompute nodejs runtime inited." in raw:
-                break
+        output_until(container, "FunctionCompute nodejs runtime inited.")
         container.reload()
         port = int(container.attrs["NetworkSettings"]["Ports"]["9000/tcp"][0]["HostPort"])
         with pytest.raises(ConnectionError):

@@ -14,6 +14,7 @@ import docker
 import requests
 
 from tests.conftest import owned_containers
+from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
@@ -139,9 +140,7 @@ def test_a_task_that_ends_during_an_outage_is_recorded_once_redis_is_back(
             filters={"label": [f"fcemu.owner={emulator.owner}", "fcemu.function=patient"]})[0]
         own_redis.kill()
         # The function ends during the outage (its agent frames the end in the container's log) ...
-        for line in container.logs(stream=True, follow=True):
-            if f"FC Invoke End RequestId: {task_id}".encode() in line:
-                break
+        output_until(container, f"FC Invoke End RequestId: {task_id}")
         # ... which then lasts longer than the lease: the scenario, not a wait for something to happen.
         time.sleep(3)
         own_redis.start()
