@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -23,12 +24,17 @@ from emulator.catalog.sources import load_sources
 from emulator.catalog.template import unpacked_zips
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.coalesced import Coalesced
+from emulator.credentials import FunctionCredentials
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.prestart import Prestarter
 from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
+from emulator.fc_endpoint.authority import load_or_make
+from emulator.fc_endpoint.endpoint import FcEndpoint, listening_socket
+from emulator.fc_endpoint.names import endpoint_names
+from emulator.fc_endpoint.role_credentials import role_credentials
 from emulator.invoker import Invoker
 from emulator.logs.attribution import LogBounds
 from emulator.logs.log_hub import log_hub
@@ -96,6 +102,11 @@ class Core:
     # The code folders' fingerprints, kept between refreshes while the watcher reports every change to them;
     # None (every refresh walks every folder) without hot reload.
     _fingerprints: Fingerprints | None = None
+    # The credentials of functions with a role; and, in a process serving the API, FC's endpoint for instances
+    # with its listening sockets (served by the API's own server: api/instance_endpoint.py).
+    role_credentials: FunctionCredentials | None = None
+    fc_endpoint: FcEndpoint | None = None
+    fc_endpoint_sockets: list[socket.socket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._refreshes = Coalesced(self._refresh_catalog, "catalog refresh")
@@ -163,7 +174,7 @@ class Core:
     @classmethod
     async def _start(cls, settings: Settings, serve_api: bool, stack: AsyncExitStack) -> Core:
         try:
-            settings.function_credentials()  # read once, now: a bad file fails the start, not an invoke
+            configured_credentials = settings.function_credentials()  # read once, now: a bad file fails the start
         except (OSError, ValueError) as error:
             raise StartupError(f"function credentials: {error}") from error
         redis = async_client(settings.redis_url, health_check_interval=30)
@@ -174,6 +185,7 @@ class Core:
             await redis.ping()
         except (RedisError, RedisClusterException) as error:  # the latter: no node of a cluster answers
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
+        role = await role_credentials(redis, configured_credentials)
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
         published_layers = PublishedLayers(redis, settings.layer_source())
         await published_layers.mirror()
@@ -221,7 +233,14 @@ class Core:
             pumps = logs = LogPumps(LogWriter(settings.redis_url, settings.task_retention_s), engine.follow_logs,
                                     LogBounds(settings.log_max_lines, settings.log_max_bytes))
             _on_close(stack, "function logs", lambda: asyncio.to_thread(pumps.close))
-        launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs)
+        fc_endpoint, endpoint_sockets = None, []
+        if serve_api and settings.fc_endpoint:
+            fc_endpoint, endpoint_sockets = await asyncio.to_thread(open_fc_endpoint, engine, settings)
+            _on_close(stack, "FC endpoint's sockets", lambda: asyncio.to_thread(_close_sockets, endpoint_sockets))
+            log.info("FC's endpoints for instances (%s) on %s, ports %d (HTTP) and %d (HTTPS)",
+                     ", ".join(fc_endpoint.names), fc_endpoint.address, fc_endpoint.http_port, fc_endpoint.https_port)
+        launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs, role=role,
+                                    fc_endpoint=fc_endpoint)
         metrics = Metrics()
         pools = Pools(launcher, settings, metrics)
         _on_close(stack, "pools", pools.close)
@@ -275,7 +294,8 @@ class Core:
         core = cls(settings, catalog, engine, agent, pools, invoker, redis, api_redis, followers, task_events, store,
                    store.reads_on(api_redis),
                    async_configs, queues, dispatcher, deployments, triggers, None, owners, metrics,
-                   MetricsExporter(metrics, store, pools), published_layers, stack)
+                   MetricsExporter(metrics, store, pools), published_layers, stack, role_credentials=role,
+                   fc_endpoint=fc_endpoint, fc_endpoint_sockets=endpoint_sockets)
         _on_close(stack, "deployments", deployments.close)
         _on_close(stack, "catalog refreshes", core._refreshes.close)
         await deployments.start(on_change=core.refresh_catalog)
@@ -305,6 +325,28 @@ class Core:
     async def close(self) -> None:
         """Closes every part, in the reverse order of start-up."""
         await self._stack.aclose()
+
+
+def open_fc_endpoint(engine: DockerEngine, settings: Settings) -> tuple[FcEndpoint, list[socket.socket]]:
+    """FC's endpoint for this emulator's instances: its names' certificate (made in the data folder) and two
+    sockets listening on the host's address on the instances' network. Blocking: run in a thread."""
+    names = endpoint_names(settings.account_id, settings.region)
+    tls = load_or_make(settings.data_dir.resolve() / "fc-endpoint", names)
+    address, subnet = engine.instance_network_addresses()
+    sockets = [listening_socket(address)]
+    try:
+        sockets.append(listening_socket(address))
+    except OSError:
+        _close_sockets(sockets)
+        raise
+    endpoint = FcEndpoint(names=names, address=address, subnet=subnet, http_port=sockets[0].getsockname()[1],
+                          https_port=sockets[1].getsockname()[1], tls=tls)
+    return endpoint, sockets
+
+
+def _close_sockets(sockets: list[socket.socket]) -> None:
+    for listener in sockets:
+        listener.close()
 
 
 def _on_close(stack: AsyncExitStack, what: str, close: Callable[[], Awaitable[object]]) -> None:

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
 
     def local_url(self) -> str:
         """The emulator's address as a client on this machine reaches it (listening on any address: loopback)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104 - any address
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     def debug_ports(self) -> dict[str, int | None]:
@@ -201,6 +201,10 @@ class Settings(BaseSettings):
                 given = read_credentials_file(self.function_credentials_file)
             self._function_credentials = (given,)
         return self._function_credentials[0]
+
+    # FC's endpoints for this account and region (`<account>.<region>[-internal].fc.aliyuncs.com`, HTTP and HTTPS)
+    # reach the API from inside instances (emulator/fc_endpoint/), signed with a role's credentials.
+    fc_endpoint: bool = True
 
     # FC's request limits.
     sync_payload_limit_bytes: int = 32 * 1024 * 1024

@@ -1,6 +1,7 @@
 """The FastAPI application: FC's routes, FC's errors, and the emulator's parts for its lifespan."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,8 +30,10 @@ from emulator.api.body_limit import BodyLimitMiddleware
 from emulator.api.errors import install_error_handlers
 from emulator.api.event_stream import StreamSlots
 from emulator.api.function_origins import FunctionOriginMiddleware
+from emulator.api.instance_endpoint import serve_fc_endpoint
 from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
 from emulator.core import Core
+from emulator.fc_endpoint.names import endpoint_names
 from emulator.settings import Settings
 
 
@@ -43,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.core = core
         app.state.stream_slots = StreamSlots(settings.max_streams, core.metrics.streams)
         try:
-            yield
+            async with contextlib.AsyncExitStack() as servers:
+                if core.fc_endpoint is not None:
+                    await servers.enter_async_context(
+                        serve_fc_endpoint(app, core.fc_endpoint, core.fc_endpoint_sockets, settings))
+                yield
         finally:
             await core.close()
 
@@ -54,11 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # headers alone; then a function's own origin is routed to its trigger route; then, with keys, a signature is
     # checked (on the path the client signed, for the route the request goes to) before any of the body is read.
     app.add_middleware(BodyLimitMiddleware, payload_limit=settings.sync_payload_limit_bytes)
-    keys = settings.access_key_pairs()
-    if keys:
-        app.add_middleware(SignatureMiddleware, keys=keys, payload_limit=settings.sync_payload_limit_bytes)
+    # Without keys, only what comes from an instance through FC's endpoint is checked.
+    app.add_middleware(SignatureMiddleware, keys=settings.access_key_pairs(),
+                       payload_limit=settings.sync_payload_limit_bytes)
     app.add_middleware(FunctionOriginMiddleware)
-    app.add_middleware(OriginGuardMiddleware, hosts=HostAllowList(settings.host, settings.allowed_host_patterns()))
+    app.add_middleware(OriginGuardMiddleware, hosts=HostAllowList(settings.host, settings.allowed_host_patterns()),
+                       instance_names=frozenset(endpoint_names(settings.account_id, settings.region)))
     app.router.routes.extend(invoke_routes.ROUTES)
     app.router.routes.extend(http_trigger_routes.ROUTES)
     app.include_router(task_routes.router)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from emulator.api.errors import error_response
 from emulator.api.function_hosts import is_public_endpoint
 from emulator.api.host_names import LOCALHOST, LOCALHOST_DOMAIN, SeveralHosts, host_header, host_name, is_ip_literal
+from emulator.api.instance_endpoint import FROM_INSTANCE
 from emulator.api.page_headers import is_own_page
 
 # Names that are the emulator's own wherever it runs: loopback (`localhost` and every name below it) and the
@@ -87,10 +88,14 @@ class OriginGuardMiddleware:
     anonymous HTTP triggers take any origin; the function answers CORS itself."""
 
     def __init__(self, app: ASGIApp, hosts: HostAllowList,
-                 public: Callable[[str, str], bool] = is_public_endpoint) -> None:
+                 public: Callable[[str, str], bool] = is_public_endpoint,
+                 instance_names: frozenset[str] = frozenset()) -> None:
         self._app = app
         self._hosts = hosts
         self._public = public
+        # FC's endpoint names, permitted on what comes through FC's endpoint for instances (instance_endpoint.py)
+        # only: the host's own clients and pages never reach the API by them.
+        self._instance_names = instance_names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -120,7 +125,8 @@ class OriginGuardMiddleware:
     def _problem(self, scope: Scope, host: str | None, headers: dict[bytes, str]) -> str | None:
         name = host_name(host) if host is not None else ""
         # No Host at all is an HTTP/1.0 client: never a browser (they all send one), so never a rebinding page.
-        if host is not None and not self._hosts.permits(name):
+        if host is not None and not (self._hosts.permits(name)
+                                     or (scope.get(FROM_INSTANCE) and name in self._instance_names)):
             return (f"host '{name}' is not one of this emulator's names (loopback names and addresses, "
                     "FCEMU_HOST, FCEMU_ALLOWED_HOSTS): add it to FCEMU_ALLOWED_HOSTS to serve it")
         if self._public(name, scope["path"]):

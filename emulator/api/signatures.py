@@ -153,5 +153,7 @@ def verify_body(headers: Mapping[str, str], body: bytes) -> None:
             raise SignatureProblem(403, "SignatureNotMatch", "x-acs-content-sha256 does not match the request body")
     elif headers.get("content-md5"):
         digest = hashlib.md5(body).digest()
-        if headers["content-md5"] not in (base64.b64encode(digest).decode(), digest.hex()):
+        # RFC 1864's base64 of the digest, its hex, or (@alicloud/fc2 for Node.js) the base64 of its hex.
+        if headers["content-md5"] not in (base64.b64encode(digest).decode(), digest.hex(),
+                                          base64.b64encode(digest.hex().encode()).decode()):
             raise SignatureProblem(403, "SignatureNotMatch", "Content-MD5 does not match the request body")

@@ -53,8 +53,10 @@ def fc_names(definition: FunctionDefinition, settings: Settings) -> tuple[str, s
     return settings.service_name, definition.manifest.functionName
 
 
-def static_headers(definition: FunctionDefinition, settings: Settings) -> dict[str, str]:
-    """Headers that are the same on every request to one function's agent; computed once per pool."""
+def static_headers(definition: FunctionDefinition, settings: Settings, role: FunctionCredentials | None
+                   ) -> dict[str, str]:
+    """Headers that are the same on every request to one function's agent; computed once per pool. `role`: the
+    credentials a function with a role gets (emulator/fc_endpoint/role_credentials.py)."""
     manifest = definition.manifest
     service_name, function_name = fc_names(definition, settings)
     headers = {
@@ -73,7 +75,7 @@ def static_headers(definition: FunctionDefinition, settings: Settings) -> dict[s
         headers["x-fc-function-initializer"] = manifest.initializer
     if manifest.pre_stop is not None:
         headers["x-fc-instance-lifecycle-pre-stop-handler"] = str(manifest.pre_stop.handler)
-    credentials = _credentials(definition, settings, "Request")
+    credentials = _credentials(definition, role, "Request")
     if credentials is not None:
         headers["x-fc-access-key-id"] = credentials.access_key_id
         headers["x-fc-access-key-secret"] = credentials.access_key_secret
@@ -82,19 +84,20 @@ def static_headers(definition: FunctionDefinition, settings: Settings) -> dict[s
     return headers
 
 
-def _credentials(definition: FunctionDefinition, settings: Settings, where: Literal["Env", "Request"]
+def _credentials(definition: FunctionDefinition, role: FunctionCredentials | None, where: Literal["Env", "Request"]
                  ) -> FunctionCredentials | None:
     """As FC: only a function with a role gets credentials (the role's), unless it opted out for `where`."""
     manifest = definition.manifest
     if not manifest.role or not manifest.injects_credentials(where):
         return None
-    return settings.function_credentials()
+    return role
 
 
-def environment(definition: FunctionDefinition, settings: Settings) -> dict[str, str]:
+def environment(definition: FunctionDefinition, settings: Settings, role: FunctionCredentials | None
+                ) -> dict[str, str]:
     """The FC_* variables FC sets in every instance (and a role's credentials), over the function's own."""
     manifest = definition.manifest
-    credentials = _credentials(definition, settings, "Env")
+    credentials = _credentials(definition, role, "Env")
     service_name, function_name = fc_names(definition, settings)
     secrets = {} if credentials is None else {
         "ALIBABA_CLOUD_ACCESS_KEY_ID": credentials.access_key_id,

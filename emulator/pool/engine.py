@@ -86,6 +86,8 @@ class ContainerSpec:
     extra_ports: dict[int, int] = field(default_factory=dict)
     # More host folders mounted read-only, host path -> container path: the host's debugpy.
     extra_mounts: dict[str, str] = field(default_factory=dict)
+    # More names in the container's /etc/hosts, name -> address: FC's endpoint names.
+    extra_hosts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,15 @@ class DockerEngine:
                               f"{INSTANCE_NETWORK}` once no container uses it) and fcemu makes it again")
         return str(network["Id"])
 
+    def instance_network_addresses(self) -> tuple[str, str]:
+        """The host's address on INSTANCE_NETWORK (its gateway) and the network's subnet: where the host listens
+        for instances alone, and where their connections come from."""
+        network_id = self.instance_network()
+        config = (self._client.api.inspect_network(network_id)["IPAM"]["Config"] or [{}])[0]
+        subnet = ipaddress.ip_network(config.get("Subnet", ""), strict=False)
+        gateway = config.get("Gateway") or str(subnet.network_address + 1)
+        return str(gateway), str(subnet)
+
     def _networks_named(self, name: str) -> list[dict[str, Any]]:
         # Docker's name filter matches parts of names too.
         return [item for item in self._client.api.networks(names=[name]) if item.get("Name") == name]
@@ -212,7 +223,10 @@ class DockerEngine:
                 mem_limit=f"{spec.memory_mb}m",
                 memswap_limit=f"{spec.memory_mb}m",
                 user="65534:65534",
-                extra_hosts={"host.docker.internal": "host-gateway"},
+                extra_hosts={"host.docker.internal": "host-gateway", **spec.extra_hosts},
+                # What Docker >= 20.10 sets anyway, said for other engines: the instance's unprivileged user may
+                # listen on ports below 1024 of its own network namespace (FC's endpoints' relay, on 80 and 443).
+                sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
                 network=network,
             )
             container.reload()

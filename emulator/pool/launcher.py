@@ -8,6 +8,8 @@ import time
 import uuid
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.credentials import FunctionCredentials
+from emulator.fc_endpoint.endpoint import FcEndpoint
 from emulator.logs.pump import LogPumps
 from emulator.logs.tail import framed_tail
 from emulator.pool import contract
@@ -29,6 +31,9 @@ from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The python image's relay of FC's endpoint ports (runtimes/python3/agent/fc_relay.py), run before a custom
+# runtime's command.
+RELAY_SCRIPT = "/opt/fcemu/fc_relay.py"
 # Between readiness probes of a starting agent; there is no event to await for "the port now listens".
 READY_PROBE_INTERVAL_S = 0.003
 EXIT_CHECK_INTERVAL_S = 0.25
@@ -52,8 +57,13 @@ class InitializerError(Exception):
 
 class InstanceLauncher:
     def __init__(self, engine: DockerEngine, agent: AgentClient, settings: Settings, cluster: str = "",
-                 logs: LogPumps | None = None) -> None:
+                 logs: LogPumps | None = None, role: FunctionCredentials | None = None,
+                 fc_endpoint: FcEndpoint | None = None) -> None:
         self._engine = engine
+        # The credentials of a function with a role, and where its instance reaches FC's API (None: nowhere, as in
+        # a dispatcher of its own, which serves no API).
+        self.role = role
+        self._fc_endpoint = fc_endpoint
         self._logs = logs
         self._agent = agent
         self._settings = settings
@@ -103,9 +113,10 @@ class InstanceLauncher:
         """What the instance's container starts with; its agent's secret is in the environment, under
         contract.AGENT_TOKEN_VARIABLE (set last: no variable of the function's replaces it)."""
         manifest = definition.manifest
-        environment = contract.environment(definition, self._settings)
+        environment = contract.environment(definition, self._settings, self.role)
         extra_ports: dict[int, int] = {}
         extra_mounts: dict[str, str] = {}
+        extra_hosts: dict[str, str] = {}
         image, command, entrypoint = self._settings.python_runtime_image, None, None
         if manifest.runtime_family == "nodejs":
             image = self._settings.nodejs_runtime_image
@@ -124,6 +135,14 @@ class InstanceLauncher:
             environment = {**environment, **debug.environment}
             extra_ports = {debug.container_port: self._debug_host_port(definition)}
             extra_mounts = debug.mounts
+        if self._fc_endpoint is not None and manifest.customContainerConfig is None:
+            # fcemu's images carry the relay (a custom runtime's command runs behind it); a custom container's
+            # image is the user's own, whose trust store and ports fcemu leaves alone.
+            if manifest.customRuntimeConfig is not None and command and image == self._settings.python_runtime_image:
+                command = ["python3", RELAY_SCRIPT, *command]
+            environment = {**self._fc_endpoint.environment(), **environment}
+            extra_mounts = {**extra_mounts, **self._fc_endpoint.mounts()}
+            extra_hosts = self._fc_endpoint.hosts()
         environment = {**environment, contract.AGENT_TOKEN_VARIABLE: contract.new_agent_token()}
         return ContainerSpec(
             image=image,
@@ -145,6 +164,7 @@ class InstanceLauncher:
             opt_dir=definition.opt_dir,
             extra_ports=extra_ports,
             extra_mounts=extra_mounts,
+            extra_hosts=extra_hosts,
         )
 
     async def launch(self, definition: FunctionDefinition, headers: dict[str, str]) -> Instance:

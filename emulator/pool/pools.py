@@ -60,7 +60,7 @@ class Pools:
         pool = FunctionPool(
             definition,
             self._launcher,
-            contract.static_headers(definition, self._settings),
+            contract.static_headers(definition, self._settings, self._launcher.role),
             max_instances=max_instances,
             min_instances=min_instances,
             idle_timeout_s=self._settings.idle_timeout_s,

@@ -784,6 +784,32 @@ class Connection {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// FC's endpoints: FC's endpoint names resolve to 127.0.0.1 here (the container's /etc/hosts), and 127.0.0.1:80 and
+// :443 are relayed to the emulator's listeners for instances, given in FCEMU_FC_RELAY as
+// "80=<address>:<port>,443=<address>:<port>". Bytes only: TLS ends in the emulator, whose authority Node.js trusts
+// through NODE_EXTRA_CA_CERTS. A port that cannot be had (the function listens there itself) is said and skipped.
+function relayFcEndpoints(routes) {
+  for (const entry of routes.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [port, target] = entry.split('=');
+    const separator = target.lastIndexOf(':');
+    const upstream = { host: target.slice(0, separator), port: Number(target.slice(separator + 1)) };
+    net.createServer((client) => {
+      const server = net.connect(upstream);
+      client.setNoDelay(true);
+      server.setNoDelay(true);
+      const close = () => { client.destroy(); server.destroy(); };
+      client.on('error', close);
+      server.on('error', close);
+      client.pipe(server);
+      server.pipe(client);
+    }).on('error', (error) => {
+      process.stderr.write(`fcemu: FC's endpoint port ${port} is not relayed: ${error.message}\n`);
+    }).listen(Number(port), '127.0.0.1');
+  }
+}
+relayFcEndpoints(process.env.FCEMU_FC_RELAY || '');
+
 const server = net.createServer((socket) => new Connection(socket));
 server.listen(PORT, '0.0.0.0', () => {
   realStdoutWrite('FunctionCompute nodejs runtime inited.\n');

@@ -31,6 +31,8 @@ from _operator import _compare_digest as compare_digest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+import fc_relay  # beside this file in /opt/fcemu
+
 CODE_DIR = os.environ.get("FC_FUNC_CODE_PATH", "/code")
 PORT = int(os.environ.get("FC_SERVER_PORT", "9000"))
 LOG_TAIL_BYTES = 4096
@@ -439,6 +441,8 @@ def main() -> None:
     sys.stdout = _TeeStream(sys.__stdout__)
     sys.stderr = _TeeStream(sys.__stderr__)
     _configure_logging()
+    # FC's endpoints (https://<account>.<region>-internal.fc.aliyuncs.com) reach the emulator's API from here.
+    fc_relay.start()
     server = AgentServer(("0.0.0.0", PORT), AgentHandler)
     print("FunctionCompute python3 runtime inited.")
     server.serve_forever()

@@ -1,0 +1,35 @@
+"""The temporary credentials a function with a role gets: the settings' (FCEMU_FUNCTION_CREDENTIALS_*) when they
+supply some, else credentials made up once per emulator, shaped like STS's (an `STS.` key id, a secret and a
+security token), and kept in Redis so that every process of the emulator hands out, and accepts, the same ones."""
+from __future__ import annotations
+
+import json
+import secrets
+
+from redis.asyncio import Redis
+
+from emulator.credentials import FunctionCredentials
+from emulator.queue.keys import PREFIX
+
+MADE_UP_KEY = f"{PREFIX}:role-credentials"
+
+
+def _made_up() -> FunctionCredentials:
+    return FunctionCredentials(
+        access_key_id="STS." + secrets.token_hex(12),
+        access_key_secret=secrets.token_urlsafe(30),
+        security_token=secrets.token_urlsafe(48),
+    )
+
+
+async def role_credentials(redis: Redis, configured: FunctionCredentials | None) -> FunctionCredentials:
+    """The configured credentials, or this emulator's made-up ones (made by whichever process asks first)."""
+    if configured is not None:
+        return configured
+    fresh = _made_up()
+    await redis.set(MADE_UP_KEY, json.dumps({
+        "AccessKeyId": fresh.access_key_id, "AccessKeySecret": fresh.access_key_secret,
+        "SecurityToken": fresh.security_token,
+    }), nx=True)
+    stored = json.loads(await redis.get(MADE_UP_KEY))
+    return FunctionCredentials(stored["AccessKeyId"], stored["AccessKeySecret"], stored["SecurityToken"])
