@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,10 @@ def docker_bridge_gateway() -> str:
         engine.close()
 
 
-def copy_send_email(functions_dir: Path, target: Path, smtp_port: int) -> None:
+def copy_send_email(functions_dir: Path, target: Path, smtp_port: int, name: str = "send-email") -> None:
     """A copy of the example whose manifest points SMTP at a test sink's free port."""
-    copy = target / "send-email"
-    shutil.copytree(functions_dir / "send-email", copy)
+    copy = target / name
+    shutil.copytree(functions_dir / name, copy)
     manifest = copy / "function.yaml"
     manifest.write_text(manifest.read_text().replace('SMTP_PORT: "1025"', f'SMTP_PORT: "{smtp_port}"'))
 
@@ -96,5 +97,44 @@ def test_a_sign_up_hands_the_registration_mail_to_send_email_asynchronously(
             redis_server.kill()
         assert mail.recipients == ["lin@example.com"]
         assert "Hello Lin" in mail.message.get_body().get_content()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("sign_up", "mailer"), [("sign-up", "send-email"), ("sign-up-node", "send-email-node")])
+def test_the_sign_up_chain_mails_through_fcs_api_from_inside_the_function(
+    functions_dir: Path, tmp_path: Path, sign_up: str, mailer: str
+) -> None:
+    """The seed's chain as FC runs it: the HTTP sign-up answers 202 and async-invokes the mailer itself, through FC's
+    SDK at https://<account>.<region>-internal.fc.aliyuncs.com with x-fc-async-delay; the mail arrives a second
+    later."""
+    redis_server = RedisServer(tmp_path / "redis").start()
+    gateway = docker_bridge_gateway()
+
+    async def scenario() -> None:
+        sink = MailSink()
+        port = await sink.start(gateway, 0)
+        copy_send_email(functions_dir, tmp_path / "functions", port, mailer)
+        shutil.copytree(functions_dir / sign_up, tmp_path / "functions" / sign_up)
+        emulator = EmulatorProcess(tmp_path / "functions", tmp_path / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            asked = time.monotonic()
+            reply = await asyncio.to_thread(
+                requests.post, f"{emulator.url}/http/{sign_up}/", json={"email": "ada@example.com", "name": "Ada"},
+                timeout=60)
+            assert reply.status_code == 202, reply.text
+            assert reply.json()["registered"] == "ada@example.com"
+            [mail] = await sink.wait_for(1, timeout=30)
+            waited = time.monotonic() - asked
+            refused = await asyncio.to_thread(
+                requests.post, f"{emulator.url}/http/{sign_up}/", json={"email": "not-an-address"}, timeout=60)
+        finally:
+            emulator.stop()
+            await sink.close()
+            redis_server.kill()
+        assert mail.recipients == ["ada@example.com"]
+        assert mail.message["X-Request-Id"] == reply.json()["mailRequestId"]
+        assert waited >= 1.0  # MAIL_DELAY_SECONDS, as x-fc-async-delay
+        assert refused.status_code == 400 and "not an e-mail address" in refused.json()["error"]
 
     asyncio.run(scenario())
