@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.redis_server import RedisServer
 from tests.support.log_watcher import LogWatcher
+from tests.support.redis_server import RedisServer
 from tests.test_sync_invoke_docker import v3
 
 pytestmark = pytest.mark.docker
@@ -199,7 +199,7 @@ def test_the_host_cannot_use_fcs_endpoint(served: EmulatorProcess) -> None:
     found = ENDPOINT_LINE.search(served.log_path.read_text())
     assert found is not None, "the emulator did not say where FC's endpoint listens"
     address, http_port = found.group(1), int(found.group(2))
-    names = f"1234567890123456.cn-hangzhou-internal.fc.aliyuncs.com"
+    names = "1234567890123456.cn-hangzhou-internal.fc.aliyuncs.com"
     reply = requests.get(f"http://{address}:{http_port}/2023-03-30/functions", headers={"Host": names}, timeout=30)
     assert reply.status_code == 403 and reply.json()["Code"] == "AccessDenied", reply.text
     # Nor does the API's own listener answer FC's names (a page of the host's browser could use one).
