@@ -235,10 +235,16 @@ class Core:
             _on_close(stack, "function logs", lambda: asyncio.to_thread(pumps.close))
         fc_endpoint, endpoint_sockets = None, []
         if serve_api and settings.fc_endpoint:
-            fc_endpoint, endpoint_sockets = await asyncio.to_thread(open_fc_endpoint, engine, settings)
-            _on_close(stack, "FC endpoint's sockets", lambda: asyncio.to_thread(_close_sockets, endpoint_sockets))
-            log.info("FC's endpoints for instances (%s) on %s, ports %d (HTTP) and %d (HTTPS)",
-                     ", ".join(fc_endpoint.names), fc_endpoint.address, fc_endpoint.http_port, fc_endpoint.https_port)
+            try:
+                fc_endpoint, endpoint_sockets = await asyncio.to_thread(open_fc_endpoint, engine, settings)
+            except OSError as error:
+                # Mostly an engine whose networks are not this host's (another machine, Docker Desktop's VM, a
+                # rootless engine's namespace), where the gateway cannot be listened on: functions run without it.
+                log.warning("FC's endpoint for instances is not served, so functions cannot call FC's API: %s", error)
+            else:
+                _on_close(stack, "FC endpoint's sockets", lambda: asyncio.to_thread(_close_sockets, endpoint_sockets))
+                log.info("FC's endpoints for instances (%s) on %s, ports %d (HTTP) and %d (HTTPS)", ", ".join(
+                    fc_endpoint.names), fc_endpoint.address, fc_endpoint.http_port, fc_endpoint.https_port)
         launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs, role=role,
                                     fc_endpoint=fc_endpoint)
         metrics = Metrics()
