@@ -4,15 +4,18 @@ temporary credentials, which fcemu makes up when the settings give none. A funct
 security token and the host itself are refused."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
 import textwrap
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import fc2
 import pytest
 import requests
 
@@ -220,3 +223,42 @@ def test_fcs_endpoint_keeps_the_host_rules(served: EmulatorProcess) -> None:
     answer = call(served, "caller", {"unsigned": True, "host": "evil.test"})
     assert answer["status"] == 403, answer
     assert answer["error"]["ErrorCode"] == "AccessDenied", answer  # type: ignore[index]
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_functions_of_an_fc2_service_with_a_role_get_its_credentials(
+    served: EmulatorProcess, module_redis: RedisServer, tmp_path: Path
+) -> None:
+    """As FC 2.0 does: the role is the service's. Deployed through FC's API with fc2, as our users deploy."""
+    client = fc2.Client(endpoint=served.url, accessKeyID="test-ak", accessKeySecret="test-sk")
+    service = f"signup-{uuid.uuid4().hex[:6]}"
+    client.create_service(service, role="")
+    for name, code in (("caller", PYTHON_CALLER), ("mailer", MAILER)):
+        archive = tmp_path / f"{name}.zip"
+        archive.write_bytes(zipped({"index.py": code}))
+        client.create_function(service, name, "python3.10", "index.handler", codeZipFile=str(archive), timeout=20)
+    ask = {"mail": {"to": "svc@example.com"}}
+    # Without a role, none: the SDK in the function refuses empty credentials.
+    with pytest.raises(fc2.fc_exceptions.FcError) as failed:
+        client.invoke_function(service, "caller", payload=json.dumps(ask))
+    assert "AccessKeyID" in str(failed.value)
+    assert client.update_service(service, role=ROLE).data["role"] == ROLE
+    assert client.get_service(service).data["role"] == ROLE
+    logs = LogWatcher(module_redis.url)
+    try:
+        answer = json.loads(client.invoke_function(service, "caller", payload=json.dumps(ask)).data)
+        assert answer["status"] == 202, answer
+        sent = logs.wait_for(answer["requestId"], "mail sent to svc@example.com")
+    finally:
+        logs.close()
+    assert sent["functionName"] == f"{service}$mailer"
+    with pytest.raises(fc2.fc_exceptions.FcError) as refused:
+        client.create_service(f"long-{uuid.uuid4().hex[:6]}", role="r" * 301)
+    assert refused.value.err_code == "InvalidArgument"

@@ -19,7 +19,7 @@ from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.layers import LayerError
 from emulator.catalog.loader import FunctionDefinition
-from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, FunctionManifest
+from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, ROLE_MAX_LENGTH, FunctionManifest
 from emulator.core import Core
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
@@ -247,14 +247,40 @@ async def create_service(request: Request, body: JsonObject) -> dict[str, Any]:
     core: Core = request.app.state.core
     name = text_field(body, "serviceName", pattern=FC_NAME, rule=FC_NAME_RULE)
     description = text_field(body, "description", default="")
+    role = _service_role(body) or ""
     if core.catalog.has_service(name):
         raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists")
     try:
-        service = await core.deployments.save_service(name, description)
+        service = await core.deployments.save_service(name, description, role)
     except FileExistsError as error:
         raise FCError(409, "ServiceAlreadyExists", f"service '{name}' already exists") from error
     await core.refresh_catalog()
     return service.model_dump()
+
+
+def _service_role(body: dict[str, Any]) -> str | None:
+    """A service's role, None when the body names none: its functions without a role of their own get its
+    credentials (FC 2.0 gives them by service)."""
+    if "role" not in body:
+        return None
+    role = text_field(body, "role", default="")
+    if len(role) > ROLE_MAX_LENGTH:
+        raise FCError(400, "InvalidArgument", f"role is longer than {ROLE_MAX_LENGTH} characters")
+    return role
+
+
+@router.put("/2016-08-15/services/{service}")
+async def update_service(request: Request, service: str, body: JsonObject) -> dict[str, Any]:
+    core: Core = request.app.state.core
+    name = _service(core, service)
+    if name not in core.deployments.services:
+        raise FCError(400, "InvalidArgument", f"service '{name}' is not one created through the API")
+    description = text_field(body, "description", default="") if "description" in body else None
+    updated = await core.deployments.update_service(name, description, _service_role(body))
+    if updated is None:
+        raise FCError(404, "ServiceNotFound", f"service '{name}' does not exist")
+    await core.refresh_catalog()
+    return updated.model_dump()
 
 
 @router.get("/2016-08-15/services/{service}")

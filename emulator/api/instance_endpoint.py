@@ -37,16 +37,16 @@ class InstanceEndpointApp:
         self._endpoint = endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] == "websocket":  # FC's API has none
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
             return  # no lifespan here: the API's own server runs it
         client = scope.get("client")
-        if scope["type"] == "http" and not (client and self._endpoint.is_instance(client[0])):
+        if not (client and self._endpoint.is_instance(client[0])):
             response = error_response(Request(scope), 403, "AccessDenied",
                                       "FC's endpoint on this address serves the emulator's function instances only")
             await response(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
             return
         await self._app({**scope, FROM_INSTANCE: True}, receive, send)
 

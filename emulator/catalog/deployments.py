@@ -107,6 +107,8 @@ class Service(BaseModel):
     serviceName: str
     serviceId: str
     description: str = ""
+    # FC 2.0 gives a function its service's role (and so the role's credentials); a function's own role wins.
+    role: str = ""
     createdTime: str
     lastModifiedTime: str
 
@@ -258,7 +260,8 @@ class Deployments:
         functions = dict(self.functions)
         for name, record in functions.items():
             try:
-                found[name] = dataclasses.replace(await self._definition(name, record), function_id=record.functionId)
+                definition = dataclasses.replace(await self._definition(name, record), function_id=record.functionId)
+                found[name] = self._with_service_role(name, definition)
             except _Superseded:
                 # Another process's update is landing; its change message brings a refresh that serves it.
                 if name in self._served:
@@ -274,6 +277,14 @@ class Deployments:
         self._served = found
         await self._prune()
         return dict(found)
+
+    def _with_service_role(self, name: str, definition: FunctionDefinition) -> FunctionDefinition:
+        """A function of an FC 2.0 service (`service$function`) without a role of its own takes the service's."""
+        service_name, dollar, _ = name.partition("$")
+        service = self.services.get(service_name) if dollar else None
+        if service is None or not service.role or definition.manifest.role:
+            return definition
+        return dataclasses.replace(definition, manifest=definition.manifest.model_copy(update={"role": service.role}))
 
     async def _definition(self, name: str, record: DeployedFunction) -> FunctionDefinition:
         if name in self._unreadable:
@@ -371,12 +382,26 @@ class Deployments:
 
     # Services (FC 2.0).
 
-    async def save_service(self, name: str, description: str) -> Service:
+    async def save_service(self, name: str, description: str, role: str = "") -> Service:
         now = iso_utc()
-        service = Service(serviceName=name, serviceId=str(uuid.uuid4()), description=description or "",
+        service = Service(serviceName=name, serviceId=str(uuid.uuid4()), description=description or "", role=role,
                           createdTime=now, lastModifiedTime=now)
         if not await self._redis.hsetnx(SERVICES_KEY, name, service.model_dump_json()):
             raise FileExistsError(name)
+        self._writes += 1
+        self.services[name] = service
+        await self._changed()
+        return service
+
+    async def update_service(self, name: str, description: str | None, role: str | None) -> Service | None:
+        """FC 2.0's UpdateService of the fields fcemu keeps; None when no such service is stored."""
+        raw = await self._redis.hget(SERVICES_KEY, name)
+        if raw is None:
+            return None
+        stored = Service.model_validate_json(raw)
+        changes = {key: value for key, value in (("description", description), ("role", role)) if value is not None}
+        service = stored.model_copy(update={**changes, "lastModifiedTime": iso_utc()})
+        await self._redis.hset(SERVICES_KEY, name, service.model_dump_json())
         self._writes += 1
         self.services[name] = service
         await self._changed()

@@ -27,6 +27,9 @@ IGNORED_FC_FIELDS = frozenset(
     }
 )
 
+# FC's limit on a role's ARN (a function's, or an FC 2.0 service's).
+ROLE_MAX_LENGTH = 300
+
 
 class _FCModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -139,7 +142,7 @@ class FunctionManifest(BaseModel):
     initializationTimeout: int = Field(3, ge=1, le=600)
     instanceLifecycleConfig: InstanceLifecycleConfig | None = None
     # With a role, the function gets the temporary credentials fcemu's settings hold, as FC gives it the role's.
-    role: str | None = Field(None, max_length=300)
+    role: str | None = Field(None, max_length=ROLE_MAX_LENGTH)
     disableInjectCredentials: Literal["None", "Env", "Request", "All"] | None = None
     customContainerConfig: CustomContainerConfig | None = None
     customRuntimeConfig: CustomRuntimeConfig | None = None

@@ -11,10 +11,12 @@ import os
 import socket
 import sys
 import threading
+import time
 
 RELAY_VARIABLE = "FCEMU_FC_RELAY"
 CHUNK = 65536
 CONNECT_TIMEOUT_S = 10
+ACCEPT_RETRY_S = 0.1
 
 
 def _routes(value: str) -> list[tuple[int, tuple[str, int]]]:
@@ -61,8 +63,13 @@ def _accept(listener: socket.socket, target: tuple[str, int]) -> None:
         try:
             client, _ = listener.accept()
         except OSError:
+            # Out of descriptors or threads: a pause, not a spin, until the function's own connections close.
+            time.sleep(ACCEPT_RETRY_S)
             continue
-        threading.Thread(target=_relay, args=(client, target), daemon=True).start()
+        try:
+            threading.Thread(target=_relay, args=(client, target), daemon=True).start()
+        except RuntimeError:  # no thread to be had (the pids limit): this connection is refused, not the next
+            client.close()
 
 
 def start(value: str | None = None) -> int:
