@@ -45,7 +45,7 @@ PYTHON_CALLER = textwrap.dedent('''
         endpoint = "{}://{}.{}{}.fc.aliyuncs.com".format(
             ask.get("scheme", "https"), context.account_id, context.region, ask.get("suffix", "-internal"))
         if ask.get("unsigned"):
-            reply = requests.get(endpoint + "/2016-08-15/services/default/functions/mailer",
+            reply = requests.get(endpoint + ask.get("path", "/2016-08-15/services/default/functions/mailer"),
                                  headers={"Host": ask["host"]} if "host" in ask else {})
             return {"status": reply.status_code, "error": reply.json()}
         client = fc2.Client(endpoint=endpoint, accessKeyID=ask.get("key", credentials.access_key_id),
@@ -217,6 +217,13 @@ def test_a_custom_runtimes_own_server_reaches_fcs_endpoint_over_https(served: Em
     answer = call(served, "custom-caller", {})
     # Name, relay and certificate all worked: the endpoint answered, refusing the unsigned request in FC's shape.
     assert answer["status"] == 400 and answer["error"]["Code"] == "MissingRequiredHeader", answer  # type: ignore[index]
+
+
+def test_fcs_endpoint_serves_fcs_api_alone(served: EmulatorProcess) -> None:
+    for path in ("/_fcemu/clock", "/_fcemu/console/", "/_fcemu/health", "/"):
+        answer = call(served, "caller", {"unsigned": True, "path": path})
+        assert answer["status"] == 400, (path, answer)
+        assert answer["error"]["Code"] == "PathNotSupported", (path, answer)  # type: ignore[index]
 
 
 def test_fcs_endpoint_keeps_the_host_rules(served: EmulatorProcess) -> None:

@@ -3,11 +3,11 @@ instance through FC's endpoint (ASGI middleware).
 
 An instance signs with its role's temporary credentials (or the emulator's keys), and a role's security token must
 be the one fcemu gave it, as STS's must in FC; a function without a role has no credentials, so its request is
-refused as FC refuses it. Without keys, other requests pass unchecked (the unauthenticated local default). The
-signature is
-checked on the headers before any of the body is read (2016-08-15 signs headers only; ACS3 signs the body's
-declared hash), so an unsigned client cannot make the emulator hold a body; the body is then read up to the
-route's limit and its hash checked against the signed one. Both the open paths and the limit are those of the
+refused as FC refuses it. Without keys, other requests pass unchecked (the unauthenticated local default).
+
+The signature is checked on the headers before any of the body is read (2016-08-15 signs headers only; ACS3 signs
+the body's declared hash), so an unsigned client cannot make the emulator hold a body; the body is then read up to
+the route's limit and its hash checked against the signed one. Both the open paths and the limit are those of the
 route the request goes to: a function's own origin is routed before this check (function_origins.py).
 """
 from __future__ import annotations

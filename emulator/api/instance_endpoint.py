@@ -18,7 +18,7 @@ import uvicorn
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.api.errors import error_response
+from emulator.api.errors import V2_PREFIX, error_response
 from emulator.api.http_protocol import bounded_protocol
 from emulator.fc_endpoint.endpoint import FcEndpoint
 from emulator.settings import Settings
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # The scope key that marks a request as an instance's, set only here (a client cannot set a scope key).
 FROM_INSTANCE = "fcemu.from_instance"
+# What an instance reaches through FC's endpoint: FC's API, both versions.
+FC_API_PREFIXES = (V2_PREFIX + "/", "/2023-03-30/")
 
 
 class InstanceEndpointApp:
@@ -47,6 +49,11 @@ class InstanceEndpointApp:
             response = error_response(Request(scope), 403, "AccessDenied",
                                       "FC's endpoint on this address serves the emulator's function instances only")
             await response(scope, receive, send)
+            return
+        if not scope["path"].startswith(FC_API_PREFIXES):
+            # FC's API alone: the emulator's own routes (console, clock, logs) are the host's, not a function's.
+            message = f"'{scope['method']}' against '{scope['path']}' is not supported"
+            await error_response(Request(scope), 400, "PathNotSupported", message)(scope, receive, send)
             return
         await self._app({**scope, FROM_INSTANCE: True}, receive, send)
 
