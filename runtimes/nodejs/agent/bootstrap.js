@@ -809,6 +809,7 @@ function relayFcEndpoints(routes) {
   }
 }
 relayFcEndpoints(process.env.FCEMU_FC_RELAY || '');
+delete process.env.FCEMU_FC_RELAY; // the relay's, not the function's
 
 const server = net.createServer((socket) => new Connection(socket));
 server.listen(PORT, '0.0.0.0', () => {

@@ -74,9 +74,10 @@ def _accept(listener: socket.socket, target: tuple[str, int]) -> None:
 
 def start(value: str | None = None) -> int:
     """Listens on each route's port in threads; returns how many listen. A port that cannot be had (the function
-    listens there itself) is said once on stderr and skipped."""
+    listens there itself) is said once on stderr and skipped. The variable is taken out of the environment: it is
+    the relay's, not the function's."""
     listening = 0
-    for port, target in _routes(os.environ.get(RELAY_VARIABLE, "") if value is None else value):
+    for port, target in _routes(os.environ.pop(RELAY_VARIABLE, "") if value is None else value):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,8 +93,9 @@ def start(value: str | None = None) -> int:
 
 
 def main(command: list[str]) -> None:
-    if os.environ.get(RELAY_VARIABLE) and os.fork() == 0:
-        if start():
+    routes = os.environ.pop(RELAY_VARIABLE, "")
+    if routes and os.fork() == 0:
+        if start(routes):
             threading.Event().wait()
         os._exit(0)
     os.execvp(command[0], command)
