@@ -158,6 +158,10 @@ class LocalQueues:
             messages.append(message)
         return messages
 
+    async def holds(self, kind: str, name: str) -> bool:
+        """Whether the queue or topic holds any message (a local queue exists in Redis only while it does)."""
+        return valid_name(name) and bool(await self._redis.exists(queue_key(kind, name)))
+
     async def names(self) -> list[tuple[str, str, int]]:
         found = []
         async for key in self._redis.scan_iter(match="fcemu:mns:*"):
