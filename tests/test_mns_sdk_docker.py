@@ -66,8 +66,10 @@ PUBLISHER = textwrap.dedent('''
                 sent = queue.batch_send_message([Message(body) for body in ask["bodies"]])
                 received = queue.receive_message()
                 queue.delete_message(received.receipt_handle)
+                peeked = queue.peek_message()
                 return {"sent": [entry.message_id for entry in sent],
-                        "received": [received.message_id, received.message_body]}
+                        "received": [received.message_id, received.message_body],
+                        "peeked": [peeked.message_id, peeked.message_body]}
         except MNSExceptionBase as error:
             return {"error": error.type, "message": error.message}
         return {"messageId": reply.message_id, "md5": reply.message_body_md5}
@@ -136,6 +138,7 @@ def test_batch_send_receive_and_delete_with_mns_sdk(served: EmulatorProcess) -> 
     answer = call(served, "publisher", {"op": "batch", "queue": QUEUE, "bodies": bodies})
     assert "sent" in answer and len(answer["sent"]) == 3, answer
     assert answer["received"] == [answer["sent"][0], bodies[0]], answer
+    assert answer["peeked"] == [answer["sent"][1], bodies[1]], answer
     left = requests.get(f"{served.url}/_fcemu/mns/queues/{QUEUE}/messages", timeout=30).json()["Messages"]
     assert [message["MessageId"] for message in left] == answer["sent"][1:]
 
