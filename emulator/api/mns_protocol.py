@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
@@ -202,7 +203,9 @@ class MnsProtocol:
             return await self._publish(name, body)
         if method == "POST":
             return await self._send(name, body)
-        query = dict(part.partition("=")[::2] for part in scope["query_string"].decode("latin-1").split("&") if part)
+        # Percent-decoded, but a `+` stays one: aliyun-mns puts a base64 receipt handle in the query unescaped.
+        query = {unquote(key): unquote(value) for key, _, value in
+                 (part.partition("=") for part in scope["query_string"].decode("latin-1").split("&") if part)}
         if method == "GET":
             return await self._receive(name, query)
         return self._delete(query)
@@ -289,7 +292,7 @@ class MnsProtocol:
         if not handle:
             raise MnsError(400, "MissingReceiptHandle", "ReceiptHandle is required.")
         try:
-            base64.b64decode(handle.replace("%3D", "="), validate=True)
+            base64.b64decode(handle, validate=True)
         except (binascii.Error, ValueError) as error:
             raise MnsError(400, "ReceiptHandleError", "The receipt handle you provided is not valid.") from error
         # Receiving took the message off the local queue already (no visibility timeout): nothing is left to delete.
