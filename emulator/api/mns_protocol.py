@@ -31,7 +31,7 @@ from emulator.api.body_limit import BodyTooLarge, read_body
 from emulator.api.host_names import SeveralHosts, host_header, host_name
 from emulator.api.signatures import SignatureProblem, SignedRequest, body_md5_matches, verify_mns
 from emulator.core import Core
-from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, valid_name
+from emulator.destinations.local_queues import BATCH_LIMIT, MESSAGE_LIMIT_BYTES, TAG_LIMIT, valid_name
 from emulator.destinations.targets import QueueTarget, parse_destination
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,6 @@ XMLNS = "http://mns.aliyuncs.com/doc/v1/"
 VERSION = "2015-06-06"
 # Where aliyun-mns sends an STS security token (it is not signed: MNS checks it against the key).
 TOKEN_HEADER = "security-token"
-# MNS's limits: a message's body, a tag, and the messages of one batch.
-TAG_LIMIT = 16
-BATCH_LIMIT = 16
 # A request's XML: a batch of messages of at most MESSAGE_LIMIT_BYTES in all, escaped (`&` is 5 bytes as `&amp;`).
 REQUEST_LIMIT_BYTES = 5 * MESSAGE_LIMIT_BYTES + 64 * 1024
 MESSAGES_PATH = re.compile(r"^/(?P<kind>queues|topics)/(?P<name>[^/]+)/messages$")
