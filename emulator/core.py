@@ -33,7 +33,7 @@ from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.fc_endpoint.authority import load_or_make
 from emulator.fc_endpoint.endpoint import FcEndpoint, listening_socket
-from emulator.fc_endpoint.names import endpoint_names
+from emulator.fc_endpoint.names import instance_endpoint_names
 from emulator.fc_endpoint.role_credentials import role_credentials
 from emulator.invoker import Invoker
 from emulator.logs.attribution import LogBounds
@@ -336,7 +336,7 @@ class Core:
 def open_fc_endpoint(engine: DockerEngine, settings: Settings) -> tuple[FcEndpoint, list[socket.socket]]:
     """FC's endpoint for this emulator's instances: its names' certificate (made in the data folder) and two
     sockets listening on the host's address on the instances' network. Blocking: run in a thread."""
-    names = endpoint_names(settings.account_id, settings.region)
+    names = instance_endpoint_names(settings.account_id, settings.region)
     tls = load_or_make(settings.data_dir.resolve() / "fc-endpoint", names)
     address, subnet = engine.instance_network_addresses()
     sockets = [listening_socket(address)]

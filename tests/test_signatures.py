@@ -1,15 +1,17 @@
 """The two signature schemes against the SDKs' own signing code (pure logic, no server)."""
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
-from datetime import datetime, timedelta, timezone
+import hmac
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alibabacloud_tea_openapi.utils import Utils
 from fc2.auth import Auth
 
-from emulator.api.signatures import SignatureProblem, SignedRequest, verify
+from emulator.api.signatures import SignatureProblem, SignedRequest, verify, verify_mns
 
 KEYS = {"my-ak": "my-secret"}
 
@@ -31,7 +33,7 @@ def acs3_request(body: bytes = b"{}", secret: str = "my-secret", tamper_body: bo
     digest = hashlib.sha256(body).hexdigest()
     headers = {
         "host": "127.0.0.1:9000", "x-acs-version": "2023-03-30", "x-acs-action": "ListAsyncTasks",
-        "x-acs-date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "x-acs-content-sha256": digest,
+        "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "x-acs-content-sha256": digest,
     }
     query = {"prefix": "a b/c", "limit": "10"}
     tea = _TeaRequest("GET", "/2023-03-30/functions/hello/async-tasks", query, dict(headers))
@@ -67,7 +69,7 @@ def test_a_changed_body_does_not_match() -> None:
 
 
 def test_a_request_dated_too_far_from_now_is_refused() -> None:
-    old = email.utils.format_datetime(datetime.now(timezone.utc) - timedelta(hours=1), usegmt=True)
+    old = email.utils.format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
     with pytest.raises(SignatureProblem) as raised:
         verify(fc2_request(date=old), KEYS)
     assert (raised.value.status, raised.value.code) == (403, "RequestTimeTooSkewed")
@@ -77,3 +79,37 @@ def test_no_authorization_header() -> None:
     with pytest.raises(SignatureProblem) as raised:
         verify(SignedRequest("GET", "/", [], {}, b""), KEYS)
     assert (raised.value.status, raised.value.code) == (400, "MissingRequiredHeader")
+
+
+def mns_request(secret: str = "my-secret", date: str | None = None, authorization: str | None = None
+                ) -> SignedRequest:
+    """Signed by MNS's documented formula (base64 HMAC-SHA1 over method, Content-MD5, Content-Type, Date, the
+    sorted x-mns-* headers and the resource with its query), as aliyun-mns computes it."""
+    resource = "/queues/jobs/messages?numOfMessages=2"
+    headers = {"date": date or email.utils.formatdate(usegmt=True), "content-type": "text/xml;charset=UTF-8",
+               "content-md5": "abc=", "x-mns-version": "2015-06-06", "x-mns-user-request-id": "r1"}
+    text = "\n".join(["GET", "abc=", "text/xml;charset=UTF-8", headers["date"],
+                      "x-mns-user-request-id:r1\nx-mns-version:2015-06-06\n" + resource])
+    digest = hmac.new(secret.encode(), text.encode(), hashlib.sha1).digest()
+    headers["authorization"] = authorization or f"MNS my-ak:{base64.b64encode(digest).decode()}"
+    return SignedRequest("GET", resource, [], headers)
+
+
+def test_mns_signature_and_its_errors_use_mns_codes() -> None:
+    assert verify_mns(mns_request(), KEYS) == "my-ak"
+    cases = [
+        (mns_request(secret="other"), 403, "SignatureDoesNotMatch"),
+        (mns_request(authorization="MNS nobody:x"), 403, "InvalidAccessKeyId"),
+        (mns_request(authorization="FC my-ak:x"), 400, "InvalidAuthorizationHeader"),
+        (mns_request(authorization="MNS my-ak:\u00e9"), 400, "InvalidAuthorizationHeader"),
+        (mns_request(date="yesterday"), 400, "InvalidDateHeader"),
+        (mns_request(date=email.utils.format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)),
+         408, "TimeExpired"),
+    ]
+    for request, status, code in cases:
+        with pytest.raises(SignatureProblem) as raised:
+            verify_mns(request, KEYS)
+        assert (raised.value.status, raised.value.code) == (status, code)
+    unsigned = SignedRequest("GET", "/", [], {})
+    with pytest.raises(SignatureProblem, match="Authorization header is required"):
+        verify_mns(unsigned, KEYS)

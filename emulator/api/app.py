@@ -31,9 +31,10 @@ from emulator.api.errors import install_error_handlers
 from emulator.api.event_stream import StreamSlots
 from emulator.api.function_origins import FunctionOriginMiddleware
 from emulator.api.instance_endpoint import serve_fc_endpoint
+from emulator.api.mns_protocol import MnsProtocol
 from emulator.api.origin_guard import HostAllowList, OriginGuardMiddleware
 from emulator.core import Core
-from emulator.fc_endpoint.names import endpoint_names
+from emulator.fc_endpoint.names import endpoint_names, mns_endpoint_names
 from emulator.settings import Settings
 
 
@@ -48,8 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with contextlib.AsyncExitStack() as servers:
                 if core.fc_endpoint is not None:
+                    mns = MnsProtocol(frozenset(mns_endpoint_names(settings.account_id, settings.region)), core,
+                                      settings.access_key_pairs())
                     await servers.enter_async_context(
-                        serve_fc_endpoint(app, core.fc_endpoint, core.fc_endpoint_sockets, settings))
+                        serve_fc_endpoint(app, core.fc_endpoint, core.fc_endpoint_sockets, settings, others=[mns]))
                 yield
         finally:
             await core.close()

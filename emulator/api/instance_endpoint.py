@@ -4,7 +4,8 @@ instances' network (emulator/fc_endpoint/endpoint.py), to the instances alone.
 A request that comes this way is marked in its ASGI scope (FROM_INSTANCE), which the app's middleware reads: the
 Host guard then also permits FC's endpoint names, and a signature is always required, with the role's temporary
 credentials or the emulator's access keys (auth_middleware.py). A connection from anywhere but an instance's
-address gets FC's 403 before anything else runs.
+address gets FC's 403 before anything else runs. A request addressed to one of MNS's names goes to MNS's own
+protocol instead (mns_protocol.py, given by the app), which the API's own listener never serves.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Generator, Sequence
+from typing import Protocol
 
 import uvicorn
 from starlette.requests import Request
@@ -31,12 +33,21 @@ FROM_INSTANCE = "fcemu.from_instance"
 FC_API_PREFIXES = (V2_PREFIX + "/", "/2023-03-30/")
 
 
+class HostApp(Protocol):
+    """Another API served to the instances under names of its own (MNS's)."""
+
+    def serves(self, scope: Scope) -> bool: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
 class InstanceEndpointApp:
     """The app as the instances' listeners serve it."""
 
-    def __init__(self, app: ASGIApp, endpoint: FcEndpoint) -> None:
+    def __init__(self, app: ASGIApp, endpoint: FcEndpoint, others: Sequence[HostApp] = ()) -> None:
         self._app = app
         self._endpoint = endpoint
+        self._others = others
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # FC's API has none
@@ -55,6 +66,10 @@ class InstanceEndpointApp:
             message = f"'{scope['method']}' against '{scope['path']}' is not supported"
             await error_response(Request(scope), 400, "PathNotSupported", message)(scope, receive, send)
             return
+        for other in self._others:
+            if other.serves(scope):
+                await other(scope, receive, send)
+                return
         await self._app({**scope, FROM_INSTANCE: True}, receive, send)
 
 
@@ -71,10 +86,11 @@ class _EndpointServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_fc_endpoint(app: ASGIApp, endpoint: FcEndpoint, sockets: list[socket.socket], settings: Settings
-                            ) -> AsyncIterator[None]:
-    """Serves `app` to the instances on `sockets` (HTTP, then HTTPS) while the context lasts."""
-    wrapped = InstanceEndpointApp(app, endpoint)
+async def serve_fc_endpoint(app: ASGIApp, endpoint: FcEndpoint, sockets: list[socket.socket], settings: Settings,
+                            others: Sequence[HostApp] = ()) -> AsyncIterator[None]:
+    """Serves `app` (and `others` under their names) to the instances on `sockets` (HTTP, then HTTPS) while the
+    context lasts."""
+    wrapped = InstanceEndpointApp(app, endpoint, others)
     servers: list[_EndpointServer] = []
     for listener, tls in zip(sockets, (False, True)):
         servers.append(_EndpointServer(uvicorn.Config(

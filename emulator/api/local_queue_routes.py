@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, stamp_request_id
 from emulator.core import Core
-from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, valid_name
+from emulator.destinations.local_queues import BATCH_LIMIT, MESSAGE_LIMIT_BYTES, TAG_LIMIT, valid_name
 
 router = APIRouter(prefix="/_fcemu/mns", dependencies=[Depends(stamp_request_id)])
 
@@ -30,7 +30,7 @@ class PublishedMessage(BaseModel):
     """MNS PublishMessage's fields, as JSON."""
 
     MessageBody: str
-    MessageTag: str = Field(default="", max_length=16)
+    MessageTag: str = Field(default="", max_length=TAG_LIMIT)
 
 
 class PublishReply(BaseModel):
@@ -59,7 +59,7 @@ async def receive_messages(
     request: Request,
     kind: Literal["queues", "topics"],
     name: str,
-    numOfMessages: Annotated[int, Query(ge=1, le=16)] = 16,  # noqa: N803 - MNS's query names
+    numOfMessages: Annotated[int, Query(ge=1, le=BATCH_LIMIT)] = BATCH_LIMIT,  # noqa: N803 - MNS's query names
     peekonly: bool = False,
 ) -> ReceivedMessages:
     """Receives (takes off the queue) or, with peekonly=true, peeks at the oldest messages."""

@@ -24,6 +24,8 @@ from emulator.queue.resilience import keep_running
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT_BYTES = 64 * 1024  # MNS's message size limit
+TAG_LIMIT = 16  # MNS's limit on a MessageTag's length
+BATCH_LIMIT = 16  # MNS's most messages in one batch (sent, received or peeked)
 # Topics whose outbox may hold messages (added before a message goes in; a drained outbox is an empty key).
 OUTBOX_TOPICS_KEY = "fcemu:mns-outbox-topics"
 # How often every process drains the outboxes that publishers left behind (the publisher drains its own at once).
@@ -157,6 +159,10 @@ class LocalQueues:
                 message["ReceiptHandle"] = base64.b64encode(message["MessageId"].encode()).decode()
             messages.append(message)
         return messages
+
+    async def holds(self, kind: str, name: str) -> bool:
+        """Whether the queue or topic holds any message (a local queue exists in Redis only while it does)."""
+        return valid_name(name) and bool(await self._redis.exists(queue_key(kind, name)))
 
     async def names(self) -> list[tuple[str, str, int]]:
         found = []
