@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # The scope key that marks a request as an instance's, set only here (a client cannot set a scope key).
 FROM_INSTANCE = "fcemu.from_instance"
-# What an instance reaches through FC's endpoint: FC's API, both versions.
+# What an instance reaches under FC's names: FC's API, both versions (other APIs' names go to their own apps).
 FC_API_PREFIXES = (V2_PREFIX + "/", "/2023-03-30/")
 
 
@@ -61,15 +61,15 @@ class InstanceEndpointApp:
                                       "FC's endpoint on this address serves the emulator's function instances only")
             await response(scope, receive, send)
             return
+        for other in self._others:
+            if other.serves(scope):
+                await other(scope, receive, send)
+                return
         if not scope["path"].startswith(FC_API_PREFIXES):
             # FC's API alone: the emulator's own routes (console, clock, logs) are the host's, not a function's.
             message = f"'{scope['method']}' against '{scope['path']}' is not supported"
             await error_response(Request(scope), 400, "PathNotSupported", message)(scope, receive, send)
             return
-        for other in self._others:
-            if other.serves(scope):
-                await other(scope, receive, send)
-                return
         await self._app({**scope, FROM_INSTANCE: True}, receive, send)
 
 
