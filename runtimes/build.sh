@@ -2,8 +2,9 @@
 # Builds fcemu's runtime images, python3 and nodejs. Each one's base is, in order: its variable if set
 # ($FCEMU_BASE_IMAGE for python3, $FCEMU_NODEJS_BASE_IMAGE for nodejs); the official slim image if it is present
 # or can be pulled; else a Debian image with the interpreter made by mmdebstrap from the host's apt sources (no
-# container registry needed), built once and kept as fcemu/<runtime>-base. Docker's build cache leaves an image
-# whose base and files did not change as it is, so building one never rebuilds the other.
+# container registry needed), built once and kept as fcemu/<runtime>-base (fcemu/python3-imagemagick-base for the
+# python image with FC's built-in modules). Docker's build cache leaves an image whose base and files did not change
+# as it is, so building one never rebuilds the other.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
