@@ -2,8 +2,9 @@
 # Builds fcemu's runtime images, python3 and nodejs. Each one's base is, in order: its variable if set
 # ($FCEMU_BASE_IMAGE for python3, $FCEMU_NODEJS_BASE_IMAGE for nodejs); the official slim image if it is present
 # or can be pulled; else a Debian image with the interpreter made by mmdebstrap from the host's apt sources (no
-# container registry needed), built once and kept as fcemu/<runtime>-base. Docker's build cache leaves an image
-# whose base and files did not change as it is, so building one never rebuilds the other.
+# container registry needed), built once and kept as fcemu/<runtime>-base (fcemu/python3-imagemagick-base for the
+# python image with FC's built-in modules). Docker's build cache leaves an image whose base and files did not change
+# as it is, so building one never rebuilds the other.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -32,15 +33,19 @@ build_local_base() {
     | docker import - "$local_base" >/dev/null
 }
 
-# FC's built-in python modules (runtimes/python3/builtins.txt) into runtimes/python3/builtins/, which the image
-# copies. Installed on the host, where pip reaches the package registry (a `docker build` may not): sdists are
-# made wheels first, then everything installed for the image's CPython 3.11 on x86_64 Linux from wheels only.
-# Done again only when builtins.txt changed (its hash is kept in the folder, and in the image's label below).
+# FC's built-in python modules, one folder per list, as FC's runtimes differ: runtimes/python3/builtins.txt
+# (python3.10's, also python3 and python3.9's here) into runtimes/python3/builtins/python3.10 and
+# builtins-python3.12.txt into builtins/python3.12, which the image copies; the function's FC_RUNTIME picks one
+# (agent/builtins.pth). Installed on the host, where pip reaches the package registry (a `docker build` may not):
+# sdists are made wheels first, then everything installed for the image's CPython 3.11 on x86_64 Linux from wheels
+# only. Done again only when a list changed (their hash is kept in the folder, and in the image's label below).
 # FCEMU_SLIM_IMAGES=1 leaves the folder empty: a slim python image without them.
+PYTHON_BUILTINS="python3.10:builtins.txt python3.12:builtins-python3.12.txt"
 python_builtins() {
-  local list=$here/python3/builtins.txt target=$here/python3/builtins
-  local stamp=slim pip_python
-  if [ "${FCEMU_SLIM_IMAGES:-}" != 1 ]; then stamp=$(sha256sum "$list" | cut -d' ' -f1); fi
+  local target=$here/python3/builtins stamp=slim pip_python entry
+  if [ "${FCEMU_SLIM_IMAGES:-}" != 1 ]; then
+    stamp=$(for entry in $PYTHON_BUILTINS; do sha256sum "$here/python3/${entry#*:}"; done | sha256sum | cut -d' ' -f1)
+  fi
   if [ "$(cat "$target/.fcemu-stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
   rm -rf "$target" "$target.tmp"
   mkdir -p "$target.tmp"
@@ -52,31 +57,39 @@ python_builtins() {
         "or FCEMU_SLIM_IMAGES=1 builds without them" >&2
       exit 1
     fi
-    echo "installing FC's built-in python modules ($list)..."
-    # pip's own failure stops the build (its output shown but for the noise of unreachable local indexes).
-    pip_quiet() {
-      if ! "$pip_python" -m pip "$@" --disable-pip-version-check -q > "$target.log" 2>&1; then
-        grep -v "is ignored: it is neither a file nor a directory" "$target.log" >&2 || true
-        echo "FC's built-in python modules did not install; FCEMU_SLIM_IMAGES=1 builds without them" >&2
-        rm -f "$target.log"
-        exit 1
-      fi
-      rm -f "$target.log"
-    }
-    pip_quiet wheel -w "$target.tmp/.wheels" -r "$list"
-    pip_quiet install --no-warn-conflicts --root-user-action=ignore --target "$target.tmp" --only-binary=:all: \
-      --find-links "$target.tmp/.wheels" --python-version 3.11 --implementation cp --abi cp311 \
-      --platform manylinux_2_36_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64 -r "$list"
-    # tablestore requires enum34 on every python: its `enum` would hide the standard library's (it does not in FC,
-    # whose runtime has it elsewhere on the path), so it goes.
-    rm -rf "$target.tmp/.wheels" "$target.tmp/bin" "$target.tmp/enum" "$target.tmp"/enum34-*.dist-info
-    if ! PYTHONPATH="$target.tmp" "$pip_python" -c "import requests, fc2, oss2, tablestore" 2>/dev/null; then
-      echo "FC's built-in python modules did not install (see above); FCEMU_SLIM_IMAGES=1 builds without them" >&2
-      exit 1
-    fi
+    for entry in $PYTHON_BUILTINS; do
+      python_builtins_install "$pip_python" "$here/python3/${entry#*:}" "$target.tmp/${entry%%:*}"
+    done
   fi
   echo "$stamp" > "$target.tmp/.fcemu-stamp"
   mv "$target.tmp" "$target"
+}
+
+# python_builtins_install <pip's python> <list> <folder>
+python_builtins_install() {
+  local pip_python=$1 list=$2 folder=$3 log=$here/python3/builtins.log
+  echo "installing FC's built-in python modules ($list)..."
+  # pip's own failure stops the build (its output shown but for the noise of unreachable local indexes).
+  pip_quiet() {
+    if ! "$pip_python" -m pip "$@" --disable-pip-version-check -q > "$log" 2>&1; then
+      grep -v "is ignored: it is neither a file nor a directory" "$log" >&2 || true
+      echo "FC's built-in python modules did not install; FCEMU_SLIM_IMAGES=1 builds without them" >&2
+      rm -f "$log"
+      exit 1
+    fi
+    rm -f "$log"
+  }
+  pip_quiet wheel -w "$folder/.wheels" -r "$list"
+  pip_quiet install --no-warn-conflicts --root-user-action=ignore --target "$folder" --only-binary=:all: \
+    --find-links "$folder/.wheels" --python-version 3.11 --implementation cp --abi cp311 \
+    --platform manylinux_2_36_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64 -r "$list"
+  # tablestore requires enum34 on every python: its `enum` would hide the standard library's (it does not in FC,
+  # whose runtime has it elsewhere on the path), so it goes.
+  rm -rf "$folder/.wheels" "$folder/bin" "$folder/enum" "$folder"/enum34-*.dist-info
+  if ! PYTHONPATH="$folder" "$pip_python" -c "import requests, oss2, alibabacloud_fc20230330.client" 2>/dev/null; then
+    echo "FC's built-in python modules did not install (see above); FCEMU_SLIM_IMAGES=1 builds without them" >&2
+    exit 1
+  fi
 }
 
 # FC's built-in Node.js modules (runtimes/nodejs/builtins.json) into runtimes/nodejs/builtins/node_modules, the same
@@ -120,13 +133,25 @@ build_runtime() {
   echo "built $2"
 }
 
-python_base() { pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3; }
+# The python image with FC's built-in modules also has ImageMagick's library (for `wand`, as FC's runtime): a local
+# base made with it (its own tag: the slim image's base stays without it, 94 MB smaller), or, on another base, the
+# Dockerfile's apt-get.
+python_base() {
+  if [ "${FCEMU_SLIM_IMAGES:-}" = 1 ]; then
+    pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-base:latest python3
+  else
+    pick_base "${FCEMU_BASE_IMAGE:-}" python:3.11-slim fcemu/python3-imagemagick-base:latest \
+      python3,libmagickwand-6.q16-6
+  fi
+}
 nodejs_base() { pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/nodejs-base:latest nodejs; }
 
 # Sourced (tests/benchmarks/run.py's image rows, on a copy of this folder), it only defines the functions above.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
 
+# The images' tags are the emulator's settings' (FCEMU_PYTHON_RUNTIME_IMAGE, FCEMU_NODEJS_RUNTIME_IMAGE): a build
+# to another tag is the one the emulator then runs.
 python_builtins
-build_runtime python3 fcemu/runtime-python3:latest "$(python_base)"
+build_runtime python3 "${FCEMU_PYTHON_RUNTIME_IMAGE:-fcemu/runtime-python3:latest}" "$(python_base)"
 nodejs_builtins
-build_runtime nodejs fcemu/runtime-nodejs:latest "$(nodejs_base)"
+build_runtime nodejs "${FCEMU_NODEJS_RUNTIME_IMAGE:-fcemu/runtime-nodejs:latest}" "$(nodejs_base)"

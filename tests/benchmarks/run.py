@@ -217,8 +217,8 @@ def _docker_build(folder: Path, base: str, tag: str) -> tuple[float, float]:
 def image_rows() -> list[str]:
     """Each runtime image's size (MB) and build time (s), with FC's built-in modules and slim, from a cold state:
     on a copy of runtimes/ without its builtins folders, with pip's and npm's caches off, `docker build --no-cache`
-    to temporary tags (removed after), so the shared fcemu/runtime-* images are never touched. The base image is
-    build.sh's own pick (present or pulled before the clock starts)."""
+    to temporary tags (removed after), so the shared fcemu/runtime-* images are never touched. The base images are
+    build.sh's own picks (present, pulled or made before the clock starts)."""
     tag = f"bench-{os.getpid()}"
     lines = []
     with tempfile.TemporaryDirectory(prefix="fcemu-images-") as scratch:
@@ -233,15 +233,16 @@ def image_rows() -> list[str]:
         for runtime, step, label, tool in (("python3", "python", "python3", "pip"),
                                            ("nodejs", "nodejs", "Node.js", "npm")):
             folder = root / "runtimes" / runtime
-            _, base = _sourced(script, f"{step}_base", env)
-            base = base.splitlines()[-1]
+            # The slim python image has a base of its own (without ImageMagick): each variant gets build.sh's pick.
+            base, slim_base = (_sourced(script, f"{step}_base", variant)[1].splitlines()[-1]
+                               for variant in (env, slim_env))
             full, slim = f"fcemu/runtime-{runtime}:{tag}", f"fcemu/runtime-{runtime}:{tag}-slim"
             try:
                 install, _ = _sourced(script, f"{step}_builtins >/dev/null", env)
                 build, size = _docker_build(folder, base, full)
                 shutil.rmtree(folder / "builtins")
                 _sourced(script, f"{step}_builtins >/dev/null", slim_env)
-                slim_build, slim_size = _docker_build(folder, base, slim)
+                slim_build, slim_size = _docker_build(folder, slim_base, slim)
             finally:
                 subprocess.run(["docker", "rmi", "-f", full, slim], check=False, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -51,6 +51,22 @@ if (fs.existsSync(BUILTINS)) {
   else process.env.NODE_PATH = nodePath;
 }
 
+// An ES module's `import` (index.mjs, "type": "module") never reads NODE_PATH: a resolve hook
+// (builtins-resolve.mjs) looks in BUILTINS after Node's own resolution fails. module.register() (Node 18.19 and
+// 20.6 on; the images' Node is 18.20) adds it from here: no command-line flag (--experimental-loader would be one,
+// with a warning on every start, and would reach a child node through NODE_OPTIONS), no files in the read-only /code
+// (a symlink farm would need them). It starts a thread for the hooks, 70-100 ms, so only before the first ES module
+// handler loads, not at every instance's start (a CommonJS handler has require()).
+let esmBuiltins = false;
+function registerEsmBuiltins() {
+  if (esmBuiltins) return;
+  esmBuiltins = true;
+  const Module = require('module');
+  if (typeof Module.register === 'function' && fs.existsSync(BUILTINS)) {
+    Module.register(pathToFileURL(path.join(__dirname, 'builtins-resolve.mjs')));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Output: which invocation a write belongs to. While invocations run one at a time that is the one running; once
 // two overlap (instanceConcurrency > 1) AsyncLocalStorage tells them apart from then on. It is switched on only
@@ -295,14 +311,19 @@ function moduleFile(moduleName) {
 async function loadModule(moduleName) {
   const file = moduleFile(moduleName);
   if (file === null) throw new ImportModuleError(`Cannot find module '${moduleName}' in ${CODE_DIR}`);
-  if (file.endsWith('.mjs')) return import(pathToFileURL(file).href);
+  if (file.endsWith('.mjs')) return importModule(file);
   try {
     return require(file);
   } catch (error) {
     // A `.js` file under "type": "module" is an ES module: import it instead.
-    if (error && error.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+    if (error && error.code === 'ERR_REQUIRE_ESM') return importModule(file);
     throw error;
   }
+}
+
+function importModule(file) {
+  registerEsmBuiltins();
+  return import(pathToFileURL(file).href);
 }
 
 /** The function a handler string names; the module is loaded once and shared by every handler in it. */

@@ -23,6 +23,7 @@ import requests
 import scrapy.crawler
 import tablestore
 import wand
+from alibabacloud_fc20230330.client import Client
 
 # FC's python3.10 list, by distribution name.
 DISTRIBUTIONS = (
@@ -39,4 +40,5 @@ def handler(event, context):
         "modules": {"requests": requests.__version__, "fc2": fc2.__version__, "oss2": oss2.__version__,
                     "tablestore": tablestore.__version__},
         "requests_file": requests.__file__,
+        "fc3": [Client.__module__, metadata.version("alibabacloud_fc20230330")],
     })
