@@ -59,6 +59,30 @@ PYTHON_CALLER = textwrap.dedent('''
         return {"status": 202, "requestId": reply.headers["x-fc-request-id"]}
 ''')
 
+# FC 3.0's SDK (ACS3 signatures), built into the python runtimes too: the endpoint without a scheme, https.
+PYTHON_FC3_CALLER = textwrap.dedent('''
+    import json
+
+    from alibabacloud_fc20230330 import models
+    from alibabacloud_fc20230330.client import Client
+    from alibabacloud_tea_openapi import models as openapi_models
+    from alibabacloud_tea_util import models as util_models
+
+
+    def handler(event, context):
+        ask = json.loads(event)
+        credentials = context.credentials
+        client = Client(openapi_models.Config(
+            access_key_id=credentials.access_key_id, access_key_secret=credentials.access_key_secret,
+            security_token=credentials.security_token, protocol="https",
+            endpoint="{}.{}-internal.fc.aliyuncs.com".format(context.account_id, context.region)))
+        headers = models.InvokeFunctionHeaders(x_fc_invocation_type="Async", common_headers={"x-fc-async-delay": "1"})
+        reply = client.invoke_function_with_options(
+            "mailer", models.InvokeFunctionRequest(body=json.dumps(ask["mail"]).encode()), headers,
+            util_models.RuntimeOptions())
+        return {"status": reply.status_code, "requestId": reply.headers["x-fc-request-id"]}
+''')
+
 NODE_CALLER = textwrap.dedent('''
     const FCClient = require('@alicloud/fc2');
 
@@ -134,6 +158,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer) 
     functions = root / "functions"
     write_function(functions, "caller", PYTHON_CALLER, f"role: {ROLE}\n")
     write_function(functions, "caller-without-role", PYTHON_CALLER, "")
+    write_function(functions, "fc3-caller", PYTHON_FC3_CALLER, f"role: {ROLE}\n")
     write_function(functions, "node-caller", NODE_CALLER, f"role: {ROLE}\n", file="index.js", runtime="nodejs18")
     write_function(functions, "mailer", MAILER, "")
     write_function(functions, "custom-caller", CUSTOM_CALLER, "customRuntimeConfig:\n"
@@ -171,6 +196,12 @@ def test_a_function_with_a_role_async_invokes_another_through_fcs_python_sdk(
 ) -> None:
     mail_arrives(served, module_redis.url,
                  {"scheme": scheme, "suffix": suffix, "mail": {"to": f"{uuid.uuid4().hex[:6]}@example.com"}})
+
+
+def test_a_function_async_invokes_another_through_fc3s_python_sdk(
+    served: EmulatorProcess, module_redis: RedisServer
+) -> None:
+    mail_arrives(served, module_redis.url, {"mail": {"to": "fc3@example.com"}}, function="fc3-caller")
 
 
 def test_a_nodejs_function_async_invokes_another_through_fcs_nodejs_sdk(
