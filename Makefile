@@ -29,8 +29,8 @@ packages:
 docker: packages
 	@bash scripts/ensure-docker.sh
 
-images: docker
-	@bash runtimes/build.sh
+images: docker venv
+	@$(PY) -m emulator images
 
 up: venv images
 	@TEMPLATE='$(TEMPLATE)' DEBUG='$(DEBUG)' bash scripts/up.sh $(PORT)

@@ -196,6 +196,12 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _images(args: argparse.Namespace) -> int:
+    from emulator.runtime_files import build_images
+
+    return build_images()
+
+
 def _mail_sink(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -410,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     cleanup = commands.add_parser("cleanup", help="remove fcemu's containers")
     cleanup.add_argument("--all", action="store_true", help="every owner's containers (`make down`), not only FCEMU_OWNER's")
     cleanup.set_defaults(run=_cleanup)
+    images = commands.add_parser("images", help="build the python and Node.js runtime images (FC's built-in modules "
+                                 "too, unless FCEMU_SLIM_IMAGES=1); unchanged ones are left as they are")
+    images.set_defaults(run=_images)
     sink = commands.add_parser("mail-sink", help="an SMTP sink that prints what functions send (send-email)")
     sink.add_argument("--host", help="listen address (default: Docker's bridge gateway)")
     sink.add_argument("--port", type=int, default=1025)

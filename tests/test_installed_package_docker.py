@@ -1,0 +1,126 @@
+"""fcemu as a user installs it: the wheel built from this checkout, installed into a new venv outside it, runs a
+Serverless Devs project from the project's own folder (issue 21's first part: a complete package)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.emulator_process import REPO, free_port
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.docker
+
+PROJECT = textwrap.dedent("""\
+    edition: 3.0.0
+    name: greeter-project
+    access: default
+    resources:
+      greeter:
+        component: fc3
+        props:
+          region: cn-hangzhou
+          functionName: greeter
+          runtime: python3.10
+          handler: index.handler
+          code: ./code
+          memorySize: 128
+          timeout: 5
+""")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(target)],
+                   check=True, timeout=300)
+    [built] = target.glob("fcemu-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new venv, outside the checkout, with the wheel (and its dependencies) installed: its `fcemu`."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)],
+                   check=True, timeout=900, capture_output=True)
+    return venv / "bin" / "fcemu"
+
+
+def test_the_wheel_holds_what_fcemu_needs_at_run_time_and_no_build_output(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("emulator/queue/lua/common.lua", "emulator/console/static/index.html",
+                   "emulator/_runtimes/build.sh", "emulator/_runtimes/python3/Dockerfile",
+                   "emulator/_runtimes/python3/agent/bootstrap.py", "emulator/_runtimes/python3/agent/fc_relay.py",
+                   "emulator/_runtimes/python3/builtins.txt", "emulator/_runtimes/nodejs/agent/bootstrap.js",
+                   "emulator/_runtimes/nodejs/builtins.json"):
+        assert needed in names, needed
+    # The checkout's installed built-in modules (hundreds of MB) are build output, not part of the package.
+    assert not [name for name in names if "/builtins/" in name]
+
+
+@contextlib.contextmanager
+def _serve(fcemu: Path, project: Path, redis_url: str, port: int) -> Iterator[subprocess.Popen[str]]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
+    process = subprocess.Popen(
+        [str(fcemu), "serve", "--port", str(port)], cwd=project, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env={**environment, "FCEMU_REDIS_URL": redis_url})
+    ready = threading.Event()
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Uvicorn running on" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(90) and process.poll() is None, "".join(lines)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def test_the_installed_command_serves_a_serverless_devs_project_from_its_folder(
+    installed: Path, tmp_path: Path, module_redis: RedisServer
+) -> None:
+    project = tmp_path / "greeter-project"
+    (project / "code").mkdir(parents=True)
+    (project / "s.yaml").write_text(PROJECT)
+    (project / "code" / "index.py").write_text("def handler(event, context):\n    return b'hello ' + event\n")
+    port = free_port()
+    with _serve(installed, project, module_redis.url, port):
+        reply = requests.post(f"http://127.0.0.1:{port}/2023-03-30/functions/greeter/invocations", data=b"fc",
+                              timeout=60)
+        assert reply.status_code == 200 and reply.content == b"hello fc", reply.text
+    # Its state is the project's own.
+    assert (project / ".fcemu" / "data").is_dir()
+
+
+def test_the_installed_command_builds_the_images_from_its_packaged_recipes(installed: Path, tmp_path: Path) -> None:
+    tags = {"FCEMU_PYTHON_RUNTIME_IMAGE": "fcemu/runtime-python3:wheel-test",
+            "FCEMU_NODEJS_RUNTIME_IMAGE": "fcemu/runtime-nodejs:wheel-test"}
+    environment = {**os.environ, **tags, "FCEMU_SLIM_IMAGES": "1", "FCEMU_CACHE_DIR": str(tmp_path / "cache")}
+    try:
+        built = subprocess.run([str(installed), "images"], cwd=tmp_path, env=environment, text=True,
+                               capture_output=True, timeout=600, check=False)
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert (tmp_path / "cache" / "runtimes" / "python3" / "Dockerfile").is_file()
+        for tag in tags.values():
+            subprocess.run(["docker", "image", "inspect", tag], check=True, capture_output=True)
+    finally:
+        subprocess.run(["docker", "rmi", *tags.values()], check=False, capture_output=True)
