@@ -33,10 +33,12 @@ images: docker venv
 	@$(PY) -m emulator images
 
 up: venv images
-	@TEMPLATE='$(TEMPLATE)' DEBUG='$(DEBUG)' bash scripts/up.sh $(PORT)
+	@$(PY) -m emulator up --no-images --port $(PORT) $(if $(TEMPLATE),--template '$(TEMPLATE)') $(if $(DEBUG),--debug '$(DEBUG)')
 
+# This checkout's emulator and Redis (fcemu down), then every fcemu container and the instances' network, whoever
+# started them.
 down:
-	@bash scripts/down.sh
+	@if [ -x $(PY) ]; then $(PY) -m emulator down && $(PY) -m emulator cleanup --all; fi
 
 logs:
 	@bash scripts/logs.sh $(PORT)

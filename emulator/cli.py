@@ -196,6 +196,81 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docker_problem() -> str | None:
+    """Why no Docker engine answers, with the command that fixes it; None when one does."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=10)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except DockerException as error:
+        return (f"no Docker engine answers ({error}); start it (sudo systemctl start docker, or dockerd as root; "
+                "Debian/Ubuntu without one: sudo apt-get install -y docker.io)")
+    return None
+
+
+def _up(args: argparse.Namespace) -> int:
+    import os
+
+    from emulator.project.lifecycle import UpOptions, up
+    from emulator.project.state import ProjectState
+    from emulator.runtime_files import build_images
+
+    problem = _docker_problem()
+    if problem:
+        print(f"fcemu up: {problem}", file=sys.stderr)
+        return 1
+    if not args.no_images and build_images() != 0:
+        print("fcemu up: the runtime images did not build (see above)", file=sys.stderr)
+        return 1
+    port = args.port or int(os.environ.get("FCEMU_PORT") or 9000)
+    options = UpOptions(host=os.environ.get("FCEMU_HOST") or "127.0.0.1", port=port, template=args.template,
+                        debug=",".join(args.debug or []))
+    return up(ProjectState.here(), options)
+
+
+def _down(args: argparse.Namespace) -> int:
+    from emulator.project.lifecycle import down
+    from emulator.project.state import ProjectState
+
+    return down(ProjectState.here())
+
+
+def _status(args: argparse.Namespace) -> int:
+    from emulator.project.lifecycle import status
+    from emulator.project.state import ProjectState
+
+    return status(ProjectState.here())
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from emulator.project.invoke import Invocation, InvokeError, invoke_async, invoke_sync
+
+    if args.event is not None:
+        event = args.event.encode()
+    elif args.event_file is not None:
+        event = args.event_file.read_bytes()
+    elif args.stdin == "-":
+        event = sys.stdin.buffer.read()
+    else:
+        event = b""
+    if (args.delay is not None or args.task_id or args.wait) and not args.asynchronous:
+        print("fcemu invoke: --delay, --task-id and --wait go with --async", file=sys.stderr)
+        return 2
+    invocation = Invocation(args.function, event, args.asynchronous, args.delay, args.task_id, args.wait)
+    try:
+        return (invoke_async if args.asynchronous else invoke_sync)(_emulator_url(), invocation)
+    except InvokeError as error:
+        print(f"fcemu invoke: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
 def _images(args: argparse.Namespace) -> int:
     from emulator.runtime_files import build_images
 
@@ -396,6 +471,11 @@ def _trigger(args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands that talk to a running emulator (or its Redis): run in a project's folder, they find the one `fcemu up`
+# started there.
+PROJECT_CLIENTS = frozenset({"logs", "clock", "task", "trigger", "mns", "invoke"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fcemu", description="A local emulator of Alibaba Cloud Function Compute")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -416,6 +496,29 @@ def main(argv: list[str] | None = None) -> int:
     cleanup = commands.add_parser("cleanup", help="remove fcemu's containers")
     cleanup.add_argument("--all", action="store_true", help="every owner's containers (`make down`), not only FCEMU_OWNER's")
     cleanup.set_defaults(run=_cleanup)
+    project_up = commands.add_parser("up", help="start this project's emulator in the background (its state in "
+                                     "./.fcemu/), building the images and starting a Redis first where needed")
+    project_up.add_argument("--port", type=int, help="listen port (default FCEMU_PORT or 9000)")
+    project_up.add_argument("--template", type=Path, help="a Serverless Devs s.yaml (default ./s.yaml if present)")
+    project_up.add_argument("--debug", action="append", metavar="FUNCTION[:PORT]",
+                            help="run this function under a debugger (see `fcemu serve --debug`)")
+    project_up.add_argument("--no-images", action="store_true", help="do not check or build the runtime images")
+    project_up.set_defaults(run=_up)
+    commands.add_parser("down", help="stop this project's emulator and Redis and remove its containers").set_defaults(
+        run=_down)
+    commands.add_parser("status", help="what runs for this project, and where").set_defaults(run=_status)
+    invoke = commands.add_parser("invoke", help="invoke a function of this project's emulator (sync: the result "
+                                 "and the log tail; --async [--wait])")
+    invoke.add_argument("function")
+    invoke.add_argument("stdin", nargs="?", choices=["-"], help="read the event from stdin")
+    given = invoke.add_mutually_exclusive_group()
+    given.add_argument("-e", "--event", help="the event, as text (JSON or anything)")
+    given.add_argument("-f", "--event-file", type=Path, help="a file holding the event")
+    invoke.add_argument("--async", dest="asynchronous", action="store_true", help="an async invocation (202)")
+    invoke.add_argument("--delay", type=int, help="x-fc-async-delay, seconds (0-3600)")
+    invoke.add_argument("--task-id", help="x-fc-async-task-id")
+    invoke.add_argument("--wait", action="store_true", help="follow the task to its end, with its log lines")
+    invoke.set_defaults(run=_invoke)
     images = commands.add_parser("images", help="build the python and Node.js runtime images (FC's built-in modules "
                                  "too, unless FCEMU_SLIM_IMAGES=1); unchanged ones are left as they are")
     images.set_defaults(run=_images)
@@ -469,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("--json", action="store_true", help="print each line's JSON entry (with its timestamp)")
     logs.set_defaults(run=_logs)
     args = parser.parse_args(argv)
+    if args.command in PROJECT_CLIENTS:
+        from emulator.project.state import ProjectState
+
+        ProjectState.here().apply_to_environment()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.run(args))
 
