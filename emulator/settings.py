@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.template import find_template
 from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
+from emulator.local_address import local_url
 
 # A DNS name's labels (letters, digits, hyphens, underscores as some local resolvers allow), dot-separated.
 HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
@@ -116,8 +117,7 @@ class Settings(BaseSettings):
 
     def local_url(self) -> str:
         """The emulator's address as a client on this machine reaches it (listening on any address: loopback)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        return local_url(self.host, self.port)
 
     def debug_ports(self) -> dict[str, int | None]:
         """The debugged functions, in order, and each one's own host port (None: none given); raises

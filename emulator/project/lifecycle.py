@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from emulator.local_address import local_url
 from emulator.project.processes import is_fcemu, running, stop
 from emulator.project.redis_server import RedisStartError, project_redis, stop_project_redis
 from emulator.project.state import ProjectState
@@ -32,12 +33,6 @@ class UpOptions:
     port: int
     template: Path | None = None
     debug: str = ""
-
-
-def local_url(host: str, port: int) -> str:
-    """The address a client on this machine reaches an emulator listening on host:port at."""
-    probe = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host  # noqa: S104
-    return f"http://{f'[{probe}]' if ':' in probe and not probe.startswith('[') else probe}:{port}"
 
 
 def health(url: str) -> dict[str, object] | None:

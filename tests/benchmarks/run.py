@@ -7,7 +7,7 @@ Measured against a real `fcemu serve` process and the real Docker engine on this
 rate against `everysec`; `python -m tests.benchmarks.run runtimes` only the cold start and warm invoke rows of both
 runtimes;
 `python -m tests.benchmarks.run images` only each runtime image's size and cold build time, with FC's built-in
-modules and slim;
+modules and slim; `python -m tests.benchmarks.run project` only `fcemu up` and `fcemu invoke` as whole commands;
 `python -m tests.benchmarks.run peers` only the rows fcemu shares with its peers (a per-invoke `docker run`, arq,
 BullMQ), with small counts, for a quick check.
 """
@@ -36,6 +36,7 @@ from emulator.queue.keys import ShardKeys, shard_of, task_member
 from emulator.queue.redis_client import sync_client
 from tests.benchmarks.peers import LatencyPeer, latency_cells, rate_cells
 from tests.benchmarks.peers_run import Peers, run_peers
+from tests.benchmarks.project_commands import measure as measure_project_commands
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
@@ -253,6 +254,22 @@ def image_rows() -> list[str]:
                 ("image docker build --no-cache, built-in modules prepared (s)", f"{build:.1f}"),
                 ("image docker build --no-cache, slim (s)", f"{slim_build:.1f}"))]
     return lines
+
+
+def project_rows() -> list[str]:
+    ups, invokes = measure_project_commands()
+    return [
+        row("`fcemu up` in a project, images present (ms)", ups, "p50 < 3000", met=statistics.median(ups) < 3000),
+        row("`fcemu invoke` of a warm function, whole command (ms)", invokes, "p50 < 300",
+            met=statistics.median(invokes) < 300),
+    ]
+
+
+def project_only() -> None:
+    rows = project_rows()
+    print(f"\nfcemu's project commands on {platform.node()} ({os.cpu_count()} cores)")
+    print(HEADER)
+    print("\n".join(rows))
 
 
 def images_only() -> None:
@@ -551,6 +568,7 @@ def runtimes_only() -> None:
 
 def main() -> None:
     images = image_rows()  # first, with nothing else running
+    project = project_rows()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         functions, redis_server, floor, node_floor = prepare(root)
@@ -597,6 +615,7 @@ def main() -> None:
                    completed_split > 1000))
     print("\n".join(cluster_rows(cluster_rates, cluster_running)))
     print("\n".join(images))
+    print("\n".join(project))
     print("\nPeers, on the same Redis and machine, one after the other once fcemu had stopped:")
     print("\n".join(peers.lines()))
 
@@ -655,6 +674,8 @@ if __name__ == "__main__":
         runtimes_only()
     elif sys.argv[1:] == ["images"]:
         images_only()
+    elif sys.argv[1:] == ["project"]:
+        project_only()
     elif sys.argv[1:] == ["peers"]:
         peers_only()
     elif sys.argv[1:] == ["cluster"]:
