@@ -2,21 +2,17 @@
 Serverless Devs project from the project's own folder (issue 21's first part: a complete package)."""
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 import textwrap
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.support.emulator_process import REPO, free_port
-from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker
 
@@ -69,46 +65,36 @@ def test_the_wheel_holds_what_fcemu_needs_at_run_time_and_no_build_output(wheel:
     assert not [name for name in names if "/builtins/" in name]
 
 
-@contextlib.contextmanager
-def _serve(fcemu: Path, project: Path, redis_url: str, port: int) -> Iterator[subprocess.Popen[str]]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
-    process = subprocess.Popen(
-        [str(fcemu), "serve", "--port", str(port)], cwd=project, text=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, env={**environment, "FCEMU_REDIS_URL": redis_url})
-    ready = threading.Event()
-    lines: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if "Uvicorn running on" in line:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        assert ready.wait(90) and process.poll() is None, "".join(lines)
-        yield process
-    finally:
-        process.terminate()
-        process.wait(60)
-
-
-def test_the_installed_command_serves_a_serverless_devs_project_from_its_folder(
-    installed: Path, tmp_path: Path, module_redis: RedisServer
+def test_the_installed_command_runs_a_serverless_devs_project_from_its_folder(
+    installed: Path, tmp_path: Path
 ) -> None:
     project = tmp_path / "greeter-project"
     (project / "code").mkdir(parents=True)
     (project / "s.yaml").write_text(PROJECT)
     (project / "code" / "index.py").write_text("def handler(event, context):\n    return b'hello ' + event\n")
     port = free_port()
-    with _serve(installed, project, module_redis.url, port):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
+    environment["FCEMU_REDIS_PORT"] = str(free_port())
+
+    def fcemu(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(installed), *args], cwd=project, env=environment, text=True, capture_output=True,
+                              timeout=300, check=False)
+
+    try:
+        up = fcemu("up", "--no-images", "--port", str(port))
+        assert up.returncode == 0 and f"fcemu is up on http://127.0.0.1:{port}" in up.stdout, up.stdout + up.stderr
+        # The emulator is the installed one: the new venv's python runs it, outside the checkout.
+        pid = int((project / ".fcemu" / "fcemu.pid").read_text())
+        assert Path(f"/proc/{pid}/cmdline").read_bytes().startswith(str(installed.parent).encode())
         reply = requests.post(f"http://127.0.0.1:{port}/2023-03-30/functions/greeter/invocations", data=b"fc",
                               timeout=60)
         assert reply.status_code == 200 and reply.content == b"hello fc", reply.text
-    # Its state is the project's own.
-    assert (project / ".fcemu" / "data").is_dir()
+        invoked = fcemu("invoke", "greeter", "-e", "cli")
+        assert invoked.returncode == 0 and invoked.stdout == "hello cli\n", invoked.stderr
+    finally:
+        down = fcemu("down")
+    assert down.returncode == 0 and "fcemu stopped" in down.stdout, down.stdout + down.stderr
+    assert (project / ".fcemu" / "data").is_dir()  # its state is the project's own
 
 
 def test_the_installed_command_builds_the_images_from_its_packaged_recipes(installed: Path, tmp_path: Path) -> None:

@@ -237,3 +237,11 @@ def test_two_projects_run_side_by_side_and_go_down_alone(project: Project, tmp_p
         assert project.fcemu("status").returncode == 3
     finally:
         other.fcemu("down")
+
+
+def test_up_refuses_a_folder_that_holds_no_project(tmp_path: Path) -> None:
+    empty = Project(tmp_path / "empty", "empty")
+    (empty.root / "s.yaml").unlink()
+    refused = empty.up()
+    assert refused.returncode == 2 and "no s.yaml or functions/" in refused.stderr, refused.stderr
+    assert not (empty.root / ".fcemu").exists()  # nothing started: no Redis, no state

@@ -58,6 +58,13 @@ def _reason(log: Path) -> str:
     return "\n".join(found or lines[-30:])
 
 
+def _has_functions(root: Path) -> bool:
+    from emulator.catalog.template import find_template
+
+    functions = Path(os.environ.get("FCEMU_FUNCTIONS_DIR") or "functions")
+    return find_template(root) is not None or (root / functions).is_dir()
+
+
 def _ours(answer: dict[str, object] | None, state: ProjectState) -> bool:
     return answer is not None and answer.get("owner") == _owner(state)
 
@@ -67,6 +74,11 @@ def _owner(state: ProjectState) -> str:
 
 
 def up(state: ProjectState, options: UpOptions) -> int:
+    if options.template is None and not _has_functions(state.root):
+        print(f"fcemu up: no s.yaml or functions/ in {state.root}: run it in your project's folder, or name an "
+              "s.yaml with --template (an empty functions/ serves only what is deployed through the API)",
+              file=sys.stderr)
+        return 2
     url = local_url(options.host, options.port)
     redis_url, started = os.environ.get("FCEMU_REDIS_URL", ""), False
     try:
