@@ -74,7 +74,7 @@ def _owner(state: ProjectState) -> str:
 
 
 def up(state: ProjectState, options: UpOptions) -> int:
-    if options.template is None and not _has_functions(state.root):
+    if options.template is None and not os.environ.get("FCEMU_TEMPLATE") and not _has_functions(state.root):
         print(f"fcemu up: no s.yaml or functions/ in {state.root}: run it in your project's folder, or name an "
               "s.yaml with --template (an empty functions/ serves only what is deployed through the API)",
               file=sys.stderr)
