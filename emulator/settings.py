@@ -1,4 +1,5 @@
-"""Every setting of fcemu, read from FCEMU_* environment variables (documented in the README)."""
+"""Every setting of fcemu, read from FCEMU_* environment variables (each documented by its description:
+the docs site's Settings page is generated from them)."""
 from __future__ import annotations
 
 import re
@@ -20,100 +21,132 @@ HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FCEMU_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    # Access keys that requests must be signed with, "ak:secret,ak2:secret2", and/or a file of "ak:secret"
-    # lines. With none, any signature (or none) is accepted, and the API listens on loopback only unless
-    # allow_unauthenticated_remote says otherwise.
-    access_keys: str = ""
-    access_keys_file: Path | None = None
-    allow_unauthenticated_remote: bool = False
-    # Host names the API, the console and HTTP triggers answer besides loopback names, IP literals,
-    # host.docker.internal and `host` (see api/origin_guard.py): "name", ".name" (it and its subdomains),
-    # "*.name" (its subdomains), or "*" (any: gives up the DNS rebinding guard), comma-separated.
-    allowed_hosts: str = ""
-    port: int = Field(9000, ge=1, le=65535)
-    # Bounds on HTTP clients: connections open at once (past it, a new connection's request is answered FC's
-    # 503 ResourceThrottled and the connection closed; lowered at start where the open-file limit cannot hold it,
-    # see open_files.py), and how long a client may take to send a request's headers, counted from its connection
-    # (first request) or from the request's first byte (later ones), before it is disconnected.
-    max_connections: int = Field(1000, ge=1)
-    header_timeout_s: float = Field(10.0, gt=0)
-    functions_dir: Path = Path("functions")
-    # A Serverless Devs project's s.yaml whose fc3 resources are served too (besides functions_dir); unset, an
-    # s.yaml in the current folder is used if there is one.
-    template: Path | None = None
-    # Where functions deployed through the API are unpacked (their source of truth is Redis).
-    data_dir: Path = Path(".fcemu/data")
-    # FC layers by ARN: acs:fc:<region>:<account>:layers/<name>/versions/<n> is <layers_dir>/<name>/<n>/ (or <n>.zip),
-    # else the served template's <folder>/layers/<name>/<n>/, else a version published through the layer API.
-    layers_dir: Path = Path("layers")
-    # Edits under functions_dir take effect without a restart.
-    hot_reload: bool = True
-    # FC 2.0 routes name a service; functions from functions_dir belong to this one.
-    service_name: str = "default"
-    region: str = "cn-hangzhou"
-    account_id: str = "1234567890123456"
+    host: str = Field("127.0.0.1", description=(
+        "Listen address; one beyond loopback only with access keys, or with `FCEMU_ALLOW_UNAUTHENTICATED_REMOTE`."))
+    access_keys: str = Field("", description=(
+        "Access keys that requests must be signed with, `ak:secret,ak2:secret2` (see "
+        "[Signed requests](api.md#signed-requests)). With none (here and in the file), any signature (or none) is "
+        "accepted, and the API listens on loopback only unless `FCEMU_ALLOW_UNAUTHENTICATED_REMOTE` says otherwise."))
+    access_keys_file: Path | None = Field(None, description=(
+        "A file of `ak:secret` lines (`#` comments), added to `FCEMU_ACCESS_KEYS`."))
+    allow_unauthenticated_remote: bool = Field(False, description=(
+        "Allow a non-loopback listen address without access keys."))
+    # See api/origin_guard.py for the names always served.
+    allowed_hosts: str = Field("", description=(
+        "More `Host` names the API, the console and HTTP triggers answer besides loopback names, IP literals, "
+        "`host.docker.internal` and `FCEMU_HOST`, comma-separated: `name`, `.name` (it and its subdomains), "
+        "`*.name` (its subdomains), or `*` (any: gives up the DNS rebinding guard); see "
+        "[Host names and origins](security.md#host-names-and-origins)."))
+    port: int = Field(9000, ge=1, le=65535, description="Listen port (`make up PORT=9100` too).")
+    # Lowered at start where the open-file limit cannot hold it: see open_files.py.
+    max_connections: int = Field(1000, ge=1, description=(
+        "Client connections open at once; past it a new connection's request is answered FC's 503 "
+        "`ResourceThrottled` and the connection closed (lowered, and logged, where the open-file limit cannot hold "
+        "it; see [Bounds on clients and work](security.md#bounds-on-clients-and-work))."))
+    header_timeout_s: float = Field(10.0, gt=0, description=(
+        "How long a client may take to send a request's headers, counted from its connection (first request) or "
+        "from the request's first byte (later ones), before it is disconnected."))
+    functions_dir: Path = Field(Path("functions"), description="Folder of function definitions.")
+    template: Path | None = Field(None, description=(
+        "A Serverless Devs `s.yaml` whose fc3 and legacy fc resources are served too, besides "
+        "`FCEMU_FUNCTIONS_DIR` (`fcemu serve --template`, `make up TEMPLATE=...`); unset, an `s.yaml` in the current "
+        "folder is used if there is one."))
+    # Their source of truth is Redis.
+    data_dir: Path = Field(Path(".fcemu/data"), description=(
+        "Where functions deployed through the API are unpacked (and layers merged, FC's endpoint's certificate "
+        "authority kept)."))
+    layers_dir: Path = Field(Path("layers"), description=(
+        "FC layers by ARN: `acs:fc:<region>:<account>:layers/<name>/versions/<n>` is `<name>/<n>/` (or "
+        "`<name>/<n>.zip`) here, else the served template's `<folder>/layers/<name>/<n>/`, else a version published "
+        "through the layer API (see [Layers](layers.md))."))
+    hot_reload: bool = Field(True, description=(
+        "Pick up edits under `FCEMU_FUNCTIONS_DIR` (and the served template) without a restart."))
+    service_name: str = Field("default", description=(
+        "The FC 2.0 service that holds the functions of `FCEMU_FUNCTIONS_DIR` (FC 2.0 routes name a service)."))
+    region: str = Field("cn-hangzhou", description="What functions see as their region.")
+    account_id: str = Field("1234567890123456", description="What functions see as their account.")
 
     # Container pool.
-    # Containers carry their process's owner label. Unset (""), each process gets a unique one ("fcemu-<random>",
-    # "fcemu-dispatcher-<random>"); set, it is this process's fixed owner: its leftovers (of a crash) are removed at
-    # start-up, and a second live process with the same owner is refused.
-    owner: str = ""
-    # The owner's liveness key in Redis lives this long and is refreshed three times as often; containers of
-    # owners whose key is gone (or whose process on this host is) are removed by the other processes.
-    owner_ttl_s: float = Field(30.0, gt=0)
-    idle_timeout_s: float = Field(300.0, gt=0)
-    prewarm_instances: int = Field(0, ge=0, le=16)
-    max_instances_per_function: int = Field(4, ge=1, le=256)
-    instance_start_timeout_s: float = Field(30.0, gt=0)
-    # How long a sync invoke waits for a free instance before FC's 429 ResourceExhausted.
-    instance_wait_timeout_s: float = Field(30.0, gt=0)
-    # How the control plane reaches an instance: "published" (a port on 127.0.0.1, works everywhere),
-    # "bridge" (the container's address on its bridge network, fcemu-instances: Linux hosts only, skips
-    # docker-proxy, which costs more CPU per invoke than the rest of the hop) or "auto" (bridge if the first
-    # instance answers there).
-    instance_address: Literal["auto", "published", "bridge"] = "auto"
-    python_runtime_image: str = "fcemu/runtime-python3:latest"
-    # Runs every nodejs* runtime (nodejs14 to nodejs20); built from runtimes/nodejs by runtimes/build.sh.
-    nodejs_runtime_image: str = "fcemu/runtime-nodejs:latest"
-    pids_limit: int = Field(256, ge=16)
-    # Functions run under a debugger (`s local invoke -d`): "fn" or "fn:port", comma-separated. Each runs one
-    # instance, kept warm, with debugpy (python) or the inspector (nodejs) published on 127.0.0.1 and its invoke
-    # and initializer timeouts lifted. An entry without a port gets debug_port (unset: 5678 for python, 9229 for
-    # nodejs; 0: a free port, logged) plus its place in the list, so that several never collide.
-    debug: str = ""
-    debug_port: int | None = Field(None, ge=0, le=65535)
-    tmp_size_mb: int = Field(64, ge=1)
+    owner: str = Field("", description=(
+        "A fixed owner label for this process's containers: its leftovers (of a crash) are removed at start-up, and "
+        "a second live process with the same owner is refused. Unset, each process gets a unique one "
+        "(`fcemu-<random>`, `fcemu-dispatcher-<random>`); see [Containers](architecture.md#containers)."))
+    owner_ttl_s: float = Field(30.0, gt=0, description=(
+        "Lifetime of a process's owner key in Redis, refreshed every third of it; containers of owners whose key is "
+        "gone (or whose process on this host is) are removed by the other processes."))
+    idle_timeout_s: float = Field(300.0, gt=0, description="Idle time before an instance is removed.")
+    prewarm_instances: int = Field(0, ge=0, le=16, description=(
+        "Instances started per function at start-up, never reclaimed."))
+    max_instances_per_function: int = Field(4, ge=1, le=256, description=(
+        "Most instances of a function whose manifest sets no `reservedConcurrency`."))
+    instance_start_timeout_s: float = Field(30.0, gt=0, description="How long a new instance may take to answer.")
+    instance_wait_timeout_s: float = Field(30.0, gt=0, description=(
+        "How long an invoke waits for a free instance slot before FC's 429 `ResourceExhausted`."))
+    instance_address: Literal["auto", "published", "bridge"] = Field("auto", description=(
+        "How fcemu reaches an instance: `published` (a port published on 127.0.0.1; works with every engine), "
+        "`bridge` (the container's address on its bridge network, `fcemu-instances`: Linux hosts only, and it skips "
+        "docker-proxy, which costs more CPU per invoke than the rest of the hop), or `auto` (the first instance is "
+        "tried on its bridge address once it answers on its port; the verdict holds for the process's life and is "
+        "logged)."))
+    python_runtime_image: str = Field("fcemu/runtime-python3:latest", description=(
+        "Image of the python runtimes (also the tag `runtimes/build.sh` builds)."))
+    nodejs_runtime_image: str = Field("fcemu/runtime-nodejs:latest", description=(
+        "Image of the nodejs runtimes (nodejs14 to nodejs20), built from `runtimes/nodejs` (also the tag "
+        "`runtimes/build.sh` builds)."))
+    pids_limit: int = Field(256, ge=16, description="Most processes in one instance's container.")
+    debug: str = Field("", description=(
+        "Functions run under a debugger (as `s local invoke -d`), `fn` or `fn:PORT`, comma-separated "
+        "(`fcemu serve --debug`, `make up DEBUG=`). Each runs one instance, kept warm, with debugpy (python) or the "
+        "inspector (nodejs) published on 127.0.0.1 and its invoke and initializer timeouts lifted; see "
+        "[Debugging](debugging.md)."))
+    debug_port: int | None = Field(None, ge=0, le=65535, description=(
+        "Host port (on 127.0.0.1) of a debugged function given none, plus its place in the `FCEMU_DEBUG` list so that "
+        "several never collide; unset: 5678 for python, 9229 for nodejs; `0`: a free port, logged."))
+    tmp_size_mb: int = Field(64, ge=1, description="Size of the `/tmp` tmpfs of an instance's container (MB).")
 
     # Async queue (Redis) and dispatcher.
-    redis_url: str = "redis://127.0.0.1:6390/0"
-    # Shards of the queue: keys carry a {sN} hash tag so that a Redis Cluster can spread them.
-    queue_shards: int = Field(1, ge=1, le=1024)
-    dispatcher_enabled: bool = True
-    claim_batch: int = Field(100, ge=1, le=1000)
-    lease_s: float = Field(15.0, gt=0)
-    max_lost_leases: int = Field(3, ge=0)
-    retry_base_delay_s: float = Field(1.0, ge=0)
-    task_retention_s: int = Field(7 * 24 * 3600, ge=1)
-    dispatcher_shutdown_grace_s: float = Field(5.0, ge=0)
-    # Start an instance of a function with no free warm one ahead of its next due time (deferred task, retry,
-    # timer), by its measured start time plus this margin, so that the task starts on time.
-    prestart: bool = True
-    prestart_margin_ms: int = Field(200, ge=0, le=60_000)
+    redis_url: str = Field("redis://127.0.0.1:6390/0", description=(
+        "The queue's Redis (`fcemu up` starts the project's own unless this is set: see "
+        "[Project commands](projects.md#project-commands)); `redis+cluster://host:port[,host:port...]` for a Redis "
+        "Cluster (see [Redis Cluster](architecture.md#redis-cluster))."))
+    queue_shards: int = Field(1, ge=1, le=1024, description=(
+        "Shards of the queue; keys carry a `{sN}` hash tag, so that on a Redis Cluster the shards spread over its "
+        "masters."))
+    dispatcher_enabled: bool = Field(True, description="Whether `fcemu serve` runs a dispatcher too.")
+    claim_batch: int = Field(100, ge=1, le=1000, description="Most tasks one claim takes.")
+    lease_s: float = Field(15.0, gt=0, description=(
+        "Lease of a claimed task, extended every lease/3 while it runs."))
+    max_lost_leases: int = Field(3, ge=0, description="Lost leases before a task ends `Failed`.")
+    retry_base_delay_s: float = Field(1.0, ge=0, description=(
+        "A failed async invocation's first retry delay; doubles each retry, capped at 5 min."))
+    task_retention_s: int = Field(7 * 24 * 3600, ge=1, description=(
+        "How long finished task records are kept (and every invocation's log lines)."))
+    dispatcher_shutdown_grace_s: float = Field(5.0, ge=0, description=(
+        "How long a stopping dispatcher lets running tasks finish before handing them back to the queue."))
+    prestart: bool = Field(True, description=(
+        "Start an instance of a function with no free warm one ahead of its next due time (deferred task, retry, "
+        "timer), by its measured start time plus `FCEMU_PRESTART_MARGIN_MS`, so that the task starts on time."))
+    prestart_margin_ms: int = Field(200, ge=0, le=60_000, description=(
+        "How much earlier than the function's expected start time a pre-start begins."))
 
-    # Server-sent event streams (log followers, console event streams) this process serves at once; past it, FC's
-    # 429 ResourceExhausted. Each costs a small queue, not a Redis connection: all share one subscription.
-    max_streams: int = Field(64, ge=1, le=100_000)
+    # Each stream costs a small queue, not a Redis connection: all share one subscription.
+    max_streams: int = Field(64, ge=1, le=100_000, description=(
+        "Server-sent event streams (log followers, console event streams) one process serves at once; past it FC's "
+        "429 `ResourceExhausted` (see [Streams and connections](security.md#streams-and-connections))."))
 
-    # Function logs kept per invocation in Redis (for task_retention_s); bounded per invocation.
-    function_logs: bool = True
-    log_max_lines: int = Field(1000, ge=1)
-    log_max_bytes: int = Field(64 * 1024, ge=1024)
+    # Function logs, bounded per invocation.
+    function_logs: bool = Field(True, description=(
+        "Keep every invocation's log lines in Redis, for `FCEMU_TASK_RETENTION_S` (see [Logs](logs.md))."))
+    log_max_lines: int = Field(1000, ge=1, description="Lines kept per invocation before the truncation marker.")
+    log_max_bytes: int = Field(64 * 1024, ge=1024, description=(
+        "Bytes kept per invocation before the truncation marker."))
 
-    # Destinations (onSuccess / onFailure): delivery attempts, first retry delay (doubling), HTTP timeout.
-    destination_max_attempts: int = Field(8, ge=1, le=100)
-    destination_retry_base_delay_s: float = Field(1.0, ge=0)
-    destination_http_timeout_s: float = Field(10.0, gt=0)
+    # Destinations (onSuccess / onFailure).
+    destination_max_attempts: int = Field(8, ge=1, le=100, description=(
+        "Delivery tries before a destination is given up."))
+    destination_retry_base_delay_s: float = Field(1.0, ge=0, description=(
+        "First delivery retry's delay; doubles each retry, capped at 5 min."))
+    destination_http_timeout_s: float = Field(10.0, gt=0, description="Timeout of a POST to an HTTP destination.")
 
     def local_url(self) -> str:
         """The emulator's address as a client on this machine reaches it (listening on any address: loopback)."""
@@ -176,13 +209,17 @@ class Settings(BaseSettings):
             pairs[access_key_id] = secret
         return pairs
 
-    # The temporary credentials FC gives a function that has a `role` (ALIBABA_CLOUD_* variables, x-fc-access-key-*
-    # headers, context.credentials): from these three, or from a JSON file shaped like STS AssumeRole's answer.
     # Read once, at start-up.
-    function_credentials_access_key_id: str = ""
-    function_credentials_access_key_secret: SecretStr = SecretStr("")
-    function_credentials_security_token: SecretStr = SecretStr("")
-    function_credentials_file: Path | None = None
+    function_credentials_access_key_id: str = Field("", description=(
+        "The temporary credentials FC gives a function that has a `role` (the `ALIBABA_CLOUD_*` variables, the "
+        "`x-fc-access-key-*` headers, `context.credentials`), with the two below; the token is optional. Unset (and "
+        "no file), fcemu makes some up per emulator. See [Functions](functions.md)."))
+    function_credentials_access_key_secret: SecretStr = Field(SecretStr(""), description=(
+        "The secret of `FCEMU_FUNCTION_CREDENTIALS_ACCESS_KEY_ID`."))
+    function_credentials_security_token: SecretStr = Field(SecretStr(""), description=(
+        "The security token of `FCEMU_FUNCTION_CREDENTIALS_ACCESS_KEY_ID` (optional)."))
+    function_credentials_file: Path | None = Field(None, description=(
+        "Or a JSON file of those credentials, shaped like STS AssumeRole's answer (not with the three above)."))
     _function_credentials: tuple[FunctionCredentials | None] | None = PrivateAttr(None)
 
     def function_credentials(self) -> FunctionCredentials | None:
@@ -202,10 +239,13 @@ class Settings(BaseSettings):
             self._function_credentials = (given,)
         return self._function_credentials[0]
 
-    # FC's endpoints for this account and region (`<account>.<region>[-internal].fc.aliyuncs.com`, HTTP and HTTPS)
-    # reach the API from inside instances (emulator/fc_endpoint/), signed with a role's credentials.
-    fc_endpoint: bool = True
+    # Served by emulator/fc_endpoint/.
+    fc_endpoint: bool = Field(True, description=(
+        "FC's endpoints for this account and region (`<account>.<region>[-internal].fc.aliyuncs.com`, HTTP and "
+        "HTTPS) reach the API from inside instances, signed with a role's credentials (see "
+        "[FC's API from inside a function](inside-functions.md#fcs-api-from-inside-a-function))."))
 
     # FC's request limits.
-    sync_payload_limit_bytes: int = 32 * 1024 * 1024
-    async_payload_limit_bytes: int = 128 * 1024
+    sync_payload_limit_bytes: int = Field(32 * 1024 * 1024, description=(
+        "FC 3.0's sync payload limit: a sync request's body, and any answer of a function that is read whole."))
+    async_payload_limit_bytes: int = Field(128 * 1024, description="FC's async payload limit.")

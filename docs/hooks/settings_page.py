@@ -34,6 +34,8 @@ def _default(value) -> str:
         return "(none)"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
     return f"`{value}`"
 
 
@@ -47,14 +49,21 @@ def _kind(annotation) -> str:
             SecretStr: "text (secret)"}.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
+def _number(limit) -> str:
+    return f"{limit:,}" if isinstance(limit, int) else f"{limit:g}"
+
+
 def _bounds(metadata) -> str:
-    words = []
+    """`1-65,535`, `>= 1`, `> 0`: the field's bounds as one reads them."""
+    found = {}
     for bound in metadata:
-        for kind, attribute, sign in ((Ge, "ge", ">="), (Gt, "gt", ">"), (Le, "le", "<="), (Lt, "lt", "<")):
+        for kind, attribute in ((Ge, "ge"), (Gt, "gt"), (Le, "le"), (Lt, "lt")):
             if isinstance(bound, kind):
-                limit = getattr(bound, attribute)
-                words.append(f"{sign} {limit:,}" if isinstance(limit, int) else f"{sign} {limit}")
-    return ", ".join(words)
+                found[attribute] = getattr(bound, attribute)
+    if "ge" in found and "le" in found:
+        return f"{_number(found['ge'])}-{_number(found['le'])}"
+    signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    return ", ".join(f"{signs[attribute]} {_number(limit)}" for attribute, limit in found.items())
 
 
 def settings_table() -> str:
@@ -63,7 +72,7 @@ def settings_table() -> str:
         accepts = _kind(field.annotation)
         bounds = _bounds(field.metadata)
         if bounds:
-            accepts += f", {bounds}"
+            accepts += f" {bounds}"
         description = " ".join((field.description or "").split()).replace("|", "\\|")
         rows.append(f"| `FCEMU_{name.upper()}` | {_default(field.default)} | {accepts} | {description} |")
     return "\n".join(rows)
