@@ -6,10 +6,10 @@ STATE := .fcemu
 PORT ?= $(or $(FCEMU_PORT),9000)
 # A Serverless Devs s.yaml whose fc3 resources `make up` serves too (`make up TEMPLATE=path/to/s.yaml`).
 TEMPLATE ?=
-# Functions to run under a debugger (`make up DEBUG=fn` or DEBUG=fn1,fn2:5679; README "Debugging").
+# Functions to run under a debugger (`make up DEBUG=fn` or DEBUG=fn1,fn2:5679; docs/debugging.md).
 DEBUG ?=
 
-.PHONY: up down test bench images docker packages venv logs clean
+.PHONY: up down test bench docs images docker packages venv logs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,11 @@ venv: $(VENV)/.installed
 # The bench's peers (arq) on top of the test extras.
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
+
+# The docs site's tools (MkDocs Material) on top of the test extras.
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test,docs]'
 	touch $@
 
 packages:
@@ -50,5 +55,9 @@ test: venv images
 bench: venv $(VENV)/.bench-installed images
 	$(PY) -m tests.benchmarks.run
 
+# The docs site into site/ (git-ignored); --strict: a broken link or a page missing from the nav fails it.
+docs: venv $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean: down
-	rm -rf $(VENV) $(STATE)
+	rm -rf $(VENV) $(STATE) site
