@@ -144,7 +144,7 @@ function renderFunction() {
       `${t.triggerName} (${t.triggerType}${t.triggerConfig.cronExpression ? ", " + t.triggerConfig.cronExpression : ""}) `,
       t.triggerType === "timer" ? el("button", { type: "button", onclick: () => fire(fn.functionName, t.triggerName) },
         "Fire now") : null,
-      // The function's own origin: its page opens apart from the console (see README, Security).
+      // The function's own origin: its page opens apart from the console (see docs/security.md).
       t.url ? el("a", { href: t.url, target: "_blank", rel: "noopener noreferrer" }, t.url) : null))) :
       el("p", { class: "hint" }, "none"),
   );
