@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisClusterException, RedisError
 
+from emulator.arns import function_arn_prefix
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import Deployments
@@ -275,7 +276,7 @@ class Core:
                     base_delay_ms=int(settings.destination_retry_base_delay_s * 1000),
                     lease_ms=int(settings.lease_s * 1000), http_timeout_s=settings.destination_http_timeout_s,
                 ),
-                function_arn_prefix=f"acs:fc:{settings.region}:{settings.account_id}:functions/", metrics=metrics,
+                function_arn_prefix=function_arn_prefix(settings.region, settings.account_id), metrics=metrics,
             )
             # Each keeps its own anchor on Redis's clock, re-read when it wakes.
             dispatch_clock = RedisClock(store.clock)

@@ -11,6 +11,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
 from emulator.api.lookup import check_qualifier, function_v2, function_v3
 from emulator.api.paging import page
+from emulator.arns import function_arn
 from emulator.catalog.async_configs import AsyncConfigChanges, ConfigEntry
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import DestinationConfig
@@ -79,7 +80,7 @@ def _v3(core: Core, entry: ConfigEntry) -> AsyncConfig:
     return AsyncConfig(
         asyncTask=config.asyncTask, destinationConfig=config.destinationConfig,
         maxAsyncEventAgeInSeconds=config.maxAsyncEventAgeInSeconds, maxAsyncRetryAttempts=config.maxAsyncRetryAttempts,
-        functionArn=f"acs:fc:{core.settings.region}:{core.settings.account_id}:functions/{entry.function}",
+        functionArn=function_arn(core.settings.region, core.settings.account_id, entry.function),
         createdTime=config.createdTime, lastModifiedTime=config.lastModifiedTime,
     )
 

@@ -15,6 +15,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
+from emulator.arns import function_arn
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.layers import LayerError
@@ -110,7 +111,7 @@ def _deployed_fields(deployed: DeployedFunction) -> dict[str, Any]:
 
 
 def _arn(core: Core, name: str) -> str:
-    return f"acs:fc:{core.settings.region}:{core.settings.account_id}:functions/{name}"
+    return function_arn(core.settings.region, core.settings.account_id, name)
 
 
 def _view_of(core: Core, name: str, shown_as: str) -> dict[str, Any] | None:

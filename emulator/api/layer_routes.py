@@ -14,6 +14,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import JsonObject, text_field
 from emulator.api.numbers import whole_number
 from emulator.api.paging import page
+from emulator.arns import layer_version_arn
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.layers import LAYER_ARN
 from emulator.catalog.published_layers import LayerVersion, PublishedLayers
@@ -33,7 +34,7 @@ def _layers(request: Request) -> tuple[Core, PublishedLayers]:
 
 
 def _arn(core: Core, name: str, version: int) -> str:
-    return f"acs:fc:{core.settings.region}:{core.settings.account_id}:layers/{name}/versions/{version}"
+    return layer_version_arn(core.settings.region, core.settings.account_id, name, version)
 
 
 def _view(core: Core, layer: LayerVersion, v2: bool) -> dict[str, Any]:

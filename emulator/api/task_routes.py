@@ -11,6 +11,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.lookup import function_v2, function_v3
 from emulator.api.paging import cursor_of, cursor_token
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
+from emulator.arns import function_arn
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.queue.listing import ListFilter
@@ -94,7 +95,7 @@ def _v3_view(core: Core, record: TaskRecord, include_payload: bool = True) -> As
     return AsyncTask(
         **_common(record),  # type: ignore[arg-type]
         taskId=record.task_id,
-        functionArn=f"acs:fc:{settings.region}:{settings.account_id}:functions/{record.function}",
+        functionArn=function_arn(settings.region, settings.account_id, record.function),
         taskErrorMessage=record.error_message or None,
         taskPayload=record.payload.decode(errors="replace") if include_payload else None,
     )

@@ -12,6 +12,7 @@ from emulator.api.function_hosts import trigger_urls
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, drop_nulls, text_field
 from emulator.api.lookup import function_v2, function_v3
 from emulator.api.paging import page
+from emulator.arns import function_arn
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
@@ -26,7 +27,7 @@ def _view(core: Core, request: Request, trigger: StoredTrigger) -> dict[str, Any
     if not request.url.path.startswith(V2_PREFIX):
         view["triggerConfig"] = json.dumps(trigger.triggerConfig)  # FC 3.0 carries it as a JSON string
         settings = core.settings
-        view["targetArn"] = f"acs:fc:{settings.region}:{settings.account_id}:functions/{trigger.functionName}"
+        view["targetArn"] = function_arn(settings.region, settings.account_id, trigger.functionName)
         view["status"] = "Success"
         if trigger.triggerType == "http":
             view["httpTrigger"] = trigger_urls(settings, trigger.functionName)
