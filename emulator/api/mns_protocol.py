@@ -116,7 +116,7 @@ def _queue_message(fields: Mapping[str, str]) -> bytes:
 
 
 def _md5(body: bytes) -> str:
-    return hashlib.md5(body).hexdigest().upper()
+    return hashlib.md5(body, usedforsecurity=False).hexdigest().upper()
 
 
 class MnsProtocol:

@@ -78,7 +78,7 @@ class LocalQueues:
         message: dict[str, Any] = {
             "MessageId": message_id,
             "MessageBody": body.decode(errors="replace"),
-            "MessageBodyMD5": hashlib.md5(body).hexdigest().upper(),  # noqa: S324 - MNS's own checksum
+            "MessageBodyMD5": hashlib.md5(body, usedforsecurity=False).hexdigest().upper(),  # MNS's own checksum
             "EnqueueTime": int(time.time() * 1000),
             "Priority": 8,
         }

@@ -146,7 +146,7 @@ class OwnerLiveness:
             try:
                 await self._refresh()
                 await self.sweep()
-            except Exception as error:  # Redis or Docker away: the next turn tries again
+            except Exception as error:  # noqa: BLE001 - Redis or Docker away: the next turn tries again
                 if not failing:
                     log.warning("owner %s: liveness refresh failed (%s); retrying", self.owner, error)
                 failing = True
