@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from emulator.logs import keys
+from emulator.queue.replies import reply
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
 RECENT_STREAMS = 20
@@ -83,9 +84,9 @@ class LogReader:
         taken: list[bytes] = []
         key = keys.lines_key(stream_id)
         # By position from the start: lines appended meanwhile do not shift a page onto lines already read.
-        end = await self._redis.llen(key) - 1
+        end = await reply(self._redis.llen(key)) - 1
         while end >= 0:
-            page = await self._redis.lrange(key, max(0, end - PAGE_LINES + 1), end)
+            page = await reply(self._redis.lrange(key, max(0, end - PAGE_LINES + 1), end))
             for raw in reversed(page):
                 if len(raw) > budget:
                     return taken, 0, False
