@@ -143,7 +143,7 @@ class Deployments:
         self._sweep = redis.register_script(_SWEEP)
         self._listener: asyncio.Task[None] | None = None
 
-    async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
+    async def start(self, on_change: Callable[[], Awaitable[object]]) -> None:
         """Reads what is stored and calls `on_change` (which reads it again, see definitions()) on every change."""
         await self.migrate()
         await self.reload()

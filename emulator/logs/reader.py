@@ -55,7 +55,7 @@ class LogReader:
                     ) -> KeptLines:
         """The kept lines, oldest first: of one request, or of the most recent invocations (and instance
         streams) of one function or of all; the newest of them that fit in `max_bytes`."""
-        matches = wanted.matches
+        matches: Callable[[dict[str, Any]], bool] = wanted.matches
         if wanted.task_id:
             request_id = await self.request_of_task(wanted.function, wanted.task_id)
             streams = [] if request_id is None else [request_id]

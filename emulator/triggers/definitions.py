@@ -107,9 +107,9 @@ class Triggers:
                     qualifier=trigger.qualifier, triggerId=f"{definition.name}/{trigger.triggerName}",
                     createdTime=stamp, lastModifiedTime=stamp,
                 ), from_manifest=True))
-        for trigger in self._stored.values():
-            if function is None or trigger.functionName == function:
-                found.append(TriggerEntry(trigger, from_manifest=False))
+        for stored in self._stored.values():
+            if function is None or stored.functionName == function:
+                found.append(TriggerEntry(stored, from_manifest=False))
         return sorted(found, key=lambda entry: (entry.trigger.functionName, entry.trigger.triggerName))
 
     def get(self, function: str, name: str) -> TriggerEntry | None:

@@ -25,7 +25,8 @@ MAX_YEARS_BETWEEN_FIRINGS = 50
 
 
 SUPPORTED_TYPES = ("timer", "http", "mns_topic")
-HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]
+HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
 
 
 class CronError(ValueError):
@@ -44,7 +45,7 @@ class TimerConfig(BaseModel):
 
 class HttpTriggerConfig(BaseModel):
     authType: Literal["anonymous", "function"] = "anonymous"
-    methods: list[Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]] = list(HTTP_METHODS)
+    methods: list[HttpMethod] = list(HTTP_METHODS)
     disableURLInternet: bool = False
 
 
