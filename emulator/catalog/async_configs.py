@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
-from emulator.queue.replies import reply
+from emulator.queue.replies import as_bytes, reply
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
@@ -82,7 +82,8 @@ class AsyncConfigs:
 
     async def _reload(self) -> None:
         raw = await reply(self._redis.hgetall(CONFIGS_KEY))
-        self._stored = {key.decode(): StoredAsyncConfig.model_validate_json(value) for key, value in raw.items()}
+        self._stored = {as_bytes(key).decode(): StoredAsyncConfig.model_validate_json(value)
+                        for key, value in raw.items()}
 
     def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
         config = definition.manifest.asyncInvokeConfig
@@ -128,13 +129,13 @@ class AsyncConfigs:
     async def forget(self, function: str) -> int:
         """Removes every config of a deleted function (all qualifiers), as FC does; returns how many."""
         fields = [key for key in await reply(self._redis.hkeys(CONFIGS_KEY))
-                  if key.decode().partition(":")[0] == function]
+                  if as_bytes(key).decode().partition(":")[0] == function]
         if not fields:
             return 0
         removed = int(await reply(self._redis.hdel(CONFIGS_KEY, *fields)))
         await self._redis.publish(CHANGED_CHANNEL, function)
         for key in fields:
-            self._stored.pop(key.decode(), None)
+            self._stored.pop(as_bytes(key).decode(), None)
         return removed
 
     def entries(self, definitions: list[FunctionDefinition]) -> list[ConfigEntry]:

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -153,7 +153,7 @@ class LocalQueues:
         raw = await (reply(self._redis.lrange(key, 0, count - 1) if peek else self._redis.lpop(key, count)))
         now = int(time.time() * 1000)
         messages = []
-        for item in raw or []:
+        for item in cast("list[bytes] | None", raw) or []:  # LPOP with a count answers a list, as LRANGE does
             message = json.loads(item)
             message.update({"DequeueCount": 0 if peek else 1, "FirstDequeueTime": None if peek else now})
             if not peek:

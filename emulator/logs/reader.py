@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from emulator.logs import keys
-from emulator.queue.replies import reply
+from emulator.queue.replies import as_bytes, reply
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
 RECENT_STREAMS = 20
@@ -91,7 +91,7 @@ class LogReader:
                 if len(raw) > budget:
                     return taken, 0, False
                 budget -= len(raw)
-                taken.append(raw)
+                taken.append(as_bytes(raw))
             end -= PAGE_LINES
         return taken, budget, True
 

@@ -108,14 +108,16 @@ class AsyncCluster(RedisCluster):
                 raise
         return await super().execute_command(*args, **kwargs)
 
-    async def publish(self, channel: str, message: Any) -> int:
+    # The two overrides take what fcemu passes, not all that redis-py 8's types declare (wider channels, a
+    # ClusterPubSub on a chosen node): fcemu calls them only as the plain client's. redis-py 5 does not check.
+    async def publish(self, channel: str, message: Any) -> int:  # type: ignore[override, unused-ignore]
         # Broadcast by the cluster: any node will do. The client knows none before its first command, nor
         # right after redis-py reset its map.
         if not self.nodes_manager.nodes_cache:
             await self.initialize()
         return int(await self.execute_command("PUBLISH", channel, message, target_nodes=self.get_random_node()))
 
-    def pubsub(self, **kwargs: Any) -> PubSub:
+    def pubsub(self, **kwargs: Any) -> PubSub:  # type: ignore[override, unused-ignore]
         """On a node picked anew for each subscription (the loops subscribe again after a failure): one that died
         is not asked again once the cluster client has noticed, as it does on the commands it routes."""
         host, port = self._first_node
@@ -171,7 +173,8 @@ def async_client(url: str, **options: Any) -> Redis:
     """The async client fcemu's processes share; a cluster client where the URL names a cluster."""
     if is_cluster(url):
         # Typed as the plain client: fcemu calls only what both have (AsyncCluster adds publish and pubsub).
-        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value]
+        # redis-py 5 also reads the cluster class as abstract; 8 does not.
+        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value, unused-ignore]
     # A bounded pool that makes a burst wait for a connection: redis-py 6 and later refuse the 101st concurrent
     # command of their default pool (MaxConnectionsError, which reads as an outage), and an unbounded one would
     # open a socket per concurrent request.
@@ -184,9 +187,9 @@ def sync_client(url: str, **options: Any) -> redis.Redis:
     if is_cluster(url):
         parsed = ClusterUrl(url)
         options = {k: v for k, v in options.items() if k != "health_check_interval"}
-        # Typed as the plain client, as async_client's cluster is: its callers use only what both have. redis-py
-        # leaves RedisCluster's constructor untyped, so mypy sees Any returned.
-        return redis.cluster.RedisCluster(  # type: ignore[no-any-return]
+        # Typed as the plain client, as async_client's cluster is: its callers use only what both have. redis-py 5
+        # leaves RedisCluster's constructor untyped (mypy sees Any returned), 8 types it (another class).
+        return redis.cluster.RedisCluster(  # type: ignore[no-any-return, return-value, unused-ignore]
             startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in parsed.nodes],
             **{**options, **_url_options(parsed.first_url)})
     return redis.Redis.from_url(url, **options)

@@ -8,7 +8,7 @@ each costs one call.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar, cast, overload
 
 T = TypeVar("T")
@@ -24,3 +24,19 @@ def reply(answer: object) -> object:
 
 def sync_reply(answer: Awaitable[Any] | T) -> T:
     return cast("T", answer)
+
+
+@overload
+def as_bytes(value: bytes | str) -> bytes: ...
+@overload
+def as_bytes(value: bytes | str | None) -> bytes | None: ...
+def as_bytes(value: object) -> object:
+    """A string in a reply, as the bytes it is: fcemu's clients never decode replies (no decode_responses), which
+    redis-py 8's types cannot know (`bytes | str`). A plain function: nothing is converted."""
+    return value
+
+
+def zrange_members(answer: Sequence[Any]) -> list[bytes]:
+    """ZRANGE's answer without WITHSCORES: the members, as bytes (see as_bytes). redis-py 8 types it as any of the
+    forms the command's options give. Nothing is converted."""
+    return cast("list[bytes]", answer)

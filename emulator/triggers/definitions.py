@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
-from emulator.queue.replies import reply
+from emulator.queue.replies import as_bytes, reply
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 from emulator.triggers.trigger_config import TriggerError, check_trigger
@@ -79,13 +79,13 @@ class Triggers:
         stored: dict[str, StoredTrigger] = {}
         unreadable: dict[str, bytes] = {}
         for field, value in raw.items():
-            key = field.decode(errors="replace")
+            key = as_bytes(field).decode(errors="replace")
             try:
                 stored[key] = StoredTrigger.model_validate_json(value)
             except ValidationError as error:
                 # One bad entry (written by hand, or by an older fcemu) must not hide the others nor stop
                 # start-up; logged once for as long as it stays as it is.
-                unreadable[key] = value
+                unreadable[key] = as_bytes(value)
                 if self._unreadable.get(key) != value:
                     log.error("trigger %s in Redis hash %s is unreadable and ignored (%d error(s), first: %s); "
                               "remove it with HDEL", key, TRIGGERS_KEY, error.error_count(),
@@ -152,12 +152,12 @@ class Triggers:
         # By the field name (`<function>/<trigger>`), not the stored JSON: an unreadable entry of another function
         # must not stop this cleanup, and one of this function's goes with it.
         prefix = f"{function}/".encode()
-        keys = [key for key in await reply(self._redis.hkeys(TRIGGERS_KEY)) if key.startswith(prefix)]
+        keys = [key for key in await reply(self._redis.hkeys(TRIGGERS_KEY)) if as_bytes(key).startswith(prefix)]
         if not keys:
             return 0
         removed = int(await reply(self._redis.hdel(TRIGGERS_KEY, *keys)))
         for key in keys:
-            self._stored.pop(key.decode(errors="replace"), None)
+            self._stored.pop(as_bytes(key).decode(errors="replace"), None)
         await self._redis.publish(CHANGED_CHANNEL, function)
         self.changed.set()
         return removed
