@@ -1,10 +1,10 @@
 """A command's reply on redis-py's clients, typed as it is.
 
-Before redis-py 6 or so, its sync and asyncio clients share their command methods' types, which give each reply
-as `Awaitable[T] | T`: a type checker will neither await it nor use it as a T. On the asyncio client it is always
-the awaitable (`await reply(redis.hget(...))`), on the blocking client always the value
-(`sync_reply(client.zrange(...))`); later redis-py types them so, and these pass them through. Plain functions:
-each costs one call.
+redis-py 5's sync and asyncio clients share their command methods' types, which give each reply as
+`Awaitable[T] | T`: a type checker will neither await it nor use it as a T. On the asyncio client it is always the
+awaitable (`await reply(redis.hget(...))`), on the blocking client always the value
+(`sync_reply(client.zrange(...))`); redis-py 8 types them so, and these pass its types through. fcemu runs (and
+`make lint` checks) with either. Plain functions that return what they are given: each costs one call.
 """
 from __future__ import annotations
 
