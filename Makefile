@@ -52,6 +52,16 @@ test: venv images
 	@bash scripts/ensure-test-packages.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# ruff on the code and the tests, mypy on the code (pyproject.toml's [tool.ruff] and [tool.mypy]). Needs no Docker.
+$(VENV)/.lint-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e '.[test,lint]'
+	touch $@
+
+.PHONY: lint
+lint: venv $(VENV)/.lint-installed
+	$(VENV)/bin/ruff check emulator/ tests/
+	$(VENV)/bin/mypy emulator/
+
 bench: venv $(VENV)/.bench-installed images
 	$(PY) -m tests.benchmarks.run
 

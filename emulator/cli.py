@@ -172,7 +172,7 @@ def _dispatcher(args: argparse.Namespace) -> int:
             return 0
         try:
             core = starting.result()
-        except Exception as error:  # every part started is closed again by now
+        except Exception as error:  # noqa: BLE001 - whatever failed, every part started is closed again by now
             print(f"fcemu dispatcher: could not start: {error}", file=sys.stderr, flush=True)
             return 2
         print(f"fcemu dispatcher running (owner {core.settings.owner})", flush=True)
@@ -305,7 +305,7 @@ def _publish(topic: str, body: str, tag: str) -> None:
     import json
     import urllib.request
 
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the emulator's own URL
         f"{_emulator_url()}/_fcemu/mns/topics/{topic}/messages", method="POST",
         data=json.dumps({"MessageBody": body, "MessageTag": tag}).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
@@ -347,7 +347,7 @@ def _logs(args: argparse.Namespace) -> int:
     url = f"{_emulator_url()}/_fcemu/logs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}"
     try:
         # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
-        with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:
+        with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:  # noqa: S310 - our URL
             if reply.headers.get(TRUNCATED_HEADER):
                 print(f"fcemu logs: older lines left out (an answer holds at most {ANSWER_MAX_BYTES // 2**20} MiB); "
                       "name a --request-id or --task for the rest", file=sys.stderr)
@@ -425,8 +425,9 @@ def _call_emulator(path: str, body: object | None = None, method: str | None = N
 
     url = f"{_emulator_url()}{path}"
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, method=method or ("GET" if body is None else "POST"), data=data,
-                                     headers={"Content-Type": "application/json"} if data is not None else {})
+    request = urllib.request.Request(  # noqa: S310 - the emulator's own URL
+        url, method=method or ("GET" if body is None else "POST"), data=data,
+        headers={"Content-Type": "application/json"} if data is not None else {})
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
             raw = reply.read()

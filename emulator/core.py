@@ -234,7 +234,8 @@ class Core:
             pumps = logs = LogPumps(LogWriter(settings.redis_url, settings.task_retention_s), engine.follow_logs,
                                     LogBounds(settings.log_max_lines, settings.log_max_bytes))
             _on_close(stack, "function logs", lambda: asyncio.to_thread(pumps.close))
-        fc_endpoint, endpoint_sockets = None, []
+        fc_endpoint = None
+        endpoint_sockets: list[socket.socket] = []
         if serve_api and settings.fc_endpoint:
             try:
                 fc_endpoint, endpoint_sockets = await asyncio.to_thread(open_fc_endpoint, engine, settings)

@@ -10,7 +10,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -73,7 +73,7 @@ def build_event(http: HttpRequest, request_id: str, account_id: str) -> bytes:
     for name, value in parse_qsl(query, keep_blank_values=True):
         parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
     body, encoded = _event_body(http)
-    received_ms = http.received_ms or int(datetime.now(timezone.utc).timestamp() * 1000)
+    received_ms = http.received_ms or int(datetime.now(UTC).timestamp() * 1000)
     event = {
         "version": EVENT_VERSION,
         "rawPath": raw_path,
@@ -93,7 +93,7 @@ def build_event(http: HttpRequest, request_id: str, account_id: str) -> bytes:
                 "userAgent": _header(http, "user-agent"),
             },
             "requestId": request_id,
-            "time": datetime.fromtimestamp(received_ms / 1000, timezone.utc).strftime(FC_TIME_FORMAT),
+            "time": datetime.fromtimestamp(received_ms / 1000, UTC).strftime(FC_TIME_FORMAT),
             "timeEpoch": str(received_ms),
         },
     }

@@ -1,7 +1,7 @@
 """The address a client on this machine reaches a server listening on host:port at (any address: loopback)."""
 from __future__ import annotations
 
-ANY_ADDRESSES = ("0.0.0.0", "", "::")  # the names of "any address": compared, never bound
+ANY_ADDRESSES = ("0.0.0.0", "", "::")  # noqa: S104 - the names of "any address": compared, never bound
 
 
 def local_url(host: str, port: int) -> str:

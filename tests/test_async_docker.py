@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import uuid
 
@@ -75,7 +76,7 @@ def test_tasks_queued_behind_a_busy_slot_run_on_its_instance_with_every_state(
         assert task["events"][2]["eventDetail"] == task["instanceId"]
     assert len({task["instanceId"] for task in tasks}) == 1
     # Each later task was claimed, and marked Running on the kept instance, by its predecessor's finish.
-    for earlier, later in zip(tasks, tasks[1:]):
+    for earlier, later in itertools.pairwise(tasks):
         finished_at = earlier["events"][3]["timestamp"]
         assert later["events"][1]["timestamp"] == later["events"][2]["timestamp"] == finished_at
 

@@ -39,6 +39,6 @@ def test_a_host_names_the_function_equal_to_it_ignoring_case() -> None:
 def test_trigger_urls() -> None:
     assert trigger_urls(Settings(host="127.0.0.1", port=9100), "My_Fn") == {
         "urlInternet": "http://my_fn.localhost:9100/", "urlIntranet": "http://127.0.0.1:9100/http/My_Fn/"}
-    assert trigger_urls(Settings(host="0.0.0.0", port=9000), "svc$Greeter") == {  # noqa: S104 - any address
+    assert trigger_urls(Settings(host="0.0.0.0", port=9000), "svc$Greeter") == {
         "urlInternet": "http://greeter.svc.localhost:9000/", "urlIntranet": "http://127.0.0.1:9000/http/svc$Greeter/"}
     assert trigger_urls(Settings(host="::1", port=9000), "web")["urlIntranet"] == "http://[::1]:9000/http/web/"

@@ -44,7 +44,7 @@ class AttackerSite:
         self.port = free_port()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            def do_GET(self) -> None:
                 body = b"<!doctype html><title>another site</title><p>nothing to see</p>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")

@@ -1,7 +1,7 @@
 """FC's time-trigger expressions (pure logic), and the check that every one has a next firing."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -9,22 +9,22 @@ from pydantic import ValidationError
 from emulator.catalog.manifest import FunctionManifest
 from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse, topic_of_source_arn
 
-MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=UTC)
 
 
 def test_every_is_aligned_on_the_epoch() -> None:
-    assert parse("@every 5s").next_after(MOMENT) == datetime(2026, 11, 23, 12, 0, 10, tzinfo=timezone.utc)
+    assert parse("@every 5s").next_after(MOMENT) == datetime(2026, 11, 23, 12, 0, 10, tzinfo=UTC)
     assert parse("@every 1h30m").next_after(MOMENT).timestamp() % 5400 == 0
 
 
 def test_six_fields_with_seconds_in_utc() -> None:
     schedule = parse("*/20 * * * * *")
-    assert schedule.next_after(MOMENT) == datetime(2026, 11, 23, 12, 0, 20, tzinfo=timezone.utc)
+    assert schedule.next_after(MOMENT) == datetime(2026, 11, 23, 12, 0, 20, tzinfo=UTC)
 
 
 def test_cron_tz_and_question_marks() -> None:
     schedule = parse("CRON_TZ=Asia/Shanghai 0 0 8 * * ?")
-    assert schedule.next_after(MOMENT) == datetime(2026, 11, 24, 0, 0, 0, tzinfo=timezone.utc)
+    assert schedule.next_after(MOMENT) == datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("expression", ["@every 0s", "@every soon", "0 * * * *", "CRON_TZ=Mars/Base 0 0 8 * * *",
@@ -65,8 +65,8 @@ def test_expressions_that_never_fire_are_refused_naming_the_expression(expressio
 def test_the_next_firing_is_computed_from_now() -> None:
     # Fires once more before the year 10000 from 2026, but not from the last second of 9999.
     assert parse("59 59 23 31 12 *", MOMENT).expression == "59 59 23 31 12 *"
-    assert parse("0 0 0 29 2 *", MOMENT).next_after(MOMENT) == datetime(2028, 2, 29, tzinfo=timezone.utc)
-    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert parse("0 0 0 29 2 *", MOMENT).next_after(MOMENT) == datetime(2028, 2, 29, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     for expression in ("59 59 23 31 12 *", "@every 1s"):
         with pytest.raises(CronError, match="no next firing"):
             parse(expression, last)

@@ -2,10 +2,11 @@
 dispatchers, and absent when disabled."""
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -88,14 +89,14 @@ def test_a_timer_fires_on_time_once_per_period_with_two_dispatchers(
     members = sorted(watcher.seen)
     assert all(member.startswith("echo/timer-tick-") for member in members), "a disabled trigger never fires"
     seconds = sorted(int(member.rsplit("-", 1)[1]) for member in members)
-    assert all(later - earlier == 2 for earlier, later in zip(seconds, seconds[1:])), seconds
+    assert all(later - earlier == 2 for earlier, later in itertools.pairwise(seconds)), seconds
     with own_redis.client() as client:
         for member, slot in zip(members, seconds):
             assert watcher.seen[member].count("Enqueued") == 1
             keys = ShardKeys(0)
             record = client.hgetall(keys.task(member))
             event = json.loads(record[b"payload"])
-            assert event == {"triggerTime": datetime.fromtimestamp(slot, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            assert event == {"triggerTime": datetime.fromtimestamp(slot, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                              "triggerName": "tick", "payload": "tick"}
             assert int(record[b"created"]) >= slot * 1000, "never early"
             assert json.loads(record[b"ret"]) == event

@@ -95,6 +95,7 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
         return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http")
     if takes_http_event(definition.manifest):
         return await _serve_event(core, definition, http, options.request_id, options.log_tail)
+    result: InvocationResult | HttpStream | None
     try:
         if options.log_tail:
             # The log tail is known only once the invocation ended: buffer this one.

@@ -180,12 +180,13 @@ def _register(prefix: str, v2: bool) -> None:
     async def delete(request: Request, layer_name: str, version: str) -> Response:
         return await _delete(request, layer_name, version)
 
-    async def list_versions(request: Request, layer_name: str, startVersion: str | None = None,
+    async def list_versions(request: Request, layer_name: str,
+                            startVersion: str | None = None,  # noqa: N803 - FC's query names
                             limit: Limit = 20) -> dict[str, Any]:
         return await _list_versions(request, layer_name, startVersion, limit, v2)
 
     async def list_layers(request: Request, prefix: str | None = None, limit: Limit = 20,
-                          nextToken: str | None = None) -> dict[str, Any]:
+                          nextToken: str | None = None) -> dict[str, Any]:  # noqa: N803 - FC's query names
         return await _list(request, prefix, limit, nextToken, v2)
 
     async def get_by_arn(request: Request, arn: str) -> dict[str, Any]:

@@ -31,8 +31,8 @@ BEHIND_EVENT = "event: behind\ndata: {\"message\": \"lines were missed (this cli
 async def logs(
     request: Request,
     function: Annotated[str, Query(max_length=128)] = "",
-    requestId: Annotated[str, Query(max_length=128)] = "",
-    taskId: Annotated[str, Query(max_length=128)] = "",
+    requestId: Annotated[str, Query(max_length=128)] = "",  # noqa: N803 - the names FC's own request ids go by
+    taskId: Annotated[str, Query(max_length=128)] = "",  # noqa: N803
     recent: Annotated[int, Query(ge=1, le=1000)] = RECENT_STREAMS,
     follow: bool = False,
 ) -> Response:

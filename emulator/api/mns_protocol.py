@@ -18,7 +18,7 @@ import hmac
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -64,12 +64,12 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _xml(root: str, items: list[Mapping[str, Any]] | Mapping[str, Any], item: str = "") -> str:
+def _xml(root: str, items: Sequence[Mapping[str, Any]] | Mapping[str, Any], item: str = "") -> str:
     def fields(values: Mapping[str, Any]) -> str:
         return "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in values.items() if value is not None)
 
-    inner = ("".join(f"<{item}>{fields(values)}</{item}>" for values in items) if isinstance(items, list)
-             else fields(items))
+    inner = (fields(items) if isinstance(items, Mapping)
+             else "".join(f"<{item}>{fields(values)}</{item}>" for values in items))
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="{XMLNS}">{inner}</{root}>'
 
 
@@ -116,7 +116,7 @@ def _queue_message(fields: Mapping[str, str]) -> bytes:
 
 
 def _md5(body: bytes) -> str:
-    return hashlib.md5(body).hexdigest().upper()
+    return hashlib.md5(body, usedforsecurity=False).hexdigest().upper()
 
 
 class MnsProtocol:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -126,7 +126,7 @@ async def fire_trigger(request: Request, function_name: str, trigger_name: str) 
                       "only timer triggers can be fired")
     offset_ms = await core.store.clock.load()
     seconds, micros = await core.redis.time()
-    at = datetime.fromtimestamp((seconds * 1000 + micros // 1000 + offset_ms) / 1000, timezone.utc)
+    at = datetime.fromtimestamp((seconds * 1000 + micros // 1000 + offset_ms) / 1000, UTC)
     # Never the id of a scheduled firing (timer-<name>-<second>), which the queue would take for a duplicate.
     task_id = f"timer-{trigger_name}-fired-{uuid.uuid4().hex[:12]}"
     disabled = "" if trigger.triggerConfig.get("enable", True) else " (the trigger is disabled)"

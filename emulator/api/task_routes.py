@@ -93,7 +93,7 @@ def _common(record: TaskRecord) -> dict[str, object]:
 def _v3_view(core: Core, record: TaskRecord, include_payload: bool = True) -> AsyncTask:
     settings = core.settings
     return AsyncTask(
-        **_common(record),  # type: ignore[arg-type]
+        **_common(record),
         taskId=record.task_id,
         functionArn=function_arn(settings.region, settings.account_id, record.function),
         taskErrorMessage=record.error_message or None,
@@ -104,7 +104,7 @@ def _v3_view(core: Core, record: TaskRecord, include_payload: bool = True) -> As
 def _v2_view(core: Core, service: str, function: str, record: TaskRecord, include_payload: bool = True
              ) -> StatefulAsyncInvocation:
     return StatefulAsyncInvocation(
-        **_common(record),  # type: ignore[arg-type]
+        **_common(record),
         invocationId=record.task_id,
         serviceName=service,
         functionName=function,

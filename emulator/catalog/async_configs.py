@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
+from emulator.queue.replies import as_bytes, reply
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
@@ -80,8 +81,9 @@ class AsyncConfigs:
             await asyncio.wait([self._listener], timeout=5)
 
     async def _reload(self) -> None:
-        raw = await self._redis.hgetall(CONFIGS_KEY)
-        self._stored = {key.decode(): StoredAsyncConfig.model_validate_json(value) for key, value in raw.items()}
+        raw = await reply(self._redis.hgetall(CONFIGS_KEY))
+        self._stored = {as_bytes(key).decode(): StoredAsyncConfig.model_validate_json(value)
+                        for key, value in raw.items()}
 
     def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
         config = definition.manifest.asyncInvokeConfig
@@ -112,27 +114,28 @@ class AsyncConfigs:
             base["createdTime"] = now
         merged = StoredAsyncConfig(**{**base, **changes.model_dump(exclude_unset=True), "lastModifiedTime": now})
         key = _field(definition.name, qualifier)
-        await self._redis.hset(CONFIGS_KEY, key, merged.model_dump_json())
+        await reply(self._redis.hset(CONFIGS_KEY, key, merged.model_dump_json()))
         await self._redis.publish(CHANGED_CHANNEL, key)
         self._stored[key] = merged
         return ConfigEntry(definition.name, qualifier, merged, from_manifest=False)
 
     async def delete(self, definition: FunctionDefinition, qualifier: str) -> bool:
         key = _field(definition.name, qualifier)
-        removed = bool(await self._redis.hdel(CONFIGS_KEY, key))
+        removed = bool(await reply(self._redis.hdel(CONFIGS_KEY, key)))
         await self._redis.publish(CHANGED_CHANNEL, key)
         self._stored.pop(key, None)
         return removed
 
     async def forget(self, function: str) -> int:
         """Removes every config of a deleted function (all qualifiers), as FC does; returns how many."""
-        fields = [key for key in await self._redis.hkeys(CONFIGS_KEY) if key.decode().partition(":")[0] == function]
+        fields = [key for key in await reply(self._redis.hkeys(CONFIGS_KEY))
+                  if as_bytes(key).decode().partition(":")[0] == function]
         if not fields:
             return 0
-        removed = int(await self._redis.hdel(CONFIGS_KEY, *fields))
+        removed = int(await reply(self._redis.hdel(CONFIGS_KEY, *fields)))
         await self._redis.publish(CHANGED_CHANNEL, function)
         for key in fields:
-            self._stored.pop(key.decode(), None)
+            self._stored.pop(as_bytes(key).decode(), None)
         return removed
 
     def entries(self, definitions: list[FunctionDefinition]) -> list[ConfigEntry]:

@@ -24,6 +24,7 @@ from emulator.catalog.fingerprints import Fingerprints
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.queue.redis_client import is_cluster_client
+from emulator.queue.replies import reply
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
@@ -115,7 +116,7 @@ class Service(BaseModel):
 
 async def deployed_function_id(redis: Redis, name: str) -> str | None:
     """The functionId Redis holds for a name now: a process's own copy may lag another process's change."""
-    raw = await redis.hget(FUNCTIONS_KEY, name)
+    raw = await reply(redis.hget(FUNCTIONS_KEY, name))
     return DeployedFunction.model_validate_json(raw).functionId if raw is not None else None
 
 
@@ -142,7 +143,7 @@ class Deployments:
         self._sweep = redis.register_script(_SWEEP)
         self._listener: asyncio.Task[None] | None = None
 
-    async def start(self, on_change: Callable[[], Awaitable[None]]) -> None:
+    async def start(self, on_change: Callable[[], Awaitable[object]]) -> None:
         """Reads what is stored and calls `on_change` (which reads it again, see definitions()) on every change."""
         await self.migrate()
         await self.reload()
@@ -159,8 +160,8 @@ class Deployments:
     async def reload(self) -> None:
         while True:
             writes = self._writes
-            functions = await self._redis.hgetall(FUNCTIONS_KEY)
-            services = await self._redis.hgetall(SERVICES_KEY)
+            functions = await reply(self._redis.hgetall(FUNCTIONS_KEY))
+            services = await reply(self._redis.hgetall(SERVICES_KEY))
             # A write of this process that landed meanwhile may be missing from what was read: assigning it
             # would undo the write here (a function just created would be unknown, and its create a 500).
             if writes == self._writes:
@@ -325,7 +326,7 @@ class Deployments:
     async def _superseded(self, name: str, record: DeployedFunction) -> bool:
         """Whether Redis holds another version of the function than `record` (or none): an update or delete by
         another process removed the code of the version this refresh read, which is then simply out of date."""
-        raw = await self._redis.hget(FUNCTIONS_KEY, name)
+        raw = await reply(self._redis.hget(FUNCTIONS_KEY, name))
         if raw is None:
             return True
         try:
@@ -344,7 +345,7 @@ class Deployments:
         listed = await asyncio.to_thread(self._listing)
         if not listed:
             return
-        stored = await self._redis.hgetall(FUNCTIONS_KEY)
+        stored = await reply(self._redis.hgetall(FUNCTIONS_KEY))
         current: dict[str, str] = {}
         for key, value in stored.items():
             try:
@@ -386,7 +387,7 @@ class Deployments:
         now = iso_utc()
         service = Service(serviceName=name, serviceId=str(uuid.uuid4()), description=description or "", role=role,
                           createdTime=now, lastModifiedTime=now)
-        if not await self._redis.hsetnx(SERVICES_KEY, name, service.model_dump_json()):
+        if not await reply(self._redis.hsetnx(SERVICES_KEY, name, service.model_dump_json())):
             raise FileExistsError(name)
         self._writes += 1
         self.services[name] = service
@@ -395,20 +396,20 @@ class Deployments:
 
     async def update_service(self, name: str, description: str | None, role: str | None) -> Service | None:
         """FC 2.0's UpdateService of the fields fcemu keeps; None when no such service is stored."""
-        raw = await self._redis.hget(SERVICES_KEY, name)
+        raw = await reply(self._redis.hget(SERVICES_KEY, name))
         if raw is None:
             return None
         stored = Service.model_validate_json(raw)
         changes = {key: value for key, value in (("description", description), ("role", role)) if value is not None}
         service = stored.model_copy(update={**changes, "lastModifiedTime": iso_utc()})
-        await self._redis.hset(SERVICES_KEY, name, service.model_dump_json())
+        await reply(self._redis.hset(SERVICES_KEY, name, service.model_dump_json()))
         self._writes += 1
         self.services[name] = service
         await self._changed()
         return service
 
     async def delete_service(self, name: str) -> bool:
-        removed = bool(await self._redis.hdel(SERVICES_KEY, name))
+        removed = bool(await reply(self._redis.hdel(SERVICES_KEY, name)))
         self._writes += 1
         self.services.pop(name, None)
         await self._changed()

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from emulator.catalog.code_archive import checksum
 from emulator.catalog.deployments import CHANGED_CHANNEL, FUNCTIONS_KEY, DeployedFunction
 from emulator.catalog.layers import LAYER_ARN, LayerSource
+from emulator.queue.replies import reply
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class PublishedLayers:
         record = PublishedRecord(description=description, license=license, compatibleRuntime=compatible_runtime,
                                  codeSize=len(zip_data), codeChecksum=await asyncio.to_thread(checksum, zip_data),
                                  createTime=iso_utc())
-        await self._redis.sadd(NAMES_KEY, name)
+        await reply(self._redis.sadd(NAMES_KEY, name))
         version = int(await self._publish(keys=[layer_key(name), code_key(name)],
                                           args=[floor, record.model_dump_json(), zip_data]))
         await self._changed()
@@ -121,7 +122,7 @@ class PublishedLayers:
         return [found[version] for version in sorted(found)]
 
     async def names(self) -> list[str]:
-        published = {_text(name) for name in await self._redis.smembers(NAMES_KEY)}
+        published = {_text(name) for name in await reply(self._redis.smembers(NAMES_KEY))}
         return sorted(published | await asyncio.to_thread(self._source.local_names))
 
     async def delete(self, name: str, version: int, in_use: set[str]) -> bool:
@@ -141,19 +142,19 @@ class PublishedLayers:
         name, version = key
         if version in await asyncio.to_thread(self._source.local_versions, name):
             return False
-        return bool(await self._redis.hexists(layer_key(name), f"{DELETED_PREFIX}{version}"))
+        return bool(await reply(self._redis.hexists(layer_key(name), f"{DELETED_PREFIX}{version}")))
 
     async def sweep(self, in_use: set[str]) -> int:
         """Removes the zips of deleted versions that neither a deployed function nor `in_use` names any more."""
         used = await self._used() | {key for arn in in_use if (key := _key_of(arn)) is not None}
         removed = 0
-        for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
-            fields = [_text(f) for f in await self._redis.hkeys(layer_key(name))]
+        for name in [_text(n) for n in await reply(self._redis.smembers(NAMES_KEY))]:
+            fields = [_text(f) for f in await reply(self._redis.hkeys(layer_key(name)))]
             for field in fields:
                 if field.startswith(DELETED_PREFIX) and field[len(DELETED_PREFIX):].isdigit():
                     version = int(field[len(DELETED_PREFIX):])
                     if (name, version) not in used:
-                        removed += int(await self._redis.hdel(code_key(name), str(version)))
+                        removed += int(await reply(self._redis.hdel(code_key(name), str(version))))
         return removed
 
     async def mirror(self) -> None:
@@ -164,9 +165,9 @@ class PublishedLayers:
         another one on the same data folder) under the same number is replaced, never served."""
         target = self._source.published_dir
         stored: set[tuple[str, int]] = set()
-        for name in [_text(n) for n in await self._redis.smembers(NAMES_KEY)]:
-            records = {_text(k): v for k, v in (await self._redis.hgetall(layer_key(name))).items()}
-            for field in await self._redis.hkeys(code_key(name)):
+        for name in [_text(n) for n in await reply(self._redis.smembers(NAMES_KEY))]:
+            records = {_text(k): v for k, v in (await reply(self._redis.hgetall(layer_key(name)))).items()}
+            for field in await reply(self._redis.hkeys(code_key(name))):
                 if not _text(field).isdigit() or _text(field) not in records:
                     continue  # not one this module wrote
                 version = int(_text(field))
@@ -178,7 +179,7 @@ class PublishedLayers:
                 path = target / name / f"{version}.zip"
                 if await asyncio.to_thread(_mirrored_sum, path) == expected:
                     continue
-                data = await self._redis.hget(code_key(name), str(version))
+                data = await reply(self._redis.hget(code_key(name), str(version)))
                 if data is None:
                     continue
                 try:
@@ -189,7 +190,7 @@ class PublishedLayers:
         await asyncio.to_thread(_remove_unstored, target, stored)
 
     async def _live(self, name: str) -> dict[int, LayerVersion]:
-        fields = {_text(k): v for k, v in (await self._redis.hgetall(layer_key(name))).items()}
+        fields = {_text(k): v for k, v in (await reply(self._redis.hgetall(layer_key(name)))).items()}
         live = {}
         for field, value in fields.items():
             if not field.isdigit() or f"{DELETED_PREFIX}{field}" in fields:
@@ -208,7 +209,7 @@ class PublishedLayers:
 
     async def _used(self) -> set[tuple[str, int]]:
         used: set[tuple[str, int]] = set()
-        for value in (await self._redis.hgetall(FUNCTIONS_KEY)).values():
+        for value in (await reply(self._redis.hgetall(FUNCTIONS_KEY))).values():
             try:
                 layers: Any = DeployedFunction.model_validate_json(value).spec.get("layers") or []
             except ValidationError:

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from pydantic import ValidationError
@@ -127,7 +127,7 @@ class _Resolver:
 
         return EXPRESSION.sub(replace, value)
 
-    def _fail(self, value: Any, expression: str, why: str) -> None:
+    def _fail(self, value: Any, expression: str, why: str) -> NoReturn:
         raise TemplateError(f"{_at(self._source, value)}: cannot resolve {expression}: {why}")
 
     def _evaluate(self, expression: str, value: Any, this: str | None) -> Any:
@@ -248,7 +248,8 @@ def _merged(source: Path, chain: list[Path]) -> dict[str, Any]:
         raise TemplateError(f"{_at(source, parent_name)}: extend '{parent_name}' makes a cycle ({cycle})")
     if not parent.is_file():
         raise TemplateError(f"{_at(source, parent_name)}: extend '{parent_name}' does not exist ({parent})")
-    return _deep_merge(_merged(parent, chain), document)
+    merged: dict[str, Any] = _deep_merge(_merged(parent, chain), document)  # two mappings merge into one
+    return merged
 
 
 def _deep_merge(parent: Any, child: Any) -> Any:

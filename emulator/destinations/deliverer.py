@@ -56,7 +56,8 @@ class DeliveryPolicy:
     http_timeout_s: float
 
     def backoff_ms(self, attempt: int) -> int:
-        return min(MAX_BACKOFF_MS, self.base_delay_ms * 2 ** (attempt - 1))
+        doubling: int = 2 ** (attempt - 1)  # attempts count from 1: a whole power of two (mypy reads int ** int as Any)
+        return min(MAX_BACKOFF_MS, self.base_delay_ms * doubling)
 
 
 class Deliverer:

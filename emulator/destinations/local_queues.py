@@ -15,10 +15,11 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from emulator.queue.replies import reply
 from emulator.queue.resilience import keep_running
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class LocalQueues:
         message: dict[str, Any] = {
             "MessageId": message_id,
             "MessageBody": body.decode(errors="replace"),
-            "MessageBodyMD5": hashlib.md5(body).hexdigest().upper(),  # noqa: S324 - MNS's own checksum
+            "MessageBodyMD5": hashlib.md5(body, usedforsecurity=False).hexdigest().upper(),  # MNS's own checksum
             "EnqueueTime": int(time.time() * 1000),
             "Priority": 8,
         }
@@ -87,7 +88,7 @@ class LocalQueues:
         if not valid_name(name):
             raise ValueError(f"{kind} name '{name}' has a brace, which MNS names never have")
         if kind != "topic":
-            await self._redis.rpush(queue_key(kind, name), json.dumps(message))
+            await reply(self._redis.rpush(queue_key(kind, name), json.dumps(message)))
             return message_id
         await self.store_topic_message(name, message)
         # The subscribers are told after the message is stored (a message that invoked a function can always be
@@ -98,7 +99,7 @@ class LocalQueues:
 
     async def store_topic_message(self, topic: str, message: dict[str, Any]) -> None:
         """The message on the topic and in its outbox, atomically; its subscribers are not told yet."""
-        await self._redis.sadd(OUTBOX_TOPICS_KEY, topic)  # first: a message in an outbox is always found
+        await reply(self._redis.sadd(OUTBOX_TOPICS_KEY, topic))  # first: a message in an outbox is always found
         await self._publish(keys=[queue_key("topic", topic), outbox_key(topic)],
                             args=[message["MessageId"], json.dumps(message)])
 
@@ -106,23 +107,23 @@ class LocalQueues:
         if self._topic_listener is None:
             return False  # another process, which runs the subscribers, drains it
         await self._topic_listener(topic, message)
-        await self._redis.hdel(outbox_key(topic), message_id)
+        await reply(self._redis.hdel(outbox_key(topic), message_id))
         return True
 
     async def drain_outboxes(self) -> int:
         """Tells the subscribers of every message a publisher stored without (a process that died in between);
         returns how many messages it drained. One message's undecodable record is logged and dropped."""
         drained = 0
-        for raw_topic in await self._redis.smembers(OUTBOX_TOPICS_KEY):
+        for raw_topic in await reply(self._redis.smembers(OUTBOX_TOPICS_KEY)):
             topic = raw_topic.decode() if isinstance(raw_topic, bytes) else str(raw_topic)
-            pending = await self._redis.hgetall(outbox_key(topic))
+            pending = await reply(self._redis.hgetall(outbox_key(topic)))
             for raw_id, raw_message in pending.items():
                 message_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
                 try:
                     message = json.loads(raw_message)
                 except ValueError:
                     log.error("dropped an unreadable message %s from the outbox of topic %s", message_id, topic)
-                    await self._redis.hdel(outbox_key(topic), message_id)
+                    await reply(self._redis.hdel(outbox_key(topic), message_id))
                     continue
                 if await self._drain(topic, message_id, message):
                     log.info("told the subscribers of topic %s about message %s, found in its outbox", topic,
@@ -149,10 +150,10 @@ class LocalQueues:
     async def receive(self, kind: str, name: str, count: int, peek: bool) -> list[dict[str, Any]]:
         """Oldest first, like MNS's ReceiveMessage/PeekMessage; receiving takes the messages off the queue."""
         key = queue_key(kind, name)
-        raw = await (self._redis.lrange(key, 0, count - 1) if peek else self._redis.lpop(key, count))
+        raw = await (reply(self._redis.lrange(key, 0, count - 1) if peek else self._redis.lpop(key, count)))
         now = int(time.time() * 1000)
         messages = []
-        for item in raw or []:
+        for item in cast("list[bytes] | None", raw) or []:  # LPOP with a count answers a list, as LRANGE does
             message = json.loads(item)
             message.update({"DequeueCount": 0 if peek else 1, "FirstDequeueTime": None if peek else now})
             if not peek:
@@ -168,5 +169,5 @@ class LocalQueues:
         found = []
         async for key in self._redis.scan_iter(match="fcemu:mns:*"):
             _, _, kind, name = key.decode().split(":", 3)
-            found.append((kind, name, int(await self._redis.llen(key))))
+            found.append((kind, name, int(await reply(self._redis.llen(key)))))
         return sorted(found)

@@ -39,7 +39,8 @@ class MailSink:
             await self._server.wait_closed()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sender, recipients = "", []
+        sender = ""
+        recipients: list[str] = []
         writer.write(b"220 fcemu mail sink\r\n")
         try:
             while line := await reader.readline():
@@ -69,7 +70,7 @@ class MailSink:
 
     async def _store(self, sender: str, recipients: list[str], data: bytes) -> None:
         message = email.message_from_bytes(data, policy=email.policy.default)
-        mail = ReceivedMail(sender, recipients, message)  # type: ignore[arg-type]
+        mail = ReceivedMail(sender, recipients, message)
         async with self._arrived:
             self.received.append(mail)
             self._arrived.notify_all()

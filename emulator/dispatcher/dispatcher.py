@@ -147,9 +147,9 @@ class Dispatcher:
             # (NTP, a resumed host) would make due tasks look not yet due. Every wake but a timer's reads the
             # index, and an idle dispatcher wakes at least on the reaper's tick; a timer's wake claims, and
             # the claim re-anchors on the time its script returns.
-            redis_now_ms, due = await self._store.due_index()
+            redis_now_ms, due_rows = await self._store.due_index()
             self._clock.observe(redis_now_ms)
-            self._due = {(shard, function): at for shard, function, at in due}
+            self._due = {(shard, function): at for shard, function, at in due_rows}
         earliest: int | None = None
         for (shard_index, function), due in list(self._due.items()):
             free = self._free_slots(function)

@@ -31,5 +31,7 @@ async def role_credentials(redis: Redis, configured: FunctionCredentials | None)
         "AccessKeyId": fresh.access_key_id, "AccessKeySecret": fresh.access_key_secret,
         "SecurityToken": fresh.security_token,
     }), nx=True)
-    stored = json.loads(await redis.get(MADE_UP_KEY))
+    kept = await redis.get(MADE_UP_KEY)
+    assert kept is not None  # set just above, by this process or one before it, and never removed
+    stored = json.loads(kept)
     return FunctionCredentials(stored["AccessKeyId"], stored["AccessKeySecret"], stored["SecurityToken"])

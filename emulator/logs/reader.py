@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from emulator.logs import keys
+from emulator.queue.replies import as_bytes, reply
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
 RECENT_STREAMS = 20
@@ -54,7 +55,7 @@ class LogReader:
                     ) -> KeptLines:
         """The kept lines, oldest first: of one request, or of the most recent invocations (and instance
         streams) of one function or of all; the newest of them that fit in `max_bytes`."""
-        matches = wanted.matches
+        matches: Callable[[dict[str, Any]], bool] = wanted.matches
         if wanted.task_id:
             request_id = await self.request_of_task(wanted.function, wanted.task_id)
             streams = [] if request_id is None else [request_id]
@@ -83,14 +84,14 @@ class LogReader:
         taken: list[bytes] = []
         key = keys.lines_key(stream_id)
         # By position from the start: lines appended meanwhile do not shift a page onto lines already read.
-        end = await self._redis.llen(key) - 1
+        end = await reply(self._redis.llen(key)) - 1
         while end >= 0:
-            page = await self._redis.lrange(key, max(0, end - PAGE_LINES + 1), end)
+            page = await reply(self._redis.lrange(key, max(0, end - PAGE_LINES + 1), end))
             for raw in reversed(page):
                 if len(raw) > budget:
                     return taken, 0, False
                 budget -= len(raw)
-                taken.append(raw)
+                taken.append(as_bytes(raw))
             end -= PAGE_LINES
         return taken, budget, True
 

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from emulator.logs import keys
 from emulator.queue.redis_client import subscriber_count, sync_client
+from emulator.queue.replies import sync_reply, zrange_members
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class LogWriter:
     def _drop_oldest(self) -> None:
         """Bounds what all kept logs take in Redis, whatever the retention: past the INDEX_LIMIT most recent
         invocations (of every function), the oldest go with their lines, not only from the indexes."""
-        oldest = self._client.zrange(keys.RECENT_INDEX, 0, -INDEX_LIMIT - 1)
+        oldest = zrange_members(sync_reply(self._client.zrange(keys.RECENT_INDEX, 0, -INDEX_LIMIT - 1)))
         if not oldest:
             return
         pipe = self._client.pipeline(transaction=False)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import docker
@@ -202,7 +202,9 @@ class DockerEngine:
         # other.
         port_key = f"{spec.port}/tcp"
         try:
-            container = self._client.containers.run(
+            # A port bound as (address, None) takes any free host port, as docker-py documents; types-docker's
+            # ports type has no None there, so no overload matches (and the container is typed Any, as before).
+            container = self._client.containers.run(  # type: ignore[call-overload]
                 spec.image,
                 command=spec.command,
                 entrypoint=spec.entrypoint,
@@ -274,7 +276,7 @@ class DockerEngine:
             return "the instance ran out of memory"
         return f"the instance exited with code {state.get('ExitCode')}"
 
-    def logs(self, container_id: str, tail: int | str = 50) -> str:
+    def logs(self, container_id: str, tail: int | Literal["all"] = 50) -> str:
         try:
             return self._client.api.logs(container_id, tail=tail).decode(errors="replace")
         except NotFound:

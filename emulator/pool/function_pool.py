@@ -5,7 +5,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.pool.instance import Instance, InstanceState
@@ -247,8 +247,8 @@ class FunctionPool:
             log.info("reclaiming idle instance %s of %s", instance.instance_id, self.definition.name)
             self._retire(instance)
 
-    def _spawn(self, coroutine: object) -> None:
-        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -121,11 +121,11 @@ class InstanceLauncher:
         if manifest.runtime_family == "nodejs":
             image = self._settings.nodejs_runtime_image
         if manifest.customContainerConfig is not None:
-            config = manifest.customContainerConfig
-            image, entrypoint, command = config.image, config.entrypoint, config.command
+            container = manifest.customContainerConfig
+            image, entrypoint, command = container.image, container.entrypoint, container.command
         elif manifest.customRuntimeConfig is not None:
-            config = manifest.customRuntimeConfig
-            command = [*config.command, *(config.args or [])]
+            runtime = manifest.customRuntimeConfig
+            command = [*runtime.command, *(runtime.args or [])]
         elif self.debugs(definition):
             try:
                 debug = debug_launch(manifest.runtime_family, environment)

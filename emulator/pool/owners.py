@@ -26,6 +26,7 @@ from docker.errors import DockerException
 from redis.asyncio import Redis
 
 from emulator.pool.engine import DockerEngine
+from emulator.queue.replies import as_bytes
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,10 @@ class OwnerLiveness:
         """Writes this process's key. An exclusive (explicitly chosen) owner held by a live process is refused;
         one left by a process that is gone is taken over."""
         await self._redis.set(CLUSTER_KEY, uuid.uuid4().hex, nx=True)
-        self.cluster = (await self._redis.get(CLUSTER_KEY) or b"").decode()
+        self.cluster = as_bytes(await self._redis.get(CLUSTER_KEY) or b"").decode()
         if await self._redis.set(self._key, self._holder, nx=True, px=self._ttl_ms):
             return
-        current = Holder.parse(await self._redis.get(self._key))
+        current = Holder.parse(as_bytes(await self._redis.get(self._key)))
         if exclusive and current is not None and not current.is_gone():
             raise OwnerInUse(
                 f"owner '{self.owner}' is in use by pid {current.pid} on {current.host}: give each process its own "
@@ -146,7 +147,7 @@ class OwnerLiveness:
             try:
                 await self._refresh()
                 await self.sweep()
-            except Exception as error:  # Redis or Docker away: the next turn tries again
+            except Exception as error:  # noqa: BLE001 - Redis or Docker away: the next turn tries again
                 if not failing:
                     log.warning("owner %s: liveness refresh failed (%s); retrying", self.owner, error)
                 failing = True

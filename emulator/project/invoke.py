@@ -51,8 +51,9 @@ def _error_text(error: urllib.error.HTTPError) -> str:
 
 
 def _send(url: str, invocation: Invocation, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url + _path(invocation.function), data=invocation.event, method="POST",
-                                     headers={"Content-Type": "application/octet-stream", **headers})
+    request = urllib.request.Request(  # noqa: S310 - the emulator's own URL
+        url + _path(invocation.function), data=invocation.event, method="POST",
+        headers={"Content-Type": "application/octet-stream", **headers})
     try:
         # No timeout: a function may run for its whole timeout (up to a day); Ctrl-C ends the wait.
         with urllib.request.urlopen(request) as reply:  # noqa: S310 - the emulator's own URL

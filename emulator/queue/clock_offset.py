@@ -10,7 +10,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
@@ -27,7 +27,7 @@ CLOCK_CHANNEL = f"{PREFIX}:clock"
 MAX_ADVANCE_S = 366 * 86_400
 # The advanced clock stays before this moment (ms): Python's datetime, and with it every time fcemu writes in
 # FC's format, ends with the year 9999. Advances that would together reach it are refused.
-CLOCK_END_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()) * 1000 + 1000
+CLOCK_END_MS = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()) * 1000 + 1000
 
 _UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")

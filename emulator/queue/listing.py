@@ -61,8 +61,9 @@ class _ShardReader:
         return one > other if self.descending else one < other
 
     def read(self, pipe: Pipeline, count: int) -> None:
-        pipe.zrange(self.key, self.start, self.end, desc=self.descending, byscore=True, offset=self.skip, num=count,
-                    withscores=True)
+        # By score, the bounds are scores ("-inf", "(5" included), which redis-py 5's types take for int indexes.
+        pipe.zrange(self.key, self.start, self.end,  # type: ignore[arg-type, unused-ignore]
+                    desc=self.descending, byscore=True, offset=self.skip, num=count, withscores=True)
 
     def take(self, rows: list[tuple[bytes, float]], count: int) -> None:
         read = [(int(score), member.decode()) for member, score in rows]

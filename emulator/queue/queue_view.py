@@ -59,7 +59,7 @@ async def read_queue(redis: Redis, shards: list[ShardKeys], function: str, offse
     queued.sort(key=lambda row: row[2])
     flying.sort(key=lambda row: row[2])
     queued, flying = queued[:limit], flying[:limit]
-    fields = ("status", "retried", "taskMode", "inst")
+    fields = ["status", "retried", "taskMode", "inst"]
     async with redis.pipeline(transaction=False) as pipe:
         for shard, member, _ in [*queued, *flying]:
             pipe.hmget(shard.task(member), fields)

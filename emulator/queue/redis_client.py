@@ -22,12 +22,14 @@ from redis.exceptions import AskError, ClusterDownError, MovedError, RedisCluste
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from emulator.queue.replies import sync_reply
+
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 # Errors a node answers a command with when it will not run it there: the cluster client knows what to do.
 REDIRECTIONS = ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN")
 # Connections per process to a single Redis, and how long a command waits for one when all are busy.
 MAX_CONNECTIONS = 256
-CONNECTION_WAIT_S = 20.0
+CONNECTION_WAIT_S = 20  # whole seconds: redis-py types the pool's timeout as int
 # Per node, for the cluster client's own path.
 CLUSTER_MAX_CONNECTIONS = 4096
 # After a node failed to answer, scripts take the cluster client's own path (which re-reads the cluster's layout)
@@ -47,10 +49,10 @@ class ClusterUrl:
                 raise ValueError(f"FCEMU_REDIS_URL: '{address}' is not host:port")
             self.nodes.append((host.strip("[]"), int(port)))
         # The first node as a plain URL: what redis-py parses credentials and TLS from.
-        host, port = self.nodes[0]
-        host = f"[{host}]" if ":" in host else host
-        self.first_url = urlunsplit((self.scheme, (userinfo + "@" if userinfo else "") + f"{host}:{port}", "",
-                                     parts.query, ""))
+        first_host, first_port = self.nodes[0]
+        first_host = f"[{first_host}]" if ":" in first_host else first_host
+        self.first_url = urlunsplit((self.scheme, (userinfo + "@" if userinfo else "") + f"{first_host}:{first_port}",
+                                     "", parts.query, ""))
 
 
 def is_cluster(url: str) -> bool:
@@ -106,20 +108,22 @@ class AsyncCluster(RedisCluster):
                 raise
         return await super().execute_command(*args, **kwargs)
 
-    async def publish(self, channel: str, message: Any) -> int:
+    # The two overrides take what fcemu passes, not all that redis-py 8's types declare (wider channels, a
+    # ClusterPubSub on a chosen node): fcemu calls them only as the plain client's. redis-py 5 does not check.
+    async def publish(self, channel: str, message: Any) -> int:  # type: ignore[override, unused-ignore]
         # Broadcast by the cluster: any node will do. The client knows none before its first command, nor
         # right after redis-py reset its map.
         if not self.nodes_manager.nodes_cache:
             await self.initialize()
         return int(await self.execute_command("PUBLISH", channel, message, target_nodes=self.get_random_node()))
 
-    def pubsub(self, **kwargs: Any) -> PubSub:
+    def pubsub(self, **kwargs: Any) -> PubSub:  # type: ignore[override, unused-ignore]
         """On a node picked anew for each subscription (the loops subscribe again after a failure): one that died
         is not asked again once the cluster client has noticed, as it does on the commands it routes."""
         host, port = self._first_node
         if self.nodes_manager.nodes_cache:
             node = self.get_random_node()
-            host, port = node.host, node.port
+            host, port = node.host, int(node.port)  # redis-py types a node's port as str | int
         subscriber = self._subscribers.get(f"{host}:{port}")
         if subscriber is None:
             subscriber = self._subscribers[f"{host}:{port}"] = Redis.from_pool(BlockingConnectionPool(
@@ -169,7 +173,8 @@ def async_client(url: str, **options: Any) -> Redis:
     """The async client fcemu's processes share; a cluster client where the URL names a cluster."""
     if is_cluster(url):
         # Typed as the plain client: fcemu calls only what both have (AsyncCluster adds publish and pubsub).
-        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value]
+        # redis-py 5 also reads the cluster class as abstract; 8 does not.
+        return AsyncCluster(url, **options)  # type: ignore[abstract, return-value, unused-ignore]
     # A bounded pool that makes a burst wait for a connection: redis-py 6 and later refuse the 101st concurrent
     # command of their default pool (MaxConnectionsError, which reads as an outage), and an unbounded one would
     # open a socket per concurrent request.
@@ -182,7 +187,9 @@ def sync_client(url: str, **options: Any) -> redis.Redis:
     if is_cluster(url):
         parsed = ClusterUrl(url)
         options = {k: v for k, v in options.items() if k != "health_check_interval"}
-        return redis.cluster.RedisCluster(  # type: ignore[return-value]
+        # Typed as the plain client, as async_client's cluster is: its callers use only what both have. redis-py 5
+        # leaves RedisCluster's constructor untyped (mypy sees Any returned), 8 types it (another class).
+        return redis.cluster.RedisCluster(  # type: ignore[no-any-return, return-value, unused-ignore]
             startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in parsed.nodes],
             **{**options, **_url_options(parsed.first_url)})
     return redis.Redis.from_url(url, **options)
@@ -193,8 +200,8 @@ def subscriber_count(client: redis.Redis, channel: str) -> int:
     if isinstance(client, redis.cluster.RedisCluster):
         total = 0
         for node in client.get_nodes():
-            [(_, count)] = client.pubsub_numsub(channel, target_nodes=node)  # type: ignore[misc]
+            [(_, count)] = client.pubsub_numsub(channel, target_nodes=node)
             total += int(count)
         return total
-    [(_, count)] = client.pubsub_numsub(channel)  # type: ignore[misc]
+    [(_, count)] = sync_reply(client.pubsub_numsub(channel))
     return int(count)

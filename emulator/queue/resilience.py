@@ -70,7 +70,7 @@ def _raise_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-async def on_each_message(redis: Redis, channel: str, handle: Callable[[], Awaitable[None]]) -> None:
+async def on_each_message(redis: Redis, channel: str, handle: Callable[[], Awaitable[object]]) -> None:
     """Subscribes to a channel and awaits `handle` for every message; run it under keep_running."""
     pubsub = redis.pubsub()
     try:

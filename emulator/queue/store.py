@@ -10,6 +10,7 @@ from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.listing import Cursor, ListFilter, list_tasks
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
+from emulator.queue.replies import zrange_members
 from emulator.queue.scripts import QueueScripts
 from emulator.queue.upcoming import UpcomingTasks
 
@@ -132,7 +133,7 @@ class TaskStore:
         members = self.upcoming.get(shard.shard, function)
         if members is None:
             # Not seen yet by this process: read once; from then on each claim's reply keeps the list.
-            members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, count - 1)]
+            members = [m.decode() for m in zrange_members(await self.redis.zrange(shard.due(function), 0, count - 1))]
         return members
 
     async def enqueue(
@@ -330,7 +331,7 @@ class TaskStore:
 
     async def expire_orphans(self, shard: ShardKeys, function: str) -> int:
         """Expires the due tasks of a function this process cannot run that are older than their max age."""
-        members = [m.decode() for m in await self.redis.zrange(shard.due(function), 0, REAP_BATCH - 1)]
+        members = [m.decode() for m in zrange_members(await self.redis.zrange(shard.due(function), 0, REAP_BATCH - 1))]
         return int(await self._scripts.expire_orphans(
             keys=[shard.due(function), shard.due_index, shard.retrying(function), shard.deliveries,
                   *self._task_keys(shard, members)],

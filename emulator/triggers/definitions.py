@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
+from emulator.queue.replies import as_bytes, reply
 from emulator.queue.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 from emulator.triggers.trigger_config import TriggerError, check_trigger
@@ -74,17 +75,17 @@ class Triggers:
             await asyncio.wait([self._listener], timeout=5)
 
     async def _reload(self) -> None:
-        raw = await self._redis.hgetall(TRIGGERS_KEY)
+        raw = await reply(self._redis.hgetall(TRIGGERS_KEY))
         stored: dict[str, StoredTrigger] = {}
         unreadable: dict[str, bytes] = {}
         for field, value in raw.items():
-            key = field.decode(errors="replace")
+            key = as_bytes(field).decode(errors="replace")
             try:
                 stored[key] = StoredTrigger.model_validate_json(value)
             except ValidationError as error:
                 # One bad entry (written by hand, or by an older fcemu) must not hide the others nor stop
                 # start-up; logged once for as long as it stays as it is.
-                unreadable[key] = value
+                unreadable[key] = as_bytes(value)
                 if self._unreadable.get(key) != value:
                     log.error("trigger %s in Redis hash %s is unreadable and ignored (%d error(s), first: %s); "
                               "remove it with HDEL", key, TRIGGERS_KEY, error.error_count(),
@@ -106,9 +107,9 @@ class Triggers:
                     qualifier=trigger.qualifier, triggerId=f"{definition.name}/{trigger.triggerName}",
                     createdTime=stamp, lastModifiedTime=stamp,
                 ), from_manifest=True))
-        for trigger in self._stored.values():
-            if function is None or trigger.functionName == function:
-                found.append(TriggerEntry(trigger, from_manifest=False))
+        for stored in self._stored.values():
+            if function is None or stored.functionName == function:
+                found.append(TriggerEntry(stored, from_manifest=False))
         return sorted(found, key=lambda entry: (entry.trigger.functionName, entry.trigger.triggerName))
 
     def get(self, function: str, name: str) -> TriggerEntry | None:
@@ -129,10 +130,10 @@ class Triggers:
         )
         key = f"{function}/{name}"
         if create:
-            if not await self._redis.hsetnx(TRIGGERS_KEY, key, trigger.model_dump_json()):
+            if not await reply(self._redis.hsetnx(TRIGGERS_KEY, key, trigger.model_dump_json())):
                 raise FileExistsError(key)
         else:
-            await self._redis.hset(TRIGGERS_KEY, key, trigger.model_dump_json())
+            await reply(self._redis.hset(TRIGGERS_KEY, key, trigger.model_dump_json()))
         self._stored[key] = trigger
         await self._redis.publish(CHANGED_CHANNEL, key)
         self.changed.set()
@@ -140,7 +141,7 @@ class Triggers:
 
     async def delete(self, function: str, name: str) -> bool:
         key = f"{function}/{name}"
-        removed = bool(await self._redis.hdel(TRIGGERS_KEY, key))
+        removed = bool(await reply(self._redis.hdel(TRIGGERS_KEY, key)))
         self._stored.pop(key, None)
         await self._redis.publish(CHANGED_CHANNEL, key)
         self.changed.set()
@@ -151,12 +152,12 @@ class Triggers:
         # By the field name (`<function>/<trigger>`), not the stored JSON: an unreadable entry of another function
         # must not stop this cleanup, and one of this function's goes with it.
         prefix = f"{function}/".encode()
-        keys = [key for key in await self._redis.hkeys(TRIGGERS_KEY) if key.startswith(prefix)]
+        keys = [key for key in await reply(self._redis.hkeys(TRIGGERS_KEY)) if as_bytes(key).startswith(prefix)]
         if not keys:
             return 0
-        removed = int(await self._redis.hdel(TRIGGERS_KEY, *keys))
+        removed = int(await reply(self._redis.hdel(TRIGGERS_KEY, *keys)))
         for key in keys:
-            self._stored.pop(key.decode(errors="replace"), None)
+            self._stored.pop(as_bytes(key).decode(errors="replace"), None)
         await self._redis.publish(CHANGED_CHANNEL, function)
         self.changed.set()
         return removed

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
@@ -81,7 +81,7 @@ class TimerScheduler:
 
     def _now(self) -> datetime:
         # Timers run on the advanced clock: an advance past firings fires once, for the first of them.
-        return datetime.fromtimestamp(self._clock.virtual_now_ms() / 1000, timezone.utc)
+        return datetime.fromtimestamp(self._clock.virtual_now_ms() / 1000, UTC)
 
     def _active(self) -> dict[tuple[str, str], StoredTrigger]:
         return {

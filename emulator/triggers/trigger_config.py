@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +25,8 @@ MAX_YEARS_BETWEEN_FIRINGS = 50
 
 
 SUPPORTED_TYPES = ("timer", "http", "mns_topic")
-HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]
+HTTP_METHODS: tuple[HttpMethod, ...] = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS")
 
 
 class CronError(ValueError):
@@ -44,7 +45,7 @@ class TimerConfig(BaseModel):
 
 class HttpTriggerConfig(BaseModel):
     authType: Literal["anonymous", "function"] = "anonymous"
-    methods: list[Literal["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"]] = list(HTTP_METHODS)
+    methods: list[HttpMethod] = list(HTTP_METHODS)
     disableURLInternet: bool = False
 
 
@@ -65,7 +66,7 @@ class Schedule:
     expression: str
     every: timedelta | None = None
     cron: str | None = None
-    zone: ZoneInfo | timezone = timezone.utc
+    zone: ZoneInfo | timezone = UTC
 
     def next_after(self, moment: datetime) -> datetime:
         """The first firing strictly after `moment` (an aware datetime), in UTC; CronError when there is none
@@ -81,18 +82,18 @@ class Schedule:
             # Aligned on the epoch, so that every process computes the same firing times.
             step = int(self.every.total_seconds())
             slots = int(moment.timestamp()) // step + 1
-            return datetime.fromtimestamp(slots * step, timezone.utc)
+            return datetime.fromtimestamp(slots * step, UTC)
         assert self.cron is not None
         local = moment.astimezone(self.zone)
         following: datetime = croniter(self.cron, local, second_at_beginning=True,
                                        max_years_between_matches=MAX_YEARS_BETWEEN_FIRINGS).get_next(datetime)
-        return following.astimezone(timezone.utc)
+        return following.astimezone(UTC)
 
 
 def parse(expression: str, now: datetime | None = None) -> Schedule:
     """A schedule that has a next firing after `now` (default: the host's now); CronError otherwise."""
     schedule = _parse(expression)
-    schedule.next_after(now or datetime.now(timezone.utc))
+    schedule.next_after(now or datetime.now(UTC))
     return schedule
 
 
@@ -109,7 +110,7 @@ def _parse(expression: str) -> Schedule:
         if seconds > MAX_EVERY_S:
             raise CronError(f"cronExpression '{expression}' has no next firing before the year 10000")
         return Schedule(expression, every=timedelta(seconds=seconds))
-    zone: ZoneInfo | timezone = timezone.utc
+    zone: ZoneInfo | timezone = UTC
     if text.startswith("CRON_TZ="):
         name, _, text = text[len("CRON_TZ="):].partition(" ")
         try:

@@ -34,7 +34,7 @@ def prepare() -> str | None:
         result = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(CACHE),
              *(f"{name}@{version}" for name, version in PACKAGES.items())],
-            capture_output=True, text=True, timeout=300,
+            check=False, capture_output=True, text=True, timeout=300,
         )
     except subprocess.TimeoutExpired:
         return "npm install did not finish within 300 s"
@@ -48,7 +48,7 @@ def measure(redis_url: str, pending: int, count: int) -> QueuePeer:
     url = f"redis://{parsed.hostname}:{parsed.port or 6379}/{DATABASE}"
     result = subprocess.run(
         ["node", str(HERE / "peers_bullmq.cjs"), url, str(pending), str(count)],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
         env={**os.environ, "NODE_PATH": str(CACHE / "node_modules")},
     )
     if result.returncode != 0:

@@ -428,13 +428,13 @@ def cluster_rows(rates: dict[str, list[float]], running: dict[str, list[float]])
     late_met = p99 <= max(1.1 * single_p99, single_p99 + 1)
     rounds = len(rates[BACKENDS[0]])
     return [
-        f"| accepted async invokes per second over HTTP, Redis Cluster (3 masters) | {PENDING // rounds} x "
+        (f"| accepted async invokes per second over HTTP, Redis Cluster (3 masters) | {PENDING // rounds} x "
         f"{rounds} | {clustered:.0f}/s | | single Redis: {single:.0f}/s | {ratio:.2f}x | "
-        f"{_target('within 10 % of a single Redis', ratio >= 0.9)} |",
-        f"| deferred start lateness, running - due, Redis Cluster (3 masters), {PENDING} pending (ms) | "
+        f"{_target('within 10 % of a single Redis', ratio >= 0.9)} |"),
+        (f"| deferred start lateness, running - due, Redis Cluster (3 masters), {PENDING} pending (ms) | "
         f"{len(cluster_running)} | {statistics.median(cluster_running):.2f} | {p99:.2f} | single Redis: "
         f"{statistics.median(single_running):.2f} / {single_p99:.2f} | - | "
-        f"{_target('p99 within 10 % (or 1 ms) of a single Redis', late_met)} |",
+        f"{_target('p99 within 10 % (or 1 ms) of a single Redis', late_met)} |"),
     ]
 
 

@@ -21,7 +21,7 @@ class HttpSink:
         received = self.received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            def do_POST(self) -> None:
                 received.put(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")

@@ -17,7 +17,7 @@ def connect(address):
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             return "connected"
-    except socket.timeout:
+    except TimeoutError:
         return "timeout"
     except ConnectionRefusedError:
         return "refused"
