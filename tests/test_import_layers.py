@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
     # The queue's scripts and the Redis client (open_files sizes itself by the client's pool).
     ("emulator.queue", "emulator.open_files"),
     # Helpers every layer reads.
-    ("emulator.settings", "emulator.credentials", "emulator.local_address", "emulator.timestamps",
+    ("emulator.settings", "emulator.credentials", "emulator.local_address", "emulator.arns", "emulator.timestamps",
      "emulator.coalesced", "emulator.process_exit", "emulator.runtime_files", ROOT),
 ]
 
