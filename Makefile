@@ -9,7 +9,7 @@ TEMPLATE ?=
 # Functions to run under a debugger (`make up DEBUG=fn` or DEBUG=fn1,fn2:5679; docs/debugging.md).
 DEBUG ?=
 
-.PHONY: up down test bench docs images docker packages venv logs clean
+.PHONY: up down test test-unit bench docs images docker packages venv logs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,6 +47,10 @@ down:
 
 logs:
 	@bash scripts/logs.sh $(PORT)
+
+# The tests that need no Docker engine (tests/unit/): no images built, no engine asked.
+test-unit: venv
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 test: venv images
 	@bash scripts/ensure-test-packages.sh

@@ -1,4 +1,6 @@
-"""Fixtures that start real emulator processes against the real Docker engine."""
+"""Fixtures that start real emulator processes against the real Docker engine, and the tests' order by cost:
+tests/unit/ needs no Docker engine (pure logic, and real redis-server processes where Redis's behaviour is the
+point), tests/docker/ does, and is marked `docker` by its folder."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -13,6 +15,13 @@ from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
 TEST_FUNCTIONS = Path(__file__).parent / "functions"
+DOCKER_TESTS = Path(__file__).parent / "docker"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(DOCKER_TESTS):
+            item.add_marker(pytest.mark.docker)
 
 
 @pytest.fixture(scope="session")
