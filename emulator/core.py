@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docker.errors import DockerException
 from redis.asyncio import Redis
 from redis.exceptions import RedisClusterException, RedisError
 
@@ -239,7 +240,7 @@ class Core:
         if serve_api and settings.fc_endpoint:
             try:
                 fc_endpoint, endpoint_sockets = await asyncio.to_thread(open_fc_endpoint, engine, settings)
-            except OSError as error:
+            except (OSError, ValueError, DockerException) as error:
                 # Mostly an engine whose networks are not this host's (another machine, Docker Desktop's VM, a
                 # rootless engine's namespace), where the gateway cannot be listened on: functions run without it.
                 log.warning("FC's endpoint for instances is not served, so functions cannot call FC's API: %s", error)

@@ -7,6 +7,7 @@ builds in place, as `make images` always has.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ def build_folder() -> Path:
     target = cache_dir() / "runtimes"
     target.mkdir(parents=True, exist_ok=True)
     for entry in target.iterdir():  # the recipes of another fcemu version go, its build outputs stay
-        if entry.is_dir():
+        if entry.is_dir() and not entry.is_symlink():
             for inner in entry.iterdir():
                 if inner.name not in BUILD_OUTPUTS:
                     _remove(inner)
@@ -64,7 +65,12 @@ def build_images() -> int:
     """Builds (or leaves as they are, when their inputs did not change) the python and Node.js runtime images to
     the tags FCEMU_PYTHON_RUNTIME_IMAGE and FCEMU_NODEJS_RUNTIME_IMAGE name; returns build.sh's exit code. pip
     runs under this interpreter unless FCEMU_PIP_PYTHON names another."""
-    folder = build_folder()
     environment = {**os.environ}
     environment.setdefault("FCEMU_PIP_PYTHON", sys.executable)
-    return subprocess.run(["bash", str(folder / "build.sh")], env=environment, check=False).returncode
+    lock_path = (cache_dir() if recipes() != CHECKOUT else CHECKOUT) / "build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    # Two projects' `fcemu up` at once take turns: one's copy must not be wiped under the other's build.
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        folder = build_folder()
+        return subprocess.run(["bash", str(folder / "build.sh")], env=environment, check=False).returncode

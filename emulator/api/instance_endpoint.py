@@ -85,6 +85,13 @@ class _EndpointServer(uvicorn.Server):
         pass
 
 
+def _said_if_failed(task: asyncio.Task[None]) -> None:
+    """A server that could not start (or stopped on an error) is said at once: functions would only see their
+    connections refused."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("FC's endpoint for instances stopped: %s: %s", type(task.exception()).__name__, task.exception())
+
+
 @contextlib.asynccontextmanager
 async def serve_fc_endpoint(app: ASGIApp, endpoint: FcEndpoint, sockets: list[socket.socket], settings: Settings,
                             others: Sequence[HostApp] = ()) -> AsyncIterator[None]:
@@ -96,18 +103,19 @@ async def serve_fc_endpoint(app: ASGIApp, endpoint: FcEndpoint, sockets: list[so
         servers.append(_EndpointServer(uvicorn.Config(
             # No log_config or log_level: the API's server configured the process's logging already.
             wrapped, lifespan="off", log_config=None, log_level=None, access_log=False, timeout_graceful_shutdown=5,
+            # The peer's own address decides who is an instance: no header may stand in for it.
+            proxy_headers=False,
             http=bounded_protocol(settings.header_timeout_s, settings.max_connections),
             ssl_certfile=str(endpoint.tls.certificate) if tls else None,
             ssl_keyfile=str(endpoint.tls.private_key) if tls else None,
         )))
     tasks = [asyncio.create_task(server.serve(sockets=[listener]), name="FC endpoint server")
              for server, listener in zip(servers, sockets)]
+    for task in tasks:
+        task.add_done_callback(_said_if_failed)
     try:
         yield
     finally:
         for server in servers:
             server.should_exit = True
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                log.error("FC's endpoint server ended with %s: %s", type(result).__name__, result)
+        await asyncio.gather(*tasks, return_exceptions=True)  # a failure was said when it happened

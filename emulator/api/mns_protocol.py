@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
+from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 from starlette.types import Receive, Scope, Send
@@ -73,13 +74,26 @@ def _xml(root: str, items: Sequence[Mapping[str, Any]] | Mapping[str, Any], item
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} xmlns="{XMLNS}">{inner}</{root}>'
 
 
+class _DtdRefused(Exception):
+    pass
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise _DtdRefused
+
+
 def _parse(body: bytes) -> ElementTree.Element:
-    # No DTD: nothing MNS sends has one, and entities are how a small body grows into a large document.
-    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise MnsError(400, "MalformedXML", "The XML you provided was not well-formed: a DTD is not accepted.")
+    # No DTD: nothing MNS sends has one, and entities are how a small body grows into a large document. Refused by
+    # the parser itself, so no encoding (UTF-16...) hides one from a byte search.
+    check = expat.ParserCreate()
+    check.StartDoctypeDeclHandler = _refuse_dtd
+    check.EntityDeclHandler = _refuse_dtd
     try:
+        check.Parse(body, True)
         return ElementTree.fromstring(body)
-    except ElementTree.ParseError as error:
+    except _DtdRefused:
+        raise MnsError(400, "MalformedXML", "The XML you provided was not well-formed: a DTD is not accepted.") from None
+    except (expat.ExpatError, ElementTree.ParseError) as error:
         raise MnsError(400, "MalformedXML", f"The XML you provided was not well-formed: {error}.") from error
 
 

@@ -4,13 +4,15 @@ check off.
 
 Made once per data folder and kept there (the keys readable by their owner only); the endpoint's certificate is
 issued again when the names change (another account or region) or it nears its end. The authority is
-name-constrained to `aliyuncs.com`: were its key ever read, it could vouch for no other site. The instances are
-given a trust bundle of the public roots plus this authority (added, never replacing them), never the keys.
+name-constrained to `aliyuncs.com` and to no IP address: were its key ever read, it could vouch for no other site.
+The instances are given a trust bundle of the public roots plus this authority (added, never replacing them),
+never the keys.
 """
 from __future__ import annotations
 
 import datetime
 import fcntl
+import ipaddress
 import os
 import ssl
 from collections.abc import Sequence
@@ -24,6 +26,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # The only domain its certificates may name (an X.509 name constraint, which OpenSSL and Node.js enforce).
 CONSTRAINED_TO = "aliyuncs.com"
+# DNS names below it only, and no IP address at all: a name constraint on DNS names alone leaves addresses free.
+_CONSTRAINTS = x509.NameConstraints(
+    permitted_subtrees=[x509.DNSName(CONSTRAINED_TO)],
+    excluded_subtrees=[x509.IPAddress(ipaddress.ip_network("0.0.0.0/0")), x509.IPAddress(ipaddress.ip_network("::/0"))],
+)
 AUTHORITY_DAYS = 3650
 ENDPOINT_DAYS = 825
 # An endpoint certificate this close to its end is issued again at start-up.
@@ -92,8 +99,7 @@ def _make_authority() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                      crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.NameConstraints(permitted_subtrees=[x509.DNSName(CONSTRAINED_TO)],
-                                            excluded_subtrees=None), critical=True)
+        .add_extension(_CONSTRAINTS, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -121,6 +127,13 @@ def _issue(authority_key: ec.EllipticCurvePrivateKey, authority: x509.Certificat
     return key, certificate
 
 
+def _constraints(certificate: x509.Certificate) -> x509.NameConstraints | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
 def _names_of(certificate: x509.Certificate) -> list[str]:
     extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     return extension.value.get_values_for_type(x509.DNSName)
@@ -136,12 +149,15 @@ def load_or_make(folder: Path, names: Sequence[str]) -> TlsFiles:
     authority_key_file = folder / "ca.key"
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        authority: x509.Certificate | None = None
+        authority_key: ec.EllipticCurvePrivateKey | None = None
         if authority_key_file.exists() and files.authority.exists():
-            authority_key = serialization.load_pem_private_key(authority_key_file.read_bytes(), password=None)
-            if not isinstance(authority_key, ec.EllipticCurvePrivateKey):
+            loaded = serialization.load_pem_private_key(authority_key_file.read_bytes(), password=None)
+            if not isinstance(loaded, ec.EllipticCurvePrivateKey):
                 raise ValueError(f"{authority_key_file} is not fcemu's authority key; remove {folder} to make anew")
-            authority = x509.load_pem_x509_certificate(files.authority.read_bytes())
-        else:
+            authority_key, authority = loaded, x509.load_pem_x509_certificate(files.authority.read_bytes())
+        if authority is None or authority_key is None or _constraints(authority) != _CONSTRAINTS:
+            # None yet, or one of an earlier fcemu whose constraints were looser: made anew.
             authority_key, authority = _make_authority()
             _write(authority_key_file, _key_pem(authority_key), private=True)
             _write(files.authority, _pem(authority))

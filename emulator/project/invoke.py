@@ -108,7 +108,9 @@ class _Stream(threading.Thread):
     def __init__(self, name: str, url: str, ready_comment: str, into: queue.Queue[tuple[str, str, str]]) -> None:
         super().__init__(daemon=True, name=name)
         self._url, self._ready_comment, self._into = url, ready_comment, into
-        self.ready = threading.Event()
+        # `done` once the server said it subscribed, or the stream failed; `subscribed` only in the first case.
+        self.done = threading.Event()
+        self.subscribed = False
         self.response: Any = None
 
     def run(self) -> None:
@@ -116,12 +118,13 @@ class _Stream(threading.Thread):
             self.response = urllib.request.urlopen(self._url, timeout=None)  # noqa: S310 - the emulator's own URL
             for event, data in _events(self.response):
                 if event == "comment" and data == self._ready_comment:
-                    self.ready.set()
+                    self.subscribed = True
+                    self.done.set()
                 self._into.put((self.name, event, data))
         except Exception as error:  # noqa: BLE001 - closed under it, or the emulator went: either ends the stream
             self._into.put((self.name, "error", str(error)))
         finally:
-            self.ready.set()
+            self.done.set()
             self._into.put((self.name, "end", ""))
 
     def close(self) -> None:
@@ -142,8 +145,9 @@ def invoke_async(url: str, invocation: Invocation) -> int:
         stream.start()
     try:
         for stream in streams:
-            if not stream.ready.wait(CONNECT_TIMEOUT_S):
-                raise InvokeError(f"the emulator's {stream.name} stream did not open at {url}")
+            # Nothing is invoked unless both streams are heard: a task whose end could not be told is not started.
+            if not stream.done.wait(CONNECT_TIMEOUT_S) or not stream.subscribed:
+                raise InvokeError(f"the emulator's {stream.name} stream did not open at {url}; nothing was invoked")
         _, headers, _ = _send(url, invocation, _async_headers(invocation))
         request_id = headers.get("x-fc-request-id", "")
         task_id = invocation.task_id or request_id

@@ -69,7 +69,8 @@ def _ours(answer: dict[str, object] | None, state: ProjectState) -> bool:
 
 
 def _owner(state: ProjectState) -> str:
-    return os.environ.get("FCEMU_OWNER") or state.owner
+    """FCEMU_OWNER, else the one the running emulator was started with (kept in .fcemu/), else the project's."""
+    return os.environ.get("FCEMU_OWNER") or state.read(state.owner_file) or state.owner
 
 
 def up(state: ProjectState, options: UpOptions) -> int:
@@ -95,7 +96,7 @@ def up(state: ProjectState, options: UpOptions) -> int:
         if running(old) and _ours(answer, state):
             print(f"fcemu already runs (pid {old}) on {state.read(state.url_file) or url}")
             return 0
-        if running(old) and is_fcemu(old):
+        if running(old) and is_fcemu(old, state.root):
             print(f"fcemu (pid {old}) runs but does not answer on {url}/_fcemu/health; stopping it")
             stop(old)
         else:
@@ -118,6 +119,7 @@ def up(state: ProjectState, options: UpOptions) -> int:
         process = subprocess.Popen(arguments, cwd=state.root, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     state.write(state.pid_file, str(process.pid))
+    state.write(state.owner_file, environment["FCEMU_OWNER"])
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if _ours(health(url), state):
@@ -141,7 +143,7 @@ def down(state: ProjectState, remove_containers: bool = True) -> int:
     """Stops this project's emulator and its Redis, and removes its containers: another project's run on."""
     pid = state.pid()
     if pid is not None:
-        if running(pid) and is_fcemu(pid):
+        if running(pid) and is_fcemu(pid, state.root):
             stop(pid)
             print("fcemu stopped")
         state.pid_file.unlink(missing_ok=True)
@@ -150,6 +152,7 @@ def down(state: ProjectState, remove_containers: bool = True) -> int:
         removed = _remove_containers(_owner(state))
         if removed:
             print(f"removed {removed} container(s)")
+        state.owner_file.unlink(missing_ok=True)
     if stop_project_redis(state):
         print(f"redis stopped (data kept in {state.redis_folder})")
     return 0

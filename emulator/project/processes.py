@@ -24,14 +24,18 @@ def running(pid: int) -> bool:
         return True
 
 
-def is_fcemu(pid: int) -> bool:
-    """Whether the pid runs `fcemu serve` (or `python -m emulator serve`), not another process that got the pid."""
+def is_fcemu(pid: int, folder: Path) -> bool:
+    """Whether the pid runs `fcemu serve` (or `python -m emulator serve`) in `folder`: not another process that got
+    the pid after a reboot, nor another project's emulator."""
     try:
         words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except FileNotFoundError:
+        return False  # gone meanwhile
     except OSError:
-        return True  # no /proc to ask
+        return running(pid)  # no /proc to ask (or not ours to read): the pid file's word is all there is
     text = b" ".join(words).decode(errors="replace")
-    return ("fcemu serve" in text or "emulator serve" in text) and running(pid)
+    return ("fcemu serve" in text or "emulator serve" in text) and cwd == folder and running(pid)
 
 
 def wait_gone(pid: int, timeout_s: float) -> bool:

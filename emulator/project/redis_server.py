@@ -111,6 +111,10 @@ def stop_project_redis(state: ProjectState) -> bool:
     url = state.read(state.redis_url_file)
     if url is None or not state.redis_pid_file.exists():
         return False
+    if not _is_ours(url, state):
+        # Gone (a crash or a reboot left its pid file), and its port may be another project's Redis by now.
+        state.redis_pid_file.unlink(missing_ok=True)
+        return False
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
             client.shutdown()

@@ -36,6 +36,11 @@ class ProjectState:
         return self.folder / "fcemu.url"
 
     @property
+    def owner_file(self) -> Path:
+        """The container owner label the running emulator was started with (its containers are removed by it)."""
+        return self.folder / "fcemu.owner"
+
+    @property
     def redis_folder(self) -> Path:
         return self.folder / "redis"
 
