@@ -19,7 +19,7 @@ def _preflight(settings: Settings) -> str | None:
 
     from emulator.catalog.loader import ManifestError
     from emulator.catalog.sources import load_sources
-    from emulator.queue.redis_client import sync_client
+    from emulator.redis_io.client import sync_client
 
     try:
         keys = settings.access_key_pairs()
@@ -71,7 +71,7 @@ def _mirror_published_layers(settings: Settings) -> bool:
     from redis.exceptions import RedisError
 
     from emulator.catalog.published_layers import PublishedLayers
-    from emulator.queue.redis_client import async_client, close_client
+    from emulator.redis_io.client import async_client, close_client
 
     async def mirror() -> None:
         client = async_client(settings.redis_url, socket_connect_timeout=3)
@@ -390,7 +390,7 @@ def _mns(args: argparse.Namespace) -> int:
     import json
 
     from emulator.destinations.local_queues import LocalQueues
-    from emulator.queue.redis_client import async_client, close_client
+    from emulator.redis_io.client import async_client, close_client
 
     async def run() -> None:
         from emulator.settings import Settings

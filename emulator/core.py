@@ -31,7 +31,6 @@ from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.dispatcher.dispatcher import Dispatcher
 from emulator.dispatcher.prestart import Prestarter
-from emulator.dispatcher.redis_clock import RedisClock
 from emulator.dispatcher.task_runner import RetryPolicy, TaskRunner
 from emulator.fc_endpoint.authority import load_or_make
 from emulator.fc_endpoint.endpoint import FcEndpoint, listening_socket
@@ -50,10 +49,11 @@ from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
 from emulator.queue.channel_hub import ChannelHub
-from emulator.queue.redis_client import async_client, close_client
-from emulator.queue.redis_health import redis_health
+from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskReads, TaskStore
 from emulator.queue.task_event_hub import TaskChange, task_event_hub
+from emulator.redis_io.client import async_client, close_client
+from emulator.redis_io.health import redis_health
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.mns_topic import TopicSubscribers

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from emulator.queue.redis_client import MAX_CONNECTIONS as REDIS_POOL_CONNECTIONS
+from emulator.redis_io.client import MAX_CONNECTIONS as REDIS_POOL_CONNECTIONS
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from emulator.queue.redis_health import describe, is_outage, redis_health
+from emulator.redis_io.health import describe, is_outage, redis_health
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
-from emulator.queue.replies import as_bytes, reply
-from emulator.queue.resilience import keep_running, on_each_message
+from emulator.redis_io.replies import as_bytes, reply
+from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from emulator.catalog.code_archive import CodeError, checksum, unpack
 from emulator.catalog.fingerprints import Fingerprints
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
-from emulator.queue.redis_client import is_cluster_client
-from emulator.queue.replies import reply
-from emulator.queue.resilience import keep_running, on_each_message
+from emulator.redis_io.client import is_cluster_client
+from emulator.redis_io.replies import reply
+from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)

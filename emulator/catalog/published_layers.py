@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from emulator.catalog.code_archive import checksum
 from emulator.catalog.deployments import CHANGED_CHANNEL, FUNCTIONS_KEY, DeployedFunction
 from emulator.catalog.layers import LAYER_ARN, LayerSource
-from emulator.queue.replies import reply
+from emulator.redis_io.replies import reply
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)

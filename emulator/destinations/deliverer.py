@@ -27,13 +27,13 @@ from emulator.destinations.targets import (
     parse_destination,
     target_type,
 )
-from emulator.dispatcher.redis_clock import RedisClock
 from emulator.metrics.counters import Metrics
 from emulator.queue.models import TaskRecord
-from emulator.queue.redis_health import describe, is_outage, redis_health
-from emulator.queue.resilience import wait_for_event
+from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskStore
 from emulator.queue.submit import submit_invocation
+from emulator.redis_io.health import describe, is_outage, redis_health
+from emulator.redis_io.resilience import wait_for_event
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from emulator.queue.replies import reply
-from emulator.queue.resilience import keep_running
+from emulator.redis_io.replies import reply
+from emulator.redis_io.resilience import keep_running
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from emulator.catalog.catalog import Catalog
-from emulator.dispatcher.redis_clock import RedisClock
 from emulator.metrics.counters import Metrics
 from emulator.pool.pools import Pools
-from emulator.queue.redis_health import describe
+from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskStore
+from emulator.redis_io.health import describe
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from emulator.metrics.counters import INVALID, THROTTLED, Metrics, outcome, task
 from emulator.pool.agent_connections import AnswerTooLarge
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
-from emulator.queue.redis_health import is_outage, redis_health
 from emulator.queue.store import Finished, TaskStore
+from emulator.redis_io.health import is_outage, redis_health
 
 log = logging.getLogger(__name__)
 

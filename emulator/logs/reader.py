@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from emulator.logs import keys
-from emulator.queue.replies import as_bytes, reply
+from emulator.redis_io.replies import as_bytes, reply
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
 RECENT_STREAMS = 20

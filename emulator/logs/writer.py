@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from emulator.logs import keys
-from emulator.queue.redis_client import subscriber_count, sync_client
-from emulator.queue.replies import sync_reply, zrange_members
+from emulator.redis_io.client import subscriber_count, sync_client
+from emulator.redis_io.replies import sync_reply, zrange_members
 
 log = logging.getLogger(__name__)
 

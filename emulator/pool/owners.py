@@ -26,7 +26,7 @@ from docker.errors import DockerException
 from redis.asyncio import Redis
 
 from emulator.pool.engine import DockerEngine
-from emulator.queue.replies import as_bytes
+from emulator.redis_io.replies import as_bytes
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from emulator.queue.clock_offset import ClockOffset
 from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.listing import Cursor, ListFilter, list_tasks
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
-from emulator.queue.replies import zrange_members
 from emulator.queue.scripts import QueueScripts
 from emulator.queue.upcoming import UpcomingTasks
+from emulator.redis_io.replies import zrange_members
 
 REAP_BATCH = 500
 # The longest a task can stay unfinished: FC's largest maxAsyncEventAgeInSeconds (7 days) plus its largest

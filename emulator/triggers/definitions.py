@@ -13,8 +13,8 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
-from emulator.queue.replies import as_bytes, reply
-from emulator.queue.resilience import keep_running, on_each_message
+from emulator.redis_io.replies import as_bytes, reply
+from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 from emulator.triggers.trigger_config import TriggerError, check_trigger
 

@@ -15,10 +15,10 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig
-from emulator.dispatcher.redis_clock import RedisClock
-from emulator.queue.resilience import wait_for_event
+from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import Enqueued, TaskStore
 from emulator.queue.submit import submit_invocation
+from emulator.redis_io.resilience import wait_for_event
 from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
 from emulator.triggers.trigger_config import CronError, Schedule, parse

@@ -33,7 +33,7 @@ import docker
 import redis
 
 from emulator.queue.keys import ShardKeys, shard_of, task_member
-from emulator.queue.redis_client import sync_client
+from emulator.redis_io.client import sync_client
 from tests.benchmarks.peers import LatencyPeer, latency_cells, rate_cells
 from tests.benchmarks.peers_run import Peers, run_peers
 from tests.benchmarks.project_commands import measure as measure_project_commands

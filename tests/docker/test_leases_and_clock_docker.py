@@ -15,8 +15,8 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import load_functions
 from emulator.core import Core
-from emulator.dispatcher.redis_clock import RedisClock
 from emulator.queue.keys import shard_of, task_member
+from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers

@@ -8,7 +8,7 @@ from typing import Any
 import redis
 
 from emulator.logs.keys import LOG_CHANNEL
-from emulator.queue.redis_client import ClusterUrl, is_cluster
+from emulator.redis_io.client import ClusterUrl, is_cluster
 
 
 class LogWatcher:

@@ -37,8 +37,10 @@ LAYERS: list[tuple[str, ...]] = [
     # What the instances are made of and report to: functions, their logs, FC's endpoints, the counters (and
     # any other module of metrics/ but the exporter).
     ("emulator.catalog", "emulator.logs", "emulator.fc_endpoint", "emulator.metrics.counters", "emulator.metrics"),
-    # The queue's scripts and the Redis client (open_files sizes itself by the client's pool).
+    # The queue's scripts and Redis's clock (open_files sizes itself by the client's pool).
     ("emulator.queue", "emulator.open_files"),
+    # The Redis plumbing every part shares: clients, the outage probe, resilience, typed replies.
+    ("emulator.redis_io",),
     # Helpers every layer reads.
     ("emulator.settings", "emulator.credentials", "emulator.local_address", "emulator.arns", "emulator.timestamps",
      "emulator.coalesced", "emulator.process_exit", "emulator.runtime_files", ROOT),
@@ -54,10 +56,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("emulator.queue.rerun", "emulator.catalog.manifest"),
     # Issue 22: a function's manifest validates its triggers with the triggers' own models.
     ("emulator.catalog.manifest", "emulator.triggers.trigger_config"),
-    # Issue 22: Redis's clock lives in dispatcher/ although triggers and destinations read it too; it belongs
-    # with the shared Redis plumbing.
-    ("emulator.triggers.timer_scheduler", "emulator.dispatcher.redis_clock"),
-    ("emulator.destinations.deliverer", "emulator.dispatcher.redis_clock"),
     # Settings checks the template and the layers folders it is given with the catalog's own readers.
     ("emulator.settings", "emulator.catalog.layers"),
     ("emulator.settings", "emulator.catalog.template"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from emulator.queue.resilience import keep_running, on_each_message
+from emulator.redis_io.resilience import keep_running, on_each_message
 from tests.support.redis_server import RedisServer
 
 # A guard against a hang, not a measure of speed.

@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.crc import key_slot
 
-from emulator.queue.redis_client import MAX_CONNECTIONS, ClusterUrl, async_client, close_client, is_cluster
+from emulator.redis_io.client import MAX_CONNECTIONS, ClusterUrl, async_client, close_client, is_cluster
 from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
 

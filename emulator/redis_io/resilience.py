@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from emulator.queue.redis_health import describe, is_outage, redis_health
+from emulator.redis_io.health import describe, is_outage, redis_health
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from redis.exceptions import AskError, ClusterDownError, MovedError, RedisCluste
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from emulator.queue.replies import sync_reply
+from emulator.redis_io.replies import sync_reply
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 # Errors a node answers a command with when it will not run it there: the cluster client knows what to do.
