@@ -10,11 +10,10 @@ import docker
 import pytest
 import requests
 
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
-from tests.docker.test_pool_docker import wait_until_gone
-from tests.docker.test_sync_invoke_docker import v2, v3
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error, v2, v3
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until_gone
 
 
 def new_id(prefix: str = "t") -> str:

@@ -21,8 +21,8 @@ import pytest
 import emulator.core
 from emulator.core import Core
 from emulator.settings import Settings
-from tests.docker.test_function_management_docker import code_saying
 from tests.support.emulator_process import REPO
+from tests.support.fc_api import code_saying
 from tests.support.redis_server import RedisServer
 
 # (thread, event, path) of each directory read while a test records; None while none does.

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from emulator.queue.keys import shard_of, task_member
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

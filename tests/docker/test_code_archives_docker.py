@@ -20,9 +20,8 @@ import requests
 
 from emulator.catalog.code_archive import MAX_UNPACKED_BYTES, CodeError, check_zip, unpack
 from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, LEGACY_CODE_PREFIX, LEGACY_FUNCTIONS_KEY
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
-from tests.docker.test_function_management_docker import code_saying
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error, code_saying
 from tests.support.redis_server import RedisServer
 
 # bzip2 of 1 GiB of zero bytes (785 bytes; made with bz2.BZ2Compressor(9) fed 64 chunks of 16 MiB of zeros): the

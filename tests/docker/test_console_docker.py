@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from tests.conftest import TEST_FUNCTIONS
-from tests.docker.test_redis_outage_docker import wait_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.docker
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

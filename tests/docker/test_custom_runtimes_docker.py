@@ -5,8 +5,8 @@ import base64
 
 import requests
 
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v3
 
 
 def test_custom_runtime_server_gets_the_event_and_fc_headers(

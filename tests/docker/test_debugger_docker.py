@@ -18,8 +18,8 @@ import docker
 import pytest
 import requests
 
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import EmulatorProcess, gather_functions
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker

@@ -12,8 +12,8 @@ import requests
 from redis.asyncio import Redis
 
 from emulator.queue.store import Enqueued, TaskStore
-from tests.docker.test_function_management_docker import code_saying, zipped
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import code_saying, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

@@ -14,10 +14,9 @@ import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
 from tests.docker.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error, v3
 from tests.support.http_sink import HttpSink
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher

@@ -3,26 +3,8 @@ from __future__ import annotations
 
 import requests
 
-from tests.docker.test_sync_invoke_docker import v2, v3
 from tests.support.emulator_process import EmulatorProcess
-
-
-def assert_v3_error(reply: requests.Response, status: int, code: str) -> dict[str, str]:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert body["Code"] == code
-    assert body["RequestId"] == reply.headers["x-fc-request-id"]
-    assert body["Message"]
-    return body
-
-
-def assert_v2_error(reply: requests.Response, status: int, code: str) -> dict[str, str]:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert body["ErrorCode"] == code
-    assert body["ErrorMessage"]
-    assert reply.headers["x-fc-request-id"]
-    return body
+from tests.support.fc_api import assert_v2_error, assert_v3_error, v2, v3
 
 
 def test_unknown_function(emulator: EmulatorProcess, http: requests.Session) -> None:

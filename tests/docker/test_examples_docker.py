@@ -11,18 +11,10 @@ import pytest
 import requests
 
 from emulator.devtools.mail_sink import MailSink
-from emulator.pool.engine import DockerEngine
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
-
-
-def docker_bridge_gateway() -> str:
-    engine = DockerEngine()
-    try:
-        return engine.bridge_gateway()
-    finally:
-        engine.close()
+from tests.support.waits import docker_bridge_gateway
 
 
 def copy_send_email(functions_dir: Path, target: Path, smtp_port: int, name: str = "send-email") -> None:

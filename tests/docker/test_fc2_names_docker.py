@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.test_function_management_docker import zipped
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import zipped
 from tests.support.redis_server import RedisServer
 
 NODE_CODE = """'use strict';

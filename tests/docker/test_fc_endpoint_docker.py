@@ -19,8 +19,8 @@ import fc2
 import pytest
 import requests
 
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer
 

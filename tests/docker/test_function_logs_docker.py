@@ -15,8 +15,8 @@ import redis
 import requests
 
 from emulator.logs.keys import INSTANCE_PREFIX, lines_key
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher

@@ -16,23 +16,11 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
-from tests.docker.test_errors_docker import assert_v3_error
 from tests.docker.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-def code_saying(word: str) -> bytes:
-    return zipped({"main.py": f"def handler(event, context):\n    return '{word} ' + event.decode()\n"})
 
 
 def test_deploy_invoke_update_and_delete_with_the_fc3_sdk(

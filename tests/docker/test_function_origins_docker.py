@@ -17,10 +17,9 @@ import pytest
 import requests
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from tests.docker.test_errors_docker import assert_v3_error
-from tests.docker.test_function_management_docker import zipped
 from tests.docker.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v3_error, zipped
 
 SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
 # FC 3.0 event contract: the handler's return value is the answer.

@@ -7,10 +7,10 @@ from pathlib import Path
 import docker
 import requests
 
-from tests.docker.test_pool_docker import wait_until_gone
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
+from tests.support.waits import wait_until_gone
 
 
 def test_edited_code_is_picked_up_and_the_old_instance_retired(

@@ -11,9 +11,8 @@ import uuid
 
 import requests
 
-from tests.docker.test_errors_docker import assert_v3_error
-from tests.docker.test_function_management_docker import zipped
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v3_error, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

@@ -7,8 +7,8 @@ import uuid
 
 import requests
 
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

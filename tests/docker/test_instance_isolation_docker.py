@@ -21,11 +21,11 @@ import requests
 from docker.models.containers import Container
 
 from tests.conftest import TEST_FUNCTIONS, owned_containers
-from tests.docker.test_examples_docker import docker_bridge_gateway
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
+from tests.support.waits import docker_bridge_gateway
 
 pytestmark = pytest.mark.docker
 

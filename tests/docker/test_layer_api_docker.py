@@ -19,9 +19,8 @@ from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi import models as openapi_models
 
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
-from tests.docker.test_function_management_docker import zipped
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error, zipped
 from tests.support.redis_server import RedisServer
 
 ACCOUNT, REGION = "1234567890123456", "cn-hangzhou"

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.test_errors_docker import assert_v3_error
-from tests.docker.test_function_management_docker import code_saying
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v3_error, code_saying
 from tests.support.redis_server import RedisServer
 
 TESTS = Path(__file__).parents[1]

@@ -21,8 +21,8 @@ from emulator.queue.store import TaskStore
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.timer_scheduler import TimerScheduler
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher
 

@@ -21,12 +21,11 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi import models as openapi_models
 
 from tests.conftest import owned_containers
-from tests.docker.test_examples_docker import docker_bridge_gateway
-from tests.docker.test_pool_docker import wait_until_gone
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.http_sink import HttpSink
 from tests.support.redis_server import RedisServer
+from tests.support.waits import docker_bridge_gateway, wait_until_gone
 
 HOOK_CODE = textwrap.dedent('''
     import json

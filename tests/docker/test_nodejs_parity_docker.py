@@ -21,14 +21,12 @@ import requests
 
 from tests.conftest import TEST_FUNCTIONS, owned_containers
 from tests.docker.test_credentials_docker import FORGED, KEY_ID, ROLE, SECRET, TOKEN
-from tests.docker.test_examples_docker import docker_bridge_gateway
-from tests.docker.test_function_management_docker import zipped
-from tests.docker.test_pool_docker import wait_until_gone
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3, zipped
 from tests.support.http_sink import HttpSink
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import docker_bridge_gateway, wait_until_gone
 
 QUEUE_ARN = "acs:mns:cn-hangzhou:1234567890123456:/queues/{}/messages"
 FUNCTION = "node-parity"

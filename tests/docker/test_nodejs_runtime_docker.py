@@ -24,15 +24,13 @@ from docker.models.containers import Container
 
 from emulator.devtools.mail_sink import MailSink
 from emulator.settings import Settings
-from tests.docker.test_examples_docker import docker_bridge_gateway
-from tests.docker.test_function_management_docker import zipped
-from tests.docker.test_pool_docker import wait_until_gone
 from tests.docker.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
-from tests.docker.test_sync_invoke_docker import v2, v3
 from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import v2, v3, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import docker_bridge_gateway, wait_until_gone
 
 NODE_IMAGE = Settings().nodejs_runtime_image
 # FC's Node.js log line: UTC time, request id, [level], message.

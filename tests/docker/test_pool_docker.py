@@ -13,33 +13,14 @@ import pytest
 import requests
 
 from tests.conftest import owned_containers
-from tests.docker.test_sync_invoke_docker import v3
 from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
+from tests.support.waits import wait_until_gone
 
 
 def container_of(client: docker.DockerClient, instance_id: str) -> docker.models.containers.Container:
     return client.containers.get(instance_id)
-
-
-def wait_until_gone(client: docker.DockerClient, container_id: str, timeout: float = 30) -> None:
-    """Waits on Docker's event stream (not a sleep) until the container is destroyed."""
-    try:
-        client.containers.get(container_id)
-    except docker.errors.NotFound:
-        return
-    events = client.events(decode=True, filters={"container": container_id, "event": "destroy"},
-                           until=None)
-    try:
-        # The container may have been removed between the check and the subscription.
-        try:
-            client.containers.get(container_id)
-        except docker.errors.NotFound:
-            return
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(next, events).result(timeout=timeout)
-    finally:
-        events.close()
 
 
 def test_instances_run_unprivileged_with_the_function_memory(

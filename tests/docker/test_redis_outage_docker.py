@@ -7,19 +7,18 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import docker
 import requests
 
 from tests.conftest import owned_containers
-from tests.docker.test_errors_docker import assert_v2_error, assert_v3_error
-from tests.docker.test_function_management_docker import code_saying
 from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import assert_v2_error, assert_v3_error, code_saying
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until
 
 V3 = "/2023-03-30/functions/hello"
 V2 = "/2016-08-15/services/default/functions/hello"
@@ -54,15 +53,6 @@ def send(http: requests.Session, emulator: EmulatorProcess, method: str, path: s
     if isinstance(body, bytes) or body is None:
         return http.request(method, emulator.url + path, headers=headers, data=body, timeout=30)
     return http.request(method, emulator.url + path, headers=headers, json=body, timeout=30)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    """Polls a condition nothing announces (a pub/sub subscription has no event of its own)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise TimeoutError("the condition did not become true")
-        time.sleep(0.05)
 
 
 def test_redis_down_is_a_503_and_everything_resumes_when_it_is_back(

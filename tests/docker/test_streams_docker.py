@@ -18,10 +18,10 @@ import requests
 from emulator.logs.keys import LOG_CHANNEL
 from emulator.pool.owners import OWNER_PREFIX
 from tests.conftest import TEST_FUNCTIONS
-from tests.docker.test_redis_outage_docker import wait_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.docker
 

@@ -10,14 +10,7 @@ import requests
 from docker.models.containers import Container
 
 from tests.support.emulator_process import EmulatorProcess
-
-
-def v3(emulator: EmulatorProcess, function: str) -> str:
-    return f"{emulator.url}/2023-03-30/functions/{function}/invocations"
-
-
-def v2(emulator: EmulatorProcess, function: str, service: str = "default") -> str:
-    return f"{emulator.url}/2016-08-15/services/{service}/functions/{function}/invocations"
+from tests.support.fc_api import v2, v3
 
 
 def test_hello_answers_on_the_2023_route(emulator: EmulatorProcess, http: requests.Session) -> None:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, Deployments
 from emulator.catalog.loader import FunctionDefinition
-from tests.docker.test_function_management_docker import code_saying
+from tests.support.fc_api import code_saying
 from tests.support.redis_server import RedisServer
 
 SPEC = {"functionName": "f", "runtime": "python3.10", "handler": "main.handler"}
