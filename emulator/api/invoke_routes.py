@@ -75,11 +75,11 @@ async def accept_async(
     limit = core.settings.async_payload_limit_bytes
     if len(payload) > limit:
         raise _too_large(len(payload), limit)
-    config = core.async_configs.effective(definition)
-    task_mode = config.asyncTask or async_headers.task_id is not None
+    policy = core.async_configs.task_policy(definition)
+    task_mode = policy.async_task or async_headers.task_id is not None
     task_id = async_headers.task_id or request_id
     accepted = await submit_invocation(
-        core.store, definition, config, task_id=task_id, request_id=request_id, payload=payload,
+        core.store, policy, task_id=task_id, request_id=request_id, payload=payload,
         delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind=kind,
     )
     if not accepted.created:

@@ -101,8 +101,8 @@ async def rerun_task(request: Request, function_name: str, task_id: str) -> JSON
     if original is None:
         raise V3_TASK_ERRORS.not_found(task_id)
     try:
-        outcome = await rerun(core.store, definition, core.async_configs.effective(definition), original,
-                              task_id=new_id, request_id=request_id, edited_payload=edited)
+        outcome = await rerun(core.store, core.async_configs.task_policy(definition), original, task_id=new_id,
+                              request_id=request_id, edited_payload=edited)
     except RerunRefused as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
     if not outcome.accepted.created:
@@ -130,7 +130,7 @@ async def fire_trigger(request: Request, function_name: str, trigger_name: str) 
     # Never the id of a scheduled firing (timer-<name>-<second>), which the queue would take for a duplicate.
     task_id = f"timer-{trigger_name}-fired-{uuid.uuid4().hex[:12]}"
     disabled = "" if trigger.triggerConfig.get("enable", True) else " (the trigger is disabled)"
-    await fire_timer(core.store, definition, core.async_configs.effective(definition), trigger, at, task_id=task_id,
+    await fire_timer(core.store, core.async_configs.task_policy(definition), trigger, at, task_id=task_id,
                      note=f"fired by hand{disabled}", task_mode=True)
     return JSONResponse({"taskId": task_id, "requestId": task_id, "triggerTime": int(at.timestamp() * 1000)},
                         status_code=202, headers={"x-fc-request-id": request_id_of(request)})

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
+from emulator.queue.task_policy import TaskPolicy
 from emulator.redis_io.replies import as_bytes, reply
 from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
@@ -56,6 +57,16 @@ class ConfigEntry:
     config: StoredAsyncConfig
     # True when it comes from the function's manifest rather than from a PUT.
     from_manifest: bool
+
+
+def task_policy(definition: FunctionDefinition, config: AsyncInvokeConfig) -> TaskPolicy:
+    destinations = config.destinationConfig
+    return TaskPolicy(
+        function=definition.name, version=definition.identity, async_task=config.asyncTask,
+        max_retry=config.maxAsyncRetryAttempts, max_age_s=config.maxAsyncEventAgeInSeconds,
+        on_success=destinations.onSuccess.destination if destinations and destinations.onSuccess else "",
+        on_failure=destinations.onFailure.destination if destinations and destinations.onFailure else "",
+    )
 
 
 def _field(function: str, qualifier: str) -> str:
@@ -105,6 +116,10 @@ class AsyncConfigs:
         """What an async invoke of the function uses now: the API's config, else the manifest's, else FC's."""
         entry = self.get(definition)
         return entry.config.as_invoke_config() if entry is not None else AsyncInvokeConfig()
+
+    def task_policy(self, definition: FunctionDefinition) -> TaskPolicy:
+        """What the queue takes an async invoke of the function with now: its effective config, in queue terms."""
+        return task_policy(definition, self.effective(definition))
 
     async def put(self, definition: FunctionDefinition, qualifier: str, changes: AsyncConfigChanges) -> ConfigEntry:
         current = self.get(definition, qualifier)

@@ -196,11 +196,11 @@ class Deliverer:
         )
         if definition is None:
             raise DeliveryFailed(f"function '{target.function}' does not exist", permanent=False)
-        config = self._async_configs.effective(definition)
+        policy = self._async_configs.task_policy(definition)
         task_id = function_task_id(task.function, task.task_id)
         accepted = await submit_invocation(
-            self._store, definition, config, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
-            task_mode=config.asyncTask,
+            self._store, policy, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
+            task_mode=policy.async_task,
         )
         state = "invoked" if accepted.created else "already invoked"
         return f"function {definition.name} {state} asynchronously as task {task_id}"

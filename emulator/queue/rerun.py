@@ -1,15 +1,14 @@
 """Re-runs a finished task as a new one: the same payload (or an edited one) and kind, through the submit path, so
-that it gets the function's current async config (destinations, max event age, retries) as a new invocation
+that it gets the function's current task policy (destinations, max event age, retries) as a new invocation
 would."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulator.catalog.loader import FunctionDefinition
-from emulator.catalog.manifest import AsyncInvokeConfig
 from emulator.queue.models import FINAL_STATUSES, TaskRecord
 from emulator.queue.store import Enqueued, TaskStore
 from emulator.queue.submit import submit_invocation
+from emulator.queue.task_policy import TaskPolicy
 
 
 class RerunRefused(ValueError):
@@ -34,15 +33,15 @@ def check_rerunnable(original: TaskRecord, edited_payload: bytes | None) -> None
 
 
 async def rerun(
-    store: TaskStore, definition: FunctionDefinition, config: AsyncInvokeConfig, original: TaskRecord, *,
-    task_id: str, request_id: str, edited_payload: bytes | None = None,
+    store: TaskStore, policy: TaskPolicy, original: TaskRecord, *, task_id: str, request_id: str,
+    edited_payload: bytes | None = None,
 ) -> Rerun:
     """The re-run is a task-mode task (its id is what the caller gets back, to look it up by), whatever the
     original was; the caller checks `accepted.created` (False: the id is taken)."""
     check_rerunnable(original, edited_payload)
     edited = " with an edited payload" if edited_payload is not None else ""
     accepted = await submit_invocation(
-        store, definition, config, task_id=task_id, request_id=request_id,
+        store, policy, task_id=task_id, request_id=request_id,
         payload=original.payload if edited_payload is None else edited_payload, delay_ms=0, task_mode=True,
         kind=original.kind, note=f"re-run of task {original.task_id}{edited}",
     )

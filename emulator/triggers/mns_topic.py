@@ -80,11 +80,11 @@ class TopicSubscribers:
         definition = self._catalog.get(trigger.functionName)
         if definition is None:
             return 0
-        config = self._async_configs.effective(definition)
+        policy = self._async_configs.task_policy(definition)
         task_id = task_id_for(trigger, message["MessageId"])
         enqueued = await submit_invocation(
-            self._store, definition, config, task_id=task_id, request_id=task_id,
-            payload=mns_event(trigger, topic, message, self._account_id), delay_ms=0, task_mode=config.asyncTask,
+            self._store, policy, task_id=task_id, request_id=task_id,
+            payload=mns_event(trigger, topic, message, self._account_id), delay_ms=0, task_mode=policy.async_task,
             kind="mns",
         )
         if enqueued.created:

@@ -13,11 +13,10 @@ from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
-from emulator.catalog.loader import FunctionDefinition
-from emulator.catalog.manifest import AsyncInvokeConfig
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import Enqueued, TaskStore
 from emulator.queue.submit import submit_invocation
+from emulator.queue.task_policy import TaskPolicy
 from emulator.redis_io.resilience import wait_for_event
 from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
@@ -35,13 +34,13 @@ def timer_event(trigger: StoredTrigger, fired_at: datetime) -> bytes:
 
 
 async def fire_timer(
-    store: TaskStore, definition: FunctionDefinition, config: AsyncInvokeConfig, trigger: StoredTrigger,
-    at: datetime, *, task_id: str, note: str = "", task_mode: bool | None = None,
+    store: TaskStore, policy: TaskPolicy, trigger: StoredTrigger, at: datetime, *, task_id: str, note: str = "",
+    task_mode: bool | None = None,
 ) -> Enqueued:
     """Enqueues one firing of a timer trigger, as scheduled or asked for by hand (`fcemu trigger fire`)."""
     return await submit_invocation(
-        store, definition, config, task_id=task_id, request_id=task_id, payload=timer_event(trigger, at), delay_ms=0,
-        task_mode=config.asyncTask if task_mode is None else task_mode, kind="timer", note=note,
+        store, policy, task_id=task_id, request_id=task_id, payload=timer_event(trigger, at), delay_ms=0,
+        task_mode=policy.async_task if task_mode is None else task_mode, kind="timer", note=note,
     )
 
 
@@ -155,7 +154,7 @@ class TimerScheduler:
         if definition is None:
             return
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
-        accepted = await fire_timer(self._store, definition, self._async_configs.effective(definition), trigger, at,
+        accepted = await fire_timer(self._store, self._async_configs.task_policy(definition), trigger, at,
                                     task_id=task_id)
         if accepted.created:
             log.info("trigger %s of %s fired for %s", trigger.triggerName, trigger.functionName, at.isoformat())

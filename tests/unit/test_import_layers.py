@@ -37,7 +37,9 @@ LAYERS: list[tuple[str, ...]] = [
     # What the instances are made of and report to: functions, their logs, FC's endpoints, the counters (and
     # any other module of metrics/ but the exporter).
     ("emulator.catalog", "emulator.logs", "emulator.fc_endpoint", "emulator.metrics.counters", "emulator.metrics"),
-    # The queue's scripts and Redis's clock (open_files sizes itself by the client's pool).
+    # The queue's scripts and Redis's clock (open_files sizes itself by the client's pool). The queue knows
+    # nothing of the catalog: it takes an invocation with a TaskPolicy (queue/task_policy.py), which the catalog
+    # builds from a function's definition and async config.
     ("emulator.queue", "emulator.open_files"),
     # The Redis plumbing every part shares: clients, the outage probe, resilience, typed replies.
     ("emulator.redis_io",),
@@ -48,12 +50,6 @@ LAYERS: list[tuple[str, ...]] = [
 
 # (importer, imported) arrows that point up today. Remove an entry when its import goes; never add one.
 KNOWN_UPWARD: set[tuple[str, str]] = {
-    # Issue 22: the queue reads the catalog's definitions to submit and rerun a task; the queue should take
-    # what it needs as arguments instead.
-    ("emulator.queue.submit", "emulator.catalog.loader"),
-    ("emulator.queue.submit", "emulator.catalog.manifest"),
-    ("emulator.queue.rerun", "emulator.catalog.loader"),
-    ("emulator.queue.rerun", "emulator.catalog.manifest"),
     # Issue 22: a function's manifest validates its triggers with the triggers' own models.
     ("emulator.catalog.manifest", "emulator.triggers.trigger_config"),
     # Settings checks the template and the layers folders it is given with the catalog's own readers.
