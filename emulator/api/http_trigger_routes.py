@@ -25,12 +25,12 @@ from emulator.api.invoke_headers import parse_invoke_headers
 from emulator.api.invoke_routes import accept_async
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.trigger_config import HTTP_METHODS
 from emulator.core import Core
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import HttpRequest, HttpStream, InvocationResult, is_contract_header
 from emulator.metrics.counters import SUCCESS, THROTTLED, outcome
 from emulator.pool.function_pool import PoolExhausted
-from emulator.triggers.trigger_config import HTTP_METHODS
 
 # Not passed to the function: they describe this hop. Every x-fc-* header is dropped too (is_contract_header):
 # those are the emulator's own on the way to an instance, and a client's would pick the handler or control path.

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from emulator.api import http_trigger_routes, invoke_routes
 from emulator.api.invoke_headers import MAX_ASYNC_DELAY_S, REQUEST_ID_PATTERN, TASK_ID_PATTERN
 from emulator.catalog.manifest import FUNCTION_NAME_PATTERN
-from emulator.triggers.trigger_config import HTTP_METHODS
+from emulator.catalog.trigger_config import HTTP_METHODS
 
 Schema = dict[str, Any]
 

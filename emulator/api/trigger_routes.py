@@ -14,9 +14,9 @@ from emulator.api.lookup import function_v2, function_v3
 from emulator.api.paging import page
 from emulator.arns import function_arn
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.trigger_config import TriggerError
 from emulator.core import Core
 from emulator.triggers.definitions import StoredTrigger, TriggerEntry, config_from
-from emulator.triggers.trigger_config import TriggerError
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
 

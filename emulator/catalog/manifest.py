@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from emulator.triggers.trigger_config import TriggerError, check_trigger, topic_of_source_arn
+from emulator.catalog.trigger_config import TriggerError, check_trigger, topic_of_source_arn
 
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 # What a process environment can hold: FC's rule for variable names, and no NUL in names or values.

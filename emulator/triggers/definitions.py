@@ -13,10 +13,10 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.trigger_config import TriggerError, check_trigger
 from emulator.redis_io.replies import as_bytes, reply
 from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
-from emulator.triggers.trigger_config import TriggerError, check_trigger
 
 log = logging.getLogger(__name__)
 

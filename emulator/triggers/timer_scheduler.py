@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.trigger_config import CronError, Schedule, parse
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import Enqueued, TaskStore
 from emulator.queue.submit import submit_invocation
@@ -20,7 +21,6 @@ from emulator.queue.task_policy import TaskPolicy
 from emulator.redis_io.resilience import wait_for_event
 from emulator.timestamps import iso_utc
 from emulator.triggers.definitions import StoredTrigger, Triggers
-from emulator.triggers.trigger_config import CronError, Schedule, parse
 
 log = logging.getLogger(__name__)
 

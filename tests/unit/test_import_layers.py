@@ -50,8 +50,6 @@ LAYERS: list[tuple[str, ...]] = [
 
 # (importer, imported) arrows that point up today. Remove an entry when its import goes; never add one.
 KNOWN_UPWARD: set[tuple[str, str]] = {
-    # Issue 22: a function's manifest validates its triggers with the triggers' own models.
-    ("emulator.catalog.manifest", "emulator.triggers.trigger_config"),
     # Settings checks the template and the layers folders it is given with the catalog's own readers.
     ("emulator.settings", "emulator.catalog.layers"),
     ("emulator.settings", "emulator.catalog.template"),

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from emulator.catalog.manifest import FunctionManifest
-from emulator.triggers.trigger_config import CronError, TriggerError, check_trigger, parse, topic_of_source_arn
+from emulator.catalog.trigger_config import CronError, TriggerError, check_trigger, parse, topic_of_source_arn
 
 MOMENT = datetime(2026, 11, 23, 12, 0, 7, tzinfo=UTC)
 
