@@ -1,5 +1,8 @@
-"""Trigger configs (timer, http and mns_topic) and FC's time expressions: `@every 5m` (h, m, s; combinable as 1h30m), or six cron fields with seconds
-first, in UTC unless prefixed `CRON_TZ=<zone>`."""
+"""Trigger configs (timer, http and mns_topic) and FC's time expressions: `@every 5m` (h, m, s; combinable as
+1h30m), or six cron fields with seconds first, in UTC unless prefixed `CRON_TZ=<zone>`.
+
+Pure models and checks: what a trigger may declare is part of a function's definition, so they live in the
+catalog, where a manifest validates its triggers; triggers/ stores the triggers and fires them with these."""
 from __future__ import annotations
 
 import re

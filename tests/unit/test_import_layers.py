@@ -34,8 +34,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("emulator.invoker",),
     # Instances: engine, launcher, pools.
     ("emulator.pool",),
-    # What the instances are made of and report to: functions, their logs, FC's endpoints, the counters (and
-    # any other module of metrics/ but the exporter).
+    # What the instances are made of and report to: functions (with what their triggers may declare:
+    # catalog/trigger_config.py), their logs, FC's endpoints, the counters (and any other module of metrics/ but
+    # the exporter).
     ("emulator.catalog", "emulator.logs", "emulator.fc_endpoint", "emulator.metrics.counters", "emulator.metrics"),
     # The queue's scripts and Redis's clock (open_files sizes itself by the client's pool). The queue knows
     # nothing of the catalog: it takes an invocation with a TaskPolicy (queue/task_policy.py), which the catalog
