@@ -71,12 +71,13 @@ def _mirror_published_layers(settings: Settings) -> bool:
     from redis.exceptions import RedisError
 
     from emulator.catalog.published_layers import PublishedLayers
+    from emulator.catalog.sources import layer_source
     from emulator.redis_io.client import async_client, close_client
 
     async def mirror() -> None:
         client = async_client(settings.redis_url, socket_connect_timeout=3)
         try:
-            await PublishedLayers(client, settings.layer_source()).mirror()
+            await PublishedLayers(client, layer_source(settings)).mirror()
         finally:
             await close_client(client)
 

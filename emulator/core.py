@@ -22,7 +22,7 @@ from emulator.catalog.deployments import Deployments
 from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.published_layers import PublishedLayers
-from emulator.catalog.sources import load_sources
+from emulator.catalog.sources import layer_source, load_sources
 from emulator.catalog.template import unpacked_zips
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.coalesced import Coalesced
@@ -189,7 +189,7 @@ class Core:
             raise StartupError(f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one") from error
         role = await role_credentials(redis, configured_credentials)
         # Functions in files may name layers published through the API: mirrored to disk before they are loaded.
-        published_layers = PublishedLayers(redis, settings.layer_source())
+        published_layers = PublishedLayers(redis, layer_source(settings))
         await published_layers.mirror()
         definitions, template = await asyncio.to_thread(load_sources, settings)
         if template is not None:
@@ -292,7 +292,7 @@ class Core:
                 lease_ms=int(settings.lease_s * 1000), shutdown_grace_s=settings.dispatcher_shutdown_grace_s,
                 prestart=prestart,
             )
-        deployments = Deployments(redis, settings.data_dir, settings.layer_source())
+        deployments = Deployments(redis, settings.data_dir, layer_source(settings))
         api_redis = async_client(settings.redis_url, health_check_interval=30)
         _on_close(stack, "API's redis", lambda: close_client(api_redis))
         # Closed before their client: a subscription's connection goes back first.

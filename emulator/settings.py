@@ -9,8 +9,6 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from emulator.catalog.layers import LayerSource
-from emulator.catalog.template import find_template
 from emulator.credentials import FunctionCredentials, credentials_from, read_credentials_file
 from emulator.local_address import local_url
 
@@ -169,15 +167,6 @@ class Settings(BaseSettings):
                 raise ValueError(f"debug entry '{entry}' (FCEMU_DEBUG or --debug) names no function")
             targets[name] = port
         return targets
-
-    def layer_source(self) -> LayerSource:
-        """Where functions' layers come from; zips are unpacked and layers merged (and published ones mirrored)
-        under data_dir."""
-        roots = [self.layers_dir.resolve()]
-        template = self.template if self.template is not None else find_template(Path.cwd())
-        if template is not None:
-            roots.append(template.resolve().parent / "layers")
-        return LayerSource(roots=tuple(roots), cache_dir=self.data_dir.resolve() / "layers")
 
     def allowed_host_patterns(self) -> tuple[str, ...]:
         """FCEMU_ALLOWED_HOSTS's entries, lower-cased; raises ValueError for one that is not a host name pattern."""

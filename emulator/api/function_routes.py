@@ -21,6 +21,7 @@ from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.layers import LayerError
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FC2_API_VERSION, FC3_API_VERSION, ROLE_MAX_LENGTH, FunctionManifest
+from emulator.catalog.sources import layer_source
 from emulator.core import Core
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
@@ -77,7 +78,7 @@ async def _check_layers(core: Core, arns: list[str], kept: list[str]) -> None:
             raise FCError(400, "InvalidArgument", f"layers: layer '{arn}' was deleted; functions that already use "
                           "it keep it, new configurations cannot take it")
     try:
-        await asyncio.to_thread(core.settings.layer_source().check, arns)
+        await asyncio.to_thread(layer_source(core.settings).check, arns)
     except LayerError as error:
         raise FCError(400, "InvalidArgument", f"layers: {error}") from error
 

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import load_functions
+from emulator.catalog.sources import layer_source
 from emulator.core import Core
 from emulator.queue.keys import shard_of, task_member
 from emulator.queue.redis_clock import RedisClock
@@ -109,7 +110,7 @@ def test_the_timer_scheduler_reads_redis_clock_when_it_wakes(
 
     async def scenario() -> None:
         redis = Redis.from_url(own_redis.url)
-        layers = Settings(layers_dir=TEST_LAYERS, data_dir=tmp_path / "data").layer_source()
+        layers = layer_source(Settings(layers_dir=TEST_LAYERS, data_dir=tmp_path / "data"))
         catalog = Catalog(load_functions(functions_dir, layers), "default")
         triggers = Triggers(redis, catalog)
         async_configs = AsyncConfigs(redis)

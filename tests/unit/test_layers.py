@@ -87,10 +87,11 @@ def test_roots_are_searched_in_order_then_the_published_mirror(tmp_path: Path) -
 
 
 def test_a_served_templates_layers_folder_comes_after_the_layers_dir(tmp_path: Path) -> None:
+    from emulator.catalog.sources import layer_source
     from emulator.settings import Settings
 
     (tmp_path / "project").mkdir()
     (tmp_path / "project/s.yaml").write_text("edition: 3.0.0\nresources: {}\n")
-    source = Settings(layers_dir=tmp_path / "layers", template=tmp_path / "project/s.yaml",
-                      data_dir=tmp_path / "data").layer_source()
+    source = layer_source(Settings(layers_dir=tmp_path / "layers", template=tmp_path / "project/s.yaml",
+                                   data_dir=tmp_path / "data"))
     assert source.roots == ((tmp_path / "layers").resolve(), (tmp_path / "project/layers").resolve())
