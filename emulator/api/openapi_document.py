@@ -1,9 +1,18 @@
 """The OpenAPI description fcemu publishes at /_fcemu/openapi.json: every public route of both API versions.
 
-FastAPI describes the routes it declares, but not the plain Starlette ones (invoke and HTTP triggers, kept plain
-for speed), nor the bodies its routes take as free dicts. This module adds both: the invoke and HTTP trigger
-operations with FC's `x-fc-*` request headers, and the request bodies as FC's models (field names and types of
-FC's API reference and of `alibabacloud-fc20230330`'s models), so that clients and fuzzers see what FC takes.
+FastAPI describes the routes it declares, with the schemas of the models they take and answer, but not the plain
+Starlette ones (invoke and HTTP triggers, kept plain for speed), nor the bodies its routes take as free dicts. This
+module adds both: the invoke and HTTP trigger operations with FC's `x-fc-*` request headers, and the request
+bodies as FC's models (field names and types of FC's API reference and of `alibabacloud-fc20230330`'s models), so
+that clients and fuzzers see what FC takes.
+
+Generated from fcemu's pydantic models, so that they cannot drift from what fcemu validates (FCJsonSchema says
+how): the FC models those models are (MODELS: the container, custom runtime and lifecycle configs, the timer and
+HTTP trigger configs), and the fields of CreateFunctionInput (and of the three other function bodies) that a
+function's manifest declares, with their limits. Written here, as no model declares them: FC's models fcemu takes
+but does not read (code locations, log, VPC and NAS configs, tags) and the function fields holding them
+(FC_ONLY_FIELDS), the bodies the routes read field by field (services, triggers, layer versions, FC 2.0's extra
+function fields), the paths, operations and `x-fc-*` headers of the plain routes, and FC's error shapes.
 """
 from __future__ import annotations
 
@@ -13,12 +22,22 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 from starlette.routing import Route
 
 from emulator.api import http_trigger_routes, invoke_routes
 from emulator.api.invoke_headers import MAX_ASYNC_DELAY_S, REQUEST_ID_PATTERN, TASK_ID_PATTERN
-from emulator.catalog.manifest import FUNCTION_NAME_PATTERN
-from emulator.catalog.trigger_config import HTTP_METHODS
+from emulator.api.json_body import FC_NAME
+from emulator.catalog.manifest import (
+    CustomContainerConfig,
+    CustomRuntimeConfig,
+    FunctionManifest,
+    InstanceLifecycleConfig,
+    LifecycleHook,
+)
+from emulator.catalog.trigger_config import HttpTriggerConfig, TimerConfig
 
 Schema = dict[str, Any]
 
@@ -29,27 +48,56 @@ DESCRIPTION = (
     "`{Code, Message, RequestId}` on 2023-03-30 routes and `{ErrorCode, ErrorMessage, RequestId}` on 2016-08-15 "
     "routes."
 )
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+class FCJsonSchema(GenerateJsonSchema):
+    """JSON Schema as FC's API reference gives its models: an optional field by its type alone (FC, and fcemu's
+    json_body.py, take a null as an absent field); no defaults (they are a manifest's: over the API, a field an
+    update leaves out keeps its value); no titles (a model is named by its key in the components, FC's name)."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        json_schema.pop("title", None)
+        return json_schema
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def model_schema(model: type[BaseModel]) -> Schema:
+    """A model's JSON Schema as this document holds it; the models it nests are referred to by their names."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=FCJsonSchema)
+    schema.pop("$defs", None)  # each nested model is in MODELS, under its own name
+    return schema
 
 
 def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
 def _strings() -> Schema:
     return {"type": "array", "items": {"type": "string"}}
 
 
-_HEALTH_CHECK = {
-    "type": "object",
-    "properties": {
-        "httpGetUrl": {"type": "string"}, "initialDelaySeconds": {"type": "integer", "minimum": 0},
-        "periodSeconds": {"type": "integer", "minimum": 1}, "timeoutSeconds": {"type": "integer", "minimum": 1},
-        "failureThreshold": {"type": "integer", "minimum": 1}, "successThreshold": {"type": "integer", "minimum": 1},
-    },
+# FC's models that fcemu's own models declare, by the names FC's SDKs give them.
+MODELS: dict[str, type[BaseModel]] = {
+    "CustomContainerConfig": CustomContainerConfig, "CustomRuntimeConfig": CustomRuntimeConfig,
+    "LifecycleHook": LifecycleHook, "InstanceLifecycleConfig": InstanceLifecycleConfig,
+    "TimerTriggerConfig": TimerConfig, "HTTPTriggerConfig": HttpTriggerConfig,
 }
+# Fields of a function's manifest that FC's CreateFunctionInput does not have: function.yaml's own (FC configures
+# these through their own operations) and fcemu's generation marker, which the API sets itself.
+MANIFEST_ONLY = ("triggers", "asyncInvokeConfig", "concurrencyConfig", "apiVersion")
 
-# FC's models, by the names FC's SDKs give them.
-SCHEMAS: dict[str, Schema] = {
+# FC's models that fcemu takes but does not read: no model of fcemu's declares them.
+FC_ONLY_MODELS: dict[str, Schema] = {
     "InputCodeLocation": {
         "type": "object",
         "description": "fcemu takes zipFile only (base64 of a zip); OSS locations are FC's other source.",
@@ -57,25 +105,6 @@ SCHEMAS: dict[str, Schema] = {
             "zipFile": {"type": "string", "contentEncoding": "base64", "contentMediaType": "application/zip"},
             "ossBucketName": {"type": "string"}, "ossObjectName": {"type": "string"},
             "checksum": {"type": "string"},
-        },
-    },
-    "CustomContainerConfig": {
-        "type": "object",
-        "required": ["image"],
-        "properties": {
-            "image": {"type": "string", "minLength": 1, "examples": ["fcemu/runtime-python3:latest"]},
-            "entrypoint": _strings(), "command": _strings(),
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "healthCheckConfig": _HEALTH_CHECK, "accelerationType": {"type": "string"},
-            "acrInstanceId": {"type": "string"},
-        },
-    },
-    "CustomRuntimeConfig": {
-        "type": "object",
-        "required": ["command"],
-        "properties": {
-            "command": {**_strings(), "minItems": 1, "examples": [["python3", "server.py"]]}, "args": _strings(),
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535}, "healthCheckConfig": _HEALTH_CHECK,
         },
     },
     "LogConfig": {
@@ -100,86 +129,40 @@ SCHEMAS: dict[str, Schema] = {
         },
     },
     "Tag": {"type": "object", "properties": {"key": {"type": "string"}, "value": {"type": "string"}}},
-    "LifecycleHook": {
-        "type": "object",
-        "properties": {
-            "handler": {"type": "string", "maxLength": 128, "examples": ["index.pre_stop"]},
-            "timeout": {"type": "integer", "minimum": 1, "maximum": 600}, "command": _strings(),
-        },
-    },
-    "InstanceLifecycleConfig": {
-        "type": "object",
-        "description": "initializer (FC 3.0's place for it) and preStop; FC 2.0's preFreeze is accepted, never called.",
-        "properties": {"initializer": _ref("LifecycleHook"), "preStop": _ref("LifecycleHook"),
-                       "preFreeze": _ref("LifecycleHook")},
-    },
-    "CreateFunctionInput": {
-        "type": "object",
-        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, nodejs14-20, custom.* and custom-container runtimes.",
-        "required": ["functionName", "runtime", "handler"],
-        "properties": {
-            "functionName": {"type": "string", "pattern": FUNCTION_NAME_PATTERN},
-            "runtime": {"type": "string", "examples": ["python3.10", "python3.9", "custom.debian10",
-                                                      "custom-container"]},
-            "handler": {"type": "string", "minLength": 1, "maxLength": 128, "examples": ["index.handler"]},
-            "code": _ref("InputCodeLocation"),
-            "description": {"type": "string", "maxLength": 256},
-            "memorySize": {"type": "integer", "minimum": 128, "maximum": 32768, "multipleOf": 64},
-            "timeout": {"type": "integer", "minimum": 1, "maximum": 86400},
-            "instanceConcurrency": {"type": "integer", "minimum": 1, "maximum": 200},
-            "environmentVariables": {"type": "object", "additionalProperties": {"type": "string"}},
-            "initializer": {"type": "string", "maxLength": 128},
-            "initializationTimeout": {"type": "integer", "minimum": 1, "maximum": 600},
-            "customContainerConfig": _ref("CustomContainerConfig"),
-            "customRuntimeConfig": _ref("CustomRuntimeConfig"),
-            "cpu": {"type": "number"}, "diskSize": {"type": "integer", "enum": [512, 10240]},
-            "internetAccess": {"type": "boolean"}, "layers": _strings(), "role": {"type": "string"},
-            "logConfig": _ref("LogConfig"), "vpcConfig": _ref("VPCConfig"), "nasConfig": _ref("NASConfig"),
-            "tags": {"type": "array", "items": _ref("Tag")},
-            "instanceLifecycleConfig": _ref("InstanceLifecycleConfig"), "gpuConfig": {"type": "object"},
-            "disableInjectCredentials": {"type": "string", "enum": ["None", "Env", "Request", "All"]},
-            "tracingConfig": {"type": "object"}, "ossMountConfig": {"type": "object"},
-            "sessionAffinity": {"type": "string"}, "idleTimeout": {"type": "integer"},
-            "enableLongLiving": {"type": "boolean"},
-        },
-    },
-    "CreateServiceInput": {
-        "type": "object",
-        "description": "FC 2.0 CreateService.",
-        "required": ["serviceName"],
-        "properties": {
-            "serviceName": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$"},
-            "description": {"type": "string", "maxLength": 256}, "role": {"type": "string"},
-            "internetAccess": {"type": "boolean"}, "logConfig": _ref("LogConfig"), "vpcConfig": _ref("VPCConfig"),
-            "nasConfig": _ref("NASConfig"), "tracingConfig": {"type": "object"},
-            "ossMountConfig": {"type": "object"},
-        },
-    },
-    "TimerTriggerConfig": {
-        "type": "object",
-        "required": ["cronExpression"],
-        "properties": {
-            "cronExpression": {"type": "string",
-                               "examples": ["@every 5m", "0 0 4 * * *", "CRON_TZ=Asia/Shanghai 0 30 8 * * 1-5"]},
-            "enable": {"type": "boolean"}, "payload": {"type": "string"},
-        },
-    },
-    "HTTPTriggerConfig": {
-        "type": "object",
-        "properties": {
-            "authType": {"type": "string", "enum": ["anonymous", "function"]},
-            "methods": {"type": "array", "items": {"type": "string", "enum": list(HTTP_METHODS)}},
-            "disableURLInternet": {"type": "boolean"},
-        },
-    },
     "TriggerConfig": {"anyOf": [_ref("TimerTriggerConfig"), _ref("HTTPTriggerConfig")]},
 }
+# CreateFunctionInput's fields that the manifest takes and ignores (its IGNORED_FC_FIELDS), with FC's types.
+FC_ONLY_FIELDS: dict[str, Schema] = {
+    "code": _ref("InputCodeLocation"), "cpu": {"type": "number"}, "diskSize": {"type": "integer", "enum": [512, 10240]},
+    "internetAccess": {"type": "boolean"}, "logConfig": _ref("LogConfig"), "vpcConfig": _ref("VPCConfig"),
+    "nasConfig": _ref("NASConfig"), "tags": {"type": "array", "items": _ref("Tag")}, "gpuConfig": {"type": "object"},
+    "tracingConfig": {"type": "object"}, "ossMountConfig": {"type": "object"}, "sessionAffinity": {"type": "string"},
+    "idleTimeout": {"type": "integer"}, "enableLongLiving": {"type": "boolean"},
+}
+# FC 2.0's CreateFunction fields beyond FC 3.0's.
+_PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+FC2_FUNCTION_FIELDS: dict[str, Schema] = {"caPort": _PORT, "instanceType": {"type": "string"}}
+_FC_NAME = {"type": "string", "pattern": f"^{FC_NAME.pattern}$"}
 
 
-def _function_input(name: str, required: list[str], drop: tuple[str, ...] = (), **extra: Schema) -> Schema:
-    base = SCHEMAS["CreateFunctionInput"]
+def _create_function_input() -> Schema:
+    """FC 3.0's CreateFunctionInput: the manifest's fields, generated, and FC's that the manifest ignores."""
+    manifest = model_schema(FunctionManifest)
+    properties = {key: value for key, value in manifest["properties"].items() if key not in MANIFEST_ONLY}
+    return {
+        "type": "object",
+        "description": "FC 3.0 CreateFunction; fcemu runs the python3.x, nodejs14-20, custom.* and custom-container "
+                       "runtimes.",
+        "required": manifest["required"],
+        "properties": {**properties, **FC_ONLY_FIELDS},
+    }
+
+
+def _function_input(base: Schema, name: str, required: list[str], drop: tuple[str, ...] = (),
+                    extra: dict[str, Schema] | None = None) -> Schema:
     properties = {key: value for key, value in base["properties"].items() if key not in drop}
-    return {"type": "object", "description": name, "required": required, "properties": {**properties, **extra}}
+    return {"type": "object", "description": name, "required": required,
+            "properties": {**properties, **(extra or {})}}
 
 
 def _trigger_input(name: str, required: list[str], v3: bool, create: bool) -> Schema:
@@ -192,37 +175,55 @@ def _trigger_input(name: str, required: list[str], v3: bool, create: bool) -> Sc
     }
     if create:
         properties.update(
-            triggerName={"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$"},
-            triggerType={"type": "string", "examples": ["timer", "http"]},
+            triggerName=_FC_NAME, triggerType={"type": "string", "examples": ["timer", "http"]},
             sourceArn={"type": "string"},
         )
     return {"type": "object", "description": name, "required": required, "properties": properties}
 
 
-SCHEMAS.update(
-    UpdateFunctionInput=_function_input("FC 3.0 UpdateFunction: the fields it changes.", [], drop=("functionName",)),
-    CreateFunctionRequest=_function_input(
-        "FC 2.0 CreateFunction.", ["functionName", "runtime", "handler"],
-        caPort={"type": "integer", "minimum": 1, "maximum": 65535}, instanceType={"type": "string"},
-        instanceSoftConcurrency={"type": "integer", "minimum": 1},
-    ),
-    UpdateFunctionRequest=_function_input(
-        "FC 2.0 UpdateFunction: the fields it changes.", [], drop=("functionName",),
-        caPort={"type": "integer", "minimum": 1, "maximum": 65535}, instanceType={"type": "string"},
-    ),
-    CreateTriggerInput=_trigger_input("FC 3.0 CreateTrigger.", ["triggerName", "triggerType", "triggerConfig"],
-                                      v3=True, create=True),
-    UpdateTriggerInput=_trigger_input("FC 3.0 UpdateTrigger.", [], v3=True, create=False),
-    CreateTriggerRequest=_trigger_input("FC 2.0 CreateTrigger.", ["triggerName", "triggerType", "triggerConfig"],
-                                        v3=False, create=True),
-    UpdateTriggerRequest=_trigger_input("FC 2.0 UpdateTrigger.", [], v3=False, create=False),
-    CreateLayerVersionInput={
-        "type": "object", "description": "FC 3.0 CreateLayerVersion / FC 2.0 PublishLayerVersion: the layer's zip.",
-        "required": ["code"],
-        "properties": {"code": _ref("InputCodeLocation"), "description": {"type": "string"},
-                       "license": {"type": "string"}, "compatibleRuntime": _strings()},
-    },
-)
+def schemas() -> dict[str, Schema]:
+    """The components this module adds to FastAPI's: FC's models, generated or written above, and the bodies."""
+    create_function = _create_function_input()
+    return {
+        **{name: model_schema(model) for name, model in MODELS.items()},
+        **FC_ONLY_MODELS,
+        "CreateFunctionInput": create_function,
+        "UpdateFunctionInput": _function_input(create_function, "FC 3.0 UpdateFunction: the fields it changes.", [],
+                                               drop=("functionName",)),
+        "CreateFunctionRequest": _function_input(
+            create_function, "FC 2.0 CreateFunction.", list(create_function["required"]),
+            extra={**FC2_FUNCTION_FIELDS, "instanceSoftConcurrency": {"type": "integer", "minimum": 1}},
+        ),
+        "UpdateFunctionRequest": _function_input(
+            create_function, "FC 2.0 UpdateFunction: the fields it changes.", [], drop=("functionName",),
+            extra=FC2_FUNCTION_FIELDS,
+        ),
+        "CreateServiceInput": {
+            "type": "object",
+            "description": "FC 2.0 CreateService.",
+            "required": ["serviceName"],
+            "properties": {
+                "serviceName": _FC_NAME, "description": {"type": "string", "maxLength": 256}, "role": {"type": "string"},
+                "internetAccess": {"type": "boolean"}, "logConfig": _ref("LogConfig"), "vpcConfig": _ref("VPCConfig"),
+                "nasConfig": _ref("NASConfig"), "tracingConfig": {"type": "object"},
+                "ossMountConfig": {"type": "object"},
+            },
+        },
+        "CreateTriggerInput": _trigger_input("FC 3.0 CreateTrigger.", ["triggerName", "triggerType", "triggerConfig"],
+                                             v3=True, create=True),
+        "UpdateTriggerInput": _trigger_input("FC 3.0 UpdateTrigger.", [], v3=True, create=False),
+        "CreateTriggerRequest": _trigger_input("FC 2.0 CreateTrigger.",
+                                               ["triggerName", "triggerType", "triggerConfig"], v3=False, create=True),
+        "UpdateTriggerRequest": _trigger_input("FC 2.0 UpdateTrigger.", [], v3=False, create=False),
+        "CreateLayerVersionInput": {
+            "type": "object",
+            "description": "FC 3.0 CreateLayerVersion / FC 2.0 PublishLayerVersion: the layer's zip.",
+            "required": ["code"],
+            "properties": {"code": _ref("InputCodeLocation"), "description": {"type": "string"},
+                           "license": {"type": "string"}, "compatibleRuntime": _strings()},
+        },
+    }
+
 
 V3 = "/2023-03-30"
 V2 = "/2016-08-15"
@@ -333,7 +334,7 @@ def _plain_operations(route: Route) -> dict[str, Schema]:
 
 def build(app: FastAPI) -> Schema:
     document = get_openapi(title="fcemu", version=app.version, description=DESCRIPTION, routes=app.routes)
-    document.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
+    document.setdefault("components", {}).setdefault("schemas", {}).update(schemas())
     paths: dict[str, dict[str, Schema]] = document["paths"]
     for (method, path), model in BODIES.items():
         operation = paths[path][method]

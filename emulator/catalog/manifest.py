@@ -29,6 +29,11 @@ IGNORED_FC_FIELDS = frozenset(
 
 # FC's limit on a role's ARN (a function's, or an FC 2.0 service's).
 ROLE_MAX_LENGTH = 300
+# FC takes memorySize in steps of this many MB.
+MEMORY_STEP_MB = 64
+# What a healthCheckConfig is, for the OpenAPI document: fcemu checks it is an object, nothing more.
+HEALTH_CHECK = ("FC's HealthCheckConfig (httpGetUrl, initialDelaySeconds, periodSeconds, timeoutSeconds, "
+                "failureThreshold, successThreshold): taken, not used by fcemu")
 
 
 class _FCModel(BaseModel):
@@ -44,12 +49,12 @@ def _printable(value: str, what: str) -> str:
 
 
 class CustomContainerConfig(_FCModel):
-    image: str = Field(min_length=1)
+    image: str = Field(min_length=1, examples=["fcemu/runtime-python3:latest"])
     # FC 3.0 names: entrypoint is the program, command its arguments.
     entrypoint: list[str] | None = None
     command: list[str] | None = None
     port: int = Field(9000, ge=1, le=65535)
-    healthCheckConfig: dict[str, Any] | None = None
+    healthCheckConfig: dict[str, Any] | None = Field(None, description=HEALTH_CHECK)
     accelerationType: str | None = None
     acrInstanceId: str | None = None
 
@@ -62,10 +67,10 @@ class CustomContainerConfig(_FCModel):
 
 
 class CustomRuntimeConfig(_FCModel):
-    command: list[str] = Field(min_length=1)
+    command: list[str] = Field(min_length=1, examples=[["python3", "server.py"]])
     args: list[str] | None = None
     port: int = Field(9000, ge=1, le=65535)
-    healthCheckConfig: dict[str, Any] | None = None
+    healthCheckConfig: dict[str, Any] | None = Field(None, description=HEALTH_CHECK)
 
     @model_validator(mode="after")
     def _printable_command(self) -> CustomRuntimeConfig:
@@ -95,7 +100,7 @@ class ConcurrencyConfig(_FCModel):
 
 
 class LifecycleHook(_FCModel):
-    handler: str | None = Field(None, max_length=128)
+    handler: str | None = Field(None, max_length=128, examples=["index.pre_stop"])
     timeout: int = Field(3, ge=1, le=600)
     # FC 3.0's alternative to a handler (a command run in the instance): accepted, not run by fcemu.
     command: list[str] | None = None
@@ -131,10 +136,10 @@ class FunctionManifest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     functionName: str = Field(pattern=FUNCTION_NAME_PATTERN)
-    runtime: str
-    handler: str = Field(min_length=1, max_length=128)
+    runtime: str = Field(examples=["python3.10", "python3.9", "custom.debian10", CUSTOM_CONTAINER])
+    handler: str = Field(min_length=1, max_length=128, examples=["index.handler"])
     description: str = Field("", max_length=256)
-    memorySize: int = Field(512, ge=128, le=32768)
+    memorySize: int = Field(512, ge=128, le=32768, json_schema_extra={"multipleOf": MEMORY_STEP_MB})
     timeout: int = Field(3, ge=1, le=86400)
     instanceConcurrency: int = Field(1, ge=1, le=200)
     environmentVariables: dict[str, str] = Field(default_factory=dict)
@@ -158,8 +163,8 @@ class FunctionManifest(BaseModel):
     @field_validator("memorySize")
     @classmethod
     def _memory_in_steps_of_64(cls, value: int) -> int:
-        if value % 64:
-            raise ValueError("must be a multiple of 64 (MB)")
+        if value % MEMORY_STEP_MB:
+            raise ValueError(f"must be a multiple of {MEMORY_STEP_MB} (MB)")
         return value
 
     @field_validator("handler", "initializer")

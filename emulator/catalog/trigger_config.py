@@ -41,7 +41,7 @@ class TriggerError(ValueError):
 
 
 class TimerConfig(BaseModel):
-    cronExpression: str
+    cronExpression: str = Field(examples=["@every 5m", "0 0 4 * * *", "CRON_TZ=Asia/Shanghai 0 30 8 * * 1-5"])
     enable: bool = True
     payload: str = ""
 
