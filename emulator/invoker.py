@@ -32,16 +32,6 @@ AGENT_ONLY_HEADERS = frozenset(
      "server"}
 )
 LOG_TAIL_BYTES = 4096
-# The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
-# (the instance's secret, contract.AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach
-# an instance, where the agent would take them for the emulator's.
-CONTRACT_HEADER_PREFIXES = ("x-fc-", contract.FCEMU_HEADER_PREFIX)
-
-
-def is_contract_header(name: str) -> bool:
-    return name.lower().startswith(CONTRACT_HEADER_PREFIXES)
-
-
 @dataclass(frozen=True)
 class HttpRequest:
     """A request to an HTTP function, passed on to its server as the user sent it (FC's /http-invoke), or made
@@ -80,7 +70,7 @@ class HttpRequest:
         """The headers to send an instance: the client's without any of the contract's, then the emulator's
         own last. Filtered here too, not only where the request came in, so that no path (an async request
         queued by an older fcemu, another caller) can forward a client's contract header."""
-        return [*(pair for pair in self.headers if not is_contract_header(pair[0])), *own]
+        return [*(pair for pair in self.headers if not contract.is_contract_header(pair[0])), *own]
 
 
 @dataclass(frozen=True)

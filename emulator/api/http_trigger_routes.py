@@ -27,8 +27,9 @@ from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
-from emulator.invoker import HttpRequest, HttpStream, InvocationResult, is_contract_header
+from emulator.invoker import HttpRequest, HttpStream, InvocationResult
 from emulator.metrics.counters import SUCCESS, THROTTLED, outcome
+from emulator.pool.contract import is_contract_header
 from emulator.pool.function_pool import PoolExhausted
 from emulator.triggers.trigger_config import HTTP_METHODS
 

@@ -19,6 +19,16 @@ FCEMU_HEADER_PREFIX = "x-fcemu-"
 AGENT_TOKEN_HEADER = FCEMU_HEADER_PREFIX + "agent-token"
 AGENT_TOKEN_VARIABLE = "FCEMU_AGENT_TOKEN"
 
+# The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
+# (the instance's secret, AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach
+# an instance, where the agent would take them for the emulator's.
+CONTRACT_HEADER_PREFIXES = ("x-fc-", FCEMU_HEADER_PREFIX)
+
+
+def is_contract_header(name: str) -> bool:
+    return name.lower().startswith(CONTRACT_HEADER_PREFIXES)
+
+
 # FC's control paths: what a request to an instance is (x-fc-control-path), and the path it is sent to (but an
 # HTTP function's request, sent to the path its client asked for).
 INVOKE = "/invoke"
