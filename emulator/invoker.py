@@ -28,8 +28,8 @@ UNHANDLED = "UnhandledInvocationError"
 STREAM_CHUNK_BYTES = 64 * 1024
 # Headers of the agent's reply that are the contract's or the connection's, not the HTTP function's answer.
 AGENT_ONLY_HEADERS = frozenset(
-    {"x-fc-status", "x-fc-log-result", "content-length", "connection", "keep-alive", "transfer-encoding", "date",
-     "server"}
+    {contract.STATUS_HEADER, contract.LOG_RESULT_HEADER, "content-length", "connection", "keep-alive",
+     "transfer-encoding", "date", "server"}
 )
 LOG_TAIL_BYTES = 4096
 @dataclass(frozen=True)
@@ -202,9 +202,9 @@ class Invoker:
         control = contract.control_headers(instance, contract.HTTP_INVOKE if http else contract.INVOKE, request_id,
                                            self._logs)
         if log_tail:
-            control["x-fc-log-type"] = "Tail"
+            control[contract.LOG_TYPE_HEADER] = contract.LOG_TAIL
         if retry_count:
-            control["x-fc-retry-count"] = str(retry_count)
+            control[contract.RETRY_COUNT_HEADER] = str(retry_count)
         timeout = definition.manifest.timeout
         try:
             async with asyncio.timeout(None if pool.debugging else timeout):
@@ -232,7 +232,7 @@ class Invoker:
         else:
             await pool.release(instance)
         # An HTTP function's own status is its answer; only x-fc-status says that the function failed.
-        failed = too_large or reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
+        failed = too_large or contract.reports_failure(reply.headers) or (http is None and reply.status != 200)
         log_result = _log(reply.headers)
         if log_tail and log_result is None:
             # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
@@ -268,7 +268,7 @@ class Invoker:
         except BaseException:
             await pool.discard(instance)
             raise
-        if response.headers.get("x-fc-status", "200") != "200":
+        if contract.reports_failure(response.headers):
             try:
                 async with asyncio.timeout_at(deadline):
                     body = await self._agent.read(response)
@@ -362,4 +362,4 @@ _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 def _log(headers: CIMultiDictProxy[str]) -> str | None:
-    return headers.get("x-fc-log-result")
+    return headers.get(contract.LOG_RESULT_HEADER)
