@@ -58,6 +58,18 @@ def control_headers(instance: Instance, control_path: str, request_id: str, logs
     return {REQUEST_ID_HEADER: request_id, CONTROL_PATH_HEADER: control_path, AGENT_TOKEN_HEADER: instance.agent_token}
 
 
+def invoke_headers(instance: Instance, request_id: str, logs: LogPumps | None, *, http: bool, log_tail: bool = False,
+                   retry_count: int = 0) -> dict[str, str]:
+    """control_headers of an invocation (an HTTP function's request with `http`), asking for the log's tail and
+    telling an async invocation's retry count when there are."""
+    headers = control_headers(instance, HTTP_INVOKE if http else INVOKE, request_id, logs)
+    if log_tail:
+        headers[LOG_TYPE_HEADER] = LOG_TAIL
+    if retry_count:
+        headers[RETRY_COUNT_HEADER] = str(retry_count)
+    return headers
+
+
 def reports_failure(answer_headers: Mapping[str, str]) -> bool:
     """True when the agent's answer says the function failed (its x-fc-status), whatever the HTTP status."""
     return answer_headers.get(STATUS_HEADER, "200") != "200"
