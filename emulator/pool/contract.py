@@ -21,6 +21,7 @@ LOG_TAIL = "Tail"
 RETRY_COUNT_HEADER = "x-fc-retry-count"  # how many times an async invocation was tried before (absent: none)
 STATUS_HEADER = "x-fc-status"  # on the answer: anything but 200 says the function failed (reports_failure)
 LOG_RESULT_HEADER = "x-fc-log-result"
+
 # fcemu's own headers on a request to an instance, beside FC's x-fc-* ones: like those, the control plane's alone.
 FCEMU_HEADER_PREFIX = "x-fcemu-"
 # Each instance's own secret (fcemu's, not FC's): in the instance's environment at start, and on every request the
