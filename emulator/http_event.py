@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from emulator.catalog.manifest import FC3_API_VERSION, FunctionManifest
-from emulator.invoker import HttpRequest, is_contract_header
+from emulator.invoker import HttpRequest
+from emulator.pool.contract import is_contract_header
 from emulator.timestamps import FC_TIME_FORMAT
 
 EVENT_VERSION = "v1"

@@ -28,20 +28,10 @@ UNHANDLED = "UnhandledInvocationError"
 STREAM_CHUNK_BYTES = 64 * 1024
 # Headers of the agent's reply that are the contract's or the connection's, not the HTTP function's answer.
 AGENT_ONLY_HEADERS = frozenset(
-    {"x-fc-status", "x-fc-log-result", "content-length", "connection", "keep-alive", "transfer-encoding", "date",
-     "server"}
+    {contract.STATUS_HEADER, contract.LOG_RESULT_HEADER, "content-length", "connection", "keep-alive",
+     "transfer-encoding", "date", "server"}
 )
 LOG_TAIL_BYTES = 4096
-# The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
-# (the instance's secret, contract.AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach
-# an instance, where the agent would take them for the emulator's.
-CONTRACT_HEADER_PREFIXES = ("x-fc-", contract.FCEMU_HEADER_PREFIX)
-
-
-def is_contract_header(name: str) -> bool:
-    return name.lower().startswith(CONTRACT_HEADER_PREFIXES)
-
-
 @dataclass(frozen=True)
 class HttpRequest:
     """A request to an HTTP function, passed on to its server as the user sent it (FC's /http-invoke), or made
@@ -80,7 +70,7 @@ class HttpRequest:
         """The headers to send an instance: the client's without any of the contract's, then the emulator's
         own last. Filtered here too, not only where the request came in, so that no path (an async request
         queued by an older fcemu, another caller) can forward a client's contract header."""
-        return [*(pair for pair in self.headers if not is_contract_header(pair[0])), *own]
+        return [*(pair for pair in self.headers if not contract.is_contract_header(pair[0])), *own]
 
 
 @dataclass(frozen=True)
@@ -191,31 +181,53 @@ class Invoker:
         if task_id and self._logs is not None:
             self._logs.note_task(request_id, task_id)
         started, wall_started = time.perf_counter(), time.time()
+        taken = await self._take_instance(definition, slot, before_run)
+        if taken is None or isinstance(taken, InvocationResult):
+            return taken
+        pool, instance = taken
+        control = contract.invoke_headers(instance, request_id, self._logs, http=http is not None, log_tail=log_tail,
+                                          retry_count=retry_count)
+        answer = await self._call_agent(pool, instance, definition.manifest.timeout, payload, http, control, started)
+        if isinstance(answer, InvocationResult):
+            return answer
+        if slot is not None:
+            slot.take(pool, instance)
+        else:
+            await pool.release(instance)
+        reply, too_large = answer
+        return await self._reply_result(reply, too_large, instance, request_id, http=http, log_tail=log_tail,
+                                        started=started, wall_started=wall_started)
+
+    async def _take_instance(self, definition: FunctionDefinition, slot: InstanceSlot | None,
+                             before_run: Callable[[str], Awaitable[bool]] | None
+                             ) -> tuple[FunctionPool, Instance] | InvocationResult | None:
+        """The instance an invocation runs on: the one its slot holds (its caller marked it running), else one from
+        the pool once `before_run` lets it run (None when it does not: the instance goes back). The function error
+        FC reports when none could start."""
         held = slot.empty() if slot is not None else None
         if held is not None:
-            pool, instance = held
-        else:
-            pool = self._pools.for_function(definition)
-            acquired = await self._acquire(pool)
-            if isinstance(acquired, InvocationResult):
-                return acquired
-            instance = acquired
-            if before_run is not None:
-                try:
-                    go_ahead = await before_run(instance.instance_id)
-                except BaseException:
-                    await pool.release(instance)
-                    raise
-                if not go_ahead:
-                    await pool.release(instance)
-                    return None
-        control = contract.control_headers(instance, contract.HTTP_INVOKE if http else contract.INVOKE, request_id,
-                                           self._logs)
-        if log_tail:
-            control["x-fc-log-type"] = "Tail"
-        if retry_count:
-            control["x-fc-retry-count"] = str(retry_count)
-        timeout = definition.manifest.timeout
+            return held
+        pool = self._pools.for_function(definition)
+        instance = await self._acquire(pool)
+        if isinstance(instance, InvocationResult):
+            return instance
+        if before_run is not None:
+            try:
+                go_ahead = await before_run(instance.instance_id)
+            except BaseException:
+                await pool.release(instance)
+                raise
+            if not go_ahead:
+                await pool.release(instance)
+                return None
+        return pool, instance
+
+    async def _call_agent(self, pool: FunctionPool, instance: Instance, timeout: int, payload: bytes,
+                          http: HttpRequest | None, control: dict[str, str], started: float
+                          ) -> tuple[AgentReply, bool] | InvocationResult:
+        """The invocation sent to the agent and its answer read whole, within the function's timeout (none under a
+        debugger): the reply, and whether its body was refused as too large. A timeout or a broken connection is
+        the function error FC reports, and costs the instance, as does a cancellation."""
         try:
             async with asyncio.timeout(None if pool.debugging else timeout):
                 if http is None:
@@ -227,22 +239,22 @@ class Invoker:
         except AnswerTooLarge as error:
             # The function ran to its end and its instance is sound: only the answer is refused, a function
             # error as FC makes it. Nothing of the body was kept; the answer's headers may carry a log tail.
-            reply = AgentReply(200, error.headers or _NO_HEADERS, platform_error(str(error)))
-            too_large = True
+            return AgentReply(200, error.headers or _NO_HEADERS, platform_error(str(error))), True
         except (TimeoutError, AgentConnectionError, aiohttp.ClientError) as error:
             return await self._broken(pool, instance, error, timeout, started)
         except BaseException:
             # Cancelled mid-invoke: the handler may still be running in there, so the instance cannot serve again.
             await pool.discard(instance)
             raise
-        else:
-            too_large = False
-        if slot is not None:
-            slot.take(pool, instance)
-        else:
-            await pool.release(instance)
+        return reply, False
+
+    async def _reply_result(self, reply: AgentReply, too_large: bool, instance: Instance, request_id: str, *,
+                            http: HttpRequest | None, log_tail: bool, started: float, wall_started: float
+                            ) -> InvocationResult:
+        """The agent's reply as FC tells how the invocation ended: whether the function failed, the log's tail, and
+        an HTTP function's own status and headers."""
         # An HTTP function's own status is its answer; only x-fc-status says that the function failed.
-        failed = too_large or reply.headers.get("x-fc-status", "200") != "200" or (http is None and reply.status != 200)
+        failed = too_large or contract.reports_failure(reply.headers) or (http is None and reply.status != 200)
         log_result = _log(reply.headers)
         if log_tail and log_result is None:
             # A custom runtime prints the framing lines itself and FC cuts the log from its stdout; docker's
@@ -250,9 +262,7 @@ class Invoker:
             text = await self._launcher.invocation_log(instance, request_id, since=wall_started - 1,
                                                        keep=LOG_TAIL_BYTES)
             log_result = base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
-        response_headers = tuple(
-            (name, value) for name, value in reply.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
-        ) if http and not too_large else ()
+        response_headers = _answer_headers(reply.headers) if http and not too_large else ()
         return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result,
                             reply.status, response_headers)
 
@@ -268,7 +278,7 @@ class Invoker:
             return instance
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
-        control = contract.control_headers(instance, contract.HTTP_INVOKE, request_id, self._logs)
+        control = contract.invoke_headers(instance, request_id, self._logs, http=True)
         headers = http.headers_with([*pool.headers.items(), *control.items()])
         try:
             async with asyncio.timeout_at(deadline):
@@ -278,7 +288,7 @@ class Invoker:
         except BaseException:
             await pool.discard(instance)
             raise
-        if response.headers.get("x-fc-status", "200") != "200":
+        if contract.reports_failure(response.headers):
             try:
                 async with asyncio.timeout_at(deadline):
                     body = await self._agent.read(response)
@@ -307,15 +317,11 @@ class Invoker:
                 # A body cut short (timeout, crash, a reader that left) leaves the instance mid-answer.
                 await (pool.release(instance) if finished else pool.discard(instance))
 
-        answer_headers = tuple(
-            (name, value) for name, value in response.headers.items() if name.lower() not in AGENT_ONLY_HEADERS
-        )
-
         async def abandon() -> None:
             response.close()
             await pool.discard(instance)
 
-        return HttpStream(response.status, answer_headers, instance.instance_id, chunks(), abandon)
+        return HttpStream(response.status, _answer_headers(response.headers), instance.instance_id, chunks(), abandon)
 
     def reserve(self, definition: FunctionDefinition, count: int) -> list[InstanceSlot]:
         """Slots holding up to `count` warm instances of the function that are free now (none is started)."""
@@ -372,4 +378,9 @@ _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 def _log(headers: CIMultiDictProxy[str]) -> str | None:
-    return headers.get("x-fc-log-result")
+    return headers.get(contract.LOG_RESULT_HEADER)
+
+
+def _answer_headers(headers: CIMultiDictProxy[str]) -> tuple[tuple[str, str], ...]:
+    """An HTTP function's own answer headers: the agent's reply's, without the contract's and the connection's."""
+    return tuple((name, value) for name, value in headers.items() if name.lower() not in AGENT_ONLY_HEADERS)

@@ -28,8 +28,9 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.trigger_config import HTTP_METHODS
 from emulator.core import Core
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
-from emulator.invoker import HttpRequest, HttpStream, InvocationResult, is_contract_header
+from emulator.invoker import HttpRequest, HttpStream, InvocationResult
 from emulator.metrics.counters import SUCCESS, THROTTLED, outcome
+from emulator.pool.contract import is_contract_header
 from emulator.pool.function_pool import PoolExhausted
 
 # Not passed to the function: they describe this hop. Every x-fc-* header is dropped too (is_contract_header):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Literal
 
 from emulator.catalog.loader import FunctionDefinition
@@ -9,6 +10,17 @@ from emulator.credentials import FunctionCredentials
 from emulator.logs.pump import LogPumps
 from emulator.pool.instance import Instance
 from emulator.settings import Settings
+
+# FC's headers on a request to an instance and on its answer. Those every request to one function carries are
+# static_headers' below; these are set or read per request.
+FC_HEADER_PREFIX = "x-fc-"
+REQUEST_ID_HEADER = "x-fc-request-id"
+CONTROL_PATH_HEADER = "x-fc-control-path"  # one of the control paths below
+LOG_TYPE_HEADER = "x-fc-log-type"  # LOG_TAIL: answer the invocation's log tail, base64, in LOG_RESULT_HEADER
+LOG_TAIL = "Tail"
+RETRY_COUNT_HEADER = "x-fc-retry-count"  # how many times an async invocation was tried before (absent: none)
+STATUS_HEADER = "x-fc-status"  # on the answer: anything but 200 says the function failed (reports_failure)
+LOG_RESULT_HEADER = "x-fc-log-result"
 
 # fcemu's own headers on a request to an instance, beside FC's x-fc-* ones: like those, the control plane's alone.
 FCEMU_HEADER_PREFIX = "x-fcemu-"
@@ -18,6 +30,16 @@ FCEMU_HEADER_PREFIX = "x-fcemu-"
 # cannot drive it. A client's copy of the header never reaches an instance (emulator/invoker.py drops it).
 AGENT_TOKEN_HEADER = FCEMU_HEADER_PREFIX + "agent-token"
 AGENT_TOKEN_VARIABLE = "FCEMU_AGENT_TOKEN"
+
+# The runtime contract's request headers (handler, control path, credentials, request id...) and fcemu's own
+# (the instance's secret, AGENT_TOKEN_HEADER) are the control plane's alone: a client's must never reach
+# an instance, where the agent would take them for the emulator's.
+CONTRACT_HEADER_PREFIXES = (FC_HEADER_PREFIX, FCEMU_HEADER_PREFIX)
+
+
+def is_contract_header(name: str) -> bool:
+    return name.lower().startswith(CONTRACT_HEADER_PREFIXES)
+
 
 # FC's control paths: what a request to an instance is (x-fc-control-path), and the path it is sent to (but an
 # HTTP function's request, sent to the path its client asked for).
@@ -34,7 +56,24 @@ def control_headers(instance: Instance, control_path: str, request_id: str, logs
     attribution.py)."""
     if logs is not None:
         logs.expect(instance.container_id, request_id)
-    return {"x-fc-request-id": request_id, "x-fc-control-path": control_path, AGENT_TOKEN_HEADER: instance.agent_token}
+    return {REQUEST_ID_HEADER: request_id, CONTROL_PATH_HEADER: control_path, AGENT_TOKEN_HEADER: instance.agent_token}
+
+
+def invoke_headers(instance: Instance, request_id: str, logs: LogPumps | None, *, http: bool, log_tail: bool = False,
+                   retry_count: int = 0) -> dict[str, str]:
+    """control_headers of an invocation (an HTTP function's request with `http`), asking for the log's tail and
+    telling an async invocation's retry count when there are."""
+    headers = control_headers(instance, HTTP_INVOKE if http else INVOKE, request_id, logs)
+    if log_tail:
+        headers[LOG_TYPE_HEADER] = LOG_TAIL
+    if retry_count:
+        headers[RETRY_COUNT_HEADER] = str(retry_count)
+    return headers
+
+
+def reports_failure(answer_headers: Mapping[str, str]) -> bool:
+    """True when the agent's answer says the function failed (its x-fc-status), whatever the HTTP status."""
+    return answer_headers.get(STATUS_HEADER, "200") != "200"
 
 
 def new_agent_token() -> str:

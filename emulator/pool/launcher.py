@@ -254,7 +254,7 @@ class InstanceLauncher:
             raise InstanceStartError(f"Function initialization timed out after {timeout} seconds") from error
         except AgentConnectionError as error:
             raise InstanceStartError(f"the instance failed during initialization: {error}") from error
-        if reply.status != 200 or reply.headers.get("x-fc-status", "200") != "200":
+        if reply.status != 200 or contract.reports_failure(reply.headers):
             raise InitializerError(reply)
 
     async def invocation_log(self, instance: Instance, request_id: str, since: float, keep: int) -> str:
@@ -310,7 +310,7 @@ class InstanceLauncher:
             log.warning("preStop hook of %s on instance %s could not be called (%s); removing it anyway",
                         definition.name, instance.instance_id, error or type(error).__name__)
             return
-        if not 200 <= reply.status < 300 or reply.headers.get("x-fc-status", "200") != "200":
+        if not 200 <= reply.status < 300 or contract.reports_failure(reply.headers):
             log.warning("preStop hook of %s on instance %s failed (request %s, status %s): %s",
                         definition.name, instance.instance_id, request_id, reply.status,
                         reply.body[:512].decode(errors="replace"))

@@ -9,9 +9,9 @@ import pytest
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FunctionManifest
-from emulator.invoker import HttpRequest, is_contract_header
+from emulator.invoker import HttpRequest
 from emulator.pool import contract
-from emulator.pool.contract import AGENT_TOKEN_HEADER, AGENT_TOKEN_VARIABLE
+from emulator.pool.contract import AGENT_TOKEN_HEADER, AGENT_TOKEN_VARIABLE, is_contract_header
 from emulator.pool.instance import Instance
 from emulator.pool.launcher import InstanceLauncher
 from emulator.settings import Settings
