@@ -1,11 +1,11 @@
-"""The queue's Lua scripts, loaded from lua/ with the shared fragment prepended; called by SHA."""
+"""The queue's Lua scripts, loaded from lua/ with the shared fragment (common.lua) prepended; called by SHA."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from redis.asyncio import Redis
 
-from emulator.redis_io.lua import Script
+from emulator.redis_io.lua import Script, load_script
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -14,10 +14,8 @@ class QueueScripts:
     """One script per queue transition."""
 
     def __init__(self, redis: Redis) -> None:
-        common = (LUA_DIR / "common.lua").read_text()
-
         def load(name: str) -> Script:
-            return Script(redis, common + (LUA_DIR / f"{name}.lua").read_text())
+            return load_script(redis, LUA_DIR, name, prelude="common")
 
         self.enqueue = load("enqueue")
         self.claim = load("claim")

@@ -1,8 +1,12 @@
-"""Lua scripts on Redis: called by SHA (EVALSHA), loaded into Redis when it does not know them."""
+"""The one loader of fcemu's Lua scripts: each script is a .lua file in its package's lua/ folder, opening with a
+header that numbers its KEYS and ARGV, read here (after a shared prelude of helpers, for the scripts that use
+one) and called by SHA (EVALSHA), loaded into Redis when it does not know it. Works on a Cluster client alike:
+the client routes EVALSHA by the script's keys."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -25,3 +29,14 @@ class Script:
         except NoScriptError:
             await self._redis.script_load(self.source)
             return await self._redis.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+
+
+def lua_source(folder: Path, name: str, prelude: str | None = None) -> str:
+    """The text of `folder`/`name`.lua, after that of `folder`/`prelude`.lua when a prelude is named."""
+    source = (folder / f"{name}.lua").read_text()
+    return (folder / f"{prelude}.lua").read_text() + source if prelude else source
+
+
+def load_script(redis: Redis, folder: Path, name: str, *, prelude: str | None = None) -> Script:
+    """The script `folder`/`name`.lua (see lua_source), ready to call on `redis`."""
+    return Script(redis, lua_source(folder, name, prelude))
