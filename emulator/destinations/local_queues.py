@@ -15,10 +15,12 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.redis_io.resilience import keep_running
 
@@ -48,14 +50,8 @@ def valid_name(name: str) -> bool:
     return bool(name) and "{" not in name and "}" not in name
 
 
-# Stores a topic's message and its place in the topic's outbox, in one step.
-# KEYS[1]: the topic's list, KEYS[2]: its outbox. ARGV[1]: the message id, ARGV[2]: the message (JSON).
-_PUBLISH = """
-local topic_key, outbox_key = KEYS[1], KEYS[2]
-redis.call('RPUSH', topic_key, ARGV[2])
-redis.call('HSET', outbox_key, ARGV[1], ARGV[2])
-return 1
-"""
+# The script that stores a topic's message and its place in the outbox together (lua/).
+_LUA_DIR = Path(__file__).parent / "lua"
 
 
 # Called with the topic and the stored message right after a message is published to a topic.
@@ -66,7 +62,7 @@ class LocalQueues:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._topic_listener: TopicListener | None = None
-        self._publish = redis.register_script(_PUBLISH)
+        self._publish = load_script(redis, _LUA_DIR, "publish_to_topic")
         self._sweeper: asyncio.Task[None] | None = None
 
     def on_topic_message(self, listener: TopicListener) -> None:
