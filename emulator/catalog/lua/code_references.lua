@@ -1,5 +1,9 @@
--- A code key lives exactly as long as some function record names its checksum: the record and the code change
--- in one script, so a create of another function with the same code can never lose its zip to a cleanup.
+-- Shared by the scripts that change a function record and its code together (the loader prepends it to
+-- save_function, delete_function and sweep_code). A code key lives exactly as long as some function record names
+-- its checksum: the record and the code change in one script, so a create of another function with the same code
+-- can never lose its zip to a cleanup. It takes no KEYS or ARGV of its own: its helpers take every key from their
+-- caller.
+
 local function checksum_of(record)
   local ok, decoded = pcall(cjson.decode, record)
   if ok and type(decoded) == 'table' and type(decoded.codeChecksum) == 'string' then

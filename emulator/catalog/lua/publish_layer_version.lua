@@ -1,4 +1,13 @@
--- KEYS: layer hash, code hash. ARGV: highest version the folders hold, record, zip. Returns the new version.
+-- Publishes a new version of a layer: numbered above both the last version handed out and the highest one the
+-- layer folders hold (numbers are never reused), with its record and its zip.
+--
+-- KEYS[1]: the layer's hash (version -> record; `next` -> the last version handed out)
+-- KEYS[2]: the layer's code hash (version -> zip)
+-- ARGV[1]: the highest version the layer folders hold
+-- ARGV[2]: the record (JSON)
+-- ARGV[3]: the zip
+--
+-- Returns the new version.
 local last = tonumber(redis.call('HGET', KEYS[1], 'next') or '0')
 local floor = tonumber(ARGV[1])
 if last < floor then last = floor end
