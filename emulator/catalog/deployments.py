@@ -42,10 +42,6 @@ LEGACY_CODE_PREFIX = "fcemu:code:"
 CHANGED_CHANNEL = "fcemu:deployments-changed"
 NO_CODE = "no-code"
 
-# The scripts that change a function record and its code together (lua/: save_function, delete_function,
-# sweep_code, each after code_references).
-_LUA_DIR = Path(__file__).parent / "lua"
-
 
 class _Superseded(Exception):
     """The version a refresh read is no longer the stored one (its code went with another process's update)."""
@@ -98,9 +94,9 @@ class Deployments:
         self._served: dict[str, FunctionDefinition] = {}
         # A version's code folder is unpacked once and never changed: walked once, not on every refresh.
         self._fingerprints = Fingerprints([self._root])
-        self._save = load_script(redis, _LUA_DIR, "save_function", prelude="code_references")
-        self._delete = load_script(redis, _LUA_DIR, "delete_function", prelude="code_references")
-        self._sweep = load_script(redis, _LUA_DIR, "sweep_code", prelude="code_references")
+        self._save = load_script(redis, __file__, "save_function", prelude="code_references")
+        self._delete = load_script(redis, __file__, "delete_function", prelude="code_references")
+        self._sweep = load_script(redis, __file__, "sweep_code", prelude="code_references")
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, on_change: Callable[[], Awaitable[object]]) -> None:

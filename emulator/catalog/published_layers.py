@@ -42,10 +42,6 @@ def code_key(name: str) -> str:
     return f"fcemu:layer-code:{{{name}}}"
 
 
-# The scripts that publish and delete a version (lua/).
-_LUA_DIR = Path(__file__).parent / "lua"
-
-
 class PublishedRecord(BaseModel):
     """What Redis holds for one published version (its name and number are its keys)."""
 
@@ -77,8 +73,8 @@ class PublishedLayers:
     def __init__(self, redis: Redis, source: LayerSource) -> None:
         self._redis = redis
         self._source = source
-        self._publish = load_script(redis, _LUA_DIR, "publish_layer_version")
-        self._delete = load_script(redis, _LUA_DIR, "delete_layer_version")
+        self._publish = load_script(redis, __file__, "publish_layer_version")
+        self._delete = load_script(redis, __file__, "delete_layer_version")
 
     async def publish(self, name: str, zip_data: bytes, *, description: str, license: str,
                       compatible_runtime: list[str]) -> LayerVersion:

@@ -15,7 +15,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -50,10 +49,6 @@ def valid_name(name: str) -> bool:
     return bool(name) and "{" not in name and "}" not in name
 
 
-# The script that stores a topic's message and its place in the outbox together (lua/).
-_LUA_DIR = Path(__file__).parent / "lua"
-
-
 # Called with the topic and the stored message right after a message is published to a topic.
 TopicListener = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -62,7 +57,7 @@ class LocalQueues:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._topic_listener: TopicListener | None = None
-        self._publish = load_script(redis, _LUA_DIR, "publish_to_topic")
+        self._publish = load_script(redis, __file__, "publish_to_topic")
         self._sweeper: asyncio.Task[None] | None = None
 
     def on_topic_message(self, listener: TopicListener) -> None:

@@ -1,13 +1,9 @@
 """The queue's Lua scripts, loaded from lua/ with the shared fragment (common.lua) prepended; called by SHA."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from redis.asyncio import Redis
 
 from emulator.redis_io.lua import Script, load_script
-
-LUA_DIR = Path(__file__).parent / "lua"
 
 
 class QueueScripts:
@@ -15,7 +11,7 @@ class QueueScripts:
 
     def __init__(self, redis: Redis) -> None:
         def load(name: str) -> Script:
-            return load_script(redis, LUA_DIR, name, prelude="common")
+            return load_script(redis, __file__, name, prelude="common")
 
         self.enqueue = load("enqueue")
         self.claim = load("claim")

@@ -1,7 +1,7 @@
-"""The one loader of fcemu's Lua scripts: each script is a .lua file in its package's lua/ folder, opening with a
-header that numbers its KEYS and ARGV, read here (after a shared prelude of helpers, for the scripts that use
-one) and called by SHA (EVALSHA), loaded into Redis when it does not know it. Works on a Cluster client alike:
-the client routes EVALSHA by the script's keys."""
+"""The one loader of fcemu's Lua scripts: each script is a .lua file in the lua/ folder beside the module that runs
+it, opening with a header that numbers its KEYS and ARGV; read here (after a prelude of shared helpers, for the
+scripts that use one) and called by SHA (EVALSHA), loaded into Redis when it does not know it. Works on a Cluster
+client alike: the client routes EVALSHA by the script's keys."""
 from __future__ import annotations
 
 import hashlib
@@ -31,12 +31,14 @@ class Script:
             return await self._redis.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
-def lua_source(folder: Path, name: str, prelude: str | None = None) -> str:
-    """The text of `folder`/`name`.lua, after that of `folder`/`prelude`.lua when a prelude is named."""
+def lua_source(module_file: str, name: str, prelude: str | None = None) -> str:
+    """The text of lua/`name`.lua beside the module `module_file` (its __file__), after that of lua/`prelude`.lua
+    when a prelude is named."""
+    folder = Path(module_file).parent / "lua"
     source = (folder / f"{name}.lua").read_text()
     return (folder / f"{prelude}.lua").read_text() + source if prelude else source
 
 
-def load_script(redis: Redis, folder: Path, name: str, *, prelude: str | None = None) -> Script:
-    """The script `folder`/`name`.lua (see lua_source), ready to call on `redis`."""
-    return Script(redis, lua_source(folder, name, prelude))
+def load_script(redis: Redis, module_file: str, name: str, *, prelude: str | None = None) -> Script:
+    """The script lua/`name`.lua beside the module `module_file` (see lua_source), ready to call on `redis`."""
+    return Script(redis, lua_source(module_file, name, prelude))
