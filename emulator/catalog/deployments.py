@@ -24,6 +24,7 @@ from emulator.catalog.fingerprints import Fingerprints
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.redis_io.client import is_cluster_client
+from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
@@ -40,51 +41,6 @@ LEGACY_FUNCTIONS_KEY = "fcemu:deployed-functions"
 LEGACY_CODE_PREFIX = "fcemu:code:"
 CHANGED_CHANNEL = "fcemu:deployments-changed"
 NO_CODE = "no-code"
-
-# A code key lives exactly as long as some function record names its checksum: the record and the code change
-# in one script, so a create of another function with the same code can never lose its zip to a cleanup.
-_REFERENCES = """
-local function checksum_of(record)
-  local ok, decoded = pcall(cjson.decode, record)
-  if ok and type(decoded) == 'table' and type(decoded.codeChecksum) == 'string' then
-    return decoded.codeChecksum
-  end
-  return ''
-end
--- Every key is declared (a Cluster routes a script by its keys): `code_key` is the caller's guess of the old
--- record's code key, dropped only when it is that record's indeed (else sweep_code finds it at the next start).
-local function drop_if_unreferenced(functions, prefix, sum, code_key)
-  if sum == '' or prefix .. sum ~= code_key then return 0 end
-  for _, value in ipairs(redis.call('HVALS', functions)) do
-    if checksum_of(value) == sum then return 0 end
-  end
-  return redis.call('DEL', code_key)
-end
-"""
-# KEYS: functions hash, the new record's code key, the code key of the record it replaces (as the caller knows it).
-# ARGV: name, record, '1' to create only, code bytes ('' when the code does not change), code key prefix, '1' when
-# code is given. Returns 0 when `create` meets a record.
-_SAVE = _REFERENCES + """
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if old and ARGV[3] == '1' then return 0 end
-if ARGV[6] == '1' then redis.call('SET', KEYS[2], ARGV[4], 'NX') end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if old then drop_if_unreferenced(KEYS[1], ARGV[5], checksum_of(old), KEYS[3]) end
-return 1
-"""
-# KEYS: functions hash, the record's code key (as the caller knows it). ARGV: name, code key prefix. Returns 1 when
-# there was a record.
-_DELETE = _REFERENCES + """
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-if not old then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-drop_if_unreferenced(KEYS[1], ARGV[2], checksum_of(old), KEYS[2])
-return 1
-"""
-# KEYS: functions hash, code key. ARGV: checksum, code key prefix. Returns 1 when the code was removed.
-_SWEEP = _REFERENCES + """
-return drop_if_unreferenced(KEYS[1], ARGV[2], ARGV[1], KEYS[2])
-"""
 
 
 class _Superseded(Exception):
@@ -138,9 +94,9 @@ class Deployments:
         self._served: dict[str, FunctionDefinition] = {}
         # A version's code folder is unpacked once and never changed: walked once, not on every refresh.
         self._fingerprints = Fingerprints([self._root])
-        self._save = redis.register_script(_SAVE)
-        self._delete = redis.register_script(_DELETE)
-        self._sweep = redis.register_script(_SWEEP)
+        self._save = load_script(redis, __file__, "save_function", prelude="code_references")
+        self._delete = load_script(redis, __file__, "delete_function", prelude="code_references")
+        self._sweep = load_script(redis, __file__, "sweep_code", prelude="code_references")
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, on_change: Callable[[], Awaitable[object]]) -> None:

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from emulator.catalog.code_archive import checksum
 from emulator.catalog.deployments import CHANGED_CHANNEL, FUNCTIONS_KEY, DeployedFunction
 from emulator.catalog.layers import LAYER_ARN, LayerSource
+from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.timestamps import iso_utc
 
@@ -39,24 +40,6 @@ def layer_key(name: str) -> str:
 
 def code_key(name: str) -> str:
     return f"fcemu:layer-code:{{{name}}}"
-
-
-# KEYS: layer hash, code hash. ARGV: highest version the folders hold, record, zip. Returns the new version.
-_PUBLISH = """
-local last = tonumber(redis.call('HGET', KEYS[1], 'next') or '0')
-local floor = tonumber(ARGV[1])
-if last < floor then last = floor end
-local version = last + 1
-redis.call('HSET', KEYS[1], 'next', version, tostring(version), ARGV[2])
-redis.call('HSET', KEYS[2], tostring(version), ARGV[3])
-return version
-"""
-# KEYS: layer hash. ARGV: version. Returns 1 when a live version was marked deleted.
-_DELETE = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[1], 'deleted:' .. ARGV[1], '1') == 0 then return 0 end
-return 1
-"""
 
 
 class PublishedRecord(BaseModel):
@@ -90,8 +73,8 @@ class PublishedLayers:
     def __init__(self, redis: Redis, source: LayerSource) -> None:
         self._redis = redis
         self._source = source
-        self._publish = redis.register_script(_PUBLISH)
-        self._delete = redis.register_script(_DELETE)
+        self._publish = load_script(redis, __file__, "publish_layer_version")
+        self._delete = load_script(redis, __file__, "delete_layer_version")
 
     async def publish(self, name: str, zip_data: bytes, *, description: str, license: str,
                       compatible_runtime: list[str]) -> LayerVersion:

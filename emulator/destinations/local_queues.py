@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.redis_io.resilience import keep_running
 
@@ -48,16 +49,6 @@ def valid_name(name: str) -> bool:
     return bool(name) and "{" not in name and "}" not in name
 
 
-# Stores a topic's message and its place in the topic's outbox, in one step.
-# KEYS[1]: the topic's list, KEYS[2]: its outbox. ARGV[1]: the message id, ARGV[2]: the message (JSON).
-_PUBLISH = """
-local topic_key, outbox_key = KEYS[1], KEYS[2]
-redis.call('RPUSH', topic_key, ARGV[2])
-redis.call('HSET', outbox_key, ARGV[1], ARGV[2])
-return 1
-"""
-
-
 # Called with the topic and the stored message right after a message is published to a topic.
 TopicListener = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -66,7 +57,7 @@ class LocalQueues:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._topic_listener: TopicListener | None = None
-        self._publish = redis.register_script(_PUBLISH)
+        self._publish = load_script(redis, __file__, "publish_to_topic")
         self._sweeper: asyncio.Task[None] | None = None
 
     def on_topic_message(self, listener: TopicListener) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from emulator.queue.keys import PREFIX
-from emulator.queue.scripts import LUA_DIR, Script
+from emulator.redis_io.lua import load_script
 from emulator.redis_io.resilience import keep_running, on_each_message
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class ClockLimitError(ClockError):
 class ClockOffset:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._advance = Script(redis, (LUA_DIR / "advance_clock.lua").read_text())
+        self._advance = load_script(redis, __file__, "advance_clock")
         self.ms = 0
         self._listeners: list[Callable[[], None]] = []
         self._follower: asyncio.Task[None] | None = None

@@ -20,8 +20,6 @@ KNOWN_LONG: set[str] = {
     # Issue 22: the command line's parser and commands in one module; its main dispatches every command.
     "cli.py",
     "cli.py:main",
-    # Issue 22: deployments' records, their Lua and their reads in one module.
-    "catalog/deployments.py",
     # Issue 22: start-up checks the settings, builds every part and creates Core in one method.
     "core.py:Core._start",
     # fcemu up: its checks, the emulator's start and the wait for it in one function.

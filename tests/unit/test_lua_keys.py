@@ -6,9 +6,7 @@ import re
 
 import pytest
 
-from emulator.catalog import deployments, published_layers
-from emulator.destinations import local_queues
-from emulator.queue.scripts import LUA_DIR
+from tests.support.lua_files import scripts_with_preludes
 
 # Commands whose first argument is not a key.
 KEYLESS = {"TIME", "PUBLISH"}
@@ -20,13 +18,8 @@ ASSIGN = re.compile(r"(?:local\s+)?([A-Za-z_][\w, ]*?)\s*=\s*([^=\n][^\n]*)")
 
 
 def sources() -> dict[str, str]:
-    common = (LUA_DIR / "common.lua").read_text()
-    found = {path.name: common + path.read_text() for path in sorted(LUA_DIR.glob("*.lua")) if path.name != "common.lua"}
-    for module in (deployments, published_layers, local_queues):
-        for name, value in vars(module).items():
-            if name.startswith("_") and isinstance(value, str) and "redis.call" in value:
-                found[f"{module.__name__}.{name}"] = value
-    return found
+    """Every script of emulator/ (queue/lua/, catalog/lua/, destinations/lua/) after its folder's preludes."""
+    return scripts_with_preludes()
 
 
 def key_arguments(source: str) -> list[tuple[str, str]]:

@@ -1,7 +1,12 @@
 -- Claims due destination deliveries: each stays in the set with its score moved to now + lease (hidden
 -- while one dispatcher delivers it; visible again if that dispatcher dies), its attempt counted.
--- KEYS: deliveries, then each candidate's task key. ARGV: max, lease (ms), then the candidates' members (read
--- from the deliveries before the call): each is checked to be due still.
+--
+-- KEYS[1]: the shard's deliveries
+-- KEYS[2..]: each candidate's task record, in the order of their members
+-- ARGV[1]: max, the most deliveries to claim
+-- ARGV[2]: the lease (ms)
+-- ARGV[3..]: the candidates' members (read from the deliveries before the call): each is checked to be due still
+--
 -- Returns {now, next due delivery or -1, {member, attempt}...}.
 local deliveries_key = KEYS[1]
 local max, lease_ms = tonumber(ARGV[1]), tonumber(ARGV[2])

@@ -1,4 +1,7 @@
--- Shared by every script (prepended at load): Redis's clock, events, the due index and closing a task.
+-- Shared by the queue's scripts (the loader prepends it to every one but advance_clock.lua): Redis's clock,
+-- events, the due index and closing a task. It takes no KEYS or ARGV of its own: its helpers take every key
+-- from their caller (candidates() reads the {task, events} pairs and the members from the KEYS and ARGV
+-- positions its caller names).
 
 local function now_ms()
   local t = redis.call('TIME')

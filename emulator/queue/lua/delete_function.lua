@@ -1,10 +1,23 @@
 -- Ends one shard's tasks of a deleted function, as FC does: queued ones (due, delayed, waiting to retry) end
 -- Invalid, FC's state for a task whose function is gone; claimed or running ones are stopped as
 -- StopAsyncTask stops them (flagged, their dispatcher told), since they may already be running.
--- KEYS: due set, due index, in-flight set, the function's retrying set, deliveries, then a {task, events} pair
--- per candidate: first the queued ones, then the in-flight ones (both read before the call, each checked here).
--- ARGV: function, retention, stop channel, detail, clock offset, how many candidates are queued ones, then the
--- candidates' members. Returns {ended, stopping}.
+--
+-- KEYS[1]: the function's due set
+-- KEYS[2]: the shard's due index
+-- KEYS[3]: the shard's in-flight set
+-- KEYS[4]: the function's retrying set
+-- KEYS[5]: the shard's deliveries
+-- KEYS[6..]: a {task, events} pair per candidate, in the order of their members
+-- ARGV[1]: the function
+-- ARGV[2]: how long a finished task's record is kept (s)
+-- ARGV[3]: the stop channel
+-- ARGV[4]: the detail (why the tasks end: their error and their last event's detail)
+-- ARGV[5]: the clock offset (ms)
+-- ARGV[6]: how many of the candidates are queued ones
+-- ARGV[7..]: the candidates' members, first the queued ones, then the in-flight ones (both read before the call,
+--   each checked here)
+--
+-- Returns {ended, stopping}.
 local due_key, due_index, inflight_key, retry_key, deliveries_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fn, retention, stop_channel, detail = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local queued = tonumber(ARGV[6])

@@ -2,9 +2,13 @@
 -- {function, due now, deferred, retrying, oldest due age (ms)}, where first attempts due now and deferred
 -- ones exclude the tasks waiting out a retry's backoff (retrying); and per function with claimed tasks,
 -- {function, in flight}. The keys all carry the shard's hash tag, as every queue key does.
--- Due is judged on the advanced clock (ARGV[1], the clock offset), as the dispatcher judges it.
--- KEYS: in-flight set, then a {due set, retrying set} pair per function (read from the due index before the
--- call); ARGV from 2 on: those functions.
+-- Due is judged on the advanced clock, as the dispatcher judges it.
+--
+-- KEYS[1]: the shard's in-flight set
+-- KEYS[2..]: a {due set, retrying set} pair per function, in the order of the functions
+-- ARGV[1]: the clock offset (ms)
+-- ARGV[2..]: the functions (read from the due index before the call)
+--
 -- Returns {now, queued rows, in-flight rows}.
 local inflight_key = KEYS[1]
 

@@ -1,8 +1,33 @@
 -- Accepts an async invocation: the task record, its first event, its place in the due set. Refuses a
--- duplicate task id. `version` names the function it was accepted for (a deployed function's functionId), so
--- that it never runs on another function that took the name. The listing drops entries older than
--- `listing_horizon_ms`, by when their records have expired. `note` is the first event's detail (why the task
--- exists, when it is not an ordinary invocation: a re-run, a manual firing). Returns {1, now, due (virtual)} or {0} for a duplicate.
+-- duplicate task id.
+--
+-- KEYS[1]: the task's record
+-- KEYS[2]: the task's events
+-- KEYS[3]: the function's due set
+-- KEYS[4]: the shard's due index
+-- KEYS[5]: the function's listing (its task-mode tasks' ids by start time)
+-- ARGV[1]: the task's member (`<function>/<task id>`)
+-- ARGV[2]: the function
+-- ARGV[3]: the task id
+-- ARGV[4]: the request id
+-- ARGV[5]: the payload
+-- ARGV[6]: the delay before it is due (ms)
+-- ARGV[7]: the most retries
+-- ARGV[8]: the max event age (ms)
+-- ARGV[9]: '1' for a task-mode task (listed), '0' otherwise
+-- ARGV[10]: the qualifier
+-- ARGV[11]: the wake channel
+-- ARGV[12]: the onSuccess destination ('' for none)
+-- ARGV[13]: the onFailure destination ('' for none)
+-- ARGV[14]: the kind ('' for an event invocation; 'http', 'timer', 'mns')
+-- ARGV[15]: the version: the function it was accepted for (a deployed function's functionId), so that it never
+--   runs on another function that took the name
+-- ARGV[16]: the listing's horizon (ms): its entries older than that go, by when their records have expired
+-- ARGV[17]: the clock offset (ms)
+-- ARGV[18]: the note, the first event's detail (why the task exists, when it is not an ordinary invocation: a
+--   re-run, a manual firing); optional
+--
+-- Returns {1, now, due (virtual)}, or {0} for a duplicate.
 local task_key, events_key, due_key, due_index, listing_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local member, fn, task_id, request_id, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local delay_ms, max_retry, max_age_ms, task_mode = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]

@@ -3,8 +3,31 @@
 -- `claim_next` > 0 it then claims that many due tasks of the same function for the freed slot, among the
 -- candidates the caller names, saving the caller a round trip (as BullMQ's moveToFinished fetches the next
 -- job); with `run_on` (an instance id) they are also marked Running on that instance, which the caller kept.
--- KEYS: task, events, in-flight set, due set, due index, the function's retrying set, deliveries, then a
--- {task, events} pair per candidate. ARGV: see below, then the candidates' members from ARGV[15] on.
+--
+-- KEYS[1]: the task's record
+-- KEYS[2]: the task's events
+-- KEYS[3]: the shard's in-flight set
+-- KEYS[4]: the function's due set
+-- KEYS[5]: the shard's due index
+-- KEYS[6]: the function's retrying set
+-- KEYS[7]: the shard's deliveries
+-- KEYS[8..]: a {task, events} pair per candidate, in the order of their members
+-- ARGV[1]: the task's member
+-- ARGV[2]: the attempt (the fencing token it was claimed with)
+-- ARGV[3]: the outcome: 'ok', 'invalid' (ends Invalid, not retried) or 'error' (a function error)
+-- ARGV[4]: the return payload
+-- ARGV[5]: the error message
+-- ARGV[6]: the backoff before a retry (ms)
+-- ARGV[7]: how long a finished task's record is kept (s)
+-- ARGV[8]: the function
+-- ARGV[9]: the wake channel
+-- ARGV[10]: claim_next, how many tasks to claim for the freed slot (0 for none)
+-- ARGV[11]: the lease of those (ms)
+-- ARGV[12]: run_on, the instance to mark the first of them Running on ('' for none)
+-- ARGV[13]: the clock offset (ms)
+-- ARGV[14]: how many upcoming members to return
+-- ARGV[15..]: the candidates' members
+--
 -- Returns {1, new status, claimed, expired, now, upcoming members, more} or {0} for a stale caller.
 local task_key, events_key, inflight_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local retry_key, deliveries_key = KEYS[6], KEYS[7]

@@ -1,8 +1,18 @@
 -- Returns tasks whose lease expired (their dispatcher died or hung) to the due set at once. A lost lease is
 -- counted; past `max_lost` losses the task ends Failed, so a task that kills its dispatcher cannot loop.
--- KEYS: in-flight set, due index, deliveries, then per candidate {task, events, its function's due set, its
--- function's retrying set}. ARGV: retention, wake channel, max lost, clock offset, then the candidates' members
--- (read from the in-flight set before the call): each is checked to be in flight still with its lease expired.
+--
+-- KEYS[1]: the shard's in-flight set
+-- KEYS[2]: the shard's due index
+-- KEYS[3]: the shard's deliveries
+-- KEYS[4..]: per candidate, in the order of their members: {task, events, its function's due set, its function's
+--   retrying set}
+-- ARGV[1]: how long a finished task's record is kept (s)
+-- ARGV[2]: the wake channel
+-- ARGV[3]: max_lost, the most lost leases before a task ends Failed
+-- ARGV[4]: the clock offset (ms)
+-- ARGV[5..]: the candidates' members (read from the in-flight set before the call): each is checked to be in
+--   flight still with its lease expired
+--
 -- Returns how many leases had expired.
 local inflight_key, due_index, deliveries_key = KEYS[1], KEYS[2], KEYS[3]
 local retention, wake_channel, max_lost = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])

@@ -1,5 +1,19 @@
 -- Stops a task: a queued one is taken out and ends Stopped; a claimed one is flagged Stopping and its
--- dispatcher told over pub/sub. Returns 'Stopped', 'Stopping', 'NotFound' or 'Completed'.
+-- dispatcher told over pub/sub.
+--
+-- KEYS[1]: the task's record
+-- KEYS[2]: the task's events
+-- KEYS[3]: the function's due set
+-- KEYS[4]: the shard's due index
+-- KEYS[5]: the function's retrying set
+-- KEYS[6]: the shard's deliveries
+-- ARGV[1]: the task's member
+-- ARGV[2]: the function
+-- ARGV[3]: how long a finished task's record is kept (s)
+-- ARGV[4]: the stop channel
+-- ARGV[5]: the clock offset (ms)
+--
+-- Returns 'Stopped', 'Stopping', 'NotFound' or 'Completed'.
 local task_key, events_key, due_key, due_index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retry_key, deliveries_key = KEYS[5], KEYS[6]
 local member, fn, retention, stop_channel = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
