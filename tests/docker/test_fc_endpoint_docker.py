@@ -18,9 +18,10 @@ import fc2
 import pytest
 import requests
 
+from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
-from tests.support.instance_calls import ENDPOINT_LINE, ROLE, call, write_function
+from tests.support.instance_calls import ENDPOINT_LINE, call, write_function
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer
 

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.instance_calls import ENDPOINT_LINE, ROLE, call, write_function
+from tests.support.instance_calls import ENDPOINT_LINE, call, write_function
 from tests.support.log_watcher import LogWatcher
 from tests.support.mns_signups import QUEUE, QUEUE_ARN, SUBSCRIBER, TOPIC
 from tests.support.redis_server import RedisServer

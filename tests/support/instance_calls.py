@@ -1,6 +1,6 @@
 """Functions that call fcemu's endpoints (FC's, MNS's) from inside their instance, as the tests set them up: a
-function written to a folder with its manifest, the role it runs as, a call that returns its JSON answer, and the
-log line that says where the endpoints listen."""
+function written to a folder with its manifest, a call that returns its JSON answer, and the log line that says
+where the endpoints listen (the role such a function runs as is tests/support/credentials.py's)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,6 @@ import requests
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 
-ROLE = "acs:ram::1234567890123456:role/fcemu-test"
 ENDPOINT_LINE = re.compile(r"FC's endpoints for instances \(.*\) on (\S+), ports (\d+) \(HTTP\) and (\d+) \(HTTPS\)")
 
 
