@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,36 +17,13 @@ import redis
 import requests
 
 from tests.support.emulator_process import REPO, free_port
+from tests.support.greeter_project import GREETER, PROJECT
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker
 
 # Guards against a hang, not measures of speed.
 COMMAND_TIMEOUT_S = 120
-
-PROJECT = textwrap.dedent("""\
-    edition: 3.0.0
-    name: {name}
-    access: default
-    resources:
-      greeter:
-        component: fc3
-        props:
-          region: cn-hangzhou
-          functionName: greeter
-          runtime: python3.10
-          handler: index.handler
-          code: ./code
-          memorySize: 128
-          timeout: 5
-""")
-GREETER = textwrap.dedent("""\
-    def handler(event, context):
-        if event == b"fail":
-            raise ValueError("asked to fail")
-        print("greeting " + event.decode())
-        return b"hello " + event
-""")
 
 
 class Project:
