@@ -17,7 +17,7 @@ import redis
 import requests
 
 from tests.support.emulator_process import REPO, free_port
-from tests.support.greeter_project import GREETER, PROJECT
+from tests.support.greeter_project import write_greeter_project
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker
@@ -31,9 +31,7 @@ class Project:
 
     def __init__(self, root: Path, name: str) -> None:
         self.root = root
-        (root / "code").mkdir(parents=True)
-        (root / "s.yaml").write_text(PROJECT.format(name=name))
-        (root / "code" / "index.py").write_text(GREETER)
+        write_greeter_project(root, name)
         self.port = free_port()
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
         self.env.update(PYTHONPATH=str(REPO), FCEMU_REDIS_PORT=str(free_port()))
