@@ -9,7 +9,7 @@ import aiohttp
 
 from emulator.queue.keys import task_member
 from emulator.redis_io.client import MAX_CONNECTIONS
-from tests.docker.test_durability_docker import final_statuses
+from tests.support.async_tasks import final_statuses
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher

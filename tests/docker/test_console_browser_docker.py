@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.test_console_docker import console_functions, invoke_async, new_id
 from tests.support.chromium import BROWSER_MARKS, chromium
+from tests.support.console_tasks import console_functions, invoke_async, new_id
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 

@@ -3,15 +3,13 @@ server-sent task events (one shared subscription, released when the last client 
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import TEST_FUNCTIONS
+from tests.support.console_tasks import console_functions, invoke_async, new_id
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.waits import wait_until
@@ -21,13 +19,6 @@ pytestmark = pytest.mark.docker
 CHANNEL = "fcemu:task-events"
 
 
-def console_functions(target: Path) -> Path:
-    """Only the functions these tests use: a quick start."""
-    for name in ("fail", "echo"):
-        shutil.copytree(TEST_FUNCTIONS / name, target / name)
-    return target
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer) -> Iterator[EmulatorProcess]:
     folder = tmp_path_factory.mktemp("console")
@@ -35,17 +26,6 @@ def console(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer)
                               redis_url=module_redis.url, retry_base_delay_s="0.05").start()
     yield process
     process.stop()
-
-
-def new_id() -> str:
-    return f"c_{uuid.uuid4().hex[:12]}"
-
-
-def invoke_async(console: EmulatorProcess, function: str, body: bytes, **headers: str) -> requests.Response:
-    reply = requests.post(f"{console.url}/2023-03-30/functions/{function}/invocations", data=body,
-                          headers={"x-fc-invocation-type": "Async", **headers}, timeout=30)
-    assert reply.status_code == 202, reply.text
-    return reply
 
 
 class EventStream:

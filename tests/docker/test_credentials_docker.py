@@ -14,17 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.credentials import FORGED, KEY_ID, ROLE, SECRET, TOKEN
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
-KEY_ID = "STS.test-key-id"
-SECRET = "test-secret-never-logged-5b1f"
-TOKEN = "CAIS-test-token-never-logged-77aa"
-ROLE = "acs:ram::1234567890123456:role/fcemu-test"
-FORGED = {"x-fc-access-key-id": "forged-id", "x-fc-access-key-secret": "forged-secret",
-          "x-fc-security-token": "forged-token"}
 CREDENTIAL_VARIABLES = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
                         "ALIBABA_CLOUD_SECURITY_TOKEN")
 

@@ -14,7 +14,7 @@ import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from tests.docker.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
+from tests.support.async_tasks import invoke_task, task
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.fc_api import assert_v2_error, assert_v3_error, v3
 from tests.support.http_sink import HttpSink
@@ -30,18 +30,6 @@ def echo_config(emulator: EmulatorProcess, http: requests.Session) -> Iterator[s
     url = f"{emulator.url}/2023-03-30/functions/echo/async-invoke-config"
     yield url
     http.delete(url)
-
-
-def invoke_task(http: requests.Session, emulator: EmulatorProcess, function: str, body: bytes, **headers: str) -> str:
-    task_id = f"d_{uuid.uuid4().hex[:12]}"
-    reply = http.post(v3(emulator, function), data=body, headers={
-        "x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id, **headers})
-    assert reply.status_code == 202, reply.text
-    return task_id
-
-
-def task(http: requests.Session, emulator: EmulatorProcess, function: str, task_id: str) -> dict:
-    return http.get(f"{emulator.url}/2023-03-30/functions/{function}/async-tasks/{task_id}").json()
 
 
 def receive(http: requests.Session, emulator: EmulatorProcess, queue_name: str) -> list[dict]:
@@ -98,7 +86,7 @@ def test_a_manifest_config_shows_through_the_api(emulator: EmulatorProcess, http
     assert config["destinationConfig"]["onFailure"]["destination"] == QUEUE_ARN.format("chain-failures")
 
 
-def test_config_through_the_sdks(fc2_client: fc2.Client, fc3_client: FC3Client) -> None:  # noqa: F811
+def test_config_through_the_sdks(fc2_client: fc2.Client, fc3_client: FC3Client) -> None:
     put = fc2_client.put_function_async_invoke_config(
         "default", "LATEST", "echo", {"maxAsyncRetryAttempts": 2, "statefulInvocation": True})
     assert put.data["maxAsyncRetryAttempts"] == 2

@@ -6,39 +6,13 @@ import uuid
 from pathlib import Path
 
 import docker
-import requests
 
-from emulator.queue.keys import ShardKeys, shard_of, task_member
+from emulator.queue.keys import ShardKeys
 from tests.conftest import owned_containers
+from tests.support.async_tasks import enqueue, final_statuses
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher
-
-
-def enqueue(emulator: EmulatorProcess, count: int, prefix: str, delay: int = 0, function: str = "hello",
-            body: bytes = b"{}") -> list[str]:
-    ids = [f"{prefix}_{index}" for index in range(count)]
-    with requests.Session() as http:
-        for task_id in ids:
-            reply = http.post(v3(emulator, function), data=body, headers={
-                "x-fc-invocation-type": "Async", "x-fc-async-task-id": task_id, "x-fc-async-delay": str(delay)})
-            assert reply.status_code == 202, reply.text
-    return ids
-
-
-def task_fields(redis_server: RedisServer, function: str, ids: list[str], field: str) -> dict[str, str]:
-    """One field of each task's record, read straight from Redis ("" where it has none)."""
-    with redis_server.client() as client:
-        return {
-            task_id: (client.hget(shard_of(task_member(function, task_id), 1).task(task_member(function, task_id)),
-                                  field) or b"").decode()
-            for task_id in ids
-        }
-
-
-def final_statuses(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
-    return task_fields(redis_server, function, ids, "status")
 
 
 def test_a_redis_restart_keeps_the_queue(

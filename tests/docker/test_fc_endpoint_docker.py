@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import socket
 import textwrap
 import time
@@ -19,15 +18,14 @@ import fc2
 import pytest
 import requests
 
+from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
+from tests.support.instance_calls import ENDPOINT_LINE, call, write_function
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker
-
-ROLE = "acs:ram::1234567890123456:role/fcemu-test"
-ENDPOINT_LINE = re.compile(r"FC's endpoints for instances \(.*\) on (\S+), ports (\d+) \(HTTP\) and (\d+) \(HTTPS\)")
 
 # The code FC's samples give for calling another function from inside one (aliyun-fc2, built into FC's python
 # runtime): the endpoint from the instance's account and region, the credentials from the context.
@@ -143,15 +141,6 @@ MAILER = textwrap.dedent('''
 ''')
 
 
-def write_function(root: Path, name: str, code: str, manifest: str, file: str = "index.py",
-                   runtime: str = "python3.10") -> None:
-    folder = root / name
-    folder.mkdir(parents=True)
-    (folder / file).write_text(code)
-    (folder / "function.yaml").write_text(
-        f"functionName: {name}\nruntime: {runtime}\nhandler: index.handler\nmemorySize: 128\ntimeout: 20\n{manifest}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer) -> Iterator[EmulatorProcess]:
     root = tmp_path_factory.mktemp("fc-endpoint")
@@ -166,13 +155,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer) 
     emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=module_redis.url).start()
     yield emulator
     emulator.stop()
-
-
-def call(emulator: EmulatorProcess, function: str, ask: dict[str, object]) -> dict[str, object]:
-    reply = requests.post(v3(emulator, function), data=json.dumps(ask).encode(), timeout=60)
-    assert reply.status_code == 200 and "x-fc-error-type" not in reply.headers, reply.text
-    answer = reply.json()
-    return json.loads(answer) if isinstance(answer, str) else answer
 
 
 def mail_arrives(emulator: EmulatorProcess, redis_url: str, ask: dict[str, object], function: str = "caller") -> None:

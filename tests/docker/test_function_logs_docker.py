@@ -3,9 +3,6 @@ bounded, for python and nodejs, against a real `fcemu serve`, Docker and redis-s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,9 +12,10 @@ import redis
 import requests
 
 from emulator.logs.keys import INSTANCE_PREFIX, lines_key
-from tests.support.emulator_process import REPO, EmulatorProcess
+from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.log_watcher import LogWatcher
+from tests.support.logs_command import cli
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
@@ -42,12 +40,6 @@ def kept(http: requests.Session, emulator: EmulatorProcess, **query: str) -> lis
 
 def messages(entries: list[dict[str, Any]]) -> list[str]:
     return [entry["message"] for entry in entries]
-
-
-def cli(emulator: EmulatorProcess, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FCEMU_PORT": str(emulator.port), "FCEMU_HOST": "127.0.0.1"}
-    return subprocess.Popen([sys.executable, "-m", "emulator", "logs", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_a_sync_invocations_lines_are_kept_by_request_id(

@@ -16,7 +16,6 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
-from tests.docker.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
@@ -24,7 +23,7 @@ from tests.support.task_watcher import TaskWatcher
 
 
 def test_deploy_invoke_update_and_delete_with_the_fc3_sdk(
-    fc3_client: FC3Client, redis_server: RedisServer, emulator: EmulatorProcess  # noqa: F811
+    fc3_client: FC3Client, redis_server: RedisServer, emulator: EmulatorProcess
 ) -> None:
     name = f"deployed-{uuid.uuid4().hex[:6]}"
     created = fc3_client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
@@ -64,7 +63,7 @@ def test_deploy_invoke_update_and_delete_with_the_fc3_sdk(
     assert raised.value.code == "FunctionNotFound"
 
 
-def test_services_and_functions_with_the_fc2_sdk(fc2_client: fc2.Client, tmp_path: Path) -> None:  # noqa: F811
+def test_services_and_functions_with_the_fc2_sdk(fc2_client: fc2.Client, tmp_path: Path) -> None:
     service = f"svc-{uuid.uuid4().hex[:6]}"
     fc2_client.create_service(service, description="made by a test")
     assert fc2_client.get_service(service).data["serviceName"] == service

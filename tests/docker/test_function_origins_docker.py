@@ -17,7 +17,6 @@ import pytest
 import requests
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from tests.docker.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v3_error, zipped
 
@@ -100,7 +99,7 @@ def _reach(emulator: EmulatorProcess, url: str, path: str) -> requests.Response:
 
 
 def test_trigger_urls_of_manifest_triggers(emulator: EmulatorProcess, http: requests.Session,
-                                           fc3_client: FC3Client) -> None:  # noqa: F811
+                                           fc3_client: FC3Client) -> None:
     api = f"{emulator.url}/2023-03-30/functions"
     got = http.get(f"{api}/page-probe/triggers/web", timeout=30).json()
     assert got["httpTrigger"] == _urls(emulator, "page-probe")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -13,25 +12,9 @@ import pytest
 import requests
 
 from tests.support.emulator_process import REPO, free_port
+from tests.support.greeter_project import write_greeter_project
 
 pytestmark = pytest.mark.docker
-
-PROJECT = textwrap.dedent("""\
-    edition: 3.0.0
-    name: greeter-project
-    access: default
-    resources:
-      greeter:
-        component: fc3
-        props:
-          region: cn-hangzhou
-          functionName: greeter
-          runtime: python3.10
-          handler: index.handler
-          code: ./code
-          memorySize: 128
-          timeout: 5
-""")
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +52,7 @@ def test_the_installed_command_runs_a_serverless_devs_project_from_its_folder(
     installed: Path, tmp_path: Path
 ) -> None:
     project = tmp_path / "greeter-project"
-    (project / "code").mkdir(parents=True)
-    (project / "s.yaml").write_text(PROJECT)
-    (project / "code" / "index.py").write_text("def handler(event, context):\n    return b'hello ' + event\n")
+    write_greeter_project(project, "greeter-project")
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
     environment["FCEMU_REDIS_PORT"] = str(free_port())

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.fc_api import assert_v3_error, code_saying
+from tests.support.fc_api import assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
 
 TESTS = Path(__file__).parents[1]
@@ -80,7 +80,6 @@ def test_a_deployed_function_uses_a_layer(layered: EmulatorProcess) -> None:
 
 
 def _zip(files: dict[str, str]) -> bytes:
-    from tests.docker.test_function_management_docker import zipped
     return zipped(files)
 
 

@@ -15,17 +15,15 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.docker.test_fc_endpoint_docker import ENDPOINT_LINE, ROLE, call, write_function
+from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.instance_calls import ENDPOINT_LINE, call, write_function
 from tests.support.log_watcher import LogWatcher
+from tests.support.mns_signups import QUEUE, QUEUE_ARN, SUBSCRIBER, TOPIC
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
 pytestmark = pytest.mark.docker
-
-TOPIC = "signups"
-QUEUE = "signup-jobs"
-QUEUE_ARN = f"acs:mns:cn-hangzhou:1234567890123456:/queues/{QUEUE}/messages"
 
 # What a function in FC writes to notify a topic or feed a queue with aliyun-mns.
 PUBLISHER = textwrap.dedent('''
@@ -73,12 +71,6 @@ PUBLISHER = textwrap.dedent('''
         except MNSExceptionBase as error:
             return {"error": error.type, "message": error.message}
         return {"messageId": reply.message_id, "md5": reply.message_body_md5}
-''')
-
-SUBSCRIBER = textwrap.dedent('''
-    def handler(event, context):
-        print("signed up: " + event.decode())
-        return event
 ''')
 
 

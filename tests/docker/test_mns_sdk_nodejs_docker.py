@@ -17,10 +17,10 @@ import pytest
 import requests
 from fc2.auth import Auth
 
-from tests.docker.test_fc_endpoint_docker import write_function
-from tests.docker.test_mns_sdk_docker import QUEUE, QUEUE_ARN, SUBSCRIBER, TOPIC
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.instance_calls import write_function
 from tests.support.log_watcher import LogWatcher
+from tests.support.mns_signups import QUEUE, QUEUE_ARN, SUBSCRIBER, TOPIC
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-from tests.docker.test_destinations_docker import invoke_task, task
+from tests.support.async_tasks import invoke_task, task
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.fc_api import assert_v3_error
 from tests.support.task_watcher import TaskWatcher

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tests.conftest import TEST_FUNCTIONS, owned_containers
-from tests.docker.test_credentials_docker import FORGED, KEY_ID, ROLE, SECRET, TOKEN
+from tests.support.credentials import FORGED, KEY_ID, ROLE, SECRET, TOKEN
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.fc_api import v3, zipped
 from tests.support.http_sink import HttpSink

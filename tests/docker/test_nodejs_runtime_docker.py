@@ -24,7 +24,6 @@ from docker.models.containers import Container
 
 from emulator.devtools.mail_sink import MailSink
 from emulator.settings import Settings
-from tests.docker.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v2, v3, zipped
@@ -300,7 +299,7 @@ def test_a_failing_function_is_retried_then_fails(
 # Deploying through the management API.
 
 
-def test_deploy_a_node_function_from_a_zip_with_the_fc3_sdk(fc3_client: FC3Client) -> None:  # noqa: F811
+def test_deploy_a_node_function_from_a_zip_with_the_fc3_sdk(fc3_client: FC3Client) -> None:
     name = f"node-deployed-{uuid.uuid4().hex[:6]}"
     code = zipped({"index.js": "exports.handler = (event, context, callback) => "
                                "callback(null, 'v1 ' + event.toString());\n"})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.docker.test_destinations_docker import invoke_task, task
+from tests.support.async_tasks import invoke_task, task
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import redis
 import requests
 
 from tests.support.emulator_process import REPO, free_port
+from tests.support.greeter_project import write_greeter_project
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.docker
@@ -25,39 +25,13 @@ pytestmark = pytest.mark.docker
 # Guards against a hang, not measures of speed.
 COMMAND_TIMEOUT_S = 120
 
-PROJECT = textwrap.dedent("""\
-    edition: 3.0.0
-    name: {name}
-    access: default
-    resources:
-      greeter:
-        component: fc3
-        props:
-          region: cn-hangzhou
-          functionName: greeter
-          runtime: python3.10
-          handler: index.handler
-          code: ./code
-          memorySize: 128
-          timeout: 5
-""")
-GREETER = textwrap.dedent("""\
-    def handler(event, context):
-        if event == b"fail":
-            raise ValueError("asked to fail")
-        print("greeting " + event.decode())
-        return b"hello " + event
-""")
-
 
 class Project:
     """A Serverless Devs project in a folder of its own, driven by this checkout's `fcemu` commands."""
 
     def __init__(self, root: Path, name: str) -> None:
         self.root = root
-        (root / "code").mkdir(parents=True)
-        (root / "s.yaml").write_text(PROJECT.format(name=name))
-        (root / "code" / "index.py").write_text(GREETER)
+        write_greeter_project(root, name)
         self.port = free_port()
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("FCEMU_")}
         self.env.update(PYTHONPATH=str(REPO), FCEMU_REDIS_PORT=str(free_port()))

@@ -16,9 +16,9 @@ import requests
 
 from emulator.queue.keys import ShardKeys
 from tests.conftest import owned_containers
-from tests.docker.test_function_logs_docker import cli
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
+from tests.support.logs_command import cli
 from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import FINAL, TaskWatcher

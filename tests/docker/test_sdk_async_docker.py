@@ -10,11 +10,10 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
-from tests.docker.test_sdk_sync_docker import fc2_client, fc3_client  # noqa: F401 - fixtures
 from tests.support.task_watcher import TaskWatcher
 
 
-def test_fc3_sdk_async_task_lifecycle(fc3_client: FC3Client, watcher: TaskWatcher) -> None:  # noqa: F811
+def test_fc3_sdk_async_task_lifecycle(fc3_client: FC3Client, watcher: TaskWatcher) -> None:
     task_id = f"sdk_{uuid.uuid4().hex[:10]}"
     headers = fc3_models.InvokeFunctionHeaders(
         x_fc_invocation_type="Async", x_fc_async_task_id=task_id, common_headers={"x-fc-async-delay": "1"}
@@ -36,7 +35,7 @@ def test_fc3_sdk_async_task_lifecycle(fc3_client: FC3Client, watcher: TaskWatche
     assert listed.tasks[0].task_payload == '{"name": "sdk"}'
 
 
-def test_fc3_sdk_stops_a_queued_task(fc3_client: FC3Client, watcher: TaskWatcher) -> None:  # noqa: F811
+def test_fc3_sdk_stops_a_queued_task(fc3_client: FC3Client, watcher: TaskWatcher) -> None:
     task_id = f"sdk_stop_{uuid.uuid4().hex[:10]}"
     headers = fc3_models.InvokeFunctionHeaders(
         x_fc_invocation_type="Async", x_fc_async_task_id=task_id, common_headers={"x-fc-async-delay": "600"}
@@ -53,7 +52,7 @@ def test_fc3_sdk_stops_a_queued_task(fc3_client: FC3Client, watcher: TaskWatcher
     assert missing.value.code == "AsyncTaskNotFound"
 
 
-def test_fc2_sdk_async_invoke_with_delay_and_task_id(fc2_client: fc2.Client, watcher: TaskWatcher) -> None:  # noqa: F811
+def test_fc2_sdk_async_invoke_with_delay_and_task_id(fc2_client: fc2.Client, watcher: TaskWatcher) -> None:
     task_id = f"fc2_{uuid.uuid4().hex[:10]}"
     reply = fc2_client.invoke_function(
         "default", "hello", payload=b'{"name": "fc2"}',

@@ -7,24 +7,8 @@ import fc2
 import pytest
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
-from alibabacloud_tea_openapi import models as openapi_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
-
-from tests.support.emulator_process import EmulatorProcess
-
-
-@pytest.fixture(scope="module")
-def fc2_client(emulator: EmulatorProcess) -> fc2.Client:
-    return fc2.Client(endpoint=emulator.url, accessKeyID="test-ak", accessKeySecret="test-sk")
-
-
-@pytest.fixture(scope="module")
-def fc3_client(emulator: EmulatorProcess) -> FC3Client:
-    config = openapi_models.Config(
-        access_key_id="test-ak", access_key_secret="test-sk", endpoint=f"127.0.0.1:{emulator.port}", protocol="http"
-    )
-    return FC3Client(config)
 
 
 def test_fc2_invokes_sync_with_log_tail(fc2_client: fc2.Client) -> None:

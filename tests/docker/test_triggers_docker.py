@@ -15,14 +15,13 @@ from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
 from emulator.queue.keys import ShardKeys
-from tests.docker.test_sdk_sync_docker import fc3_client  # noqa: F401 - fixture
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v2_error, assert_v3_error
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
 
-def test_trigger_round_trip_with_the_fc3_sdk(fc3_client: FC3Client) -> None:  # noqa: F811
+def test_trigger_round_trip_with_the_fc3_sdk(fc3_client: FC3Client) -> None:
     name = f"nightly-{uuid.uuid4().hex[:6]}"
     config = json.dumps({"cronExpression": "CRON_TZ=Asia/Shanghai 0 0 3 * * *", "enable": True, "payload": "p"})
     created = fc3_client.create_trigger("echo", fc3_models.CreateTriggerRequest(body=fc3_models.CreateTriggerInput(

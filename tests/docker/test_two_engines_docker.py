@@ -12,7 +12,7 @@ import pytest
 
 from emulator.queue.keys import task_member
 from emulator.settings import Settings
-from tests.docker.test_durability_docker import enqueue, final_statuses, task_fields
+from tests.support.async_tasks import enqueue, final_statuses, task_fields
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.second_docker import SecondDocker, unavailable_reason

@@ -1,0 +1,23 @@
+"""Fixtures the Docker tests share beyond the root conftest's: FC's official SDK clients of both API versions,
+against the shared emulator."""
+from __future__ import annotations
+
+import fc2
+import pytest
+from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi import models as openapi_models
+
+from tests.support.emulator_process import EmulatorProcess
+
+
+@pytest.fixture(scope="module")
+def fc2_client(emulator: EmulatorProcess) -> fc2.Client:
+    return fc2.Client(endpoint=emulator.url, accessKeyID="test-ak", accessKeySecret="test-sk")
+
+
+@pytest.fixture(scope="module")
+def fc3_client(emulator: EmulatorProcess) -> FC3Client:
+    config = openapi_models.Config(
+        access_key_id="test-ak", access_key_secret="test-sk", endpoint=f"127.0.0.1:{emulator.port}", protocol="http"
+    )
+    return FC3Client(config)
