@@ -9,7 +9,7 @@ import secrets
 from redis.asyncio import Redis
 
 from emulator.credentials import FunctionCredentials
-from emulator.queue.keys import PREFIX
+from emulator.redis_io.keys import PREFIX
 
 MADE_UP_KEY = f"{PREFIX}:role-credentials"
 

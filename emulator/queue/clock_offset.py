@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from emulator.queue.keys import PREFIX
 from emulator.queue.scripts import LUA_DIR, Script
+from emulator.redis_io.keys import PREFIX
 from emulator.redis_io.resilience import keep_running, on_each_message
 
 log = logging.getLogger(__name__)

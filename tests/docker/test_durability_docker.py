@@ -8,7 +8,7 @@ from pathlib import Path
 import docker
 import requests
 
-from emulator.queue.keys import ShardKeys, shard_of, task_member
+from emulator.redis_io.keys import ShardKeys, shard_of, task_member
 from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3

@@ -15,9 +15,9 @@ from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import load_functions
 from emulator.core import Core
-from emulator.queue.keys import shard_of, task_member
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskStore
+from emulator.redis_io.keys import shard_of, task_member
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.timer_scheduler import TimerScheduler
