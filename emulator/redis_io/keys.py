@@ -55,6 +55,7 @@ class ShardKeys:
     """The keys of one queue shard, all under its hash tag `fcemu:{s<shard>}`."""
 
     shard: int
+    """The shard's number, from 0 to FCEMU_QUEUE_SHARDS - 1."""
 
     @property
     def tag(self) -> str:
@@ -227,8 +228,8 @@ lines is its request id)."""
 
 
 def log_lines_key(stream_id: str) -> str:
-    """List: a log stream's lines, JSON entries as the route answers them: a request's, or (for
-    LOG_INSTANCE_PREFIX + id) an instance's lines that belong to no request (the last 1,000)."""
+    """List: a log stream's lines, JSON entries as the route answers them: a request's, or an instance's lines
+    that belong to no request (stream id LOG_INSTANCE_PREFIX + the instance id; the last 1,000)."""
     return f"{PREFIX}:{{log:{stream_id}}}:lines"
 
 
