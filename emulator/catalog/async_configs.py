@@ -15,14 +15,13 @@ from redis.asyncio import Redis
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import AsyncInvokeConfig, DestinationConfig
 from emulator.queue.task_policy import TaskPolicy
+from emulator.redis_io.keys import ASYNC_CONFIGS_CHANGED_CHANNEL, ASYNC_CONFIGS_KEY
 from emulator.redis_io.replies import as_bytes, reply
 from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
-CONFIGS_KEY = "fcemu:async-configs"
-CHANGED_CHANNEL = "fcemu:async-configs-changed"
 LATEST = "LATEST"
 
 
@@ -82,7 +81,8 @@ class AsyncConfigs:
     async def start(self) -> None:
         await self._reload()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "async config listener", self._redis,
+            lambda: on_each_message(self._redis, ASYNC_CONFIGS_CHANGED_CHANNEL, self._reload), "async config listener",
+            self._redis,
         ))
 
     async def close(self) -> None:
@@ -92,7 +92,7 @@ class AsyncConfigs:
             await asyncio.wait([self._listener], timeout=5)
 
     async def _reload(self) -> None:
-        raw = await reply(self._redis.hgetall(CONFIGS_KEY))
+        raw = await reply(self._redis.hgetall(ASYNC_CONFIGS_KEY))
         self._stored = {as_bytes(key).decode(): StoredAsyncConfig.model_validate_json(value)
                         for key, value in raw.items()}
 
@@ -129,26 +129,26 @@ class AsyncConfigs:
             base["createdTime"] = now
         merged = StoredAsyncConfig(**{**base, **changes.model_dump(exclude_unset=True), "lastModifiedTime": now})
         key = _field(definition.name, qualifier)
-        await reply(self._redis.hset(CONFIGS_KEY, key, merged.model_dump_json()))
-        await self._redis.publish(CHANGED_CHANNEL, key)
+        await reply(self._redis.hset(ASYNC_CONFIGS_KEY, key, merged.model_dump_json()))
+        await self._redis.publish(ASYNC_CONFIGS_CHANGED_CHANNEL, key)
         self._stored[key] = merged
         return ConfigEntry(definition.name, qualifier, merged, from_manifest=False)
 
     async def delete(self, definition: FunctionDefinition, qualifier: str) -> bool:
         key = _field(definition.name, qualifier)
-        removed = bool(await reply(self._redis.hdel(CONFIGS_KEY, key)))
-        await self._redis.publish(CHANGED_CHANNEL, key)
+        removed = bool(await reply(self._redis.hdel(ASYNC_CONFIGS_KEY, key)))
+        await self._redis.publish(ASYNC_CONFIGS_CHANGED_CHANNEL, key)
         self._stored.pop(key, None)
         return removed
 
     async def forget(self, function: str) -> int:
         """Removes every config of a deleted function (all qualifiers), as FC does; returns how many."""
-        fields = [key for key in await reply(self._redis.hkeys(CONFIGS_KEY))
+        fields = [key for key in await reply(self._redis.hkeys(ASYNC_CONFIGS_KEY))
                   if as_bytes(key).decode().partition(":")[0] == function]
         if not fields:
             return 0
-        removed = int(await reply(self._redis.hdel(CONFIGS_KEY, *fields)))
-        await self._redis.publish(CHANGED_CHANNEL, function)
+        removed = int(await reply(self._redis.hdel(ASYNC_CONFIGS_KEY, *fields)))
+        await self._redis.publish(ASYNC_CONFIGS_CHANGED_CHANNEL, function)
         for key in fields:
             self._stored.pop(as_bytes(key).decode(), None)
         return removed

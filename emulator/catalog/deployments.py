@@ -24,6 +24,14 @@ from emulator.catalog.fingerprints import Fingerprints
 from emulator.catalog.layers import LayerSource
 from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.redis_io.client import is_cluster_client
+from emulator.redis_io.keys import (
+    CODE_PREFIX,
+    DEPLOYMENTS_CHANGED_CHANNEL,
+    FUNCTIONS_KEY,
+    LEGACY_CODE_PREFIX,
+    LEGACY_FUNCTIONS_KEY,
+    SERVICES_KEY,
+)
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.redis_io.resilience import keep_running, on_each_message
@@ -31,15 +39,6 @@ from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
-# The functions hash and the code zips share one hash tag: the scripts below touch both, which a Redis Cluster
-# allows only within one slot. LEGACY_KEYS: their names before the tag, renamed at start (see migrate()).
-DEPLOYMENTS_TAG = "fcemu:{deployments}"
-FUNCTIONS_KEY = f"{DEPLOYMENTS_TAG}:functions"
-SERVICES_KEY = "fcemu:services"
-CODE_PREFIX = f"{DEPLOYMENTS_TAG}:code:"
-LEGACY_FUNCTIONS_KEY = "fcemu:deployed-functions"
-LEGACY_CODE_PREFIX = "fcemu:code:"
-CHANGED_CHANNEL = "fcemu:deployments-changed"
 NO_CODE = "no-code"
 
 
@@ -105,7 +104,8 @@ class Deployments:
         await self.reload()
         await self.sweep_code()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, on_change), "deployments listener", self._redis,
+            lambda: on_each_message(self._redis, DEPLOYMENTS_CHANGED_CHANNEL, on_change), "deployments listener",
+            self._redis,
         ))
 
     async def close(self) -> None:
@@ -159,7 +159,7 @@ class Deployments:
         return removed
 
     async def _changed(self) -> None:
-        await self._redis.publish(CHANGED_CHANNEL, "1")
+        await self._redis.publish(DEPLOYMENTS_CHANGED_CHANNEL, "1")
 
     # Functions.
 

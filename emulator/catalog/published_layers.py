@@ -21,25 +21,25 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.code_archive import checksum
-from emulator.catalog.deployments import CHANGED_CHANNEL, FUNCTIONS_KEY, DeployedFunction
+from emulator.catalog.deployments import DeployedFunction
 from emulator.catalog.layers import LAYER_ARN, LayerSource
+from emulator.redis_io.keys import (
+    DEPLOYMENTS_CHANGED_CHANNEL,
+    FUNCTIONS_KEY,
+    LAYER_NAMES_KEY,
+    layer_code_key,
+    layer_key,
+)
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
-NAMES_KEY = "fcemu:layer-names"
 NEXT_FIELD = "next"
 DELETED_PREFIX = "deleted:"
 
 
-def layer_key(name: str) -> str:
-    return f"fcemu:layer:{{{name}}}"
-
-
-def code_key(name: str) -> str:
-    return f"fcemu:layer-code:{{{name}}}"
 
 
 class PublishedRecord(BaseModel):
@@ -83,8 +83,8 @@ class PublishedLayers:
         record = PublishedRecord(description=description, license=license, compatibleRuntime=compatible_runtime,
                                  codeSize=len(zip_data), codeChecksum=await asyncio.to_thread(checksum, zip_data),
                                  createTime=iso_utc())
-        await reply(self._redis.sadd(NAMES_KEY, name))
-        version = int(await self._publish(keys=[layer_key(name), code_key(name)],
+        await reply(self._redis.sadd(LAYER_NAMES_KEY, name))
+        version = int(await self._publish(keys=[layer_key(name), layer_code_key(name)],
                                           args=[floor, record.model_dump_json(), zip_data]))
         await self._changed()
         return self._published(name, version, record)
@@ -105,7 +105,7 @@ class PublishedLayers:
         return [found[version] for version in sorted(found)]
 
     async def names(self) -> list[str]:
-        published = {_text(name) for name in await reply(self._redis.smembers(NAMES_KEY))}
+        published = {_text(name) for name in await reply(self._redis.smembers(LAYER_NAMES_KEY))}
         return sorted(published | await asyncio.to_thread(self._source.local_names))
 
     async def delete(self, name: str, version: int, in_use: set[str]) -> bool:
@@ -131,13 +131,13 @@ class PublishedLayers:
         """Removes the zips of deleted versions that neither a deployed function nor `in_use` names any more."""
         used = await self._used() | {key for arn in in_use if (key := _key_of(arn)) is not None}
         removed = 0
-        for name in [_text(n) for n in await reply(self._redis.smembers(NAMES_KEY))]:
+        for name in [_text(n) for n in await reply(self._redis.smembers(LAYER_NAMES_KEY))]:
             fields = [_text(f) for f in await reply(self._redis.hkeys(layer_key(name)))]
             for field in fields:
                 if field.startswith(DELETED_PREFIX) and field[len(DELETED_PREFIX):].isdigit():
                     version = int(field[len(DELETED_PREFIX):])
                     if (name, version) not in used:
-                        removed += int(await reply(self._redis.hdel(code_key(name), str(version))))
+                        removed += int(await reply(self._redis.hdel(layer_code_key(name), str(version))))
         return removed
 
     async def mirror(self) -> None:
@@ -148,9 +148,9 @@ class PublishedLayers:
         another one on the same data folder) under the same number is replaced, never served."""
         target = self._source.published_dir
         stored: set[tuple[str, int]] = set()
-        for name in [_text(n) for n in await reply(self._redis.smembers(NAMES_KEY))]:
+        for name in [_text(n) for n in await reply(self._redis.smembers(LAYER_NAMES_KEY))]:
             records = {_text(k): v for k, v in (await reply(self._redis.hgetall(layer_key(name)))).items()}
-            for field in await reply(self._redis.hkeys(code_key(name))):
+            for field in await reply(self._redis.hkeys(layer_code_key(name))):
                 if not _text(field).isdigit() or _text(field) not in records:
                     continue  # not one this module wrote
                 version = int(_text(field))
@@ -162,7 +162,7 @@ class PublishedLayers:
                 path = target / name / f"{version}.zip"
                 if await asyncio.to_thread(_mirrored_sum, path) == expected:
                     continue
-                data = await reply(self._redis.hget(code_key(name), str(version)))
+                data = await reply(self._redis.hget(layer_code_key(name), str(version)))
                 if data is None:
                     continue
                 try:
@@ -201,7 +201,7 @@ class PublishedLayers:
         return used
 
     async def _changed(self) -> None:
-        await self._redis.publish(CHANGED_CHANNEL, "1")
+        await self._redis.publish(DEPLOYMENTS_CHANGED_CHANNEL, "1")
 
 
 def _key_of(arn: object) -> tuple[str, int] | None:

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from emulator.redis_io.keys import MNS_OUTBOX_TOPICS_KEY, MNS_PREFIX, mns_key, mns_outbox_key
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
 from emulator.redis_io.resilience import keep_running
@@ -28,24 +29,12 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT_BYTES = 64 * 1024  # MNS's message size limit
 TAG_LIMIT = 16  # MNS's limit on a MessageTag's length
 BATCH_LIMIT = 16  # MNS's most messages in one batch (sent, received or peeked)
-# Topics whose outbox may hold messages (added before a message goes in; a drained outbox is an empty key).
-OUTBOX_TOPICS_KEY = "fcemu:mns-outbox-topics"
 # How often every process drains the outboxes that publishers left behind (the publisher drains its own at once).
 OUTBOX_SWEEP_S = 10.0
 
 
-def queue_key(kind: str, name: str) -> str:
-    return f"fcemu:mns:{kind}:{name}"
-
-
-def outbox_key(topic: str) -> str:
-    """A topic's outbox (message id -> message), in the topic's own hash slot: the topic key carries no hash tag
-    (MNS names have no braces; the routes and destinations refuse one that does), so it is its own tag here."""
-    return f"fcemu:mns-outbox:{{{queue_key('topic', topic)}}}"
-
-
 def valid_name(name: str) -> bool:
-    """MNS names have no braces; fcemu relies on that for the outbox's hash slot (see outbox_key)."""
+    """MNS names have no braces; fcemu relies on that for the outbox's hash slot (see keys.mns_outbox_key)."""
     return bool(name) and "{" not in name and "}" not in name
 
 
@@ -79,7 +68,7 @@ class LocalQueues:
         if not valid_name(name):
             raise ValueError(f"{kind} name '{name}' has a brace, which MNS names never have")
         if kind != "topic":
-            await reply(self._redis.rpush(queue_key(kind, name), json.dumps(message)))
+            await reply(self._redis.rpush(mns_key(kind, name), json.dumps(message)))
             return message_id
         await self.store_topic_message(name, message)
         # The subscribers are told after the message is stored (a message that invoked a function can always be
@@ -90,31 +79,31 @@ class LocalQueues:
 
     async def store_topic_message(self, topic: str, message: dict[str, Any]) -> None:
         """The message on the topic and in its outbox, atomically; its subscribers are not told yet."""
-        await reply(self._redis.sadd(OUTBOX_TOPICS_KEY, topic))  # first: a message in an outbox is always found
-        await self._publish(keys=[queue_key("topic", topic), outbox_key(topic)],
+        await reply(self._redis.sadd(MNS_OUTBOX_TOPICS_KEY, topic))  # first: a message in an outbox is always found
+        await self._publish(keys=[mns_key("topic", topic), mns_outbox_key(topic)],
                             args=[message["MessageId"], json.dumps(message)])
 
     async def _drain(self, topic: str, message_id: str, message: dict[str, Any]) -> bool:
         if self._topic_listener is None:
             return False  # another process, which runs the subscribers, drains it
         await self._topic_listener(topic, message)
-        await reply(self._redis.hdel(outbox_key(topic), message_id))
+        await reply(self._redis.hdel(mns_outbox_key(topic), message_id))
         return True
 
     async def drain_outboxes(self) -> int:
         """Tells the subscribers of every message a publisher stored without (a process that died in between);
         returns how many messages it drained. One message's undecodable record is logged and dropped."""
         drained = 0
-        for raw_topic in await reply(self._redis.smembers(OUTBOX_TOPICS_KEY)):
+        for raw_topic in await reply(self._redis.smembers(MNS_OUTBOX_TOPICS_KEY)):
             topic = raw_topic.decode() if isinstance(raw_topic, bytes) else str(raw_topic)
-            pending = await reply(self._redis.hgetall(outbox_key(topic)))
+            pending = await reply(self._redis.hgetall(mns_outbox_key(topic)))
             for raw_id, raw_message in pending.items():
                 message_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
                 try:
                     message = json.loads(raw_message)
                 except ValueError:
                     log.error("dropped an unreadable message %s from the outbox of topic %s", message_id, topic)
-                    await reply(self._redis.hdel(outbox_key(topic), message_id))
+                    await reply(self._redis.hdel(mns_outbox_key(topic), message_id))
                     continue
                 if await self._drain(topic, message_id, message):
                     log.info("told the subscribers of topic %s about message %s, found in its outbox", topic,
@@ -140,7 +129,7 @@ class LocalQueues:
 
     async def receive(self, kind: str, name: str, count: int, peek: bool) -> list[dict[str, Any]]:
         """Oldest first, like MNS's ReceiveMessage/PeekMessage; receiving takes the messages off the queue."""
-        key = queue_key(kind, name)
+        key = mns_key(kind, name)
         raw = await (reply(self._redis.lrange(key, 0, count - 1) if peek else self._redis.lpop(key, count)))
         now = int(time.time() * 1000)
         messages = []
@@ -154,11 +143,11 @@ class LocalQueues:
 
     async def holds(self, kind: str, name: str) -> bool:
         """Whether the queue or topic holds any message (a local queue exists in Redis only while it does)."""
-        return valid_name(name) and bool(await self._redis.exists(queue_key(kind, name)))
+        return valid_name(name) and bool(await self._redis.exists(mns_key(kind, name)))
 
     async def names(self) -> list[tuple[str, str, int]]:
         found = []
-        async for key in self._redis.scan_iter(match="fcemu:mns:*"):
+        async for key in self._redis.scan_iter(match=MNS_PREFIX + "*"):
             _, _, kind, name = key.decode().split(":", 3)
             found.append((kind, name, int(await reply(self._redis.llen(key)))))
         return sorted(found)

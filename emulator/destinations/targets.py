@@ -56,7 +56,7 @@ def parse_destination(destination: str) -> Target:
     if match := FC2_FUNCTION.match(destination):
         return FunctionTarget(match["service"], match["function"])
     if match := MNS.match(destination):
-        # MNS names have no braces; the local topics' outboxes rely on it (see local_queues.outbox_key).
+        # MNS names have no braces; the local topics' outboxes rely on it (see keys.mns_outbox_key).
         if "{" in match["name"] or "}" in match["name"]:
             return Unsupported(f"'{match['name']}' is not an MNS {match['kind'][:-1]} name: it has a brace")
         return QueueTarget(match["kind"][:-1], match["name"])

@@ -17,11 +17,11 @@ from emulator.dispatcher.prestart import Prestarter
 from emulator.dispatcher.task_runner import TaskRunner
 from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
-from emulator.queue.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.queue.models import ClaimBatch, ClaimedTask
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import Finished, TaskStore
 from emulator.redis_io.health import describe, is_outage, redis_health
+from emulator.redis_io.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.redis_io.resilience import keep_running, wait_for_event
 from emulator.triggers.timer_scheduler import TimerScheduler
 

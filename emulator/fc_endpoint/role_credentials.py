@@ -9,9 +9,7 @@ import secrets
 from redis.asyncio import Redis
 
 from emulator.credentials import FunctionCredentials
-from emulator.queue.keys import PREFIX
-
-MADE_UP_KEY = f"{PREFIX}:role-credentials"
+from emulator.redis_io.keys import ROLE_CREDENTIALS_KEY
 
 
 def _made_up() -> FunctionCredentials:
@@ -27,11 +25,11 @@ async def role_credentials(redis: Redis, configured: FunctionCredentials | None)
     if configured is not None:
         return configured
     fresh = _made_up()
-    await redis.set(MADE_UP_KEY, json.dumps({
+    await redis.set(ROLE_CREDENTIALS_KEY, json.dumps({
         "AccessKeyId": fresh.access_key_id, "AccessKeySecret": fresh.access_key_secret,
         "SecurityToken": fresh.security_token,
     }), nx=True)
-    kept = await redis.get(MADE_UP_KEY)
+    kept = await redis.get(ROLE_CREDENTIALS_KEY)
     assert kept is not None  # set just above, by this process or one before it, and never removed
     stored = json.loads(kept)
     return FunctionCredentials(stored["AccessKeyId"], stored["AccessKeySecret"], stored["SecurityToken"])

@@ -7,8 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from emulator.logs import keys
 from emulator.queue.channel_hub import ChannelHub
+from emulator.redis_io import keys
 
 # Lines a follower may fall behind by; past it, its stream ends (see api/log_routes.py) rather than the process
 # buffering without bound.

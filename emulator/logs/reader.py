@@ -9,7 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from emulator.logs import keys
+from emulator.redis_io import keys
 from emulator.redis_io.replies import as_bytes, reply
 
 # Streams merged for a listing without an id (a function's, or every function's, most recent invocations).
@@ -48,7 +48,7 @@ class LogReader:
         self._redis = redis
 
     async def request_of_task(self, function: str, task_id: str) -> str | None:
-        value = await self._redis.get(keys.task_key(function, task_id))
+        value = await self._redis.get(keys.log_task_key(function, task_id))
         return _text(value) if value is not None else None
 
     async def lines(self, wanted: LogFilter, recent: int = RECENT_STREAMS, max_bytes: int = ANSWER_MAX_BYTES
@@ -63,7 +63,7 @@ class LogReader:
         elif wanted.request_id:
             streams = [wanted.request_id]
         else:
-            index = keys.function_index(wanted.function) if wanted.function else keys.RECENT_INDEX
+            index = keys.log_function_index(wanted.function) if wanted.function else keys.LOG_RECENT_INDEX
             streams = [_text(s) for s in await self._redis.zrange(index, -recent, -1)]
         read: list[list[bytes]] = []  # newest stream first, each stream's lines newest first
         budget = max_bytes
@@ -82,7 +82,7 @@ class LogReader:
         """A stream's lines, newest first, as long as they fit in `budget` bytes: the lines, the budget left,
         and whether the whole stream fitted."""
         taken: list[bytes] = []
-        key = keys.lines_key(stream_id)
+        key = keys.log_lines_key(stream_id)
         # By position from the start: lines appended meanwhile do not shift a page onto lines already read.
         end = await reply(self._redis.llen(key)) - 1
         while end >= 0:

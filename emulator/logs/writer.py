@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from emulator.logs import keys
+from emulator.redis_io import keys
 from emulator.redis_io.client import subscriber_count, sync_client
 from emulator.redis_io.replies import sync_reply, zrange_members
 
@@ -50,7 +50,7 @@ class LogEntry:
 
     @property
     def stream_id(self) -> str:
-        return self.request_id or keys.INSTANCE_PREFIX + self.instance_id
+        return self.request_id or keys.LOG_INSTANCE_PREFIX + self.instance_id
 
 
 class LogWriter:
@@ -129,7 +129,7 @@ class LogWriter:
         indexes: set[str] = set()
         for stream_id, data in lines.items():
             first = firsts[stream_id]
-            key = keys.lines_key(stream_id)
+            key = keys.log_lines_key(stream_id)
             pipe.rpush(key, *data)
             if followed:
                 for line in data:
@@ -137,7 +137,7 @@ class LogWriter:
             if not first.request_id:
                 pipe.ltrim(key, -INSTANCE_LINES_LIMIT, -1)
             pipe.expire(key, ttl)
-            for index in (keys.function_index(first.function), keys.RECENT_INDEX):
+            for index in (keys.log_function_index(first.function), keys.LOG_RECENT_INDEX):
                 # NX: a stream is placed by its first line, so the index lists invocations in the order they began.
                 pipe.zadd(index, {stream_id: first.timestamp_ms}, nx=True)
                 indexes.add(index)
@@ -145,14 +145,14 @@ class LogWriter:
             pipe.expire(index, ttl)
         streams = firsts
         for request_id, (function, task_id) in tasks.items():
-            pipe.set(keys.task_key(function, task_id), request_id, ex=ttl)
+            pipe.set(keys.log_task_key(function, task_id), request_id, ex=ttl)
         trim = bool(streams) and now - self._last_trim >= TRIM_INTERVAL_S
         if trim:
             self._last_trim = now
             newest = max(entry.timestamp_ms for entry in entries)
-            for index in {keys.function_index(e.function) for e in streams.values()} | {keys.RECENT_INDEX}:
+            for index in {keys.log_function_index(e.function) for e in streams.values()} | {keys.LOG_RECENT_INDEX}:
                 pipe.zremrangebyscore(index, "-inf", newest - ttl * 1000)
-            for index in {keys.function_index(e.function) for e in streams.values()}:
+            for index in {keys.log_function_index(e.function) for e in streams.values()}:
                 pipe.zremrangebyrank(index, 0, -INDEX_LIMIT - 1)
         try:
             pipe.execute()
@@ -172,13 +172,13 @@ class LogWriter:
     def _drop_oldest(self) -> None:
         """Bounds what all kept logs take in Redis, whatever the retention: past the INDEX_LIMIT most recent
         invocations (of every function), the oldest go with their lines, not only from the indexes."""
-        oldest = zrange_members(sync_reply(self._client.zrange(keys.RECENT_INDEX, 0, -INDEX_LIMIT - 1)))
+        oldest = zrange_members(sync_reply(self._client.zrange(keys.LOG_RECENT_INDEX, 0, -INDEX_LIMIT - 1)))
         if not oldest:
             return
         pipe = self._client.pipeline(transaction=False)
         for member in oldest:
-            pipe.delete(keys.lines_key(member.decode() if isinstance(member, bytes) else member))
-        pipe.zrem(keys.RECENT_INDEX, *oldest)
+            pipe.delete(keys.log_lines_key(member.decode() if isinstance(member, bytes) else member))
+        pipe.zrem(keys.LOG_RECENT_INDEX, *oldest)
         pipe.execute()
 
     def _report(self, error: RedisError | None) -> None:

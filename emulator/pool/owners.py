@@ -26,12 +26,11 @@ from docker.errors import DockerException
 from redis.asyncio import Redis
 
 from emulator.pool.engine import DockerEngine
+from emulator.redis_io.keys import CLUSTER_KEY, OWNER_PREFIX
 from emulator.redis_io.replies import as_bytes
 
 log = logging.getLogger(__name__)
 
-OWNER_PREFIX = "fcemu:owners:"
-CLUSTER_KEY = "fcemu:cluster-id"
 # Refreshes per TTL: a key survives two missed refreshes.
 REFRESHES_PER_TTL = 3
 

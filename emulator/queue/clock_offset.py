@@ -14,15 +14,12 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from emulator.queue.keys import PREFIX
+from emulator.redis_io.keys import CLOCK_CHANNEL, CLOCK_KEY
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.resilience import keep_running, on_each_message
 
 log = logging.getLogger(__name__)
 
-CLOCK_KEY = f"{PREFIX}:clock-offset-ms"
-# Published (the new offset) whenever the offset grows: every sleeping loop wakes and re-reads it.
-CLOCK_CHANNEL = f"{PREFIX}:clock"
 # One advance may not exceed a year: far beyond FC's longest wait (maxAsyncEventAgeInSeconds: 7 days).
 MAX_ADVANCE_S = 366 * 86_400
 # The advanced clock stays before this moment (ms): Python's datetime, and with it every time fcemu writes in

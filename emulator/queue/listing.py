@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from emulator.queue.keys import ShardKeys, shard_of, task_member
 from emulator.queue.models import TaskRecord
+from emulator.redis_io.keys import ShardKeys, shard_of, task_member
 
 # Listing entries read from a shard per round trip when a filter may pass over many.
 WINDOW = 200

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from emulator.queue.keys import ShardKeys, split_member
+from emulator.redis_io.keys import ShardKeys, split_member
 
 # Per list; the console shows the earliest ones, the counts say how many there are in all.
 VIEW_LIMIT = 200

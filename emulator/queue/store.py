@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from emulator.queue.clock_offset import ClockOffset
-from emulator.queue.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.queue.listing import Cursor, ListFilter, list_tasks
 from emulator.queue.models import ClaimBatch, ClaimedTask, TaskRecord
 from emulator.queue.scripts import QueueScripts
 from emulator.queue.upcoming import UpcomingTasks
+from emulator.redis_io.keys import STOP_CHANNEL, WAKE_CHANNEL, ShardKeys, shard_of, split_member, task_member
 from emulator.redis_io.replies import zrange_members
 
 REAP_BATCH = 500

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from emulator.queue.channel_hub import ChannelHub
-from emulator.queue.keys import TASK_EVENTS_CHANNEL, member_of_events_key, split_member
+from emulator.redis_io.keys import TASK_EVENTS_CHANNEL, member_of_events_key, split_member
 
 # Events a listener may fall behind by before it is told to re-read everything instead (a slow client must not
 # make the process buffer without bound).

@@ -15,11 +15,11 @@ import weakref
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 
+from emulator.redis_io.keys import PROBE_KEY
+
 log = logging.getLogger(__name__)
 
 PROBE_INTERVAL_S = 0.5
-# Read by the probe: a read command, unlike PING, is refused while Redis loads its AOF, so "back" means usable.
-PROBE_KEY = "fcemu:probe"
 
 
 def is_outage(error: BaseException) -> bool:

@@ -14,14 +14,13 @@ from redis.asyncio import Redis
 
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.trigger_config import TriggerError, check_trigger
+from emulator.redis_io.keys import TRIGGERS_CHANGED_CHANNEL, TRIGGERS_KEY
 from emulator.redis_io.replies import as_bytes, reply
 from emulator.redis_io.resilience import keep_running, on_each_message
 from emulator.timestamps import iso_utc
 
 log = logging.getLogger(__name__)
 
-TRIGGERS_KEY = "fcemu:triggers"
-CHANGED_CHANNEL = "fcemu:triggers-changed"
 
 
 class StoredTrigger(BaseModel):
@@ -66,7 +65,8 @@ class Triggers:
     async def start(self) -> None:
         await self._reload()
         self._listener = asyncio.create_task(keep_running(
-            lambda: on_each_message(self._redis, CHANGED_CHANNEL, self._reload), "trigger listener", self._redis,
+            lambda: on_each_message(self._redis, TRIGGERS_CHANGED_CHANNEL, self._reload), "trigger listener",
+            self._redis,
         ))
 
     async def close(self) -> None:
@@ -135,7 +135,7 @@ class Triggers:
         else:
             await reply(self._redis.hset(TRIGGERS_KEY, key, trigger.model_dump_json()))
         self._stored[key] = trigger
-        await self._redis.publish(CHANGED_CHANNEL, key)
+        await self._redis.publish(TRIGGERS_CHANGED_CHANNEL, key)
         self.changed.set()
         return trigger
 
@@ -143,7 +143,7 @@ class Triggers:
         key = f"{function}/{name}"
         removed = bool(await reply(self._redis.hdel(TRIGGERS_KEY, key)))
         self._stored.pop(key, None)
-        await self._redis.publish(CHANGED_CHANNEL, key)
+        await self._redis.publish(TRIGGERS_CHANGED_CHANNEL, key)
         self.changed.set()
         return removed
 
@@ -158,6 +158,6 @@ class Triggers:
         removed = int(await reply(self._redis.hdel(TRIGGERS_KEY, *keys)))
         for key in keys:
             self._stored.pop(as_bytes(key).decode(errors="replace"), None)
-        await self._redis.publish(CHANGED_CHANNEL, function)
+        await self._redis.publish(TRIGGERS_CHANGED_CHANNEL, function)
         self.changed.set()
         return removed

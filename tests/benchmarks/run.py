@@ -32,8 +32,8 @@ import aiohttp
 import docker
 import redis
 
-from emulator.queue.keys import ShardKeys, shard_of, task_member
 from emulator.redis_io.client import sync_client
+from emulator.redis_io.keys import ShardKeys, shard_of, task_member
 from tests.benchmarks.peers import LatencyPeer, latency_cells, rate_cells
 from tests.benchmarks.peers_run import Peers, run_peers
 from tests.benchmarks.project_commands import measure as measure_project_commands

@@ -7,8 +7,8 @@ import uuid
 
 import aiohttp
 
-from emulator.queue.keys import task_member
 from emulator.redis_io.client import MAX_CONNECTIONS
+from emulator.redis_io.keys import task_member
 from tests.support.async_tasks import final_statuses
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer

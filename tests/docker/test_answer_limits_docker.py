@@ -13,7 +13,7 @@ import pytest
 import redis
 import requests
 
-from emulator.queue.keys import shard_of, task_member
+from emulator.redis_io.keys import shard_of, task_member
 from emulator.settings import Settings
 from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess

@@ -14,7 +14,7 @@ import aiohttp
 import docker
 import pytest
 
-from emulator.queue.keys import shard_of, task_member
+from emulator.redis_io.keys import shard_of, task_member
 from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from emulator.queue.keys import shard_of, task_member
+from emulator.redis_io.keys import shard_of, task_member
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer

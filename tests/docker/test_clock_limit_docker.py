@@ -9,7 +9,8 @@ import pytest
 import requests
 from redis.asyncio import Redis
 
-from emulator.queue.clock_offset import CLOCK_END_MS, CLOCK_KEY, MAX_ADVANCE_S, ClockLimitError, ClockOffset
+from emulator.queue.clock_offset import CLOCK_END_MS, MAX_ADVANCE_S, ClockLimitError, ClockOffset
+from emulator.redis_io.keys import CLOCK_KEY
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from emulator.catalog.code_archive import MAX_UNPACKED_BYTES, CodeError, check_zip, unpack
-from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, LEGACY_CODE_PREFIX, LEGACY_FUNCTIONS_KEY
+from emulator.redis_io.keys import CODE_PREFIX, FUNCTIONS_KEY, LEGACY_CODE_PREFIX, LEGACY_FUNCTIONS_KEY
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v2_error, assert_v3_error, code_saying
 from tests.support.redis_server import RedisServer

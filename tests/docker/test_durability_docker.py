@@ -7,7 +7,7 @@ from pathlib import Path
 
 import docker
 
-from emulator.queue.keys import ShardKeys
+from emulator.redis_io.keys import ShardKeys
 from tests.conftest import owned_containers
 from tests.support.async_tasks import enqueue, final_statuses
 from tests.support.emulator_process import EmulatorProcess

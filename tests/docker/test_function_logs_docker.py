@@ -11,7 +11,7 @@ import pytest
 import redis
 import requests
 
-from emulator.logs.keys import INSTANCE_PREFIX, lines_key
+from emulator.redis_io.keys import LOG_INSTANCE_PREFIX, log_lines_key
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.log_watcher import LogWatcher
@@ -142,7 +142,7 @@ def test_forged_framing_lines_neither_escape_the_bound_nor_reach_another_invocat
     assert messages(kept(http, emulator, requestId=victim_id)) == victim_lines
     client = redis.Redis.from_url(redis_server.url)
     try:
-        instance_lines = client.lrange(lines_key(INSTANCE_PREFIX + instance_id), 0, -1)
+        instance_lines = client.lrange(log_lines_key(LOG_INSTANCE_PREFIX + instance_id), 0, -1)
     finally:
         client.close()
     assert not [line for line in instance_lines if mark.encode() in line or request_id.encode() in line]
@@ -196,8 +196,8 @@ def test_an_http_trigger_invocations_lines_are_kept(
 def test_a_listing_larger_than_its_budget_keeps_the_newest_lines_and_says_so(
     emulator: EmulatorProcess, http: requests.Session, redis_server: RedisServer
 ) -> None:
-    from emulator.logs.keys import function_index
     from emulator.logs.reader import ANSWER_MAX_BYTES, TRUNCATED_HEADER
+    from emulator.redis_io.keys import log_function_index
 
     function = f"big-{uuid.uuid4().hex[:8]}"
     line_bytes = 60 * 1024
@@ -206,10 +206,10 @@ def test_a_listing_larger_than_its_budget_keeps_the_newest_lines_and_says_so(
     try:
         for n in range(streams):
             stream = f"{function}-{n}"
-            client.rpush(lines_key(stream), *[json.dumps({
+            client.rpush(log_lines_key(stream), *[json.dumps({
                 "timestamp": n * 100 + i, "functionName": function, "requestId": stream, "taskId": "",
                 "instanceId": "i", "message": f"{stream}:{i}".ljust(line_bytes, ".")}) for i in range(10)])
-            client.zadd(function_index(function), {stream: n * 100})
+            client.zadd(log_function_index(function), {stream: n * 100})
         reply = http.get(f"{emulator.url}/_fcemu/logs", params={"function": function, "recent": "1000"})
         assert reply.status_code == 200 and reply.headers.get(TRUNCATED_HEADER) == "true"
         assert len(reply.content) <= ANSWER_MAX_BYTES + 64 * 1024
@@ -217,5 +217,5 @@ def test_a_listing_larger_than_its_budget_keeps_the_newest_lines_and_says_so(
         assert entries[-1]["message"].startswith(f"{function}-{streams - 1}:9.")
         assert not any(entry["requestId"] == f"{function}-0" for entry in entries)
     finally:
-        client.delete(function_index(function), *(lines_key(f"{function}-{n}") for n in range(streams)))
+        client.delete(log_function_index(function), *(log_lines_key(f"{function}-{n}") for n in range(streams)))
         client.close()

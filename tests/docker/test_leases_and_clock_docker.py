@@ -16,9 +16,9 @@ from emulator.catalog.catalog import Catalog
 from emulator.catalog.loader import load_functions
 from emulator.catalog.sources import layer_source
 from emulator.core import Core
-from emulator.queue.keys import shard_of, task_member
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import TaskStore
+from emulator.redis_io.keys import shard_of, task_member
 from emulator.settings import Settings
 from emulator.triggers.definitions import Triggers
 from emulator.triggers.timer_scheduler import TimerScheduler

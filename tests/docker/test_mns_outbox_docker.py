@@ -14,7 +14,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from emulator.destinations.local_queues import LocalQueues, outbox_key, queue_key
+from emulator.destinations.local_queues import LocalQueues
+from emulator.redis_io.keys import mns_key, mns_outbox_key
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
@@ -47,7 +48,7 @@ def run(server: RedisServer, body: Any) -> None:
 
 
 async def _on_topic(redis: Redis, topic: str) -> list[str]:
-    return [json.loads(item)["MessageId"] for item in await redis.lrange(queue_key("topic", topic), 0, -1)]
+    return [json.loads(item)["MessageId"] for item in await redis.lrange(mns_key("topic", topic), 0, -1)]
 
 
 def test_an_answered_publish_has_told_every_subscriber(own_redis: RedisServer) -> None:
@@ -57,7 +58,7 @@ def test_an_answered_publish_has_told_every_subscriber(own_redis: RedisServer) -
         message_id = await queues.push("topic", "orders", b"hello")
         assert subscribers.told == [("orders", message_id)]
         assert await _on_topic(redis, "orders") == [message_id]
-        assert await redis.hlen(outbox_key("orders")) == 0
+        assert await redis.hlen(mns_outbox_key("orders")) == 0
 
     run(own_redis, body)
 

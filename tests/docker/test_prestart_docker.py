@@ -15,7 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from emulator.queue.keys import ShardKeys, task_member
+from emulator.redis_io.keys import ShardKeys, task_member
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher

@@ -14,7 +14,7 @@ import docker
 import pytest
 import requests
 
-from emulator.queue.keys import ShardKeys
+from emulator.redis_io.keys import ShardKeys
 from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3

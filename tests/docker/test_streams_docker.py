@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from emulator.logs.keys import LOG_CHANNEL
-from emulator.pool.owners import OWNER_PREFIX
+from emulator.redis_io.keys import LOG_CHANNEL, OWNER_PREFIX
 from tests.conftest import TEST_FUNCTIONS
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer

@@ -14,7 +14,7 @@ import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from emulator.queue.keys import ShardKeys
+from emulator.redis_io.keys import ShardKeys
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v2_error, assert_v3_error
 from tests.support.redis_server import RedisServer

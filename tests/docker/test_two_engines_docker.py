@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from emulator.queue.keys import task_member
+from emulator.redis_io.keys import task_member
 from emulator.settings import Settings
 from tests.support.async_tasks import enqueue, final_statuses, task_fields
 from tests.support.emulator_process import EmulatorProcess

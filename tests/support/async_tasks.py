@@ -5,7 +5,7 @@ import uuid
 
 import requests
 
-from emulator.queue.keys import shard_of, task_member
+from emulator.redis_io.keys import shard_of, task_member
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.redis_server import RedisServer

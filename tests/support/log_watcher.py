@@ -7,8 +7,8 @@ from typing import Any
 
 import redis
 
-from emulator.logs.keys import LOG_CHANNEL
 from emulator.redis_io.client import ClusterUrl, is_cluster
+from emulator.redis_io.keys import LOG_CHANNEL
 
 
 class LogWatcher:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import redis
 
-from emulator.queue.keys import TASK_EVENTS_CHANNEL, member_of_events_key, task_member
 from emulator.redis_io.client import ClusterUrl, is_cluster
+from emulator.redis_io.keys import TASK_EVENTS_CHANNEL, member_of_events_key, task_member
 
 FINAL = {"Succeeded", "Failed", "Stopped", "Expired", "Invalid"}
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from emulator.catalog.deployments import CODE_PREFIX, FUNCTIONS_KEY, Deployments
+from emulator.catalog.deployments import Deployments
 from emulator.catalog.loader import FunctionDefinition
+from emulator.redis_io.keys import CODE_PREFIX, FUNCTIONS_KEY
 from tests.support.fc_api import code_saying
 from tests.support.redis_server import RedisServer
 

@@ -13,9 +13,9 @@ from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
 from emulator.destinations.targets import HttpTarget, Target, Unsupported, function_task_id, parse_destination
-from emulator.queue.keys import TASK_EVENTS_CHANNEL
 from emulator.queue.models import TaskRecord
 from emulator.queue.store import TaskStore
+from emulator.redis_io.keys import TASK_EVENTS_CHANNEL
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 

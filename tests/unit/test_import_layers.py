@@ -115,11 +115,11 @@ def test_the_known_upward_imports_still_occur() -> None:
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("from emulator.queue.keys import ShardKeys\n", {"emulator.queue.keys"}),
+    ("from emulator.redis_io.keys import ShardKeys\n", {"emulator.redis_io.keys"}),
     ("from emulator.catalog import code_archive\n", {"emulator.catalog.code_archive"}),
     ("from emulator import __version__\n", {"emulator"}),
-    ("from . import keys\nfrom ..queue.redis_client import sync_client\n",
-     {"emulator.logs.keys", "emulator.queue.redis_client"}),
+    ("from . import reader\nfrom ..queue.redis_client import sync_client\n",
+     {"emulator.logs.reader", "emulator.queue.redis_client"}),
     ("import json\nfrom redis.asyncio import Redis\n", set()),
 ])
 def test_imports_are_read_as_module_names(tmp_path: Path, source: str, expected: set[str]) -> None:

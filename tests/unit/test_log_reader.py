@@ -8,8 +8,8 @@ import uuid
 
 from redis.asyncio import Redis
 
-from emulator.logs import keys
 from emulator.logs.reader import PAGE_LINES, LogFilter, LogReader
+from emulator.redis_io import keys
 from tests.support.redis_server import RedisServer
 
 
@@ -17,8 +17,8 @@ async def keep(redis: Redis, function: str, stream: str, first_ms: int, count: i
     """`count` lines of `stream`, one a millisecond from `first_ms`, as the log writer keeps them."""
     lines = [json.dumps({"timestamp": first_ms + n, "functionName": function, "requestId": stream, "taskId": "",
                          "instanceId": "i", "message": f"{stream}:{n}".ljust(size, ".")}) for n in range(count)]
-    await redis.rpush(keys.lines_key(stream), *lines)
-    await redis.zadd(keys.function_index(function), {stream: first_ms})
+    await redis.rpush(keys.log_lines_key(stream), *lines)
+    await redis.zadd(keys.log_function_index(function), {stream: first_ms})
 
 
 def test_a_listing_keeps_the_newest_lines_that_fit_and_says_older_ones_were_left_out(
@@ -33,7 +33,7 @@ def test_a_listing_keeps_the_newest_lines_that_fit_and_says_older_ones_were_left
             for n, stream in enumerate(streams):
                 await keep(redis, function, stream, n * 1000, count)
             reader = LogReader(redis)
-            size = len(await redis.lindex(keys.lines_key(streams[2]), 0))  # as long as each line of the last two
+            size = len(await redis.lindex(keys.log_lines_key(streams[2]), 0))  # as long as each line of the last two
             everything = await reader.lines(LogFilter(function=function))
             assert not everything.truncated
             assert [e["message"].rstrip(".") for e in everything.entries] == [

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from emulator.queue.keys import shard_of, task_member
 from emulator.queue.listing import ListFilter
 from emulator.queue.store import TaskStore
+from emulator.redis_io.keys import shard_of, task_member
 from tests.support.redis_server import RedisServer
 
 

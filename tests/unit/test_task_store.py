@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from emulator.queue.keys import task_member
 from emulator.queue.listing import ListFilter
 from emulator.queue.store import MAX_UNFINISHED_MS, StopOutcome, TaskStore
+from emulator.redis_io.keys import task_member
 from tests.support.redis_server import RedisServer
 
 
