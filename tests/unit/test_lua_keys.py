@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from emulator.redis_io.keys import DELIVER_CHANNEL, TASK_EVENTS_CHANNEL
 from tests.support.lua_files import scripts_with_preludes
 
 # Commands whose first argument is not a key.
@@ -56,3 +57,10 @@ def test_the_check_catches_a_built_key() -> None:
     built = built_names(before)
     assert any(argument in built for _, argument in key_arguments(before))
     assert not PLAIN.match(key_arguments("redis.call('DEL', prefix .. sum)")[0][1])
+
+
+def test_the_channels_the_scripts_publish_are_the_keys_modules() -> None:
+    """A script's channel is a literal (PUBLISH takes no key, so a Cluster needs none declared): the literals are
+    held to redis_io/keys.py's names, so the name is still defined once."""
+    published = set(re.findall(r"'(fcemu:[a-z-]+)'", "\n".join(sources().values())))
+    assert published == {DELIVER_CHANNEL, TASK_EVENTS_CHANNEL}
