@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator import cli
+from emulator.cli import serving as cli
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FunctionManifest
 from emulator.pool.debugging import DEBUGPY_MOUNT, debugpy_dir
