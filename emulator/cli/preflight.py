@@ -1,63 +1,72 @@
-"""`fcemu serve`'s preflight: what is checked before the server starts."""
+"""`fcemu serve`'s preflight: what is checked before the server starts (imported by `fcemu serve` alone: it
+reads the settings, the functions and Redis)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ipaddress
 
-if TYPE_CHECKING:
-    from emulator.settings import Settings
+from emulator.catalog.loader import ManifestError
+from emulator.catalog.sources import load_sources
+from emulator.settings import Settings
+from emulator.startup_checks import StartupError, check_redis_now, configured_function_credentials
 
 
-def _preflight(settings: Settings) -> str | None:
-    """Checked before the server starts, so that a bad manifest or a missing Redis is one clear line."""
-    import ipaddress
-
-    import redis
-
-    from emulator.catalog.loader import ManifestError
-    from emulator.catalog.sources import load_sources
-    from emulator.redis_io.client import sync_client
-
+def preflight(settings: Settings) -> str | None:
+    """Checked before the server starts, so that a bad manifest or a missing Redis is one clear line (None: all
+    is well). The checks Core.start makes too are startup_checks' own, so both say them the same way."""
     try:
-        keys = settings.access_key_pairs()
+        keys = _access_keys(settings)
+        _check_lists(settings)
+        configured_function_credentials(settings)
+        _check_listening(settings, keys)
+        _check_functions(settings)
+        check_redis_now(settings.redis_url)
+    except StartupError as error:
+        return str(error)
+    return None
+
+
+def _access_keys(settings: Settings) -> dict[str, str]:
+    try:
+        return settings.access_key_pairs()
     except (OSError, ValueError) as error:
-        return f"access keys: {error}"
+        raise StartupError(f"access keys: {error}") from error
+
+
+def _check_lists(settings: Settings) -> None:
+    """The settings that are lists of entries: the debugged functions, the allowed host names."""
     try:
         settings.debug_ports()
         settings.allowed_host_patterns()
     except ValueError as error:
-        return str(error)
-    try:
-        settings.function_credentials()
-    except (OSError, ValueError) as error:
-        return f"function credentials: {error}"
+        raise StartupError(str(error)) from error
+
+
+def _check_listening(settings: Settings, keys: dict[str, str]) -> None:
+    """Refuses to take unsigned requests from other machines unless told to."""
     try:
         loopback = settings.host == "localhost" or ipaddress.ip_address(settings.host).is_loopback
     except ValueError:
         loopback = False
     if not keys and not loopback and not settings.allow_unauthenticated_remote:
-        return (
+        raise StartupError(
             f"refusing to listen on {settings.host} without access keys: set FCEMU_ACCESS_KEYS (or "
             "FCEMU_ACCESS_KEYS_FILE), or FCEMU_ALLOW_UNAUTHENTICATED_REMOTE=true to accept unsigned requests from "
             "other machines"
         )
+
+
+def _check_functions(settings: Settings) -> None:
+    """The functions' manifests and template load."""
     try:
         load_sources(settings)
     except ManifestError as error:
         # It may name a layer published through the API, which is on this host's disk once mirrored from Redis.
         if not _mirror_published_layers(settings):
-            return str(error)
+            raise StartupError(str(error)) from error
         try:
             load_sources(settings)
         except ManifestError as again:
-            return str(again)
-    try:
-        with sync_client(settings.redis_url, socket_connect_timeout=3) as client:
-            client.ping()
-    except (redis.RedisError, redis.exceptions.RedisClusterException) as error:
-        return f"cannot reach Redis at {settings.redis_url} ({error}); `make up` starts one"
-    except ValueError as error:  # a URL that names no Redis
-        return str(error)
-    return None
+            raise StartupError(str(again)) from again
 
 
 def _mirror_published_layers(settings: Settings) -> bool:

@@ -10,9 +10,6 @@ if TYPE_CHECKING:
     from emulator.settings import Settings
 
 
-from emulator.cli.preflight import _preflight
-
-
 def _serve_settings(args: argparse.Namespace) -> Settings:
     """The environment's settings with `fcemu serve`'s flags over them."""
     from emulator.settings import Settings
@@ -36,11 +33,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from emulator.api.app import create_app
     from emulator.api.http_protocol import bounded_protocol
+    from emulator.cli.preflight import preflight
     from emulator.open_files import fit_connection_cap
     from emulator.process_exit import run_to_exit
 
     settings = _serve_settings(args)
-    problem = _preflight(settings)
+    problem = preflight(settings)
     if problem:
         print(f"fcemu: {problem}", file=sys.stderr)
         return 2
