@@ -12,13 +12,13 @@ def _publish(topic: str, body: str, tag: str) -> None:
     import urllib.request
 
     request = urllib.request.Request(  # noqa: S310 - the emulator's own URL
-        f"{_emulator_url()}/_fcemu/mns/topics/{topic}/messages", method="POST",
+        f"{emulator_url()}/_fcemu/mns/topics/{topic}/messages", method="POST",
         data=json.dumps({"MessageBody": body, "MessageTag": tag}).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the emulator's own URL
         print(reply.read().decode())
 
 
-def _emulator_url() -> str:
+def emulator_url() -> str:
     """The running emulator's address, as this machine's settings give it (any address: loopback)."""
     import os
 
@@ -34,7 +34,7 @@ def _log_line(entry: dict[str, object]) -> str:
     return f"{entry.get('functionName', '')} {owner}: {entry.get('message', '')}"
 
 
-def _logs(args: argparse.Namespace) -> int:
+def logs(args: argparse.Namespace) -> int:
     """Through the running emulator's route (/_fcemu/logs), which the console reads too."""
     import http.client
     import json
@@ -50,7 +50,7 @@ def _logs(args: argparse.Namespace) -> int:
     query = {"function": args.function or "", "requestId": args.request_id or "", "taskId": args.task or ""}
     if args.follow:
         query["follow"] = "true"
-    url = f"{_emulator_url()}/_fcemu/logs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}"
+    url = f"{emulator_url()}/_fcemu/logs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}"
     try:
         # No timeout while following: the route sends a comment line when idle, and the user ends it (Ctrl-C).
         with urllib.request.urlopen(url, timeout=None if args.follow else 30) as reply:  # noqa: S310 - our URL
@@ -78,7 +78,7 @@ def _logs(args: argparse.Namespace) -> int:
         print(f"fcemu logs: {error.code} {error.read().decode(errors='replace')}", file=sys.stderr)
         return 1
     except urllib.error.URLError as error:
-        print(f"fcemu logs: the emulator does not answer at {_emulator_url()} ({error.reason}); `make up`",
+        print(f"fcemu logs: the emulator does not answer at {emulator_url()} ({error.reason}); `make up`",
               file=sys.stderr)
         return 1
     except (http.client.HTTPException, ConnectionError) as error:
@@ -90,7 +90,7 @@ def _logs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mns(args: argparse.Namespace) -> int:
+def mns(args: argparse.Namespace) -> int:
     """Reads the local MNS queues and topics that destinations deliver to, straight from Redis."""
     import asyncio
     import json
@@ -129,7 +129,7 @@ def _call_emulator(path: str, body: object | None = None, method: str | None = N
     import urllib.error
     import urllib.request
 
-    url = f"{_emulator_url()}{path}"
+    url = f"{emulator_url()}{path}"
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(  # noqa: S310 - the emulator's own URL
         url, method=method or ("GET" if body is None else "POST"), data=data,
@@ -149,7 +149,7 @@ def _call_emulator(path: str, body: object | None = None, method: str | None = N
     return None
 
 
-def _clock(args: argparse.Namespace) -> int:
+def clock(args: argparse.Namespace) -> int:
     """Through the running emulator's route, which checks the duration and tells every process."""
     view = (_call_emulator("/_fcemu/clock/advance", {"by": args.duration}) if args.action == "advance"
             else _call_emulator("/_fcemu/clock"))
@@ -160,7 +160,7 @@ def _clock(args: argparse.Namespace) -> int:
     return 0
 
 
-def _task(args: argparse.Namespace) -> int:
+def task(args: argparse.Namespace) -> int:
     from urllib.parse import quote
 
     function, task_id = quote(args.function, safe=""), quote(args.task_id, safe="")
@@ -183,7 +183,7 @@ def _task(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trigger(args: argparse.Namespace) -> int:
+def trigger(args: argparse.Namespace) -> int:
     from urllib.parse import quote
 
     reply = _call_emulator(f"/_fcemu/triggers/{quote(args.function, safe='')}/{quote(args.trigger, safe='')}/fire", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from emulator.cli.emulator_calls import _emulator_url
+from emulator.cli.emulator_calls import emulator_url
 
 
 def _docker_problem() -> str | None:
@@ -24,10 +24,10 @@ def _docker_problem() -> str | None:
     return None
 
 
-def _up(args: argparse.Namespace) -> int:
+def up(args: argparse.Namespace) -> int:
     import os
 
-    from emulator.project.lifecycle import UpOptions, up
+    from emulator.project import lifecycle
     from emulator.project.state import ProjectState
     from emulator.runtime_files import build_images
 
@@ -39,26 +39,26 @@ def _up(args: argparse.Namespace) -> int:
         print("fcemu up: the runtime images did not build (see above)", file=sys.stderr)
         return 1
     port = args.port or int(os.environ.get("FCEMU_PORT") or 9000)
-    options = UpOptions(host=os.environ.get("FCEMU_HOST") or "127.0.0.1", port=port, template=args.template,
-                        debug=",".join(args.debug or []))
-    return up(ProjectState.here(), options)
+    options = lifecycle.UpOptions(host=os.environ.get("FCEMU_HOST") or "127.0.0.1", port=port, template=args.template,
+                                  debug=",".join(args.debug or []))
+    return lifecycle.up(ProjectState.here(), options)
 
 
-def _down(args: argparse.Namespace) -> int:
-    from emulator.project.lifecycle import down
+def down(args: argparse.Namespace) -> int:
+    from emulator.project import lifecycle
     from emulator.project.state import ProjectState
 
-    return down(ProjectState.here())
+    return lifecycle.down(ProjectState.here())
 
 
-def _status(args: argparse.Namespace) -> int:
-    from emulator.project.lifecycle import status
+def status(args: argparse.Namespace) -> int:
+    from emulator.project import lifecycle
     from emulator.project.state import ProjectState
 
-    return status(ProjectState.here())
+    return lifecycle.status(ProjectState.here())
 
 
-def _invoke(args: argparse.Namespace) -> int:
+def invoke(args: argparse.Namespace) -> int:
     from emulator.project.invoke import Invocation, InvokeError, invoke_async, invoke_sync
 
     if args.event is not None:
@@ -74,7 +74,7 @@ def _invoke(args: argparse.Namespace) -> int:
         return 2
     invocation = Invocation(args.function, event, args.asynchronous, args.delay, args.task_id, args.wait)
     try:
-        return (invoke_async if args.asynchronous else invoke_sync)(_emulator_url(), invocation)
+        return (invoke_async if args.asynchronous else invoke_sync)(emulator_url(), invocation)
     except InvokeError as error:
         print(f"fcemu invoke: {error}", file=sys.stderr)
         return 2
@@ -82,7 +82,7 @@ def _invoke(args: argparse.Namespace) -> int:
         return 130
 
 
-def _images(args: argparse.Namespace) -> int:
+def images(args: argparse.Namespace) -> int:
     from emulator.runtime_files import build_images
 
     return build_images()

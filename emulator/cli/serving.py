@@ -28,7 +28,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from emulator.api.app import create_app
@@ -52,7 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
     # holding its shutdown for the graceful timeout (see api/event_stream.py).
     app.state.exiting = lambda: server.should_exit
 
-    async def serve() -> int:
+    async def run_server() -> int:
         try:
             await server.serve()
         except SystemExit as exit_:
@@ -60,10 +60,10 @@ def _serve(args: argparse.Namespace) -> int:
             return exit_.code if isinstance(exit_.code, int) else 1
         return 0
 
-    return run_to_exit(serve)
+    return run_to_exit(run_server)
 
 
-def _dispatcher(args: argparse.Namespace) -> int:
+def dispatcher(args: argparse.Namespace) -> int:
     """A dispatcher on its own: claims from the shared Redis and runs on this host's Docker engine."""
     import asyncio
     import os
@@ -107,7 +107,7 @@ def _dispatcher(args: argparse.Namespace) -> int:
     return run_to_exit(run)
 
 
-def _cleanup(args: argparse.Namespace) -> int:
+def cleanup(args: argparse.Namespace) -> int:
     from emulator.pool.engine import DockerEngine, EngineError
 
     try:
@@ -128,7 +128,7 @@ def _cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mail_sink(args: argparse.Namespace) -> int:
+def mail_sink(args: argparse.Namespace) -> int:
     import asyncio
 
     from emulator.devtools.mail_sink import serve_forever
