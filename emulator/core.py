@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(kw_only=True)
 class Core:
+    """Every part of one emulator process: made by Core.start (checks, building, starting), closed by close()."""
+
     settings: Settings
     catalog: Catalog
     engine: DockerEngine
