@@ -80,32 +80,54 @@ def up(state: ProjectState, options: UpOptions) -> int:
               file=sys.stderr)
         return 2
     url = local_url(options.host, options.port)
+    redis_url = _redis_url(state)
+    if redis_url is None:
+        return 1
+    if _already_up(state, url):
+        return 0
+    if health(url) is not None:
+        print(f"fcemu up: another fcemu already answers on {url}; stop it, or use another port (--port)",
+              file=sys.stderr)
+        return 1
+    return _wait_until_up(state, url, _launch(state, options, redis_url))
+
+
+def _redis_url(state: ProjectState) -> str | None:
+    """FCEMU_REDIS_URL, else the project's own Redis (started if it does not run); None (said) if it cannot be."""
     redis_url, started = os.environ.get("FCEMU_REDIS_URL", ""), False
     try:
         if not redis_url:
             redis_url, started = project_redis(state)
     except RedisStartError as error:
         print(f"fcemu up: {error}", file=sys.stderr)
-        return 1
+        return None
     if started:
         print(f"redis started on {redis_url.removeprefix('redis://').removesuffix('/0')} "
               f"(AOF in {state.redis_folder})")
+    return redis_url
+
+
+def _already_up(state: ProjectState, url: str) -> bool:
+    """True when the emulator of the pid file runs and answers; else a silent one is stopped, and the pid file
+    (stale, or of a process that is not fcemu) goes."""
     old = state.pid()
-    if old is not None:
-        answer = health(state.read(state.url_file) or url)
-        if running(old) and _ours(answer, state):
-            print(f"fcemu already runs (pid {old}) on {state.read(state.url_file) or url}")
-            return 0
-        if running(old) and is_fcemu(old, state.root):
-            print(f"fcemu (pid {old}) runs but does not answer on {url}/_fcemu/health; stopping it")
-            stop(old)
-        else:
-            print(f"stale {state.pid_file} (pid {old} is gone or is not fcemu); starting anew")
-        state.pid_file.unlink(missing_ok=True)
-    if health(url) is not None:
-        print(f"fcemu up: another fcemu already answers on {url}; stop it, or use another port (--port)",
-              file=sys.stderr)
-        return 1
+    if old is None:
+        return False
+    answer = health(state.read(state.url_file) or url)
+    if running(old) and _ours(answer, state):
+        print(f"fcemu already runs (pid {old}) on {state.read(state.url_file) or url}")
+        return True
+    if running(old) and is_fcemu(old, state.root):
+        print(f"fcemu (pid {old}) runs but does not answer on {url}/_fcemu/health; stopping it")
+        stop(old)
+    else:
+        print(f"stale {state.pid_file} (pid {old} is gone or is not fcemu); starting anew")
+    state.pid_file.unlink(missing_ok=True)
+    return False
+
+
+def _launch(state: ProjectState, options: UpOptions, redis_url: str) -> subprocess.Popen[bytes]:
+    """`fcemu serve` in the background, its output in the project's log; its pid and owner kept in .fcemu/."""
     arguments = [sys.executable, "-m", "emulator", "serve"]
     if options.template is not None:
         arguments += ["--template", str(options.template)]
@@ -120,6 +142,11 @@ def up(state: ProjectState, options: UpOptions) -> int:
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     state.write(state.pid_file, str(process.pid))
     state.write(state.owner_file, environment["FCEMU_OWNER"])
+    return process
+
+
+def _wait_until_up(state: ProjectState, url: str, process: subprocess.Popen[bytes]) -> int:
+    """Until the started emulator answers as this project's, it exits (its log says why) or the time is up."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if _ours(health(url), state):

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from emulator import cli
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FunctionManifest
+from emulator.cli import serving as cli
 from emulator.pool.debugging import DEBUGPY_MOUNT, debugpy_dir
 from emulator.pool.launcher import InstanceLauncher
 from emulator.settings import Settings

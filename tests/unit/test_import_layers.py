@@ -24,6 +24,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("emulator.api", "emulator.console", "emulator.api_docs"),
     # Builds, starts and holds every part below.
     ("emulator.core",),
+    # What Core.start is made of: the groups of parts it builds, and the checks `fcemu serve`'s preflight shares.
+    ("emulator.core_parts", "emulator.startup_checks"),
     # Claims due tasks and runs them.
     ("emulator.dispatcher",),
     # What the dispatcher drives beside the invoker, and the exporter that reads the pools and the queue.
