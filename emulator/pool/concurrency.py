@@ -44,6 +44,9 @@ class Member(Protocol):
     def idle_count(self) -> int:
         """How many of its instances are idle and may be removed (beyond its minimum)."""
 
+    def busy_count(self) -> int:
+        """How many of its instances run an invocation now."""
+
     def reclaim_idle(self) -> bool:
         """Removes one idle instance now, to make room for another function's; False when it has none."""
 
@@ -79,6 +82,14 @@ class FunctionLimit:
         room = limits.reclaim_idle(self.name) if make_room else limits.idle(self.name) > 0
         return Verdict.START if room else Verdict.THROTTLED
 
+    def admits_warm(self, definition: FunctionDefinition) -> bool:
+        """Whether a warm instance with a free slot may take an invocation: not when the function has more
+        instances than its limit now allows (it was lowered, or is 0) and as many of them are busy already."""
+        most, fc_limit = self.most(definition)
+        if self.instances <= most or not fc_limit:
+            return True  # the usual case, without counting
+        return sum(pool.busy_count() for pool in self.pools) < most
+
     def room(self, definition: FunctionDefinition) -> int:
         """How many more instances may start now (idle ones of other functions would make way)."""
         most, _ = self.most(definition)
@@ -90,7 +101,8 @@ class FunctionLimit:
 
     def capacity(self, definition: FunctionDefinition) -> int:
         """How many invocations of the function may run at once now (its instances and the room for more)."""
-        return (self.instances + self.room(definition)) * definition.manifest.instanceConcurrency
+        most, _ = self.most(definition)
+        return min(self.instances + self.room(definition), most) * definition.manifest.instanceConcurrency
 
     def throttled(self, definition: FunctionDefinition) -> bool:
         """True when FC's limits, not fcemu's own, keep the function from another instance now."""
@@ -98,7 +110,9 @@ class FunctionLimit:
 
     def error(self, definition: FunctionDefinition) -> Throttled:
         most, fc_limit = self.most(definition)
-        if fc_limit and self.instances >= most:
+        if fc_limit and most == 0:
+            why = f"function '{self.name}' has a reserved concurrency of 0: it runs nothing until that is raised"
+        elif fc_limit and self.instances >= most:
             why = f"function '{self.name}' has its reserved concurrency of {most} instance(s) in use"
         else:
             why = f"the account's {self._limits.account_limit} instance(s) are in use (FCEMU_ACCOUNT_INSTANCE_LIMIT)"

@@ -106,6 +106,8 @@ class FunctionPool:
         async with self._changed:
             while True:
                 instance = self._free_instance()
+                if instance is not None and not self._limit.admits_warm(self.definition):
+                    raise self._limit.error(self.definition)
                 if instance is not None:
                     instance.take_slot()
                     return instance
@@ -180,6 +182,9 @@ class FunctionPool:
 
     def idle_count(self) -> int:
         return len(self._idle())
+
+    def busy_count(self) -> int:
+        return sum(1 for instance in [*self._instances, *self._draining] if instance.active > 0)
 
     def reclaim_idle(self) -> bool:
         """Removes one idle instance at once (another function needs the room under the account's limit)."""
@@ -268,7 +273,7 @@ class FunctionPool:
         taken: list[Instance] = []
         while len(taken) < count:
             instance = self._free_instance()
-            if instance is None:
+            if instance is None or not self._limit.admits_warm(self.definition):
                 break
             instance.take_slot()
             taken.append(instance)
