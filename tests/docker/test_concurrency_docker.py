@@ -7,7 +7,9 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import docker
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
@@ -16,9 +18,12 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
 from emulator.redis_io.keys import task_member
+from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v3_error, v3
+from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until
 
 FUNCTION = "throttled"
 THROTTLED = "ResourceThrottled"
@@ -153,3 +158,38 @@ def test_reserved_concurrency_zero_holds_tasks_until_raised(
     assert watcher.wait_for(FUNCTION, task_id) == "Succeeded"
     done = reserved.get_async_task(FUNCTION, task_id, fc3_models.GetAsyncTaskRequest()).body
     assert done.already_retried_times == 0
+
+
+@pytest.fixture(scope="module")
+def one_instance_emulator(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+                          docker_client: docker.DockerClient, module_redis: RedisServer) -> Iterator[EmulatorProcess]:
+    """An account whose limit is one instance in all (FCEMU_ACCOUNT_INSTANCE_LIMIT=1)."""
+    process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("one-instance") / "fcemu.log",
+                              redis_url=module_redis.url, account_instance_limit="1",
+                              dispatcher_enabled="false").start()
+    yield process
+    process.stop()
+    assert owned_containers(docker_client, process.owner) == []
+
+
+def _instances(emulator: EmulatorProcess, function: str) -> list[dict[str, int]]:
+    health = requests.get(f"{emulator.url}/_fcemu/health", timeout=10).json()
+    return next(view["instances"] for view in health["functions"] if view["functionName"] == function)
+
+
+def test_the_account_limit_throttles_every_function_and_idle_instances_make_way(
+    one_instance_emulator: EmulatorProcess, http: requests.Session
+) -> None:
+    emulator = one_instance_emulator
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(requests.post, v3(emulator, FUNCTION), data=b"3", timeout=60)
+        # Nothing announces that the instance took the invoke: the health route shows it busy.
+        wait_until(lambda: any(view["active"] for view in _instances(emulator, FUNCTION)))
+        refused = assert_v3_error(http.post(v3(emulator, "echo"), data=b"x"), 429, THROTTLED)
+        assert "FCEMU_ACCOUNT_INSTANCE_LIMIT" in refused["Message"]
+        assert slow.result().status_code == 200
+    wait_until(lambda: not any(view["active"] for view in _instances(emulator, FUNCTION)))
+    # The idle instance of the other function is removed to make room rather than throttle this invoke.
+    reply = http.post(v3(emulator, "echo"), data=b"x")
+    assert reply.status_code == 200, reply.text
+    assert _instances(emulator, FUNCTION) == []
