@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.concurrency_configs import ConcurrencyConfigs
 from emulator.catalog.deployments import Deployments
 from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
@@ -32,6 +33,7 @@ from emulator.core_parts import (
     open_api_reads,
     open_engine,
     open_redis,
+    start_concurrency_configs,
     start_queue,
 )
 from emulator.credentials import FunctionCredentials
@@ -80,6 +82,8 @@ class Core:
     # The store's reads on api_redis: what GetAsyncTask, ListAsyncTasks and the console's task views read through.
     task_reads: TaskReads
     async_configs: AsyncConfigs
+    # Reserved concurrency (PutConcurrencyConfig over the manifests'), read by the pools' limits.
+    concurrency_configs: ConcurrencyConfigs
     queues: LocalQueues
     dispatcher: Dispatcher | None
     deployments: Deployments
@@ -149,6 +153,7 @@ class Core:
         stopped), its async invoke configs and its triggers are removed."""
         ended, stopping = await self.store.delete_function(name)
         configs = await self.async_configs.forget(name)
+        await self.concurrency_configs.delete(name)
         triggers = await self.triggers.forget(name)
         log.info("function %s deleted: %d queued task(s) ended, %d running one(s) stopped, %d async config(s) "
                  "and %d trigger(s) removed", name, ended, stopping, configs, triggers)
@@ -187,7 +192,8 @@ class Core:
         catalog = functions.catalog
         engine = await open_engine(stack)
         settings, owners = await claim_owner(settings, serve_api, redis, engine, stack)
-        instances = await build_instances(settings, serve_api, engine, owners, role, stack)
+        concurrency_configs = await start_concurrency_configs(redis, stack)
+        instances = await build_instances(settings, serve_api, engine, owners, role, concurrency_configs, stack)
         store, async_configs = await start_queue(settings, redis, stack)
         queues = LocalQueues(redis)
         triggers = Triggers(redis, catalog)
@@ -201,7 +207,7 @@ class Core:
             settings=settings, catalog=catalog, engine=engine, agent=instances.agent, pools=instances.pools,
             invoker=instances.invoker, redis=redis, api_redis=api.redis, log_hub=api.log_hub,
             task_event_hub=api.task_event_hub, store=store, task_reads=store.reads_on(api.redis),
-            async_configs=async_configs, queues=queues, dispatcher=dispatcher, deployments=deployments,
+            async_configs=async_configs, concurrency_configs=concurrency_configs, queues=queues, dispatcher=dispatcher, deployments=deployments,
             triggers=triggers, watcher=None, owners=owners, metrics=instances.metrics,
             exporter=MetricsExporter(instances.metrics, store, instances.pools),
             published_layers=functions.published_layers, _stack=stack, role_credentials=role,

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from emulator.arns import function_arn_prefix
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
+from emulator.catalog.concurrency_configs import ConcurrencyConfigs
 from emulator.catalog.published_layers import PublishedLayers
 from emulator.catalog.sources import layer_source, load_sources
 from emulator.catalog.template import Template
@@ -36,6 +37,7 @@ from emulator.logs.pump import LogPumps
 from emulator.logs.writer import LogWriter
 from emulator.metrics.counters import Metrics
 from emulator.pool.agent_client import AgentClient
+from emulator.pool.concurrency import InstanceLimits
 from emulator.pool.engine import DockerEngine
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
@@ -137,8 +139,17 @@ async def claim_owner(settings: Settings, serve_api: bool, redis: Redis, engine:
     return settings, owners
 
 
+async def start_concurrency_configs(redis: Redis, stack: AsyncExitStack) -> ConcurrencyConfigs:
+    """The reserved concurrency of every function, kept in step with the other processes."""
+    configs = ConcurrencyConfigs(redis)
+    on_close(stack, "concurrency configs", configs.close)
+    await configs.start()
+    return configs
+
+
 async def build_instances(settings: Settings, serve_api: bool, engine: DockerEngine, owners: OwnerLiveness,
-                          role: FunctionCredentials, stack: AsyncExitStack) -> Instances:
+                          role: FunctionCredentials, concurrency: ConcurrencyConfigs, stack: AsyncExitStack
+                          ) -> Instances:
     agent = AgentClient(settings.sync_payload_limit_bytes)
     on_close(stack, "agent client", agent.close)
     logs: LogPumps | None = None
@@ -152,7 +163,9 @@ async def build_instances(settings: Settings, serve_api: bool, engine: DockerEng
     launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs, role=role,
                                 fc_endpoint=fc_endpoint)
     metrics = Metrics()
-    pools = Pools(launcher, settings, metrics)
+    limits = InstanceLimits(settings.account_instance_limit, settings.max_instances_per_function, concurrency.reserved)
+    concurrency.on_change(limits.changed)
+    pools = Pools(launcher, settings, metrics, limits)
     on_close(stack, "pools", pools.close)
     invoker = Invoker(pools, launcher, agent, settings.instance_wait_timeout_s, logs=logs)
     return Instances(agent=agent, logs=logs, fc_endpoint=fc_endpoint, fc_endpoint_sockets=endpoint_sockets,

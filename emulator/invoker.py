@@ -170,7 +170,8 @@ class Invoker:
         retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
         http: HttpRequest | None = None, slot: InstanceSlot | None = None, task_id: str = "",
     ) -> InvocationResult | None:
-        """Raises PoolExhausted when no instance is free in time; every other failure is a result.
+        """Raises Throttled past FC's limits (pool/concurrency.py) and PoolExhausted when no instance is free in time
+        under fcemu's own cap; every other failure is a result.
 
         `before_run` is told the instance id once one is acquired; when it answers False the invocation is not
         run and None comes back. With `http`, the function is an HTTP function and gets that request (the

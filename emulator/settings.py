@@ -76,10 +76,17 @@ class Settings(BaseSettings):
     prewarm_instances: int = Field(0, ge=0, le=16, description=(
         "Instances started per function at start-up, never reclaimed."))
     max_instances_per_function: int = Field(4, ge=1, le=256, description=(
-        "Most instances of a function whose manifest sets no `reservedConcurrency`."))
+        "Most instances of a function with no reserved concurrency (`PutConcurrencyConfig`, or its manifest's "
+        "`concurrencyConfig`): fcemu's own cap, so an invoke past it waits for a slot (up to "
+        "`FCEMU_INSTANCE_WAIT_TIMEOUT_S`) rather than being throttled."))
+    account_instance_limit: int = Field(100, ge=1, le=10000, description=(
+        "FC's account-wide concurrency limit: the most instances of all functions together, counted per emulator "
+        "process. Past it an invoke is throttled (429 `ResourceThrottled`) and an async task waits. 100 is FC 3.0's "
+        "default quota per region; it is also the most a function's `reservedConcurrency` may be."))
     instance_start_timeout_s: float = Field(30.0, gt=0, description="How long a new instance may take to answer.")
     instance_wait_timeout_s: float = Field(30.0, gt=0, description=(
-        "How long an invoke waits for a free instance slot before FC's 429 `ResourceExhausted`."))
+        "How long an invoke of a function with no reserved concurrency waits for a free instance slot (under "
+        "`FCEMU_MAX_INSTANCES_PER_FUNCTION`) before a 429 `ResourceExhausted`."))
     instance_address: Literal["auto", "published", "bridge"] = Field("auto", description=(
         "How fcemu reaches an instance: `published` (a port published on 127.0.0.1; works with every engine), "
         "`bridge` (the container's address on its bridge network, `fcemu-instances`: Linux hosts only, and it skips "

@@ -11,6 +11,7 @@ from emulator import __version__
 from emulator.api import (
     async_config_routes,
     clock_routes,
+    concurrency_routes,
     console_routes,
     docs_routes,
     function_routes,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(http_trigger_routes.ROUTES)
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
+    app.include_router(concurrency_routes.router)
     app.include_router(function_routes.router)
     app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)

@@ -49,6 +49,8 @@ class ConsoleFunction(BaseModel):
     instances: list[InstanceView]
     triggers: list[TriggerView]
     asyncConfig: dict[str, Any]
+    # FC's reservedConcurrency (the API's, else the manifest's); None: fcemu's default cap applies.
+    reservedConcurrency: int | None = None
 
 
 class QueuedView(BaseModel):
@@ -126,6 +128,7 @@ def _function_view(core: Core, definition: FunctionDefinition) -> ConsoleFunctio
                               if entry.trigger.triggerType == "http" else None)
                   for entry in core.triggers.entries(definition.name)],
         asyncConfig=core.async_configs.effective(definition).model_dump(exclude_none=True),
+        reservedConcurrency=core.concurrency_configs.reserved(definition),
     )
 
 

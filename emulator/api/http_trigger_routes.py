@@ -22,14 +22,15 @@ from emulator.api.function_hosts import (
     TRIGGER_PATH_PREFIX,
 )
 from emulator.api.invoke_headers import parse_invoke_headers
-from emulator.api.invoke_routes import accept_async
+from emulator.api.invoke_routes import accept_async, refused
 from emulator.api.lookup import function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.trigger_config import HTTP_METHODS
 from emulator.core import Core
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import HttpRequest, HttpStream, InvocationResult
-from emulator.metrics.counters import SUCCESS, THROTTLED, outcome
+from emulator.metrics.counters import SUCCESS, outcome
+from emulator.pool.concurrency import Throttled
 from emulator.pool.contract import is_contract_header
 from emulator.pool.function_pool import PoolExhausted
 
@@ -103,9 +104,8 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
             result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=True, http=http)
         else:
             result = await core.invoker.stream_http(definition, http, options.request_id)
-    except PoolExhausted as error:
-        core.metrics.invoked(definition.name, "http", THROTTLED)
-        raise FCError(429, "ResourceExhausted", str(error)) from error
+    except (PoolExhausted, Throttled) as error:
+        raise refused(core, definition, "http", error) from error
     assert result is not None
     _count(core, definition, result)
     headers = {"x-fc-request-id": options.request_id}
@@ -128,9 +128,8 @@ async def _serve_event(core: Core, definition: FunctionDefinition, http: HttpReq
     event = build_event(http, request_id, core.settings.account_id)
     try:
         result = await core.invoker.invoke(definition, event, request_id, log_tail=log_tail)
-    except PoolExhausted as error:
-        core.metrics.invoked(definition.name, "http", THROTTLED)
-        raise FCError(429, "ResourceExhausted", str(error)) from error
+    except (PoolExhausted, Throttled) as error:
+        raise refused(core, definition, "http", error) from error
     assert result is not None
     _count(core, definition, result)
     if result.succeeded:

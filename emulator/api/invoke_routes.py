@@ -13,6 +13,7 @@ from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.metrics.counters import THROTTLED, outcome
+from emulator.pool.concurrency import Throttled
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.submit import submit_invocation
 
@@ -30,6 +31,13 @@ async def _read_payload(request: Request, limit: int) -> bytes:
     return payload
 
 
+def refused(core: Core, definition: FunctionDefinition, kind: str, error: PoolExhausted | Throttled) -> FCError:
+    """FC's 429 for an invoke no instance could take: past FC's limits at once (ResourceThrottled, FC's code and
+    message), or after waiting in vain under fcemu's own cap (ResourceExhausted)."""
+    core.metrics.invoked(definition.name, kind, THROTTLED)
+    return FCError(429, "ResourceThrottled" if isinstance(error, Throttled) else "ResourceExhausted", str(error))
+
+
 def _too_large(size: int, limit: int) -> FCError:
     return FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes), got {size} bytes")
 
@@ -43,9 +51,8 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
     payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)
     try:
         result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail)
-    except PoolExhausted as error:
-        core.metrics.invoked(definition.name, "sync", THROTTLED)
-        raise FCError(429, "ResourceExhausted", str(error)) from error
+    except (PoolExhausted, Throttled) as error:
+        raise refused(core, definition, "sync", error) from error
     assert result is not None  # only a before_run hook can decline a run
     core.metrics.invoked(definition.name, "sync", outcome(result.succeeded, result.timed_out),
                          result.duration_ms / 1000)

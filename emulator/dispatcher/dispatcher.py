@@ -14,12 +14,13 @@ from redis.exceptions import RedisError
 from emulator.catalog.catalog import Catalog
 from emulator.destinations.deliverer import Deliverer
 from emulator.dispatcher.prestart import Prestarter
-from emulator.dispatcher.task_runner import TaskRunner
+from emulator.dispatcher.task_runner import TaskRunner, throttled_detail
 from emulator.invoker import InstanceSlot
 from emulator.pool.pools import Pools
 from emulator.queue.models import ClaimBatch, ClaimedTask
 from emulator.queue.redis_clock import RedisClock
 from emulator.queue.store import Finished, TaskStore
+from emulator.queue.throttle_marks import ThrottleMarks
 from emulator.redis_io.health import describe, is_outage, redis_health
 from emulator.redis_io.keys import DELIVER_CHANNEL, STOP_CHANNEL, WAKE_CHANNEL
 from emulator.redis_io.resilience import keep_running, wait_for_event
@@ -73,6 +74,12 @@ class Dispatcher:
         self._reaper_ran = False
         # An advance of the clock may make anything due now: re-read the index at once.
         store.clock.on_change(self._hint)
+        # Functions with due tasks that FC's limits (reserved concurrency, the account's) hold back: not claimed
+        # until a slot of theirs frees up or a limit changes, which the pools' limits say at once (no backoff).
+        self._held: set[str] = set()
+        self._marks = ThrottleMarks(store)
+        runner.on_throttled = self._held.add
+        pools.limits.on_freed(self._freed)
 
     @property
     def clock(self) -> RedisClock:
@@ -130,10 +137,32 @@ class Dispatcher:
 
     def _free_slots(self, function: str) -> int:
         definition = self._catalog.get(function)
-        if definition is None:
+        if definition is None or function in self._held:
             # Another dispatcher (with other functions) may know it: never claim work this one cannot run.
             return 0
         return self._pools.for_function(definition).capacity - self._busy[function]
+
+    def _freed(self, function: str | None) -> None:
+        """A slot of `function` freed up (None: an instance went, or a limit changed): held tasks may run now."""
+        if function is None:
+            if self._held:
+                self._held.clear()
+                self._hint()
+        elif function in self._held:
+            self._held.discard(function)
+            self._wake.set()
+
+    async def _hold(self, shard_index: int, function: str) -> None:
+        """A function with due tasks and no free slot: if FC's limits are why, its tasks are held until a slot
+        frees up, and those not yet told get an event saying they were throttled."""
+        definition = self._catalog.get(function)
+        if definition is None:
+            return
+        limit = self._pools.limits.for_function(function)
+        if limit.throttled(definition):
+            self._held.add(function)
+            await self._marks.mark(self._store.shards[shard_index], function,
+                                   throttled_detail(limit.error(definition)))
 
     async def _dispatch_due(self) -> int | None:
         """Claims what is due now; returns the earliest future due time among functions with free slots.
@@ -141,6 +170,7 @@ class Dispatcher:
         The due index is read from Redis only when a hint says it changed (a nudge, a stop, the reaper's tick);
         a freed slot alone works from the copy kept here, updated by every claim.
         """
+        refreshed = self._refresh_due
         if self._refresh_due:
             self._refresh_due = False
             # Redis's clock comes in the same round trip: an anchor from before a forward step of that clock
@@ -154,7 +184,9 @@ class Dispatcher:
         for (shard_index, function), due in list(self._due.items()):
             free = self._free_slots(function)
             if free <= 0:
-                continue  # a finishing task wakes the loop
+                if refreshed and due <= self._clock.virtual_now_ms() + CLAIM_AHEAD_MS:
+                    await self._hold(shard_index, function)
+                continue  # a finishing task, or a freed slot of a held function, wakes the loop
             if due > self._clock.virtual_now_ms() + CLAIM_AHEAD_MS:  # due times are on the advanced clock
                 earliest = due if earliest is None else min(earliest, due)
                 continue

@@ -16,6 +16,7 @@ from emulator.http_event import BadResponse, build_event, map_response, takes_ht
 from emulator.invoker import UNHANDLED, HttpRequest, InstanceSlot, InvocationResult, Invoker, platform_error
 from emulator.metrics.counters import INVALID, THROTTLED, Metrics, outcome, task_kind
 from emulator.pool.agent_connections import AnswerTooLarge
+from emulator.pool.concurrency import Throttled
 from emulator.pool.function_pool import PoolExhausted
 from emulator.queue.models import ClaimedTask
 from emulator.queue.store import Finished, TaskStore
@@ -28,6 +29,11 @@ Written = TypeVar("Written")
 MAX_BACKOFF_MS = 300_000
 # How long a task waits that came to a dispatcher which has not loaded its function's current version yet.
 NOT_LOADED_RETRY_MS = 1000
+
+
+def throttled_detail(error: Throttled) -> str:
+    """The detail of a throttled task's event."""
+    return f"ResourceThrottled: {error}; it runs once an instance frees up, with no attempt counted"
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class TaskRunner:
         self._invoker = invoker
         self._retry = retry
         self._account_id = account_id  # for FC 3.0's HTTP event
+        # Told the function whose task FC's limits refused (the dispatcher then holds its claims until a slot frees).
+        self.on_throttled: Callable[[str], None] = lambda function: None
 
     async def run(self, task: ClaimedTask, slot: InstanceSlot, claim_next: int = 0) -> Finished | None:
         """Runs the task once and records the outcome, claiming up to `claim_next` due tasks of the same
@@ -87,6 +95,12 @@ class TaskRunner:
         except PoolExhausted:
             self._metrics.invoked(task.function, kind, THROTTLED)
             await self._store.requeue(task, "requeued: no instance of the function was free")
+            return None
+        except Throttled as error:
+            # FC retries a throttled task without counting an attempt; here it waits, due, for a slot to free up.
+            self._metrics.invoked(task.function, kind, THROTTLED)
+            self.on_throttled(task.function)  # before the requeue's wake, or it would be claimed straight back
+            await self._store.requeue(task, throttled_detail(error))
             return None
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).

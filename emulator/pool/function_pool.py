@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.pool.concurrency import FunctionLimit, Verdict
 from emulator.pool.instance import Instance, InstanceState
 from emulator.pool.launcher import InstanceLauncher
 
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class PoolExhausted(Exception):
-    """No instance slot became free in time (FC answers 429 ResourceExhausted)."""
+    """No instance slot became free in time under fcemu's own cap (429 ResourceExhausted); FC's limits refuse at
+    once instead (pool/concurrency.py's Throttled)."""
 
 
 class FunctionPool:
@@ -25,7 +27,8 @@ class FunctionPool:
         launcher: InstanceLauncher,
         headers: dict[str, str],
         *,
-        max_instances: int,
+        limit: FunctionLimit,
+        max_instances: int | None,
         min_instances: int,
         idle_timeout_s: float,
         on_cold_start: Callable[[], None] = lambda: None,
@@ -39,8 +42,12 @@ class FunctionPool:
         # The x-fc-* headers that every request to this function's agent carries.
         self.headers = headers
         self._launcher = launcher
+        # FC's limits and fcemu's default cap, shared with the function's other pools; and this pool's own cap
+        # (one instance under a debugger), None for none.
+        self._limit = limit
+        limit.join(self)
         self._max_instances = max_instances
-        self._min_instances = min(min_instances, max_instances)
+        self._min_instances = min_instances if max_instances is None else min(min_instances, max_instances)
         self._idle_timeout_s = idle_timeout_s
         self._instances: list[Instance] = []
         # Instances of an older definition, removed once their running invocations end.
@@ -51,6 +58,10 @@ class FunctionPool:
         # of them rather than starting an instance of their own.
         self._prestarting = 0
         self._awaiting_prestart = 0
+        # Invokes waiting for a slot on an instance being started for another invoke (instanceConcurrency > 1),
+        # and every invoke waiting at all (another pool's freed instance wakes them).
+        self._awaiting_start = 0
+        self._waiting = 0
         self._changed = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -60,8 +71,11 @@ class FunctionPool:
 
     @property
     def capacity(self) -> int:
-        """How many invokes of this function may run at once."""
-        return self._max_instances * self.definition.manifest.instanceConcurrency
+        """How many invokes of this function may run at once now."""
+        capacity = self._limit.capacity(self.definition)
+        if self._max_instances is None:
+            return capacity
+        return min(capacity, self._max_instances * self.definition.manifest.instanceConcurrency)
 
     @property
     def instances(self) -> list[Instance]:
@@ -84,14 +98,16 @@ class FunctionPool:
                 return await self._acquire()
         except TimeoutError as error:
             raise PoolExhausted(
-                f"function '{self.definition.name}' has no free instance "
-                f"({self._max_instances} instance(s) of concurrency {self.definition.manifest.instanceConcurrency} busy)"
+                f"function '{self.definition.name}' has no free instance ({self._limit.instances} instance(s) of "
+                f"concurrency {self.definition.manifest.instanceConcurrency} busy)"
             ) from error
 
     async def _acquire(self) -> Instance:
         async with self._changed:
             while True:
                 instance = self._free_instance()
+                if instance is not None and not self._limit.admits_warm(self.definition):
+                    raise self._limit.error(self.definition)
                 if instance is not None:
                     instance.take_slot()
                     return instance
@@ -99,14 +115,25 @@ class FunctionPool:
                     # An instance started ahead of this invoke's due time is nearer ready than a new one.
                     self._awaiting_prestart += 1
                     try:
-                        await self._changed.wait()
+                        await self._wait()
                     finally:
                         self._awaiting_prestart -= 1
                     continue
-                if len(self._instances) + self._starting < self._max_instances:
+                verdict = self._verdict()
+                if verdict is Verdict.START:
                     break
-                await self._changed.wait()
+                if verdict is Verdict.THROTTLED:
+                    if not self._spare_on_starting():
+                        raise self._limit.error(self.definition)
+                    self._awaiting_start += 1
+                    try:
+                        await self._wait()
+                    finally:
+                        self._awaiting_start -= 1
+                    continue
+                await self._wait()
             self._starting += 1
+            self._limit.started()
         # Started outside the lock so that other invokes can take slots freed meanwhile.
         try:
             instance = await self._launch()
@@ -125,9 +152,62 @@ class FunctionPool:
                 self._instances.append(instance)
             return instance
 
+    def _verdict(self) -> Verdict:
+        if self._max_instances is not None and len(self._instances) + self._starting >= self._max_instances:
+            return Verdict.WAIT
+        return self._limit.verdict(self.definition, make_room=True)
+
+    def _spare_on_starting(self) -> bool:
+        """Whether an instance being started for another invoke will have a slot left for one more waiting."""
+        spare = (self._starting - self._prestarting) * (self.definition.manifest.instanceConcurrency - 1)
+        return spare > self._awaiting_start
+
+    async def _wait(self) -> None:
+        self._waiting += 1
+        try:
+            await self._changed.wait()
+        finally:
+            self._waiting -= 1
+
+    def wake(self) -> None:
+        """Another pool of the function freed an instance, or its limit changed: waiting invokes look again."""
+        if self._waiting:
+            self._spawn(self._notify_all())
+
+    def _idle(self) -> list[Instance]:
+        """Its idle instances that may go, beyond its minimum."""
+        idle = [instance for instance in self._instances
+                if instance.active == 0 and instance.state is InstanceState.READY]
+        return idle[:max(0, len(self._instances) - self._min_instances)]
+
+    def idle_count(self) -> int:
+        return len(self._idle())
+
+    def busy_count(self) -> int:
+        return sum(1 for instance in [*self._instances, *self._draining] if instance.active > 0)
+
+    def reclaim_idle(self) -> bool:
+        """Removes one idle instance at once (another function needs the room under the account's limit)."""
+        idle = self._idle()
+        if not idle:
+            return False
+        log.info("removing idle instance %s of %s to make room under the account's instance limit",
+                 idle[0].instance_id, self.definition.name)
+        self._retire(idle[0])
+        return True
+
+    async def _notify_all(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     async def _launch(self) -> Instance:
+        """Starts an instance already counted in the limit (`started()`); one that fails to start is not."""
         started = time.monotonic()
-        instance = await self._launcher.launch(self.definition, self.headers)
+        try:
+            instance = await self._launcher.launch(self.definition, self.headers)
+        except BaseException:
+            self._limit.gone()
+            raise
         self._on_started(time.monotonic() - started)
         return instance
 
@@ -153,11 +233,12 @@ class FunctionPool:
                     timer.cancel()
                     instance.idle_timer = loop.call_at(keep_until + self._idle_timeout_s, self._reclaim_if_idle,
                                                        instance)
-            room = self._max_instances - len(self._instances) - self._starting
-            missing = min(room, math.ceil(max(0, slots - free) / concurrency))
+            missing = min(self._room(), math.ceil(max(0, slots - free) / concurrency))
             if missing <= 0:
                 return 0
             self._starting += missing
+            for _ in range(missing):
+                self._limit.started()
             self._prestarting += missing
         results: list[Instance | BaseException] = []
         try:
@@ -179,6 +260,7 @@ class FunctionPool:
                 continue
             result.prestarted = True
             if self._drained or self._closed:
+                self._limit.gone()
                 self._spawn(self._launcher.stop(result, self.definition, self.headers))
                 continue
             self._instances.append(result)
@@ -191,7 +273,7 @@ class FunctionPool:
         taken: list[Instance] = []
         while len(taken) < count:
             instance = self._free_instance()
-            if instance is None:
+            if instance is None or not self._limit.admits_warm(self.definition):
                 break
             instance.take_slot()
             taken.append(instance)
@@ -215,6 +297,7 @@ class FunctionPool:
             elif instance.active == 0 and instance.state is InstanceState.DRAINING:
                 self._retire(instance)
             self._changed.notify()
+            self._limit.freed()
 
     async def discard(self, instance: Instance) -> None:
         """Takes a broken instance (timed out, crashed, stopped) out of service and removes its container, without
@@ -227,6 +310,7 @@ class FunctionPool:
     def _retire(self, instance: Instance, *, graceful: bool = True) -> None:
         if instance.state is InstanceState.REMOVING:
             return
+        self._limit.gone()
         if instance.prestarted and not instance.served:
             self._on_prestart_unused()
         if instance in self._draining:
@@ -254,11 +338,13 @@ class FunctionPool:
 
     async def prewarm(self) -> None:
         """Starts instances up to the pool's minimum; they are never reclaimed for idleness."""
-        missing = self._min_instances - len(self._instances) - self._starting
-        if missing <= 0:
-            return
         async with self._changed:
+            missing = min(self._room(), self._min_instances - len(self._instances) - self._starting)
+            if missing <= 0:
+                return
             self._starting += missing
+            for _ in range(missing):
+                self._limit.started()
         try:
             started = await asyncio.gather(
                 *(self._launch() for _ in range(missing)),
@@ -273,6 +359,13 @@ class FunctionPool:
                     else:
                         log.warning("pre-warming %s failed: %s", self.definition.name, result)
                 self._changed.notify_all()
+
+    def _room(self) -> int:
+        """How many more instances this pool may start now."""
+        room = self._limit.room(self.definition)
+        if self._max_instances is not None:
+            room = min(room, self._max_instances - len(self._instances) - self._starting)
+        return room
 
     async def retire_all(self) -> None:
         """Removes every instance at once, running or not: for shutdown."""

@@ -8,6 +8,7 @@ from typing import Any
 from emulator.catalog.loader import FunctionDefinition
 from emulator.metrics.counters import Metrics
 from emulator.pool import contract
+from emulator.pool.concurrency import InstanceLimits
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.start_times import StartTimes
@@ -15,8 +16,11 @@ from emulator.settings import Settings
 
 
 class Pools:
-    def __init__(self, launcher: InstanceLauncher, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(self, launcher: InstanceLauncher, settings: Settings, metrics: Metrics | None = None,
+                 limits: InstanceLimits | None = None) -> None:
         self._launcher = launcher
+        # FC's limits (reserved concurrency, the account's), one per function across its pools.
+        self.limits = limits or InstanceLimits(settings.account_instance_limit, settings.max_instances_per_function)
         self._metrics = metrics or Metrics()
         self._settings = settings
         self._pools: dict[str, FunctionPool] = {}
@@ -49,8 +53,8 @@ class Pools:
         if old is not None:
             # The definition changed (new code or limits): its warm instances must not serve again.
             self._drain(old)
-        reserved = definition.manifest.max_instances
-        max_instances = self._settings.max_instances_per_function if reserved is None else reserved
+        # Beyond the function's limits (self.limits), a pool's own cap: one instance under a debugger.
+        max_instances: int | None = None
         min_instances = self._settings.prewarm_instances
         debugging = self._launcher.debugs(definition)
         if debugging:
@@ -61,6 +65,7 @@ class Pools:
             definition,
             self._launcher,
             contract.static_headers(definition, self._settings, self._launcher.role),
+            limit=self.limits.for_function(definition.name),
             max_instances=max_instances,
             min_instances=min_instances,
             idle_timeout_s=self._settings.idle_timeout_s,
@@ -79,6 +84,7 @@ class Pools:
     def _drain(self, pool: FunctionPool) -> None:
         self._drained = {drained for drained in self._drained if not drained.emptied}
         self._drained.add(pool)
+        self.limits.for_function(pool.definition.name).leave(pool)
         self._spawn(pool.drain())
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:

@@ -183,6 +183,13 @@ ASYNC_CONFIGS_CHANGED_CHANNEL = f"{PREFIX}:async-configs-changed"
 """Channel: an async invoke config changed (the message is its field, or the function whose configs went):
 every process re-reads them."""
 
+CONCURRENCY_CONFIGS_KEY = f"{PREFIX}:concurrency-configs"
+"""Hash: reserved concurrency put through the API (PutConcurrencyConfig), `<function>` -> reservedConcurrency."""
+
+CONCURRENCY_CONFIGS_CHANGED_CHANNEL = f"{PREFIX}:concurrency-configs-changed"
+"""Channel: a function's reserved concurrency changed (the message is the function): every process re-reads
+them, and its pools and dispatcher apply the new limit at once."""
+
 TRIGGERS_KEY = f"{PREFIX}:triggers"
 """Hash: triggers created through the API, `<function>/<trigger name>` -> trigger (JSON)."""
 

@@ -246,7 +246,9 @@ def test_no_request_answers_a_5xx_and_the_emulator_stays_healthy(
     elapsed = time.monotonic() - started
     figures = fuzzer.figures
 
-    # Still serving after all that: a sync invoke runs its function.
+    # Still serving after all that: a sync invoke runs its function (once a fuzzed reservedConcurrency, which may
+    # have been 0, is gone).
+    assert _request(fuzz_emulator, "DELETE", "/2023-03-30/functions/hello/concurrency") in (204, 404)
     connection = http.client.HTTPConnection("127.0.0.1", fuzz_emulator.port, timeout=REQUEST_TIMEOUT_S)
     connection.request("POST", "/2023-03-30/functions/hello/invocations", body=b'{"name": "fuzz"}')
     reply = connection.getresponse()

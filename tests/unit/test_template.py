@@ -280,3 +280,20 @@ def test_bad_legacy_props_name_the_resource(tmp_path: Path, change: tuple[str, s
     with pytest.raises(TemplateError) as raised:
         load(write(tmp_path, LEGACY.replace(*change)))
     assert error in str(raised.value)
+
+
+def test_an_fc3_concurrency_config_is_the_function_s_reserved_concurrency(tmp_path: Path) -> None:
+    source = write(tmp_path, """edition: 3.0.0
+name: p
+resources:
+  f:
+    component: fc3
+    props:
+      functionName: capped
+      runtime: python3.10
+      handler: index.handler
+      code: code
+      concurrencyConfig:
+        reservedConcurrency: 3
+""")
+    assert load(source).definitions["capped"].manifest.max_instances == 3

@@ -130,7 +130,10 @@ function renderFunction() {
       el("dt", {}, "handler"), el("dd", {}, fn.handler),
       el("dt", {}, "memory"), el("dd", {}, `${fn.memorySize} MB`),
       el("dt", {}, "timeout"), el("dd", {}, `${fn.timeout} s`),
-      el("dt", {}, "concurrency"), el("dd", {}, `${fn.instanceConcurrency} per instance`),
+      el("dt", {}, "concurrency"), el("dd", {}, `${fn.instanceConcurrency} per instance, ` +
+        (fn.reservedConcurrency == null ? "no reserved concurrency" :
+          `reserved ${fn.reservedConcurrency} instance${fn.reservedConcurrency === 1 ? "" : "s"}` +
+          (fn.reservedConcurrency === 0 ? " (stopped: invokes are throttled)" : ""))),
       el("dt", {}, "async"), el("dd", {},
         `task mode ${config.asyncTask ? "on" : "off"}, ${config.maxAsyncRetryAttempts ?? 3} retries, ` +
         `max age ${config.maxAsyncEventAgeInSeconds ?? 86400} s` +
