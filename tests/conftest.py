@@ -32,7 +32,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 
 def owned_containers(client: docker.DockerClient, owner: str) -> list[str]:
-    return [c.id for c in client.containers.list(all=True, filters={"label": f"fcemu.owner={owner}"})]
+    return [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": f"fcemu.owner={owner}"})]
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,7 @@ def listens(port: int) -> bool:
 def containers_of(owner: str) -> list[str]:
     client = docker.from_env()
     try:
-        return [item.id for item in client.containers.list(all=True, filters={"label": f"fcemu.owner={owner}"})]
+        return [item.id for item in client.containers.list(all=True, sparse=True, filters={"label": f"fcemu.owner={owner}"})]
     finally:
         client.close()
 

@@ -37,9 +37,10 @@ def second_engine(docker_client: docker.DockerClient) -> Iterator[SecondDocker]:
 
 
 def container_ids(client: docker.DockerClient, **labels: str) -> set[str]:
-    """The short ids (a task's instance id) of fcemu's containers with these labels."""
+    """The short ids (a task's instance id) of fcemu's containers with these labels; sparse: listed without inspecting
+    each one, which fails when the container goes in between."""
     filters = ["fcemu"] + [f"fcemu.{name}={value}" for name, value in labels.items()]
-    return {c.id[:12] for c in client.containers.list(all=True, filters={"label": filters})}
+    return {c.id[:12] for c in client.containers.list(all=True, sparse=True, filters={"label": filters})}
 
 
 def instance_ids(redis_server: RedisServer, function: str, ids: list[str]) -> dict[str, str]:
