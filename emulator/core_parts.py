@@ -37,6 +37,7 @@ from emulator.logs.writer import LogWriter
 from emulator.metrics.counters import Metrics
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
+from emulator.pool.invocation_controls import InvocationControls
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
@@ -209,6 +210,16 @@ async def start_queue(settings: Settings, redis: Redis, stack: AsyncExitStack) -
     on_close(stack, "async configs", async_configs.close)
     await async_configs.start()
     return store, async_configs
+
+
+async def start_controls(redis: Redis, pools: Pools, catalog: Catalog, serve_api: bool, stack: AsyncExitStack
+                         ) -> InvocationControls:
+    """The invocation restrictions and provision configs, read and followed; applied to the pools once the
+    functions are loaded (InvocationControls.apply_all)."""
+    controls = InvocationControls(redis, pools, catalog, keep_warm=serve_api)
+    on_close(stack, "invocation controls", controls.close)
+    await controls.start()
+    return controls
 
 
 def build_dispatcher(settings: Settings, catalog: Catalog, instances: Instances, store: TaskStore,

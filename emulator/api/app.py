@@ -12,6 +12,7 @@ from emulator.api import (
     async_config_routes,
     clock_routes,
     console_routes,
+    control_routes,
     docs_routes,
     function_routes,
     http_trigger_routes,
@@ -21,6 +22,7 @@ from emulator.api import (
     log_routes,
     meta_routes,
     openapi_document,
+    provision_routes,
     steering_routes,
     task_routes,
     trigger_routes,
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(task_routes.router)
     app.include_router(async_config_routes.router)
     app.include_router(function_routes.router)
+    app.include_router(control_routes.router)
+    app.include_router(provision_routes.router)
     app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)
