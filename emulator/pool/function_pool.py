@@ -265,10 +265,11 @@ class FunctionPool:
 
     async def prewarm(self) -> None:
         """Starts instances up to the pool's minimum; they are never reclaimed for idleness."""
-        missing = self._min_instances - len(self._instances) - self._starting
-        if missing <= 0 or self._disabled or self._drained or self._closed:
-            return
         async with self._changed:
+            # Counted under the lock: two calls at once start what is missing once.
+            missing = self._min_instances - len(self._instances) - self._starting
+            if missing <= 0 or self._disabled or self._drained or self._closed:
+                return
             self._starting += missing
         try:
             started = await asyncio.gather(

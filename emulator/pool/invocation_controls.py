@@ -109,6 +109,9 @@ class InvocationControls:
             return
         if target:
             pool = pools.for_function(definition)
-        if pool is not None and not pool.debugging:
+        if pool is None or pool.debugging:
+            return
+        if pool.minimum != pools.minimum(name):
             await pool.set_minimum(pools.minimum(name))
+        if pool.minimum:
             pools.prewarm_later(pool)
