@@ -257,6 +257,9 @@ class FunctionPool:
         if instance.active == 0 and len(self._instances) > self._min_instances:
             log.info("reclaiming idle instance %s of %s", instance.instance_id, self.definition.name)
             self._retire(instance)
+        elif instance.active == 0:
+            log.info("keeping idle instance %s of %s: %d instance(s) are kept warm (pre-warmed or provisioned)",
+                     instance.instance_id, self.definition.name, self._min_instances)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -10,14 +10,18 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import docker
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi import models as openapi_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
+from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
@@ -225,3 +229,35 @@ def test_bad_input_is_refused(emulator: EmulatorProcess, deploy: Deploy, http: r
                     "InvalidArgument")
     # Nothing was disabled or stored by any of it.
     assert http.post(f"{base}/{name}/invocations", data=b"0").content == b"slept"
+
+
+@pytest.fixture(scope="module")
+def quick_idle(functions_dir: Path, tmp_path_factory: pytest.TempPathFactory, module_redis: RedisServer,
+               docker_client: docker.DockerClient) -> Iterator[EmulatorProcess]:
+    """An emulator of its own whose idle instances are reclaimed after a second."""
+    process = EmulatorProcess(functions_dir, tmp_path_factory.mktemp("quick-idle") / "fcemu.log",
+                              redis_url=module_redis.url, idle_timeout_s="1").start()
+    yield process
+    process.stop()
+    assert owned_containers(docker_client, process.owner) == [], "the emulator left containers behind"
+
+
+def test_a_provisioned_instance_outlives_the_idle_timeout(quick_idle: EmulatorProcess) -> None:
+    client = FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
+                                             endpoint=f"127.0.0.1:{quick_idle.port}", protocol="http"))
+    name = f"control-{uuid.uuid4().hex[:8]}"
+    client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
+        function_name=name, runtime="python3.10", handler="main.handler", memory_size=128, timeout=60,
+        code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(SLEEPER).decode()))))
+    try:
+        client.put_provision_config(name, fc3_models.PutProvisionConfigRequest(
+            body=fc3_models.PutProvisionConfigInput(target=1)))
+        wait_until(lambda: len(_instances(client, name)) == 1, timeout=60)
+        kept = _instances(client, name)[0].instance_id
+        after = quick_idle.log_lines
+        # Served, then idle: its idle timer runs out a second later, and the instance stays.
+        assert _invoke(client, name).headers["x-fc-instance-id"] == kept
+        quick_idle.wait_for_log(f"keeping idle instance {kept} of {name}", after=after)
+        assert [i.instance_id for i in _instances(client, name)] == [kept]
+    finally:
+        client.delete_function(name)
