@@ -243,7 +243,8 @@ def build_dispatcher(settings: Settings, catalog: Catalog, instances: Instances,
     prestart = (Prestarter(store, catalog, pools, dispatch_clock, metrics, margin_ms=settings.prestart_margin_ms)
                 if settings.prestart else None)
     timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock(store.clock),
-                            on_planned=prestart.timers if prestart is not None else None)
+                            on_planned=prestart.timers if prestart is not None else None,
+                            disabled=lambda function: function in pools.disabled)
     return Dispatcher(
         store, catalog, pools, runner, deliverer, dispatch_clock, timers,
         claim_batch=settings.claim_batch,
