@@ -261,3 +261,39 @@ def test_a_provisioned_instance_outlives_the_idle_timeout(quick_idle: EmulatorPr
         assert [i.instance_id for i in _instances(client, name)] == [kept]
     finally:
         client.delete_function(name)
+
+
+def test_queued_tasks_wait_and_timers_skip_while_disabled(
+    quick_idle: EmulatorProcess, module_redis: RedisServer, http: requests.Session
+) -> None:
+    """On an emulator of its own, whose clock this test advances."""
+    client = FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
+                                             endpoint=f"127.0.0.1:{quick_idle.port}", protocol="http"))
+    name = f"control-{uuid.uuid4().hex[:8]}"
+    client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
+        function_name=name, runtime="python3.10", handler="main.handler", memory_size=128, timeout=60,
+        code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(SLEEPER).decode()))))
+    watcher = TaskWatcher(module_redis.url)
+    try:
+        # Accepted before the disabling, due an hour later.
+        _invoke(client, name, b"0", **{"x-fc-invocation-type": "Async", "x-fc-async-task-id": "queued_1",
+                                       "x-fc-async-delay": "3600"})
+        mark = quick_idle.log_lines
+        trigger = {"triggerName": "hourly", "triggerType": "timer",
+                   "triggerConfig": '{"cronExpression": "0 0 * * * *"}'}
+        assert http.post(f"{quick_idle.url}/2023-03-30/functions/{name}/triggers", json=trigger).status_code == 200
+        quick_idle.wait_for_log(f"trigger hourly of {name}: next firing at", after=mark)
+        _disable(client, name, reason="held")
+        mark = quick_idle.log_lines
+        assert http.post(f"{quick_idle.url}/_fcemu/clock/advance", json={"by": "2h"}).status_code == 200
+        # The advance reached the dispatcher: its timer was not fired, and the due task was not claimed.
+        quick_idle.wait_for_log(f"trigger hourly of {name} not fired for", after=mark)
+        task = client.get_async_task(name, "queued_1", fc3_models.GetAsyncTaskRequest()).body
+        assert task.status == "Enqueued"
+
+        client.enable_function_invocation(name)
+        assert watcher.wait_for(name, "queued_1") == "Succeeded"
+        assert not any(member.startswith(f"{name}/timer-") for member in watcher.seen), "no firing was queued"
+    finally:
+        watcher.close()
+        client.delete_function(name)
