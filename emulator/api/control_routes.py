@@ -16,6 +16,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
 from emulator.api.lookup import check_qualifier, function_v3
 from emulator.api.numbers import whole_number
+from emulator.api.presigned import CODE_ZIP_PREFIX, CODE_ZIP_SUFFIX, presigned_query
 from emulator.catalog.code_archive import CodeError, zip_folder
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
@@ -100,6 +101,9 @@ async def get_function_code(request: Request, function_name: str, qualifier: str
     check_qualifier(qualifier)
     _has_code(definition, function_name)
     url = str(request.url_for(CODE_ZIP_ROUTE, function_name=function_name))
+    query = presigned_query(function_name, core.settings.access_key_pairs())
+    if query:
+        url += "?" + query
     return OutputFuncCode(url=url, checksum=code_checksum(core, definition))
 
 
@@ -108,12 +112,12 @@ def _has_code(definition: FunctionDefinition, shown_as: str) -> None:
         raise FCError(400, "InvalidArgument", f"function '{shown_as}' runs a container image: it has no code package")
 
 
-@router.get("/_fcemu/functions/{function_name}/code.zip", name=CODE_ZIP_ROUTE, response_class=Response,
+@router.get(CODE_ZIP_PREFIX + "{function_name}" + CODE_ZIP_SUFFIX, name=CODE_ZIP_ROUTE, response_class=Response,
             responses={200: {"content": {"application/zip": {}}, "description": "The function's code zip."}})
 async def function_code_zip(request: Request, function_name: str) -> Response:
     """The code zip GetFunctionCode's URL names: a deployed function's zip as it was uploaded, a folder's files
     zipped. Behind the same guards as the API (a page of another origin cannot read it; with access keys set the
-    request is signed), and sent as a download, never as a page."""
+    URL is presigned: api/presigned.py), and sent as a download, never as a page."""
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     _has_code(definition, function_name)
