@@ -14,6 +14,7 @@ from emulator.api import (
     console_routes,
     control_routes,
     docs_routes,
+    fc2_control_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(function_routes.router)
     app.include_router(control_routes.router)
     app.include_router(provision_routes.router)
+    app.include_router(fc2_control_routes.router)
     app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)

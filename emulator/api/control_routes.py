@@ -155,7 +155,7 @@ class ListInstancesOutput(BaseModel):
     requestId: str
 
 
-def _listed(name: str, text: str | None) -> set[str] | None:
+def listed_values(name: str, text: str | None) -> set[str] | None:
     """A list query value as the SDK sends it (a JSON array of strings), or one bare value; None when absent."""
     if text is None or not text.strip():
         return None
@@ -170,7 +170,7 @@ def _listed(name: str, text: str | None) -> set[str] | None:
     return set(values)
 
 
-def _limit(text: str | None) -> int:
+def limit_of(text: str | None) -> int:
     if text is None or not text.strip():
         return MAX_INSTANCES_LISTED
     limit = whole_number(text, MAX_INSTANCES_LISTED)
@@ -208,15 +208,19 @@ async def list_instances(
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     qualified = check_qualifier(qualifier)
-    wanted = InstanceFilter(_listed("instanceIds", instanceIds), _listed("instanceStatus", instanceStatus),
+    wanted = InstanceFilter(listed_values("instanceIds", instanceIds), listed_values("instanceStatus", instanceStatus),
                             startTimeMs, endTimeMs)
-    count = _limit(limit)
-    pool = core.controls.pool(definition, qualified)
+    count = limit_of(limit)
+    return ListInstancesOutput(instances=[info for info in instance_infos(core, definition, qualified)
+                                          if wanted.passes(info)][:count], requestId=request_id_of(request))
+
+
+def instance_infos(core: Core, definition: FunctionDefinition, qualifier: str) -> list[InstanceInfo]:
+    """The instances of a function's qualifier that serve invokes now in this process, oldest first."""
+    pool = core.controls.pool(definition, qualifier)
     # The oldest ones count as the provisioned ones: the pool does not tell them apart.
-    provisioned = core.controls.provision.target(definition.name, qualified)
+    provisioned = core.controls.provision.target(definition.name, qualifier)
     instances = sorted(pool.instances if pool is not None else [], key=lambda instance: instance.created_ms)
-    listed = [InstanceInfo(instanceId=instance.instance_id, qualifier=qualified, versionId="0", status="Running",
-                           resourceType="Provisioned" if index < provisioned else "OnDemand",
-                           createdTimeMs=instance.created_ms) for index, instance in enumerate(instances)]
-    return ListInstancesOutput(instances=[info for info in listed if wanted.passes(info)][:count],
-                               requestId=request_id_of(request))
+    return [InstanceInfo(instanceId=instance.instance_id, qualifier=qualifier, versionId="0", status="Running",
+                         resourceType="Provisioned" if index < provisioned else "OnDemand",
+                         createdTimeMs=instance.created_ms) for index, instance in enumerate(instances)]

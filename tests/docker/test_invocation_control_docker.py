@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
+import fc2
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
@@ -23,7 +24,7 @@ from darabonba.runtime import RuntimeOptions
 
 from tests.conftest import owned_containers
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.fc_api import assert_v3_error, code_saying, zipped
+from tests.support.fc_api import assert_v2_error, assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 from tests.support.waits import wait_until
@@ -297,3 +298,33 @@ def test_queued_tasks_wait_and_timers_skip_while_disabled(
     finally:
         watcher.close()
         client.delete_function(name)
+
+
+def test_fc2_provision_config_and_instances(fc2_client: fc2.Client, deploy: Deploy, emulator: EmulatorProcess,
+                                            http: requests.Session) -> None:
+    """FC 2.0's operations through aliyun-fc2: a deployed FC 3.0 function `f` is `f` of the default service."""
+    name = deploy()
+    put = fc2_client.put_provision_config("default", "LATEST", name, 1).data
+    assert put["target"] == 1 and put["resource"].endswith(f"#default#LATEST#{name}")
+
+    def current() -> int:
+        return int(fc2_client.get_provision_config("default", "LATEST", name).data["current"])
+
+    wait_until(lambda: current() == 1, timeout=60)
+    listed = fc2_client.list_provision_configs("default", "LATEST", limit=100).data["provisionConfigs"]
+    assert [config["target"] for config in listed if config["resource"] == put["resource"]] == [1]
+    instances = fc2_client.list_instances("default", "LATEST", name).data["instances"]
+    assert [instance["versionId"] for instance in instances] == ["0"]
+
+    # FC 2.0 has no DeleteProvisionConfig: a target of 0 removes it.
+    assert fc2_client.put_provision_config("default", "LATEST", name, 0).data["target"] == 0
+    wait_until(lambda: not fc2_client.list_instances("default", "LATEST", name).data["instances"])
+    with pytest.raises(fc2.FcError) as refused:
+        fc2_client.get_provision_config("default", "prod", name)
+    assert (refused.value.status_code, refused.value.err_code) == (404, "AliasNotFound")
+    v2 = f"{emulator.url}/2016-08-15"
+    assert_v2_error(http.put(f"{v2}/services/default/functions/{name}/provision-config", json={"target": -1}), 400,
+                    "InvalidArgument")
+    assert_v2_error(http.get(f"{v2}/provision-configs", params={"qualifier": "LATEST"}), 400, "InvalidArgument")
+    assert_v2_error(http.get(f"{v2}/services/default/functions/{name}/instances", params={"limit": "x"}), 400,
+                    "InvalidArgument")
