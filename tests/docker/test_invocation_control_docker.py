@@ -27,7 +27,7 @@ from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v2_error, assert_v3_error, code_saying, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
-from tests.support.waits import wait_until
+from tests.support.waits import wait_until, wait_until_gone
 
 SLEEPER = zipped({"main.py": "import time\n\ndef handler(event, context):\n    time.sleep(float(event or b'0'))\n"
                              "    return 'slept'\n"})
@@ -328,3 +328,36 @@ def test_fc2_provision_config_and_instances(fc2_client: fc2.Client, deploy: Depl
     assert_v2_error(http.get(f"{v2}/provision-configs", params={"qualifier": "LATEST"}), 400, "InvalidArgument")
     assert_v2_error(http.get(f"{v2}/services/default/functions/{name}/instances", params={"limit": "x"}), 400,
                     "InvalidArgument")
+
+
+def test_a_separate_dispatcher_hears_the_disabling(
+    functions_dir: Path, tmp_path: Path, own_redis: RedisServer, docker_client: docker.DockerClient
+) -> None:
+    """The API's process and a dispatcher of its own: the dispatcher's running task is stopped and its instance
+    removed when the API disables the function with abortOngoingRequest."""
+    api = EmulatorProcess(functions_dir, tmp_path / "api.log", redis_url=own_redis.url,
+                          dispatcher_enabled="false").start()
+    dispatcher = EmulatorProcess(functions_dir, tmp_path / "dispatcher.log", redis_url=own_redis.url,
+                                 command="dispatcher").start()
+    watcher = TaskWatcher(own_redis.url)
+    client = FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
+                                             endpoint=f"127.0.0.1:{api.port}", protocol="http"))
+    name = f"control-{uuid.uuid4().hex[:8]}"
+    try:
+        client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
+            function_name=name, runtime="python3.10", handler="main.handler", memory_size=128, timeout=60,
+            code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(SLEEPER).decode()))))
+        _invoke(client, name, b"60", **{"x-fc-invocation-type": "Async", "x-fc-async-task-id": "far_1"})
+        watcher.wait_for(name, "far_1", "Running")
+        running_on = owned_containers(docker_client, dispatcher.owner)
+        assert len(running_on) == 1, "the dispatcher's instance runs it"
+        assert not _instances(client, name), "the API's process has no instance of it (ListInstances is per process)"
+        _disable(client, name, abort=True)
+        assert watcher.wait_for(name, "far_1") == "Stopped"
+        wait_until_gone(docker_client, running_on[0])
+    finally:
+        watcher.close()
+        client.delete_function(name)
+        dispatcher.stop()
+        api.stop()
+    assert owned_containers(docker_client, dispatcher.owner) == []
