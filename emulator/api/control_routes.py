@@ -43,16 +43,16 @@ class InvocationChanged(BaseModel):
     success: bool
 
 
-async def _stop_running_tasks(core: Core, function: str) -> int:
-    """Stops the function's claimed and running async tasks as StopAsyncTask does (they end Stopped)."""
-    stopped = 0
+async def _stop_running_tasks(core: Core, function: str, stopped: set[str]) -> None:
+    """Stops the function's claimed and running async tasks as StopAsyncTask does (they end Stopped), but for those
+    in `stopped`, to which it adds them: a second stop would cancel a task's run again while its dispatcher records
+    the first."""
     for shard in core.store.shards:
         for member in zrange_members(await reply(core.redis.zrange(shard.inflight, 0, -1))):
             owner, task_id = split_member(member.decode())
-            if owner == function:
+            if owner == function and task_id not in stopped:
+                stopped.add(task_id)
                 await core.store.stop(function, task_id)
-                stopped += 1
-    return stopped
 
 
 @router.post("/2023-03-30/functions/{function_name}/invoke/disable")
@@ -63,13 +63,14 @@ async def disable_function_invocation(
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     given = body or DisableFunctionInvocationInput()
+    stopped: set[str] = set()
     if given.abortOngoingRequest:
         # Before the restriction, whose abort fails the invocations it finds running: a task stopped first ends
         # Stopped rather than failed and retried. Once more after it, for a task claimed in between.
-        await _stop_running_tasks(core, definition.name)
+        await _stop_running_tasks(core, definition.name, stopped)
     await core.controls.restrictions.disable(definition.name, given.reason, given.abortOngoingRequest)
     if given.abortOngoingRequest:
-        await _stop_running_tasks(core, definition.name)
+        await _stop_running_tasks(core, definition.name, stopped)
     return InvocationChanged(success=True)
 
 
