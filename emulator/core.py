@@ -34,6 +34,7 @@ from emulator.core_parts import (
     open_engine,
     open_redis,
     start_concurrency_configs,
+    start_controls,
     start_queue,
 )
 from emulator.credentials import FunctionCredentials
@@ -46,6 +47,7 @@ from emulator.metrics.counters import Metrics
 from emulator.metrics.scrape import MetricsExporter
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.engine import DockerEngine
+from emulator.pool.invocation_controls import InvocationControls
 from emulator.pool.owners import OwnerLiveness
 from emulator.pool.pools import Pools
 from emulator.queue.channel_hub import ChannelHub
@@ -94,6 +96,8 @@ class Core:
     metrics: Metrics
     exporter: MetricsExporter
     published_layers: PublishedLayers
+    # Disabled invocation and provision configs (the invocation-control API), as the pools apply them.
+    controls: InvocationControls
     _stack: AsyncExitStack
     # One refresh at a time, and no pile-up: the API, the folder watcher and other processes' change messages
     # all ask for one; those who ask while one runs share the next.
@@ -155,6 +159,7 @@ class Core:
         configs = await self.async_configs.forget(name)
         await self.concurrency_configs.delete(name)
         triggers = await self.triggers.forget(name)
+        await self.controls.forget(name)
         log.info("function %s deleted: %d queued task(s) ended, %d running one(s) stopped, %d async config(s) "
                  "and %d trigger(s) removed", name, ended, stopping, configs, triggers)
 
@@ -195,6 +200,7 @@ class Core:
         concurrency_configs = await start_concurrency_configs(redis, stack)
         instances = await build_instances(settings, serve_api, engine, owners, role, concurrency_configs, stack)
         store, async_configs = await start_queue(settings, redis, stack)
+        controls = await start_controls(redis, instances.pools, catalog, serve_api, stack)
         queues = LocalQueues(redis)
         triggers = Triggers(redis, catalog)
         # Publishing to a local topic invokes the functions subscribed to it, in any process that publishes.
@@ -210,7 +216,7 @@ class Core:
             async_configs=async_configs, concurrency_configs=concurrency_configs, queues=queues, dispatcher=dispatcher, deployments=deployments,
             triggers=triggers, watcher=None, owners=owners, metrics=instances.metrics,
             exporter=MetricsExporter(instances.metrics, store, instances.pools),
-            published_layers=functions.published_layers, _stack=stack, role_credentials=role,
+            published_layers=functions.published_layers, controls=controls, _stack=stack, role_credentials=role,
             fc_endpoint=instances.fc_endpoint, fc_endpoint_sockets=instances.fc_endpoint_sockets,
         )
         return core, functions.template
@@ -222,6 +228,7 @@ class Core:
         on_close(stack, "catalog refreshes", self._refreshes.close)
         await self.deployments.start(on_change=self.refresh_catalog)
         await self.refresh_catalog()
+        await self.controls.apply_all()
         on_close(stack, "triggers", self.triggers.close)
         await self.triggers.start()
         # With the triggers known: messages a publisher stored but did not get to tell their subscribers about.

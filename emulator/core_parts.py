@@ -39,6 +39,7 @@ from emulator.metrics.counters import Metrics
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.concurrency import InstanceLimits
 from emulator.pool.engine import DockerEngine
+from emulator.pool.invocation_controls import InvocationControls
 from emulator.pool.launcher import InstanceLauncher
 from emulator.pool.owners import OwnerInUse, OwnerLiveness, new_owner
 from emulator.pool.pools import Pools
@@ -224,6 +225,16 @@ async def start_queue(settings: Settings, redis: Redis, stack: AsyncExitStack) -
     return store, async_configs
 
 
+async def start_controls(redis: Redis, pools: Pools, catalog: Catalog, serve_api: bool, stack: AsyncExitStack
+                         ) -> InvocationControls:
+    """The invocation restrictions and provision configs, read and followed; applied to the pools once the
+    functions are loaded (InvocationControls.apply_all)."""
+    controls = InvocationControls(redis, pools, catalog, keep_warm=serve_api)
+    on_close(stack, "invocation controls", controls.close)
+    await controls.start()
+    return controls
+
+
 def build_dispatcher(settings: Settings, catalog: Catalog, instances: Instances, store: TaskStore,
                      async_configs: AsyncConfigs, queues: LocalQueues, triggers: Triggers) -> Dispatcher:
     """The dispatcher with what it drives: the task runner, the deliverer, the timers and the prestarter. Not
@@ -245,7 +256,8 @@ def build_dispatcher(settings: Settings, catalog: Catalog, instances: Instances,
     prestart = (Prestarter(store, catalog, pools, dispatch_clock, metrics, margin_ms=settings.prestart_margin_ms)
                 if settings.prestart else None)
     timers = TimerScheduler(triggers, catalog, store, async_configs, RedisClock(store.clock),
-                            on_planned=prestart.timers if prestart is not None else None)
+                            on_planned=prestart.timers if prestart is not None else None,
+                            disabled=lambda function: function in pools.disabled)
     return Dispatcher(
         store, catalog, pools, runner, deliverer, dispatch_clock, timers,
         claim_batch=settings.claim_batch,

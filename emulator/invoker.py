@@ -356,7 +356,9 @@ class Invoker:
                       started: float) -> InvocationResult:
         """A timed-out or crashed invocation: FC stops the instance, so do we (the pool starts a fresh one)."""
         await pool.discard(instance)
-        if isinstance(error, TimeoutError):
+        if instance.abort_reason is not None:
+            message = instance.abort_reason
+        elif isinstance(error, TimeoutError):
             message = f"Function timed out after {timeout} seconds"
         else:
             reason = await self._launcher.exit_reason(instance) or "the connection to the instance broke"

@@ -13,7 +13,9 @@ from emulator.api import (
     clock_routes,
     concurrency_routes,
     console_routes,
+    control_routes,
     docs_routes,
+    fc2_control_routes,
     function_routes,
     http_trigger_routes,
     invoke_routes,
@@ -22,6 +24,7 @@ from emulator.api import (
     log_routes,
     meta_routes,
     openapi_document,
+    provision_routes,
     steering_routes,
     task_routes,
     trigger_routes,
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(async_config_routes.router)
     app.include_router(concurrency_routes.router)
     app.include_router(function_routes.router)
+    app.include_router(control_routes.router)
+    app.include_router(provision_routes.router)
+    app.include_router(fc2_control_routes.router)
     app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)
     app.include_router(local_queue_routes.router)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
+from emulator.api.control_routes import code_checksum
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
@@ -91,9 +92,12 @@ def _view(core: Core, definition: FunctionDefinition, name: str | None = None) -
     if deployed is not None:
         view.update(_deployed_fields(deployed))
     else:
-        view.update(functionId=definition.name, codeChecksum=definition.code_fingerprint[:16], source=str(definition.source))
+        view.update(functionId=definition.name, codeChecksum=code_checksum(core, definition), source=str(definition.source))
     view["functionArn"] = _arn(core, definition.name)
     view["state"] = "Active"
+    restriction = core.controls.restrictions.get(definition.name)
+    if restriction is not None:
+        view["invocationRestriction"] = restriction.model_dump(include={"disable", "reason", "lastModifiedTime"})
     return view
 
 

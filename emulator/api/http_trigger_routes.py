@@ -23,7 +23,7 @@ from emulator.api.function_hosts import (
 )
 from emulator.api.invoke_headers import parse_invoke_headers
 from emulator.api.invoke_routes import accept_async, refused
-from emulator.api.lookup import function_v2, function_v3
+from emulator.api.lookup import check_invocable, function_v2, function_v3
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.trigger_config import HTTP_METHODS
 from emulator.core import Core
@@ -59,6 +59,7 @@ def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown
         raise FCError(404, "TriggerNotFound", f"function '{shown_as}' has no HTTP trigger")
     if not any(method in trigger.triggerConfig.get("methods", HTTP_METHODS) for trigger in triggers):
         raise FCError(405, "MethodNotAllowed", f"the HTTP trigger of '{shown_as}' does not accept {method}")
+    check_invocable(core, definition, shown_as)
 
 
 def _raw_path_below(request: Request, segments_before: int) -> str:

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from emulator.api.errors import FCError
 from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
-from emulator.api.lookup import check_qualifier, function_v2, function_v3, service_v2
+from emulator.api.lookup import check_invocable, check_qualifier, function_v2, function_v3, service_v2
 from emulator.api.numbers import whole_number
 from emulator.api.task_errors import task_errors
 from emulator.catalog.loader import FunctionDefinition
@@ -46,6 +46,7 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
     core: Core = request.app.state.core
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
+    check_invocable(core, definition, request.path_params["function_name"])
     if options.invocation_type == "Async":
         return await _accept_async(request, core, definition, options.request_id)
     payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)

@@ -26,6 +26,15 @@ def not_active(core: Core, name: str, shown_as: str) -> FCError | None:
                    f"function '{shown_as}' is in state Failed ({reason}); update its code or delete it")
 
 
+def check_invocable(core: Core, definition: FunctionDefinition, shown_as: str) -> None:
+    """FC's error for a function whose invocation is disabled (DisableFunctionInvocation). FC documents no code
+    for it: fcemu answers 412 (the function exists, its state refuses the call) `FunctionInvocationDisabled`."""
+    restriction = core.controls.restrictions.get(definition.name)
+    if restriction is not None and restriction.disable:
+        because = f": {restriction.reason}" if restriction.reason else ""
+        raise FCError(412, "FunctionInvocationDisabled", f"invocation of function '{shown_as}' is disabled{because}")
+
+
 def function_v3(core: Core, name: str) -> FunctionDefinition:
     definition = core.catalog.get(name)
     if definition is None:

@@ -280,3 +280,22 @@ def _inflate(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> I
     if produced != entry.file_size:
         raise CodeError(f"code.zipFile is corrupt at '{entry.orig_filename}': {produced} bytes, "
                         f"{entry.file_size} declared")
+
+
+def zip_folder(folder: Path) -> bytes:
+    """A code folder as the zip FC would hand back for it (GetFunctionCode): its files by their path below it,
+    compiled caches left out, a symbolic link only when it points inside the folder; refused (CodeError) beyond
+    the limits a code zip has. Blocking: run it in a thread."""
+    root = folder.resolve()
+    buffer = io.BytesIO()
+    files = size = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file() or not path.resolve().is_relative_to(root):
+                continue
+            files, size = files + 1, size + path.stat().st_size
+            if files > MAX_FILES or size > MAX_UNPACKED_BYTES:
+                raise CodeError(f"the code folder {root} holds more than {MAX_FILES} files or "
+                                f"{MAX_UNPACKED_BYTES} bytes, more than a code zip may")
+            archive.write(path, path.relative_to(root).as_posix())
+    return buffer.getvalue()

@@ -35,6 +35,7 @@ class FunctionPool:
         on_started: Callable[[float], None] = lambda seconds: None,
         on_prestart_unused: Callable[[], None] = lambda: None,
         debugging: bool = False,
+        disabled: bool = False,
     ) -> None:
         self.definition = definition
         # Its instance runs under a debugger (FCEMU_DEBUG): invokes have no timeout, a breakpoint may hold them.
@@ -53,6 +54,8 @@ class FunctionPool:
         # Instances of an older definition, removed once their running invocations end.
         self._draining: list[Instance] = []
         self._drained = False
+        # Invocation disabled (DisableFunctionInvocation): no invoke takes a slot, no instance starts.
+        self._disabled = disabled
         self._starting = 0
         # Of those starting, the ones started ahead of a due time (prestart), and how many invokes wait for one
         # of them rather than starting an instance of their own.
@@ -71,11 +74,19 @@ class FunctionPool:
 
     @property
     def capacity(self) -> int:
-        """How many invokes of this function may run at once now."""
+        """How many invokes of this function may run at once now (none while its invocation is disabled)."""
+        if self._disabled:
+            return 0
         capacity = self._limit.capacity(self.definition)
         if self._max_instances is None:
             return capacity
         return min(capacity, self._max_instances * self.definition.manifest.instanceConcurrency)
+
+    @property
+    def max_instances(self) -> int:
+        """The most instances this pool may have now: the function's limit, or the pool's own cap if lower."""
+        most, _ = self._limit.most(self.definition)
+        return most if self._max_instances is None else min(most, self._max_instances)
 
     @property
     def instances(self) -> list[Instance]:
@@ -105,6 +116,10 @@ class FunctionPool:
     async def _acquire(self) -> Instance:
         async with self._changed:
             while True:
+                if self._disabled:
+                    # Let in between the route's check and here: it waits for an enable (or its wait timeout).
+                    await self._changed.wait()
+                    continue
                 instance = self._free_instance()
                 if instance is not None and not self._limit.admits_warm(self.definition):
                     raise self._limit.error(self.definition)
@@ -220,7 +235,7 @@ class FunctionPool:
         keep_until = loop.time() + needed_in_s
         concurrency = self.definition.manifest.instanceConcurrency
         async with self._changed:
-            if self._drained or self._closed:
+            if self._drained or self._closed or self._disabled:
                 return 0
             # Instances being pre-started count as free, less those an invoke already waits for.
             free = max(0, self._prestarting - self._awaiting_prestart) * concurrency
@@ -330,6 +345,9 @@ class FunctionPool:
         if instance.active == 0 and len(self._instances) > self._min_instances:
             log.info("reclaiming idle instance %s of %s", instance.instance_id, self.definition.name)
             self._retire(instance)
+        elif instance.active == 0:
+            log.info("keeping idle instance %s of %s: %d instance(s) are kept warm (pre-warmed or provisioned)",
+                     instance.instance_id, self.definition.name, self._min_instances)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -339,8 +357,9 @@ class FunctionPool:
     async def prewarm(self) -> None:
         """Starts instances up to the pool's minimum; they are never reclaimed for idleness."""
         async with self._changed:
+            # Counted under the lock: two calls at once start what is missing once.
             missing = min(self._room(), self._min_instances - len(self._instances) - self._starting)
-            if missing <= 0:
+            if missing <= 0 or self._disabled or self._drained or self._closed:
                 return
             self._starting += missing
             for _ in range(missing):
@@ -388,3 +407,33 @@ class FunctionPool:
                     self._instances.remove(instance)
                     self._draining.append(instance)
             self._drained = True
+
+    @property
+    def minimum(self) -> int:
+        """How many instances are kept however idle (pre-warmed, provisioned)."""
+        return self._min_instances
+
+    async def set_minimum(self, count: int) -> None:
+        """Keeps `count` instances (up to the pool's maximum) however idle; idle ones beyond it go now. Call
+        prewarm() to start what is missing."""
+        async with self._changed:
+            self._min_instances = min(count, self.max_instances)
+            for instance in [i for i in self._instances if i.active == 0][:max(0, len(self._instances) - count)]:
+                self._retire(instance)
+
+    async def set_disabled(self, disabled: bool) -> None:
+        """Invocation disabled: no invoke takes a slot and no instance starts until it is enabled again."""
+        async with self._changed:
+            self._disabled = disabled
+            self._changed.notify_all()
+
+    async def abort(self, reason: str) -> int:
+        """Removes every instance now, busy ones included (their invocations end as failed with `reason`), as FC's
+        abortOngoingRequest does. Returns how many there were."""
+        async with self._changed:
+            instances = [*self._instances, *self._draining]
+            for instance in instances:
+                instance.abort_reason = reason
+                self._retire(instance, graceful=False)
+            self._changed.notify_all()
+        return len(instances)

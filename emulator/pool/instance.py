@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 
 class InstanceState(enum.Enum):
@@ -29,6 +30,10 @@ class Instance:
     # Started ahead of a due time (the dispatcher's pre-start) rather than for an invocation waiting for it.
     prestarted: bool = False
     served: bool = False
+    # Why it was removed while busy, when the invocation-control API removed it (its invocations fail so).
+    abort_reason: str | None = None
+    # When it was started (Unix ms), for ListInstances.
+    created_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
     @property
     def instance_id(self) -> str:

@@ -30,6 +30,22 @@ class Pools:
         self._background: set[asyncio.Task[None]] = set()
         # Kept by name, not per pool: a changed function's instances start about as fast as before.
         self.start_times = StartTimes()
+        # Set by the invocation-control API (pool/invocation_controls.py), and taken by each new pool of a function:
+        # the functions whose invocation is disabled, and how many instances each keeps warm (its provision target).
+        self.disabled: set[str] = set()
+        self.provisioned: dict[str, int] = {}
+
+    def existing(self, name: str) -> FunctionPool | None:
+        """The function's current pool, if one was made."""
+        return self._pools.get(name)
+
+    def minimum(self, name: str) -> int:
+        """How many of the function's instances are kept however idle: pre-warmed, or provisioned."""
+        return max(self._settings.prewarm_instances, self.provisioned.get(name, 0))
+
+    def prewarm_later(self, pool: FunctionPool) -> None:
+        """Starts the pool's missing kept instances in the background (shutdown waits for it)."""
+        self._spawn(pool.prewarm())
 
     def for_function(self, definition: FunctionDefinition) -> FunctionPool:
         pool = self._pools.get(definition.name)
@@ -55,7 +71,7 @@ class Pools:
             self._drain(old)
         # Beyond the function's limits (self.limits), a pool's own cap: one instance under a debugger.
         max_instances: int | None = None
-        min_instances = self._settings.prewarm_instances
+        min_instances = self.minimum(definition.name)
         debugging = self._launcher.debugs(definition)
         if debugging:
             # One instance, the one the debugger is attached to (its port is published once), kept warm so that an
@@ -73,8 +89,11 @@ class Pools:
             on_started=lambda seconds: self._started(definition.name, seconds),
             on_prestart_unused=lambda: self._metrics.prestart_unused(definition.name),
             debugging=debugging,
+            disabled=definition.name in self.disabled,
         )
         self._pools[definition.name] = pool
+        if definition.name not in self.disabled and self.provisioned.get(definition.name) and old is not None:
+            self.prewarm_later(pool)  # a changed function's provisioned instances, of its new code
         return pool
 
     def _started(self, function: str, seconds: float) -> None:

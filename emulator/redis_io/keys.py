@@ -190,6 +190,22 @@ CONCURRENCY_CONFIGS_CHANGED_CHANNEL = f"{PREFIX}:concurrency-configs-changed"
 """Channel: a function's reserved concurrency changed (the message is the function): every process re-reads
 them, and its pools and dispatcher apply the new limit at once."""
 
+INVOCATION_RESTRICTIONS_KEY = f"{PREFIX}:invocation-restrictions"
+"""Hash: functions whose invocation was disabled (DisableFunctionInvocation) or enabled again since, `<function>` ->
+restriction (JSON: disable, reason, lastModifiedTime, abortOngoingRequest)."""
+
+INVOCATION_RESTRICTIONS_CHANGED_CHANNEL = f"{PREFIX}:invocation-restrictions-changed"
+"""Channel: a function's invocation was disabled or enabled (the message is the function): every process re-reads
+the restrictions, drains (or, with abortOngoingRequest, stops) a newly disabled function's instances and starts
+claiming its tasks again once it is enabled."""
+
+PROVISION_CONFIGS_KEY = f"{PREFIX}:provision-configs"
+"""Hash: provision configs put through the API, `<function>:<qualifier>` -> config (JSON)."""
+
+PROVISION_CONFIGS_CHANGED_CHANNEL = f"{PREFIX}:provision-configs-changed"
+"""Channel: a provision config changed (the message is its field, or the function whose configs went): every
+process re-reads them and starts or releases the instances it keeps warm."""
+
 TRIGGERS_KEY = f"{PREFIX}:triggers"
 """Hash: triggers created through the API, `<function>/<trigger name>` -> trigger (JSON)."""
 

@@ -58,9 +58,13 @@ class _Planned:
 
 class TimerScheduler:
     def __init__(self, triggers: Triggers, catalog: Catalog, store: TaskStore, async_configs: AsyncConfigs,
-                 clock: RedisClock, on_planned: Callable[[Mapping[str, int]], None] | None = None) -> None:
+                 clock: RedisClock, on_planned: Callable[[Mapping[str, int]], None] | None = None,
+                 disabled: Callable[[str], bool] = lambda function: False) -> None:
         # Told each function's next firing (ms on the advanced clock) whenever the plan is made: the pre-start.
         self._on_planned = on_planned
+        # Whether a function's invocation is disabled now: its timers' firings are skipped, as FC's trigger would
+        # be refused (rather than queued to run all at once when it is enabled again).
+        self._disabled = disabled
         self._triggers = triggers
         self._catalog = catalog
         self._store = store
@@ -152,6 +156,10 @@ class TimerScheduler:
     async def _fire(self, trigger: StoredTrigger, at: datetime) -> None:
         definition = self._catalog.get(trigger.functionName)
         if definition is None:
+            return
+        if self._disabled(definition.name):
+            log.info("trigger %s of %s not fired for %s: the function's invocation is disabled", trigger.triggerName,
+                     trigger.functionName, at.isoformat())
             return
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
         accepted = await fire_timer(self._store, self._async_configs.task_policy(definition), trigger, at,

@@ -224,6 +224,8 @@ def _seed_state(emulator: EmulatorProcess) -> None:
          {"x-fc-invocation-type": "Async", "x-fc-stateful-async-invocation-id": "fuzz_task_2",
           "x-fc-async-delay": "3600"}),
     ]
+    # Cases may disable a function's invocation: every one is enabled again.
+    steps += [("POST", f"/2023-03-30/functions/{name}/invoke/enable", None, {}) for name in [*FUNCTIONS, "fuzz-fn"]]
     for method, path, body, headers in steps:
         status = _request(emulator, method, path, body, headers)
         assert status < 300 or status == 409, f"{method} {path}: {status}"
@@ -246,8 +248,9 @@ def test_no_request_answers_a_5xx_and_the_emulator_stays_healthy(
     elapsed = time.monotonic() - started
     figures = fuzzer.figures
 
-    # Still serving after all that: a sync invoke runs its function (once a fuzzed reservedConcurrency, which may
-    # have been 0, is gone).
+    # Still serving after all that: a sync invoke runs its function (once invocation is enabled again, and a fuzzed
+    # reservedConcurrency, which may have been 0, is gone).
+    assert _request(fuzz_emulator, "POST", "/2023-03-30/functions/hello/invoke/enable") == 200
     assert _request(fuzz_emulator, "DELETE", "/2023-03-30/functions/hello/concurrency") in (204, 404)
     connection = http.client.HTTPConnection("127.0.0.1", fuzz_emulator.port, timeout=REQUEST_TIMEOUT_S)
     connection.request("POST", "/2023-03-30/functions/hello/invocations", body=b'{"name": "fuzz"}')

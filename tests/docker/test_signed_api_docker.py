@@ -199,3 +199,18 @@ def test_a_functions_own_host_gets_an_http_triggers_body_limit(signed_emulator: 
     status, body = answer_without_sending_the_body(signed_emulator, path, headers, 40 * 1024 * 1024)
     assert (status, body["Code"]) == (400, "EntityTooLarge")
     assert "33554432 bytes" in body["Message"]
+
+
+def test_the_code_url_is_presigned(signed_emulator: EmulatorProcess) -> None:
+    """GetFunctionCode's URL downloads without an FC signature (as FC's presigned OSS URL does), and only as given."""
+    url = fc3_for(signed_emulator, "test-ak", "test-sk").get_function_code(
+        "hello", fc3_models.GetFunctionCodeRequest()).body.url
+    assert "Signature=" in url and "Expires=" in url
+    download = requests.get(url, timeout=10)
+    assert download.status_code == 200 and download.content.startswith(b"PK")
+    plain = url.split("?", 1)[0]
+    assert requests.get(plain, timeout=10).status_code == 400, "unsigned: MissingRequiredHeader"
+    tampered = url.replace("Signature=", "Signature=x")
+    assert requests.get(tampered, timeout=10).status_code == 400
+    other = url.replace("/functions/hello/", "/functions/echo/")
+    assert requests.get(other, timeout=10).status_code == 400, "a signature is for its own function"
