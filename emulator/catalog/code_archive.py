@@ -280,3 +280,22 @@ def _inflate(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> I
     if produced != entry.file_size:
         raise CodeError(f"code.zipFile is corrupt at '{entry.orig_filename}': {produced} bytes, "
                         f"{entry.file_size} declared")
+
+
+# Every entry's time in a folder's zip: the same files always make the same zip (and so the same checksum).
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_folder(folder: Path) -> bytes:
+    """A folder's files as a zip (deflated, in name order, each with its mode and a fixed time; symbolic links
+    followed, as the instance mounting the folder would read them). Blocking: run it in a thread."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), _FIXED_TIME)
+            entry.external_attr = (stat.S_IMODE(path.stat().st_mode) | stat.S_IFREG) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
+    return buffer.getvalue()

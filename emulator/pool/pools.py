@@ -19,7 +19,9 @@ class Pools:
         self._launcher = launcher
         self._metrics = metrics or Metrics()
         self._settings = settings
-        self._pools: dict[str, FunctionPool] = {}
+        # By function and version ("" for LATEST): a version's instances are its own, so updating LATEST drains
+        # LATEST's only.
+        self._pools: dict[tuple[str, str], FunctionPool] = {}
         # Pools of changed or removed functions whose instances are still finishing or being removed: shutdown
         # removes them too, and waits for the removals already under way (else it races them for the container).
         self._drained: set[FunctionPool] = set()
@@ -28,24 +30,30 @@ class Pools:
         self.start_times = StartTimes()
 
     def for_function(self, definition: FunctionDefinition) -> FunctionPool:
-        pool = self._pools.get(definition.name)
+        pool = self._pools.get((definition.name, definition.version_id))
         if pool is None or pool.definition is not definition:
             pool = self._replace(definition)
         return pool
 
     def instance_states(self) -> dict[str, dict[str, int]]:
-        """Per function, how many of its current instances are idle, busy and starting (for the metrics)."""
-        return {name: pool.states() for name, pool in self._pools.items()}
+        """Per function, how many of its current instances (of every version) are idle, busy and starting (for the
+        metrics)."""
+        states: dict[str, dict[str, int]] = {}
+        for (name, _), pool in self._pools.items():
+            summed = states.setdefault(name, {})
+            for state, count in pool.states().items():
+                summed[state] = summed.get(state, 0) + count
+        return states
 
     def update(self, definition: FunctionDefinition) -> None:
         """A function changed: its warm instances drain now, as FC's do on an update (their PreStop hooks run
         then), not when the next invoke happens to come."""
-        pool = self._pools.get(definition.name)
+        pool = self._pools.get((definition.name, definition.version_id))
         if pool is not None and pool.definition is not definition:
             self._replace(definition)
 
     def _replace(self, definition: FunctionDefinition) -> FunctionPool:
-        old = self._pools.get(definition.name)
+        old = self._pools.get((definition.name, definition.version_id))
         if old is not None:
             # The definition changed (new code or limits): its warm instances must not serve again.
             self._drain(old)
@@ -69,7 +77,7 @@ class Pools:
             on_prestart_unused=lambda: self._metrics.prestart_unused(definition.name),
             debugging=debugging,
         )
-        self._pools[definition.name] = pool
+        self._pools[(definition.name, definition.version_id)] = pool
         return pool
 
     def _started(self, function: str, seconds: float) -> None:
@@ -86,9 +94,10 @@ class Pools:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def forget(self, name: str) -> None:
-        """A function that no longer exists: its instances drain and its pool goes."""
-        pool = self._pools.pop(name, None)
+    def forget(self, name: str, version_id: str = "") -> None:
+        """A function (LATEST, or one of its versions) that no longer exists: its instances drain and its pool
+        goes."""
+        pool = self._pools.pop((name, version_id), None)
         if pool is not None:
             self._drain(pool)
 

@@ -69,8 +69,9 @@ def _claimed(function: str, rows: list[list[bytes]], now_ms: int) -> list[Claime
             member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
             retried=int(retried), request_id=request_id.decode(), payload=payload, kind=kind.decode(),
             version=version.decode(), due_ms=int(float(due)), claimed_ms=now_ms,
+            qualifier=qualifier[0].decode() if qualifier else "",
         )
-        for member, attempt, retried, request_id, payload, task_id, kind, version, due in rows
+        for member, attempt, retried, request_id, payload, task_id, kind, version, due, *qualifier in rows
     ]
 
 
@@ -228,6 +229,12 @@ class TaskStore:
             keys=[keys.task(task.member), keys.events(task.member), keys.inflight],
             args=[task.member, task.attempt, instance_id, self._lease_ms, self.clock.ms],
         ))
+
+    async def record_version(self, task: ClaimedTask, version_id: str) -> bool:
+        """Notes the version a task invoked with a version or an alias runs (GetAsyncTask's versionId)."""
+        keys = self._shard(task.member)
+        return bool(await self._scripts.record_version(keys=[keys.task(task.member)],
+                                                       args=[task.attempt, version_id]))
 
     async def heartbeat(self, tasks: list[ClaimedTask], deadline_ms: int) -> None:
         """Pushes the lease deadline of running tasks forward (never backward, never re-adding a lost one)."""
