@@ -19,6 +19,7 @@ from emulator.catalog.deployments import Deployments
 from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.published_layers import PublishedLayers
+from emulator.catalog.service_versions import ServiceVersions
 from emulator.catalog.sources import layer_source, load_sources
 from emulator.catalog.template import Template, unpacked_zips
 from emulator.catalog.versions import Versions
@@ -86,6 +87,8 @@ class Core:
     deployments: Deployments
     # Published versions and aliases (each version runs in a pool of its own).
     versions: Versions
+    # FC 2.0's versions and aliases of a service, kept as its functions' (see service_versions.py).
+    service_versions: ServiceVersions
     triggers: Triggers
     watcher: FunctionsWatcher | None
     owners: OwnerLiveness
@@ -208,7 +211,7 @@ class Core:
             invoker=instances.invoker, redis=redis, api_redis=api.redis, log_hub=api.log_hub,
             task_event_hub=api.task_event_hub, store=store, task_reads=store.reads_on(api.redis),
             async_configs=async_configs, queues=queues, dispatcher=dispatcher, deployments=deployments,
-            versions=versions, triggers=triggers, watcher=None, owners=owners, metrics=instances.metrics,
+            versions=versions, service_versions=ServiceVersions(redis, versions), triggers=triggers, watcher=None, owners=owners, metrics=instances.metrics,
             exporter=MetricsExporter(instances.metrics, store, instances.pools),
             published_layers=functions.published_layers, _stack=stack, role_credentials=role,
             fc_endpoint=instances.fc_endpoint, fc_endpoint_sockets=instances.fc_endpoint_sockets,

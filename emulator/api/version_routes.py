@@ -1,6 +1,7 @@
-"""FC 3.0's versions and aliases of a function: PublishFunctionVersion, ListFunctionVersions,
-DeleteFunctionVersion, and Create/Get/Update/Delete/ListAliases. The rules, shared with FC 2.0's routes per service
-(version_routes_v2.py), are in version_rules.py."""
+"""FC's versions and aliases: FC 3.0's per function (PublishFunctionVersion, ListFunctionVersions,
+DeleteFunctionVersion, Create/Get/Update/Delete/ListAliases) and FC 2.0's per service (PublishServiceVersion,
+ListServiceVersions, DeleteServiceVersion and the same alias operations). What they check and answer is in
+version_rules.py; how a service's versions map onto its functions' in catalog/service_versions.py."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -11,78 +12,80 @@ from fastapi.responses import Response
 from emulator.api import version_rules as rules
 from emulator.api.errors import request_id_of, stamp_request_id
 from emulator.api.json_body import JsonObject, optional_object
-from emulator.api.lookup import function_v3
+from emulator.api.lookup import function_v3, service_v2
+from emulator.api.version_rules import Scope
 from emulator.core import Core
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
 
+# FC's paging query: `limit` (1-100) and `nextToken`.
+Limit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(alias="nextToken")]
+
 FUNCTION = "/2023-03-30/functions/{function_name}"
+SERVICE = "/2016-08-15/services/{service}"
 
 
-@router.post(FUNCTION + "/versions")
-async def publish_function_version(request: Request, function_name: str) -> rules.Version:
+def _scope(request: Request) -> Scope:
+    """The function (FC 3.0) or service (FC 2.0) the route names, or FC's 404."""
     core: Core = request.app.state.core
-    definition = function_v3(core, function_name)
-    # The SDK always sends PublishVersionInput; a bare POST (curl) publishes without a description.
-    body = optional_object(await request.body()) or {}
-    return await rules.publish(core, definition, body)
+    params = request.path_params
+    if "function_name" in params:
+        return Scope.of_function(function_v3(core, params["function_name"]).name)
+    return Scope.of_service(service_v2(core, params["service"])[0])
 
 
-@router.get(FUNCTION + "/versions", response_model_exclude_none=True)
-async def list_function_versions(
-    request: Request, function_name: str, direction: str = "BACKWARD",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    nextToken: str | None = None,  # noqa: N803 - FC's query names
-) -> rules.ListVersionsOutput:
+async def _publish(request: Request) -> rules.Version:
     core: Core = request.app.state.core
-    function_v3(core, function_name)
-    return rules.list_versions(core, function_name, direction, limit, nextToken)
+    scope = _scope(request)
+    definition = core.catalog.get(scope.key) if scope.service is None else None
+    # The SDKs send a body; a bare POST (curl) publishes without a description.
+    return await rules.publish(core, scope, optional_object(await request.body()) or {}, definition)
 
 
-@router.delete(FUNCTION + "/versions/{version_id}")
-async def delete_function_version(request: Request, function_name: str, version_id: str) -> Response:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    await rules.delete_version(core, function_name, version_id)
+async def _list_versions(request: Request, direction: str = "BACKWARD", limit: Limit = 20,
+                         next_token: NextToken = None) -> rules.ListVersionsOutput:
+    return rules.list_versions(request.app.state.core, _scope(request), direction, limit, next_token)
+
+
+async def _delete_version(request: Request, version_id: str) -> Response:
+    await rules.delete_version(request.app.state.core, _scope(request), version_id)
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 
-@router.post(FUNCTION + "/aliases")
-async def create_alias(request: Request, function_name: str, body: JsonObject) -> rules.Alias:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    return await rules.create_alias(core, function_name, body)
+async def _create_alias(request: Request, body: JsonObject) -> rules.Alias:
+    return await rules.create_alias(request.app.state.core, _scope(request), body)
 
 
-@router.get(FUNCTION + "/aliases/{alias_name}")
-async def get_alias(request: Request, function_name: str, alias_name: str) -> rules.Alias:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    return rules.alias_view(alias_name, rules.existing_alias(core, function_name, alias_name))
+async def _get_alias(request: Request, alias_name: str) -> rules.Alias:
+    return rules.alias_view(alias_name, rules.existing_alias(request.app.state.core, _scope(request), alias_name))
 
 
-@router.put(FUNCTION + "/aliases/{alias_name}")
-async def update_alias(request: Request, function_name: str, alias_name: str, body: JsonObject) -> rules.Alias:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    return await rules.update_alias(core, function_name, alias_name, body)
+async def _update_alias(request: Request, alias_name: str, body: JsonObject) -> rules.Alias:
+    return await rules.update_alias(request.app.state.core, _scope(request), alias_name, body)
 
 
-@router.delete(FUNCTION + "/aliases/{alias_name}")
-async def delete_alias(request: Request, function_name: str, alias_name: str) -> Response:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    await rules.delete_alias(core, function_name, alias_name)
+async def _delete_alias(request: Request, alias_name: str) -> Response:
+    await rules.delete_alias(request.app.state.core, _scope(request), alias_name)
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 
-@router.get(FUNCTION + "/aliases", response_model_exclude_none=True)
-async def list_aliases(
-    request: Request, function_name: str, prefix: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    nextToken: str | None = None,  # noqa: N803 - FC's query names
-) -> rules.ListAliasesOutput:
-    core: Core = request.app.state.core
-    function_v3(core, function_name)
-    aliases, token = rules.alias_page(core, function_name, prefix, limit, nextToken)
-    return rules.ListAliasesOutput(aliases=aliases, nextToken=token)
+async def _list_aliases(request: Request, prefix: str | None = None, limit: Limit = 20,
+                        next_token: NextToken = None) -> rules.ListAliasesOutput:
+    return rules.alias_page(request.app.state.core, _scope(request), prefix, limit, next_token)
+
+
+for base, version_op, alias_op in ((FUNCTION, "FunctionVersion", "Alias"), (SERVICE, "ServiceVersion", "Alias")):
+    suffix = "" if base == FUNCTION else "V2"
+    router.add_api_route(base + "/versions", _publish, methods=["POST"], name=f"Publish{version_op}")
+    router.add_api_route(base + "/versions", _list_versions, methods=["GET"], response_model_exclude_none=True,
+                         name=f"List{version_op}s")
+    router.add_api_route(base + "/versions/{version_id}", _delete_version, methods=["DELETE"],
+                         name=f"Delete{version_op}")
+    router.add_api_route(base + "/aliases", _create_alias, methods=["POST"], name=f"CreateAlias{suffix}")
+    router.add_api_route(base + "/aliases", _list_aliases, methods=["GET"], response_model_exclude_none=True,
+                         name=f"ListAliases{suffix}")
+    router.add_api_route(base + "/aliases/{alias_name}", _get_alias, methods=["GET"], name=f"GetAlias{suffix}")
+    router.add_api_route(base + "/aliases/{alias_name}", _update_alias, methods=["PUT"], name=f"UpdateAlias{suffix}")
+    router.add_api_route(base + "/aliases/{alias_name}", _delete_alias, methods=["DELETE"],
+                         name=f"DeleteAlias{suffix}")

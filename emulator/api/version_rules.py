@@ -2,6 +2,7 @@
 service) alike: FC's models (Version, Alias), FC's errors, and the checks of a body before anything is stored."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from emulator.catalog.aliases import (
     valid_alias_name,
 )
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.service_versions import service_key
 from emulator.catalog.versions import (
     NOT_VERSIONED,
     CodeGone,
@@ -34,6 +36,23 @@ DESCRIPTION_MAX = 256
 DIRECTIONS = ("BACKWARD", "FORWARD")
 # Far beyond any version id fcemu hands out; a larger token is not one it gave.
 MAX_VERSION = 2**53
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose versions and aliases a route manages: a function's (FC 3.0) or a service's (FC 2.0)."""
+
+    key: str  # what the stores keep them under
+    shown: str  # how messages name it
+    service: str | None = None
+
+    @classmethod
+    def of_function(cls, name: str) -> Scope:
+        return cls(name, f"function '{name}'")
+
+    @classmethod
+    def of_service(cls, name: str) -> Scope:
+        return cls(service_key(name), f"service '{name}'", name)
 
 
 class Version(BaseModel):
@@ -88,7 +107,7 @@ def _description(body: dict[str, Any]) -> str | None:
 
 # Versions.
 
-async def _snapshot(core: Core, definition: FunctionDefinition) -> Snapshot:
+async def snapshot(core: Core, definition: FunctionDefinition) -> Snapshot:
     """LATEST as it is now: a deployed function's stored configuration and code, or a function's files zipped."""
     deployed = core.deployments.functions.get(definition.name)
     if deployed is None:
@@ -97,27 +116,44 @@ async def _snapshot(core: Core, definition: FunctionDefinition) -> Snapshot:
     return Snapshot(spec, deployed.codeChecksum, deployed.codeSize, deployed.functionId)
 
 
-async def publish(core: Core, definition: FunctionDefinition, body: dict[str, Any]) -> Version:
+def service_functions(core: Core, service: str) -> list[FunctionDefinition]:
+    """The functions of an FC 2.0 service (the default service's are those with plain names)."""
+    found = []
+    for definition in core.catalog.all():
+        short = definition.name.partition("$")[2] if "$" in definition.name else definition.name
+        if core.catalog.name_in_service(service, short) == definition.name:
+            found.append(definition)
+    return found
+
+
+async def publish(core: Core, scope: Scope, body: dict[str, Any], definition: FunctionDefinition | None = None
+                  ) -> Version:
+    """Publishes a function's LATEST (`definition`), or every function of a service."""
     description = _description(body) or ""
     try:
-        version_id, record = await core.versions.publish(definition.name, await _snapshot(core, definition),
-                                                         description)
+        if scope.service is None:
+            assert definition is not None
+            version_id, record = await core.versions.publish(definition.name, await snapshot(core, definition),
+                                                             description)
+        else:
+            snapshots = {d.name: await snapshot(core, d) for d in service_functions(core, scope.service)}
+            version_id, record = await core.service_versions.publish(scope.service, snapshots, description)
     except NoChanges as error:
         # FC's code and message (its status is not documented; a client error is what a user expects).
         raise FCError(400, "VersionPublishError", "No changes were made since last publish") from error
     except CodeGone as error:
-        raise FCError(409, "ConcurrentUpdateError",
-                      f"function '{definition.name}' was updated while publishing; publish again") from error
+        raise FCError(409, "ConcurrentUpdateError", f"{scope.shown} was updated while publishing; publish again"
+                      ) from error
     return version_view(version_id, record)
 
 
-def list_versions(core: Core, function: str, direction: str, limit: int, next_token: str | None
+def list_versions(core: Core, scope: Scope, direction: str, limit: int, next_token: str | None
                   ) -> ListVersionsOutput:
     """A page of versions, newest first (BACKWARD, the default) or oldest first; the token is the version id the
     next page starts at."""
     if direction not in DIRECTIONS:
         raise FCError(400, "InvalidArgument", f"direction '{direction[:64]}' is not valid: BACKWARD or FORWARD")
-    versions = core.versions.of(function)
+    versions = core.versions.of(scope.key)
     if direction == "BACKWARD":
         versions.reverse()
     start = 0
@@ -134,27 +170,30 @@ def list_versions(core: Core, function: str, direction: str, limit: int, next_to
                               versions=[version_view(version, record) for version, record in selected])
 
 
-def _version_not_found(function: str, version: str) -> FCError:
-    return FCError(404, "VersionNotFound", f"version '{version[:64]}' of function '{function}' does not exist")
+def _version_not_found(scope: Scope, version: str) -> FCError:
+    return FCError(404, "VersionNotFound", f"version '{version[:64]}' of {scope.shown} does not exist")
 
 
-async def delete_version(core: Core, function: str, version: str) -> None:
+async def delete_version(core: Core, scope: Scope, version: str) -> None:
     try:
-        deleted = await core.versions.delete(function, version)
+        if scope.service is None:
+            deleted = await core.versions.delete(scope.key, version)
+        else:
+            deleted = await core.service_versions.delete(scope.service, version)
     except VersionInUse as error:
         # FC documents no code for it: a conflict with the alias, named so.
-        raise FCError(409, "VersionInUse", f"version '{version}' of function '{function}' is used by alias "
-                                           f"'{error}': point the alias at another version first") from error
+        raise FCError(409, "VersionInUse", f"version '{version}' of {scope.shown} is used by alias '{error}': "
+                                           "point the alias at another version first") from error
     if not deleted:
-        raise _version_not_found(function, version)
+        raise _version_not_found(scope, version)
 
 
 # Aliases.
 
-def existing_alias(core: Core, function: str, name: str) -> AliasRecord:
-    record = core.versions.aliases.get(function, name)
+def existing_alias(core: Core, scope: Scope, name: str) -> AliasRecord:
+    record = core.versions.aliases.get(scope.key, name)
     if record is None:
-        raise FCError(404, "AliasNotFound", f"alias '{name[:128]}' of function '{function}' does not exist")
+        raise FCError(404, "AliasNotFound", f"alias '{name[:128]}' of {scope.shown} does not exist")
     return record
 
 
@@ -174,34 +213,41 @@ def _weights(body: dict[str, Any], version_id: str) -> dict[str, float] | None:
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 1:
             raise FCError(400, "InvalidArgument", f"additionalVersionWeight: the weight of version {version} must "
                                                   "be a number from 0 to 1")
-        if version == version_id:
-            raise FCError(400, "AdditionalVersionContainsMajorVersion",
-                          f"additionalVersionWeight {weights} should not contain major version {version_id}")
         checked[version] = float(weight)
+    _no_major(checked, version_id)
     return checked
+
+
+def _no_major(weights: dict[str, float], version_id: str) -> None:
+    if version_id in weights:
+        raise FCError(400, "AdditionalVersionContainsMajorVersion",
+                      f"additionalVersionWeight {weights} should not contain major version {version_id}")
 
 
 def _version_id(body: dict[str, Any], default: str | None) -> str:
     version_id = text_field(body, "versionId", default=default)
-    if not version_id or version_id.upper() == "LATEST" or whole_number(version_id, MAX_VERSION) is None:
+    if not version_id or whole_number(version_id, MAX_VERSION) is None:
         raise FCError(400, "InvalidArgument", f"versionId '{version_id[:64]}' is not valid: a published version's id")
     return version_id
 
 
-async def _save(core: Core, function: str, name: str, record: AliasRecord, *, create: bool) -> Alias:
+async def _save(core: Core, scope: Scope, name: str, record: AliasRecord, *, create: bool) -> Alias:
     try:
-        await core.versions.aliases.save(function, name, record, create=create)
+        if scope.service is None:
+            await core.versions.aliases.save(scope.key, name, record, create=create)
+            await core.versions.changed()
+        else:
+            await core.service_versions.save_alias(scope.service, name, record, create=create)
     except AliasExists as error:
-        raise FCError(409, "AliasAlreadyExists", f"alias '{name}' of function '{function}' already exists") from error
+        raise FCError(409, "AliasAlreadyExists", f"alias '{name}' of {scope.shown} already exists") from error
     except AliasMissing as error:
-        raise FCError(404, "AliasNotFound", f"alias '{name}' of function '{function}' does not exist") from error
+        raise FCError(404, "AliasNotFound", f"alias '{name}' of {scope.shown} does not exist") from error
     except VersionMissing as error:
-        raise _version_not_found(function, str(error)) from error
-    await core.versions.changed()
+        raise _version_not_found(scope, str(error)) from error
     return alias_view(name, record)
 
 
-async def create_alias(core: Core, function: str, body: dict[str, Any]) -> Alias:
+async def create_alias(core: Core, scope: Scope, body: dict[str, Any]) -> Alias:
     name = text_field(body, "aliasName")
     if not valid_alias_name(name):
         raise FCError(400, "InvalidArgument", f"aliasName '{name[:64]}' is not valid: {ALIAS_NAME_RULE}")
@@ -210,39 +256,57 @@ async def create_alias(core: Core, function: str, body: dict[str, Any]) -> Alias
     record = AliasRecord(versionId=version_id, description=_description(body) or "",
                          additionalVersionWeight=_weights(body, version_id) or {}, createdTime=now,
                          lastModifiedTime=now)
-    return await _save(core, function, name, record, create=True)
+    return await _save(core, scope, name, record, create=True)
 
 
-async def update_alias(core: Core, function: str, name: str, body: dict[str, Any]) -> Alias:
+async def update_alias(core: Core, scope: Scope, name: str, body: dict[str, Any]) -> Alias:
     """Changes the fields given; the others keep their values (an empty additionalVersionWeight ends a canary)."""
-    current = existing_alias(core, function, name)
+    current = existing_alias(core, scope, name)
     version_id = _version_id(body, current.versionId)
     weights = _weights(body, version_id)
     if weights is None:
         weights = current.additionalVersionWeight
-        if version_id in weights:
-            raise FCError(400, "AdditionalVersionContainsMajorVersion",
-                          f"additionalVersionWeight {weights} should not contain major version {version_id}")
+        _no_major(weights, version_id)
     description = _description(body)
     record = AliasRecord(versionId=version_id, additionalVersionWeight=weights,
                          description=current.description if description is None else description,
                          createdTime=current.createdTime, lastModifiedTime=iso_utc())
-    return await _save(core, function, name, record, create=False)
+    return await _save(core, scope, name, record, create=False)
 
 
-async def delete_alias(core: Core, function: str, name: str) -> None:
-    if not await core.versions.aliases.delete(function, name):
-        raise FCError(404, "AliasNotFound", f"alias '{name[:128]}' of function '{function}' does not exist")
-    await core.versions.changed()
+async def delete_alias(core: Core, scope: Scope, name: str) -> None:
+    if scope.service is None:
+        deleted = await core.versions.aliases.delete(scope.key, name)
+        if deleted:
+            await core.versions.changed()
+    else:
+        deleted = await core.service_versions.delete_alias(scope.service, name)
+    if not deleted:
+        raise FCError(404, "AliasNotFound", f"alias '{name[:128]}' of {scope.shown} does not exist")
 
 
-def alias_page(core: Core, function: str, prefix: str | None, limit: int, next_token: str | None
-               ) -> tuple[list[Alias], str | None]:
+def alias_page(core: Core, scope: Scope, prefix: str | None, limit: int, next_token: str | None
+               ) -> ListAliasesOutput:
     """A page of aliases by name; the token is the name the next page starts at."""
-    aliases = [(name, record) for name, record in core.versions.aliases.of(function)
+    aliases = [(name, record) for name, record in core.versions.aliases.of(scope.key)
                if not prefix or name.startswith(prefix)]
     start = 0 if not next_token else next((i for i, (name, _) in enumerate(aliases) if name >= next_token),
                                           len(aliases))
     selected = aliases[start:start + limit]
     following = aliases[start + limit][0] if start + limit < len(aliases) else None
-    return [alias_view(name, record) for name, record in selected], following
+    return ListAliasesOutput(aliases=[alias_view(name, record) for name, record in selected], nextToken=following)
+
+
+def view_at(core: Core, name: str, view: dict[str, Any], qualifier: str | None) -> dict[str, Any]:
+    """GetFunction with a qualifier: the LATEST view with the configuration and code of the version named (an
+    alias's main version)."""
+    if not qualifier or qualifier == "LATEST":
+        return view
+    version = qualifier if whole_number(qualifier, MAX_VERSION) is not None else existing_alias(
+        core, Scope.of_function(name), qualifier).versionId
+    record = core.versions.get(name, version)
+    if record is None:
+        raise _version_not_found(Scope.of_function(name), version)
+    configured = {key: value for key, value in record.spec.items() if key in view and key != "functionName"}
+    return {**view, **configured, "codeChecksum": record.codeChecksum or view.get("codeChecksum"),
+            "codeSize": record.codeSize, "lastModifiedTime": record.createdTime, "versionId": version}

@@ -100,7 +100,8 @@ async def snapshot_of_files(definition: FunctionDefinition) -> Snapshot:
     return Snapshot(spec_of_files(definition), checksum(code), len(code), definition.function_id, code)
 
 
-def _content(spec: dict[str, Any], code_checksum: str) -> str:
+def content_of(spec: dict[str, Any], code_checksum: str) -> str:
+    """A digest of a version's configuration and code: publishing the newest version's again is refused."""
     kept = {key: value for key, value in spec.items() if key not in NOT_VERSIONED}
     return hashlib.sha256(json.dumps([kept, code_checksum], sort_keys=True).encode()).hexdigest()
 
@@ -184,18 +185,20 @@ class Versions:
     def get(self, function: str, version: str) -> VersionRecord | None:
         return self.records.get(function, {}).get(version)
 
-    async def publish(self, function: str, snapshot: Snapshot, description: str) -> tuple[str, VersionRecord]:
-        """Stores a new version of LATEST as `snapshot` holds it; raises NoChanges or CodeGone."""
+    async def publish(self, function: str, snapshot: Snapshot, description: str, reserved: str = ""
+                      ) -> tuple[str, VersionRecord]:
+        """Stores a new version of LATEST as `snapshot` holds it (under the `reserved` id of a service version, or
+        the next one); raises NoChanges or CodeGone."""
         now = iso_utc()
         record = VersionRecord(
             spec=snapshot.spec, codeChecksum=snapshot.code_checksum, codeSize=snapshot.code_size,
-            functionId=snapshot.function_id, content=_content(snapshot.spec, snapshot.code_checksum),
+            functionId=snapshot.function_id, content=content_of(snapshot.spec, snapshot.code_checksum),
             description=description, createdTime=now, lastModifiedTime=now,
         )
         version = int(await self._publish(
             keys=[VERSIONS_KEY, CODE_PREFIX + snapshot.code_checksum],
             args=[function, record.model_dump_json(), record.content, snapshot.code or b"",
-                  "1" if snapshot.code_checksum else "0"],
+                  "1" if snapshot.code_checksum else "0", reserved],
         ))
         if version == 0:
             raise NoChanges(function)
@@ -268,7 +271,8 @@ class Versions:
             return found
 
     async def _load(self, function: str, version: str, record: VersionRecord) -> FunctionDefinition:
-        folder = self._root / function / version
+        # Named by its content too: a folder left by a deleted function of the same name is never taken for it.
+        folder = self._root / function / version / record.content[:16]
         manifest = folder / "function.json"
         if not manifest.is_file():
             if (folder / "code").is_dir():

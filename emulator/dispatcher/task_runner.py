@@ -68,15 +68,10 @@ class TaskRunner:
             await self._invoker.release(slot)
             self._metrics.invoked(task.function, kind, INVALID)
             return await self._refuse(task, definition)
-        versioned = await self._versioned(task, definition)
+        versioned = await self._versioned(task, definition, slot)
         if isinstance(versioned, str):
-            await self._invoker.release(slot)
             self._metrics.invoked(task.function, kind, INVALID)
             return await self._store.finish(task, outcome="invalid", error_message=versioned)
-        if versioned is not definition and slot.instance is not None:
-            # Claimed onto a warm instance of LATEST: the version runs on an instance of its own (and is marked
-            # Running again there).
-            await self._invoker.release(slot)
         definition = versioned
 
         async def mark_running(instance_id: str) -> bool:
@@ -117,11 +112,15 @@ class TaskRunner:
             await self._invoker.release(slot)
         return finished
 
-    async def _versioned(self, task: ClaimedTask, definition: FunctionDefinition) -> FunctionDefinition | str:
+    async def _versioned(self, task: ClaimedTask, definition: FunctionDefinition, slot: InstanceSlot
+                         ) -> FunctionDefinition | str:
         """The definition a task runs: LATEST's, or its qualifier's version (an alias's drawn now, and recorded on
-        the task); why not, when the version or alias is gone."""
+        the task); why not, when the version or alias is gone. A version runs on instances of its own: a slot
+        holding one of LATEST's (claimed onto it) gives it back, and the task is marked Running again where it
+        runs."""
         if self._versions is None or task.qualifier in ("", LATEST):
             return definition
+        await self._invoker.release(slot)
         try:
             resolved = await self._versions.resolve(definition, task.qualifier)
         except QualifierNotFound as error:

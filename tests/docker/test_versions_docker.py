@@ -8,6 +8,7 @@ import math
 import uuid
 from pathlib import Path
 
+import fc2
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
@@ -272,3 +273,49 @@ def test_a_function_from_files_is_published_from_its_folder_as_it_is(
         assert http.post(versions, json={}, timeout=30).json()["versionId"] == "2"
     finally:
         emulator.stop()
+
+
+def test_service_versions_and_aliases_with_the_fc2_sdk(fc2_client: fc2.Client, tmp_path: Path) -> None:
+    """An FC 2.0 service version is version N of each of its functions; a service alias routes them all."""
+    service = f"svc-{uuid.uuid4().hex[:6]}"
+    fc2_client.create_service(service)
+    code = tmp_path / "code.zip"
+    code.write_bytes(code_saying("one"))
+    fc2_client.create_function(service, "greeter", "python3.10", "main.handler", codeZipFile=str(code))
+    assert fc2_client.publish_version(service, "first").data["versionId"] == "1"
+    with pytest.raises(fc2.FcError) as unchanged:
+        fc2_client.publish_version(service)
+    assert (unchanged.value.status_code, unchanged.value.err_code) == (400, "VersionPublishError")
+    code.write_bytes(code_saying("two"))
+    fc2_client.update_function(service, "greeter", codeZipFile=str(code))
+    assert fc2_client.publish_version(service).data["versionId"] == "2"
+
+    def word(qualifier: str | None) -> tuple[str, str]:
+        reply = fc2_client.invoke_function(service, "greeter", payload=b"x", qualifier=qualifier)
+        return json.loads(reply.data)["word"], reply.headers["x-fc-invocation-service-version"]
+
+    assert word("1") == ("one", "1") and word(None) == ("two", "LATEST")
+    fc2_client.create_alias(service, "prod", "1", description="stable")
+    assert word("prod") == ("one", "1")
+    assert fc2_client.get_alias(service, "prod").data["description"] == "stable"
+    with pytest.raises(fc2.FcError) as in_use:
+        fc2_client.delete_version(service, "1")
+    assert (in_use.value.status_code, in_use.value.err_code) == (409, "VersionInUse")
+    fc2_client.update_alias(service, "prod", "2")
+    assert word("prod") == ("two", "2")
+    assert [a["aliasName"] for a in fc2_client.list_aliases(service).data["aliases"]] == ["prod"]
+    fc2_client.delete_version(service, "1")
+    assert [v["versionId"] for v in fc2_client.list_versions(service).data["versions"]] == ["2"]
+
+    code.write_bytes(code_saying("three"))
+    fc2_client.update_function(service, "greeter", codeZipFile=str(code))
+    latest = fc2_client.get_function(service, "greeter").data["codeChecksum"]
+    at_two = fc2_client.get_function(service, "greeter", qualifier="prod").data
+    assert at_two["codeChecksum"] != latest and at_two["versionId"] == "2"
+
+    fc2_client.delete_alias(service, "prod")
+    with pytest.raises(fc2.FcError) as gone:
+        fc2_client.invoke_function(service, "greeter", payload=b"x", qualifier="prod")
+    assert (gone.value.status_code, gone.value.err_code) == (404, "AliasNotFound")
+    fc2_client.delete_function(service, "greeter")
+    fc2_client.delete_service(service)
