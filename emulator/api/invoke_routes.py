@@ -44,14 +44,14 @@ async def _invoke(request: Request, definition: FunctionDefinition, qualifier: s
     if options.invocation_type == "Async":
         qualifier = check_qualifier(core, definition.name, qualifier)
         return await _accept_async(request, core, definition, options.request_id, qualifier)
-    version_id = LATEST
+    version_id, told = LATEST, ""  # told: the qualifier the function is told, when not its version's own
     if qualifier and qualifier != LATEST:
         resolved = await qualified(core, definition, qualifier)
-        definition, version_id = resolved.definition, resolved.version_id
+        definition, version_id, told = resolved.definition, resolved.version_id, qualifier
     payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)
     try:
         result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail,
-                                           qualifier=qualifier if version_id != LATEST else "")
+                                           qualifier=told)
     except PoolExhausted as error:
         core.metrics.invoked(definition.name, "sync", THROTTLED)
         raise FCError(429, "ResourceExhausted", str(error)) from error

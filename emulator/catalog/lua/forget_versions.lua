@@ -22,8 +22,9 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
   if string.sub(field, 1, #prefix) == prefix then redis.call('HDEL', KEYS[2], field) end
 end
+local code_prefix = ARGV[2]
 for i = 4, #KEYS do
-  local sum = string.sub(KEYS[i], #ARGV[2] + 1)
-  if sums[sum] then drop_if_unreferenced(KEYS[3], KEYS[1], ARGV[2], sum, KEYS[i]) end
+  local sum = string.sub(KEYS[i], string.len(code_prefix) + 1)
+  if sums[sum] then drop_if_unreferenced(KEYS[3], KEYS[1], code_prefix, sum, KEYS[i]) end
 end
 return removed
