@@ -8,6 +8,7 @@ import math
 import uuid
 from pathlib import Path
 
+import docker
 import fc2
 import pytest
 import requests
@@ -20,6 +21,7 @@ from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import assert_v3_error, v3, zipped
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until_gone
 
 
 def code_saying(word: str) -> bytes:
@@ -69,7 +71,9 @@ def error_of(call) -> ClientException:  # type: ignore[no-untyped-def]
     return raised.value
 
 
-def test_a_version_keeps_its_code_and_its_instances_while_latest_changes(fc3_client: FC3Client) -> None:
+def test_a_version_keeps_its_code_and_its_instances_while_latest_changes(
+    fc3_client: FC3Client, docker_client: docker.DockerClient
+) -> None:
     name = create(fc3_client, "one")
     assert publish(fc3_client, name, "first") == "1"
     refused = error_of(lambda: publish(fc3_client, name))
@@ -103,6 +107,7 @@ def test_a_version_keeps_its_code_and_its_instances_while_latest_changes(fc3_cli
     assert [v.version_id for v in rest.versions] == ["2"] and rest.next_token is None
 
     fc3_client.delete_function_version(name, "1")
+    wait_until_gone(docker_client, version_one_instance)  # a deleted version's pool drains
     gone = error_of(lambda: invoke(fc3_client, name, "1"))
     assert (gone.code, gone.status_code) == ("VersionNotFound", 404)
     assert publish(fc3_client, name) == "3", "version ids are never reused"
@@ -133,6 +138,10 @@ def test_an_alias_routes_sync_and_async_invocations_and_holds_its_versions(
     assert fc3_client.get_alias(name, "prod").body.version_id == "2"
     assert invoke(fc3_client, name, "prod")[0]["word"] == "two"
 
+    # LATEST (other code now) has a warm instance, which the dispatcher may claim the task onto: the task still
+    # runs version 2, on an instance of version 2.
+    update(fc3_client, name, "three")
+    assert invoke(fc3_client, name)[0]["word"] == "three"
     headers_in = fc3_models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_async_task_id=f"{name}-1")
     fc3_client.invoke_function_with_options(
         name, fc3_models.InvokeFunctionRequest(body=b"later", qualifier="prod"), headers_in, RuntimeOptions())
@@ -141,6 +150,8 @@ def test_an_alias_routes_sync_and_async_invocations_and_holds_its_versions(
     assert task.qualifier == "prod"
     assert json.loads(task.return_payload) == {"word": "two", "qualifier": "prod", "versionId": "2"}
     assert raw_task(http, emulator, name, f"{name}-1")["versionId"] == "2"
+    running = [event.event_detail for event in task.events if event.status == "Running"]
+    assert running[-1] == task.instance_id
 
     names = [a.alias_name for a in fc3_client.list_aliases(name, fc3_models.ListAliasesRequest()).body.aliases]
     assert names == ["prod"]
