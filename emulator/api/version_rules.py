@@ -113,6 +113,8 @@ async def snapshot(core: Core, definition: FunctionDefinition) -> Snapshot:
     if deployed is None:
         return await snapshot_of_files(definition)
     spec = {key: value for key, value in deployed.spec.items() if key not in NOT_VERSIONED}
+    if definition.manifest.role and not spec.get("role"):
+        spec["role"] = definition.manifest.role  # its FC 2.0 service's, as it runs now
     return Snapshot(spec, deployed.codeChecksum, deployed.codeSize, deployed.functionId)
 
 
