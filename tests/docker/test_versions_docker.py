@@ -330,3 +330,20 @@ def test_service_versions_and_aliases_with_the_fc2_sdk(fc2_client: fc2.Client, t
     assert (gone.value.status_code, gone.value.err_code) == (404, "AliasNotFound")
     fc2_client.delete_function(service, "greeter")
     fc2_client.delete_service(service)
+
+
+def test_a_nodejs_function_is_told_its_alias_and_version(fc3_client: FC3Client) -> None:
+    name = f"versioned-node-{uuid.uuid4().hex[:6]}"
+    code = zipped({"index.js": (
+        "exports.handler = async (event, context) => JSON.stringify("
+        "{qualifier: context.service.qualifier, versionId: context.service.versionId});\n"
+    )})
+    fc3_client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
+        function_name=name, runtime="nodejs18", handler="index.handler", memory_size=128, timeout=5,
+        code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(code).decode()),
+    )))
+    version = publish(fc3_client, name)
+    alias(fc3_client, name, "live", version)
+    assert invoke(fc3_client, name, "live")[0] == {"qualifier": "live", "versionId": version}
+    assert invoke(fc3_client, name)[0]["qualifier"] == "LATEST"
+    fc3_client.delete_function(name)
