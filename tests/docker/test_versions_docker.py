@@ -347,3 +347,17 @@ def test_a_nodejs_function_is_told_its_alias_and_version(fc3_client: FC3Client) 
     assert invoke(fc3_client, name, "live")[0] == {"qualifier": "live", "versionId": version}
     assert invoke(fc3_client, name)[0]["qualifier"] == "LATEST"
     fc3_client.delete_function(name)
+
+
+def test_aliases_are_listed_by_name_a_page_at_a_time(fc3_client: FC3Client) -> None:
+    name = create(fc3_client, "one")
+    version = publish(fc3_client, name)
+    for alias_name in ("beta", "alpha", "gamma", "other"):
+        alias(fc3_client, name, alias_name, version)
+    first = fc3_client.list_aliases(name, fc3_models.ListAliasesRequest(limit=2)).body
+    assert [a.alias_name for a in first.aliases] == ["alpha", "beta"] and first.next_token == "gamma"
+    rest = fc3_client.list_aliases(name, fc3_models.ListAliasesRequest(limit=2, next_token=first.next_token)).body
+    assert [a.alias_name for a in rest.aliases] == ["gamma", "other"] and rest.next_token is None
+    prefixed = fc3_client.list_aliases(name, fc3_models.ListAliasesRequest(prefix="g")).body
+    assert [a.alias_name for a in prefixed.aliases] == ["gamma"]
+    fc3_client.delete_function(name)
