@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -285,7 +286,8 @@ class Versions:
                 await asyncio.to_thread(unpack, data if isinstance(data, bytes) else data.encode(), folder / "code")
             else:
                 (folder / "code").mkdir(parents=True, exist_ok=True)
-            partial = folder / f"function.json.partial-{version}-{id(self)}"
+            # Written aside and renamed: another process on this data folder may be writing the same one.
+            partial = folder / f"function.json.partial-{uuid.uuid4().hex}"
             partial.write_text(json.dumps({**record.spec, "functionName": function}))
             partial.replace(manifest)
         loaded = await asyncio.to_thread(load_manifest, manifest, folder / "code", self._layers)
