@@ -37,7 +37,8 @@ NOT_VERSIONED = ("triggers", "asyncInvokeConfig")
 
 
 class VersionRecord(BaseModel):
-    """What Redis holds for one version (its id is in the field's name)."""
+    """What Redis holds for one version (its id is in the field's name). An FC 2.0 service's version (kept under
+    `service:<name>`, see service_versions.py) has no code, and its spec names its functions: `{"functions": [...]}`."""
 
     spec: dict[str, Any]
     codeChecksum: str = ""
@@ -112,6 +113,9 @@ def _text(value: bytes | str) -> str:
 
 
 class Versions:
+    """Every function's versions and aliases as Redis holds them, with this process's copy (re-read on every change
+    message, so that resolving a qualifier costs no round trip), and the definitions of the versions run here."""
+
     def __init__(self, redis: Redis, data_dir: Path, layers: LayerSource | None = None) -> None:
         self._redis = redis
         self._layers = layers
