@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from emulator.api.errors import FCError
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.versions import QualifierNotFound, Resolved
 from emulator.core import Core
-
-LATEST = "LATEST"
 
 
 def check_qualifier(core: Core, function: str, qualifier: str | None) -> str:
