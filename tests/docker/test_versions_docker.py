@@ -361,3 +361,17 @@ def test_aliases_are_listed_by_name_a_page_at_a_time(fc3_client: FC3Client) -> N
     prefixed = fc3_client.list_aliases(name, fc3_models.ListAliasesRequest(prefix="g")).body
     assert [a.alias_name for a in prefixed.aliases] == ["gamma"]
     fc3_client.delete_function(name)
+
+
+def test_a_task_whose_alias_went_before_it_ran_ends_invalid(fc3_client: FC3Client, watcher: TaskWatcher) -> None:
+    name = create(fc3_client, "one")
+    alias(fc3_client, name, "soon-gone", publish(fc3_client, name))
+    headers_in = fc3_models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_async_task_id=f"{name}-g",
+                                                  common_headers={"x-fc-async-delay": "2"})
+    fc3_client.invoke_function_with_options(
+        name, fc3_models.InvokeFunctionRequest(body=b"x", qualifier="soon-gone"), headers_in, RuntimeOptions())
+    fc3_client.delete_alias(name, "soon-gone")
+    assert watcher.wait_for(name, f"{name}-g") == "Invalid"
+    task = fc3_client.get_async_task(name, f"{name}-g", fc3_models.GetAsyncTaskRequest()).body
+    assert "alias 'soon-gone'" in task.task_error_message and task.qualifier == "soon-gone"
+    fc3_client.delete_function(name)
