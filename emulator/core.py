@@ -20,8 +20,10 @@ from emulator.catalog.deployments import Deployments
 from emulator.catalog.fingerprints import Fingerprints, fingerprint
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.published_layers import PublishedLayers
+from emulator.catalog.service_versions import ServiceVersions
 from emulator.catalog.sources import layer_source, load_sources
 from emulator.catalog.template import Template, unpacked_zips
+from emulator.catalog.versions import Versions
 from emulator.catalog.watcher import FunctionsWatcher
 from emulator.coalesced import Coalesced
 from emulator.core_parts import (
@@ -89,6 +91,10 @@ class Core:
     queues: LocalQueues
     dispatcher: Dispatcher | None
     deployments: Deployments
+    # Published versions and aliases (each version runs in a pool of its own).
+    versions: Versions
+    # FC 2.0's versions and aliases of a service, kept as its functions' (see service_versions.py).
+    service_versions: ServiceVersions
     triggers: Triggers
     watcher: FunctionsWatcher | None
     owners: OwnerLiveness
@@ -154,14 +160,16 @@ class Core:
 
     async def forget_function(self, name: str) -> None:
         """What goes with a deleted function, as in FC: its queued tasks end (Invalid; running ones are
-        stopped), its async invoke configs and its triggers are removed."""
+        stopped), its async invoke configs and its triggers are removed; and its versions and aliases (fcemu's
+        choice: the delete cascades)."""
         ended, stopping = await self.store.delete_function(name)
         configs = await self.async_configs.forget(name)
         await self.concurrency_configs.delete(name)
         triggers = await self.triggers.forget(name)
         await self.controls.forget(name)
-        log.info("function %s deleted: %d queued task(s) ended, %d running one(s) stopped, %d async config(s) "
-                 "and %d trigger(s) removed", name, ended, stopping, configs, triggers)
+        versions = await self.versions.forget(name)
+        log.info("function %s deleted: %d queued task(s) ended, %d running one(s) stopped, %d async config(s), "
+                 "%d trigger(s) and %d version(s) removed", name, ended, stopping, configs, triggers, versions)
 
     @classmethod
     async def start(cls, settings: Settings, *, serve_api: bool = True) -> Core:
@@ -205,7 +213,8 @@ class Core:
         triggers = Triggers(redis, catalog)
         # Publishing to a local topic invokes the functions subscribed to it, in any process that publishes.
         queues.on_topic_message(TopicSubscribers(triggers, catalog, store, async_configs, settings.account_id).notify)
-        dispatcher = (build_dispatcher(settings, catalog, instances, store, async_configs, queues, triggers)
+        versions = Versions(redis, settings.data_dir, layer_source(settings))
+        dispatcher = (build_dispatcher(settings, catalog, instances, store, async_configs, queues, triggers, versions)
                       if settings.dispatcher_enabled or not serve_api else None)
         deployments = Deployments(redis, settings.data_dir, layer_source(settings))
         api = open_api_reads(settings, stack)
@@ -213,7 +222,8 @@ class Core:
             settings=settings, catalog=catalog, engine=engine, agent=instances.agent, pools=instances.pools,
             invoker=instances.invoker, redis=redis, api_redis=api.redis, log_hub=api.log_hub,
             task_event_hub=api.task_event_hub, store=store, task_reads=store.reads_on(api.redis),
-            async_configs=async_configs, concurrency_configs=concurrency_configs, queues=queues, dispatcher=dispatcher, deployments=deployments,
+            async_configs=async_configs, concurrency_configs=concurrency_configs, queues=queues, dispatcher=dispatcher,
+            deployments=deployments, versions=versions, service_versions=ServiceVersions(redis, versions),
             triggers=triggers, watcher=None, owners=owners, metrics=instances.metrics,
             exporter=MetricsExporter(instances.metrics, store, instances.pools),
             published_layers=functions.published_layers, controls=controls, _stack=stack, role_credentials=role,
@@ -228,6 +238,8 @@ class Core:
         on_close(stack, "catalog refreshes", self._refreshes.close)
         await self.deployments.start(on_change=self.refresh_catalog)
         await self.refresh_catalog()
+        on_close(stack, "versions", self.versions.close)
+        await self.versions.start(on_removed=self.pools.forget)
         await self.controls.apply_all()
         on_close(stack, "triggers", self.triggers.close)
         await self.triggers.start()

@@ -21,6 +21,7 @@ from emulator.catalog.concurrency_configs import ConcurrencyConfigs
 from emulator.catalog.published_layers import PublishedLayers
 from emulator.catalog.sources import layer_source, load_sources
 from emulator.catalog.template import Template
+from emulator.catalog.versions import Versions
 from emulator.credentials import FunctionCredentials
 from emulator.destinations.deliverer import Deliverer, DeliveryPolicy
 from emulator.destinations.local_queues import LocalQueues
@@ -236,12 +237,13 @@ async def start_controls(redis: Redis, pools: Pools, catalog: Catalog, serve_api
 
 
 def build_dispatcher(settings: Settings, catalog: Catalog, instances: Instances, store: TaskStore,
-                     async_configs: AsyncConfigs, queues: LocalQueues, triggers: Triggers) -> Dispatcher:
+                     async_configs: AsyncConfigs, queues: LocalQueues, triggers: Triggers, versions: Versions
+                     ) -> Dispatcher:
     """The dispatcher with what it drives: the task runner, the deliverer, the timers and the prestarter. Not
     started: its start is the last step of start-up."""
     metrics, pools = instances.metrics, instances.pools
     runner = TaskRunner(store, catalog, instances.invoker, RetryPolicy(int(settings.retry_base_delay_s * 1000)),
-                        account_id=settings.account_id, metrics=metrics)
+                        account_id=settings.account_id, metrics=metrics, versions=versions)
     deliverer = Deliverer(
         store, catalog, async_configs, queues,
         DeliveryPolicy(

@@ -168,7 +168,7 @@ class Invoker:
     async def invoke(
         self, definition: FunctionDefinition, payload: bytes, request_id: str, *, log_tail: bool = False,
         retry_count: int = 0, before_run: Callable[[str], Awaitable[bool]] | None = None,
-        http: HttpRequest | None = None, slot: InstanceSlot | None = None, task_id: str = "",
+        http: HttpRequest | None = None, slot: InstanceSlot | None = None, task_id: str = "", qualifier: str = "",
     ) -> InvocationResult | None:
         """Raises Throttled past FC's limits (pool/concurrency.py) and PoolExhausted when no instance is free in time
         under fcemu's own cap; every other failure is a result.
@@ -177,7 +177,8 @@ class Invoker:
         run and None comes back. With `http`, the function is an HTTP function and gets that request (the
         payload is unused). With a `slot`, a healthy instance stays in it afterwards instead of going back to
         the pool; a slot that already holds one runs the invocation there, without `before_run` (the caller
-        marked it running already). An async task's `task_id` is kept with its log lines.
+        marked it running already). An async task's `task_id` is kept with its log lines; a `qualifier` (an alias)
+        is what the function is told it was invoked with, instead of its version's id.
         """
         if task_id and self._logs is not None:
             self._logs.note_task(request_id, task_id)
@@ -188,6 +189,8 @@ class Invoker:
         pool, instance = taken
         control = contract.invoke_headers(instance, request_id, self._logs, http=http is not None, log_tail=log_tail,
                                           retry_count=retry_count)
+        if qualifier:
+            control["x-fc-qualifier"] = qualifier
         answer = await self._call_agent(pool, instance, definition.manifest.timeout, payload, http, control, started)
         if isinstance(answer, InvocationResult):
             return answer

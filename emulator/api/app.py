@@ -28,6 +28,7 @@ from emulator.api import (
     steering_routes,
     task_routes,
     trigger_routes,
+    version_routes,
 )
 from emulator.api.auth_middleware import SignatureMiddleware
 from emulator.api.body_limit import BodyLimitMiddleware
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fc2_control_routes.router)
     app.include_router(layer_routes.router)
     app.include_router(trigger_routes.router)
+    app.include_router(version_routes.router)
     app.include_router(local_queue_routes.router)
     app.include_router(meta_routes.router)
     app.include_router(clock_routes.router)

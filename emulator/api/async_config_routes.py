@@ -97,7 +97,7 @@ def _v2(service: str, function: str, entry: ConfigEntry) -> FunctionAsyncInvokeC
 
 def _function_v2(core: Core, service: str, name: str) -> tuple[str, str, FunctionDefinition]:
     service_name, definition = function_v2(core, service, name)
-    return service_name, check_qualifier(service.partition(".")[2]), definition
+    return service_name, check_qualifier(core, definition.name, service.partition(".")[2]), definition
 
 
 def _entry(core: Core, definition: FunctionDefinition, qualifier: str) -> ConfigEntry:
@@ -127,19 +127,19 @@ async def put_async_invoke_config(
 ) -> AsyncConfig:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    return _v3(core, await core.async_configs.put(definition, check_qualifier(qualifier), changes))
+    return _v3(core, await core.async_configs.put(definition, check_qualifier(core, function_name, qualifier), changes))
 
 
 @router.get(V3_PATH, response_model_exclude_none=True)
 async def get_async_invoke_config(request: Request, function_name: str, qualifier: str | None = None) -> AsyncConfig:
     core: Core = request.app.state.core
-    return _v3(core, _entry(core, function_v3(core, function_name), check_qualifier(qualifier)))
+    return _v3(core, _entry(core, function_v3(core, function_name), check_qualifier(core, function_name, qualifier)))
 
 
 @router.delete(V3_PATH)
 async def delete_async_invoke_config(request: Request, function_name: str, qualifier: str | None = None) -> Response:
     core: Core = request.app.state.core
-    return await _delete(request, function_v3(core, function_name), check_qualifier(qualifier))
+    return await _delete(request, function_v3(core, function_name), check_qualifier(core, function_name, qualifier))
 
 
 @router.get("/2023-03-30/async-invoke-configs", response_model_exclude_none=True)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
-from emulator.api.lookup import check_qualifier, function_v3
+from emulator.api.lookup import function_v3, latest_only
 from emulator.api.numbers import whole_number
 from emulator.api.presigned import CODE_ZIP_PREFIX, CODE_ZIP_SUFFIX, presigned_query
 from emulator.catalog.code_archive import CodeError, zip_folder
@@ -99,7 +99,7 @@ def code_checksum(core: Core, definition: FunctionDefinition) -> str:
 async def get_function_code(request: Request, function_name: str, qualifier: str | None = None) -> OutputFuncCode:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    check_qualifier(qualifier)
+    latest_only(core, definition.name, qualifier)
     _has_code(definition, function_name)
     url = str(request.url_for(CODE_ZIP_ROUTE, function_name=function_name))
     query = presigned_query(function_name, core.settings.access_key_pairs())
@@ -208,7 +208,7 @@ async def list_instances(
     separate `fcemu dispatcher`'s, are not seen), oldest first."""
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    qualified = check_qualifier(qualifier)
+    qualified = latest_only(core, definition.name, qualifier)
     wanted = InstanceFilter(listed_values("instanceIds", instanceIds), listed_values("instanceStatus", instanceStatus),
                             startTimeMs, endTimeMs)
     count = limit_of(limit)

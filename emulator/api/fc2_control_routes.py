@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from emulator.api.control_routes import instance_infos, limit_of, listed_values
 from emulator.api.errors import FCError, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
-from emulator.api.lookup import check_qualifier, function_v2, service_v2
+from emulator.api.lookup import function_v2, latest_only, service_v2
 from emulator.api.paging import page
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.provision_configs import MAX_TARGET, StoredProvisionConfig
@@ -52,7 +52,7 @@ class FC2ListInstancesOutput(BaseModel):
 def _located(core: Core, service: str, function_name: str) -> tuple[str, str, FunctionDefinition]:
     """The service, the qualifier and the function a `services/{service}.{qualifier}/functions/{f}` path names."""
     service_name, definition = function_v2(core, service, function_name)
-    return service_name, check_qualifier(service.partition(".")[2]), definition
+    return service_name, latest_only(core, definition.name, service.partition(".")[2]), definition
 
 
 def _view(core: Core, service: str, function: str, qualifier: str, definition: FunctionDefinition
@@ -94,7 +94,7 @@ async def list_provision_configs_v2(
     if qualifier and not serviceName:
         raise FCError(400, "InvalidArgument", "serviceName is required when qualifier is given")
     wanted_service = service_v2(core, serviceName)[0] if serviceName else None
-    wanted_qualifier = check_qualifier(qualifier) if qualifier else None
+    wanted_qualifier = qualifier or None  # only LATEST has configs so far: another qualifier lists none
     found = []
     for definition in core.catalog.all():
         service, function = _service_and_function(core, definition.name)

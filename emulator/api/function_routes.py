@@ -16,6 +16,7 @@ from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, text_field
 from emulator.api.lookup import function_v2, service_v2
 from emulator.api.paging import page
+from emulator.api.version_rules import view_at
 from emulator.arns import function_arn
 from emulator.catalog.code_archive import CodeError, decode_zip
 from emulator.catalog.deployments import DeployedFunction
@@ -205,12 +206,12 @@ async def create_function(request: Request, body: JsonObject) -> dict[str, Any]:
 
 
 @router.get("/2023-03-30/functions/{function_name}")
-async def get_function(request: Request, function_name: str) -> dict[str, Any]:
+async def get_function(request: Request, function_name: str, qualifier: str | None = None) -> dict[str, Any]:
     core: Core = request.app.state.core
     view = _view_of(core, function_name, function_name)
     if view is None:
         raise FCError(404, "FunctionNotFound", f"function '{function_name}' does not exist")
-    return view
+    return view_at(core, function_name, view, qualifier)
 
 
 @router.put("/2023-03-30/functions/{function_name}")
@@ -314,6 +315,7 @@ async def delete_service(request: Request, service: str) -> Response:
         raise FCError(400, "InvalidArgument", f"service '{name}' is not one created through the API")
     if any(function.startswith(name + "$") for function in _names(core)):
         raise FCError(412, "ServiceNotEmpty", f"service '{name}' still has functions; delete them first")
+    await core.service_versions.forget(name)  # its versions and aliases (its functions' went with them)
     await core.deployments.delete_service(name)
     await core.refresh_catalog()
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
@@ -334,11 +336,13 @@ async def create_function_v2(request: Request, service: str, body: JsonObject
 @router.get("/2016-08-15/services/{service}/functions/{function_name}")
 async def get_function_v2(request: Request, service: str, function_name: str) -> dict[str, Any]:
     core: Core = request.app.state.core
-    service_name, _ = service_v2(core, service)
-    view = _view_of(core, core.catalog.name_in_service(service_name, function_name), function_name)
+    service_name, qualifier = service_v2(core, service)
+    name = core.catalog.name_in_service(service_name, function_name)
+    view = _view_of(core, name, function_name)
     if view is None:
-        return _view(core, function_v2(core, service, function_name)[1], function_name)
-    return view
+        definition = function_v2(core, service, function_name)[1]
+        name, view = definition.name, _view(core, definition, function_name)
+    return view_at(core, name, view, qualifier)
 
 
 @router.put("/2016-08-15/services/{service}/functions/{function_name}")

@@ -7,9 +7,10 @@ from starlette.routing import Route
 
 from emulator.api.errors import FCError
 from emulator.api.invoke_headers import parse_async_headers, parse_invoke_headers
-from emulator.api.lookup import check_invocable, check_qualifier, function_v2, function_v3, service_v2
+from emulator.api.lookup import check_invocable, check_qualifier, function_v2, function_v3, qualified, service_v2
 from emulator.api.numbers import whole_number
 from emulator.api.task_errors import task_errors
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.loader import FunctionDefinition
 from emulator.core import Core
 from emulator.metrics.counters import THROTTLED, outcome
@@ -42,16 +43,24 @@ def _too_large(size: int, limit: int) -> FCError:
     return FCError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes), got {size} bytes")
 
 
-async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
+async def _invoke(request: Request, definition: FunctionDefinition, qualifier: str | None) -> Response:
+    """`qualifier`: LATEST (or None), a version id or an alias, whose version is drawn per invocation (for an async
+    one when its task runs)."""
     core: Core = request.app.state.core
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
     check_invocable(core, definition, request.path_params["function_name"])
     if options.invocation_type == "Async":
-        return await _accept_async(request, core, definition, options.request_id)
+        qualifier = check_qualifier(core, definition.name, qualifier)
+        return await _accept_async(request, core, definition, options.request_id, qualifier)
+    version_id, told = LATEST, ""  # told: the qualifier the function is told, when not its version's own
+    if qualifier and qualifier != LATEST:
+        resolved = await qualified(core, definition, qualifier)
+        definition, version_id, told = resolved.definition, resolved.version_id, qualifier
     payload = await _read_payload(request, core.settings.sync_payload_limit_bytes)
     try:
-        result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail)
+        result = await core.invoker.invoke(definition, payload, options.request_id, log_tail=options.log_tail,
+                                           qualifier=told)
     except (PoolExhausted, Throttled) as error:
         raise refused(core, definition, "sync", error) from error
     assert result is not None  # only a before_run hook can decline a run
@@ -61,6 +70,8 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
         "x-fc-request-id": options.request_id,
         "x-fc-instance-id": result.instance_id,
         "x-fc-invocation-duration": str(round(result.duration_ms)),
+        # Which version ran (an alias's as drawn), as FC's response names it.
+        "x-fc-invocation-service-version": version_id,
     }
     if result.error_type is not None:
         headers["x-fc-error-type"] = result.error_type
@@ -70,13 +81,15 @@ async def _invoke(request: Request, definition: FunctionDefinition) -> Response:
     return Response(result.body, status_code=200, headers=headers, media_type=media_type)
 
 
-async def _accept_async(request: Request, core: Core, definition: FunctionDefinition, request_id: str) -> Response:
+async def _accept_async(request: Request, core: Core, definition: FunctionDefinition, request_id: str,
+                        qualifier: str) -> Response:
     payload = await _read_payload(request, core.settings.async_payload_limit_bytes)
-    return await accept_async(request, core, definition, request_id, payload)
+    return await accept_async(request, core, definition, request_id, payload, qualifier=qualifier)
 
 
 async def accept_async(
-    request: Request, core: Core, definition: FunctionDefinition, request_id: str, payload: bytes, kind: str = ""
+    request: Request, core: Core, definition: FunctionDefinition, request_id: str, payload: bytes, kind: str = "",
+    qualifier: str = LATEST,
 ) -> Response:
     """Persists an async invocation (one script call) and only then answers 202; for events and HTTP requests."""
     async_headers = parse_async_headers(request.headers)
@@ -88,7 +101,7 @@ async def accept_async(
     task_id = async_headers.task_id or request_id
     accepted = await submit_invocation(
         core.store, policy, task_id=task_id, request_id=request_id, payload=payload,
-        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind=kind,
+        delay_ms=async_headers.delay_s * 1000, task_mode=task_mode, kind=kind, qualifier=qualifier,
     )
     if not accepted.created:
         raise task_errors(request).already_exists(task_id)
@@ -100,17 +113,16 @@ async def accept_async(
 
 
 async def invoke_v3(request: Request) -> Response:
-    check_qualifier(request.query_params.get("qualifier"))
-    return await _invoke(request, function_v3(request.app.state.core, request.path_params["function_name"]))
+    definition = function_v3(request.app.state.core, request.path_params["function_name"])
+    return await _invoke(request, definition, request.query_params.get("qualifier"))
 
 
 async def invoke_v2(request: Request) -> Response:
     core: Core = request.app.state.core
     service = request.path_params["service"]
     _, qualifier = service_v2(core, service)
-    check_qualifier(qualifier or request.headers.get("x-fc-qualifier"))
     _, definition = function_v2(core, service, request.path_params["function_name"])
-    return await _invoke(request, definition)
+    return await _invoke(request, definition, qualifier or request.headers.get("x-fc-qualifier"))
 
 
 # Plain Starlette routes: the invoke path is the hot one, and FastAPI's dependency and validation machinery

@@ -2,19 +2,41 @@
 from __future__ import annotations
 
 from emulator.api.errors import FCError
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.versions import QualifierNotFound, Resolved
 from emulator.core import Core
 
-LATEST = "LATEST"
 
-
-def check_qualifier(qualifier: str | None) -> str:
-    """fcemu serves LATEST only: any other version or alias is FC's 404."""
+def check_qualifier(core: Core, function: str, qualifier: str | None) -> str:
+    """The qualifier a route names (LATEST when none), if the function has it: LATEST, a published version or an
+    alias; else FC's 404."""
     if qualifier in (None, "", LATEST):
         return LATEST
     if qualifier.isascii() and qualifier.isdigit():
-        raise FCError(404, "VersionNotFound", f"version '{qualifier}' does not exist (fcemu serves LATEST only)")
-    raise FCError(404, "AliasNotFound", f"alias '{qualifier}' does not exist (fcemu serves LATEST only)")
+        if core.versions.get(function, qualifier) is None:
+            raise FCError(404, "VersionNotFound", f"version '{qualifier}' of function '{function}' does not exist")
+    elif core.versions.aliases.get(function, qualifier) is None:
+        raise FCError(404, "AliasNotFound", f"alias '{qualifier}' of function '{function}' does not exist")
+    return qualifier
+
+
+def latest_only(core: Core, function: str, qualifier: str | None) -> str:
+    """LATEST, for the operations fcemu serves for LATEST alone so far (provision configs, ListInstances,
+    GetFunctionCode): a qualifier the function does not have is FC's 404, one it has is refused as not supported."""
+    if check_qualifier(core, function, qualifier) != LATEST:
+        raise FCError(400, "InvalidArgument",
+                      f"qualifier '{qualifier}': fcemu serves this operation for LATEST only (not yet for versions "
+                      "and aliases)")
+    return LATEST
+
+
+async def qualified(core: Core, definition: FunctionDefinition, qualifier: str | None) -> Resolved:
+    """What an invocation with this qualifier runs (an alias's version drawn now), or FC's 404."""
+    try:
+        return await core.versions.resolve(definition, qualifier)
+    except QualifierNotFound as error:
+        raise FCError(404, error.code, str(error)) from error
 
 
 def not_active(core: Core, name: str, shown_as: str) -> FCError | None:

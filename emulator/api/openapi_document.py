@@ -30,6 +30,7 @@ from starlette.routing import Route
 from emulator.api import http_trigger_routes, invoke_routes
 from emulator.api.invoke_headers import MAX_ASYNC_DELAY_S, REQUEST_ID_PATTERN, TASK_ID_PATTERN
 from emulator.api.json_body import FC_NAME
+from emulator.catalog.aliases import ALIAS_NAME
 from emulator.catalog.manifest import (
     CustomContainerConfig,
     CustomRuntimeConfig,
@@ -181,6 +182,28 @@ def _trigger_input(name: str, required: list[str], v3: bool, create: bool) -> Sc
     return {"type": "object", "description": name, "required": required, "properties": properties}
 
 
+def _version_inputs() -> dict[str, Schema]:
+    """PublishVersionInput and the alias bodies (FC 3.0's names; FC 2.0 takes the same fields)."""
+    description = {"type": "string", "maxLength": 256}
+    alias_fields: dict[str, Schema] = {
+        "versionId": {"type": "string", "pattern": "^[0-9]+$", "examples": ["1"]},
+        "description": description,
+        "additionalVersionWeight": {
+            "type": "object", "maxProperties": 1, "examples": [{"2": 0.05}],
+            "description": "One version besides versionId and its share of invocations.",
+            "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+    }
+    return {
+        "PublishVersionInput": {"type": "object", "properties": {"description": description}},
+        "CreateAliasInput": {
+            "type": "object", "required": ["aliasName", "versionId"],
+            "properties": {"aliasName": {"type": "string", "pattern": f"^{ALIAS_NAME.pattern}$"}, **alias_fields},
+        },
+        "UpdateAliasInput": {"type": "object", "properties": alias_fields},
+    }
+
+
 def schemas() -> dict[str, Schema]:
     """The components this module adds to FastAPI's: FC's models, generated or written above, and the bodies."""
     create_function = _create_function_input()
@@ -215,6 +238,7 @@ def schemas() -> dict[str, Schema]:
         "CreateTriggerRequest": _trigger_input("FC 2.0 CreateTrigger.",
                                                ["triggerName", "triggerType", "triggerConfig"], v3=False, create=True),
         "UpdateTriggerRequest": _trigger_input("FC 2.0 UpdateTrigger.", [], v3=False, create=False),
+        **_version_inputs(),
         "CreateLayerVersionInput": {
             "type": "object",
             "description": "FC 3.0 CreateLayerVersion / FC 2.0 PublishLayerVersion: the layer's zip.",
@@ -242,6 +266,12 @@ BODIES: dict[tuple[str, str], str] = {
     ("put", V2_FUNCTION + "/{function_name}/triggers/{trigger_name}"): "UpdateTriggerRequest",
     ("post", V3 + "/layers/{layer_name}/versions"): "CreateLayerVersionInput",
     ("post", V2 + "/layers/{layer_name}/versions"): "CreateLayerVersionInput",
+    ("post", V3 + "/functions/{function_name}/versions"): "PublishVersionInput",
+    ("post", V2 + "/services/{service}/versions"): "PublishVersionInput",
+    ("post", V3 + "/functions/{function_name}/aliases"): "CreateAliasInput",
+    ("post", V2 + "/services/{service}/aliases"): "CreateAliasInput",
+    ("put", V3 + "/functions/{function_name}/aliases/{alias_name}"): "UpdateAliasInput",
+    ("put", V2 + "/services/{service}/aliases/{alias_name}"): "UpdateAliasInput",
 }
 
 
@@ -266,14 +296,15 @@ TASK_ID = _header("x-fc-async-task-id", {"type": "string", "pattern": _pattern(T
 STATEFUL_ID = _header("x-fc-stateful-async-invocation-id", {"type": "string", "pattern": _pattern(TASK_ID_PATTERN)},
                       "FC 2.0: run as a stateful async invocation with this id.")
 QUALIFIER_HEADER = _header("x-fc-qualifier", {"type": "string", "examples": ["LATEST"]},
-                           "FC 2.0: the version or alias (fcemu serves LATEST only).")
+                           "FC 2.0: the service's version or alias (the path's `{service}.{qualifier}` wins).")
 AUTHORIZATION = _header(
     "Authorization", {"type": "string"},
     "FC's signature (`FC <id>:<signature>` on 2016-08-15, `ACS3-HMAC-SHA256 ...` on 2023-03-30); checked only "
     "when fcemu has access keys.",
 )
 QUALIFIER_QUERY = {"name": "qualifier", "in": "query", "required": False,
-                   "schema": {"type": "string", "examples": ["LATEST"]}}
+                   "schema": {"type": "string", "examples": ["LATEST"]},
+                   "description": "LATEST (the default), a published version's id or an alias."}
 
 
 def _path_params(path: str) -> list[Schema]:
@@ -343,9 +374,15 @@ def build(app: FastAPI) -> Schema:
         if isinstance(route, Route) and not isinstance(route, APIRoute) and route.include_in_schema:
             paths.setdefault(route.path.replace(":path}", "}"), {}).update(_plain_operations(route))
     for path, operations in paths.items():
-        if path.startswith((V2, V3)):
-            for operation in operations.values():
-                operation.setdefault("parameters", []).append(AUTHORIZATION)
+        for operation in operations.values():
+            # Routes shared by both API versions read their path's names from the request, not their signature.
+            named = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
+            missing = [parameter for parameter in _path_params(path) if parameter["name"] not in named]
+            parameters = [*missing, *operation.get("parameters", [])]
+            if path.startswith((V2, V3)):
+                parameters.append(AUTHORIZATION)
+            if parameters:
+                operation["parameters"] = parameters
     return document
 
 

@@ -41,6 +41,8 @@ class _TaskFields(BaseModel):
     requestId: str
     instanceId: str | None = None
     qualifier: str
+    # fcemu's field (FC's AsyncTask has none): the version that ran, when invoked with a version or an alias.
+    versionId: str | None = None
     events: list[TaskEventView]
 
 
@@ -86,6 +88,7 @@ def _common(record: TaskRecord) -> dict[str, object]:
         "requestId": record.request_id,
         "instanceId": record.instance_id or None,
         "qualifier": record.qualifier,
+        "versionId": record.version_id or None,
         "events": [TaskEventView(**vars(event)) for event in record.events],
     }
 

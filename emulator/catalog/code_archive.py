@@ -282,10 +282,16 @@ def _inflate(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, budget: int) -> I
                         f"{entry.file_size} declared")
 
 
+# Every entry's time in a folder's zip: the same files always make the same zip (and so the same checksum, which
+# tells a version's publish whether anything changed).
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 def zip_folder(folder: Path) -> bytes:
-    """A code folder as the zip FC would hand back for it (GetFunctionCode): its files by their path below it,
-    compiled caches left out, a symbolic link only when it points inside the folder; refused (CodeError) beyond
-    the limits a code zip has. Blocking: run it in a thread."""
+    """A code folder as the zip FC would hand back for it (GetFunctionCode, a published version): its files by their
+    path below it, in name order, each with its mode and a fixed time; compiled caches left out; a symbolic link
+    only when it points inside the folder; refused (CodeError) beyond the limits a code zip has. Blocking: run it
+    in a thread."""
     root = folder.resolve()
     buffer = io.BytesIO()
     files = size = 0
@@ -297,5 +303,8 @@ def zip_folder(folder: Path) -> bytes:
             if files > MAX_FILES or size > MAX_UNPACKED_BYTES:
                 raise CodeError(f"the code folder {root} holds more than {MAX_FILES} files or "
                                 f"{MAX_UNPACKED_BYTES} bytes, more than a code zip may")
-            archive.write(path, path.relative_to(root).as_posix())
+            entry = zipfile.ZipInfo(path.relative_to(root).as_posix(), _FIXED_TIME)
+            entry.external_attr = (stat.S_IMODE(path.stat().st_mode) | stat.S_IFREG) << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
     return buffer.getvalue()

@@ -31,6 +31,7 @@ from emulator.redis_io.keys import (
     LEGACY_CODE_PREFIX,
     LEGACY_FUNCTIONS_KEY,
     SERVICES_KEY,
+    VERSIONS_KEY,
 )
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.replies import reply
@@ -153,7 +154,7 @@ class Deployments:
         """Removes code zips that no function uses (left by versions before code was removed with its last user)."""
         removed = 0
         async for key in self._redis.scan_iter(match=CODE_PREFIX + "*", count=500):
-            removed += int(await self._sweep(keys=[FUNCTIONS_KEY, key], args=[key[len(CODE_PREFIX):], CODE_PREFIX]))
+            removed += int(await self._sweep(keys=[FUNCTIONS_KEY, key, VERSIONS_KEY], args=[key[len(CODE_PREFIX):], CODE_PREFIX]))
         if removed:
             log.info("removed %d code zip(s) no function uses", removed)
         return removed
@@ -182,7 +183,7 @@ class Deployments:
         )
         saved = await self._save(
             keys=[FUNCTIONS_KEY, CODE_PREFIX + record.codeChecksum,
-                  CODE_PREFIX + (current.codeChecksum if current else record.codeChecksum)],
+                  CODE_PREFIX + (current.codeChecksum if current else record.codeChecksum), VERSIONS_KEY],
             args=[name, record.model_dump_json(), "1" if create else "0", code or b"", CODE_PREFIX,
                   "1" if code is not None else "0"],
         )
@@ -196,8 +197,8 @@ class Deployments:
     async def delete_function(self, name: str) -> bool:
         """Removes a function's record, and its code if no other function uses it."""
         current = self.functions.get(name)
-        removed = bool(await self._delete(keys=[FUNCTIONS_KEY, CODE_PREFIX + (current.codeChecksum if current else "")],
-                                          args=[name, CODE_PREFIX]))
+        code_key = CODE_PREFIX + (current.codeChecksum if current else "")
+        removed = bool(await self._delete(keys=[FUNCTIONS_KEY, code_key, VERSIONS_KEY], args=[name, CODE_PREFIX]))
         self._writes += 1
         self.functions.pop(name, None)
         self.failures.pop(name, None)

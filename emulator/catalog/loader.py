@@ -31,6 +31,8 @@ class FunctionDefinition:
     function_id: str = ""
     # The function's layers merged, mounted as /opt in its instances; None without layers.
     opt_dir: Path | None = None
+    # A published version's id (catalog/versions.py); "" for LATEST. Each version has a pool of its own.
+    version_id: str = ""
 
     @property
     def name(self) -> str:

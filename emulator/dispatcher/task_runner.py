@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.deployments import deployed_function_id
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.versions import LATEST, QualifierNotFound, Versions
 from emulator.http_event import BadResponse, build_event, map_response, takes_http_event
 from emulator.invoker import UNHANDLED, HttpRequest, InstanceSlot, InvocationResult, Invoker, platform_error
 from emulator.metrics.counters import INVALID, THROTTLED, Metrics, outcome, task_kind
@@ -48,8 +49,10 @@ class RetryPolicy:
 
 class TaskRunner:
     def __init__(self, store: TaskStore, catalog: Catalog, invoker: Invoker, retry: RetryPolicy, *,
-                 account_id: str, metrics: Metrics | None = None) -> None:
+                 account_id: str, metrics: Metrics | None = None, versions: Versions | None = None) -> None:
         self._metrics = metrics or Metrics()
+        # Resolves a task's qualifier (a version, an alias) to the version it runs; None serves LATEST only.
+        self._versions = versions
         self._store = store
         self._catalog = catalog
         self._invoker = invoker
@@ -73,6 +76,11 @@ class TaskRunner:
             await self._invoker.release(slot)
             self._metrics.invoked(task.function, kind, INVALID)
             return await self._refuse(task, definition)
+        versioned = await self._versioned(task, definition, slot)
+        if isinstance(versioned, str):
+            self._metrics.invoked(task.function, kind, INVALID)
+            return await self._store.finish(task, outcome="invalid", error_message=versioned)
+        definition = versioned
 
         async def mark_running(instance_id: str) -> bool:
             verdict = await self._surviving_outage(lambda: self._store.start(task, instance_id))
@@ -91,6 +99,7 @@ class TaskRunner:
             result = await self._invoker.invoke(
                 definition, payload, task.request_id, retry_count=task.retried, before_run=mark_running,
                 http=None if as_event else http, slot=slot, task_id=task.task_id,
+                qualifier="" if task.qualifier in ("", LATEST) else task.qualifier,
             )
         except PoolExhausted:
             self._metrics.invoked(task.function, kind, THROTTLED)
@@ -116,6 +125,22 @@ class TaskRunner:
         if run_on and (finished is None or not finished.next_tasks):
             await self._invoker.release(slot)
         return finished
+
+    async def _versioned(self, task: ClaimedTask, definition: FunctionDefinition, slot: InstanceSlot
+                         ) -> FunctionDefinition | str:
+        """The definition a task runs: LATEST's, or its qualifier's version (an alias's drawn now, and recorded on
+        the task); why not, when the version or alias is gone. A version runs on instances of its own: a slot
+        holding one of LATEST's (claimed onto it) gives it back, and the task is marked Running again where it
+        runs."""
+        if self._versions is None or task.qualifier in ("", LATEST):
+            return definition
+        await self._invoker.release(slot)
+        try:
+            resolved = await self._versions.resolve(definition, task.qualifier)
+        except QualifierNotFound as error:
+            return str(error)
+        await self._store.record_version(task, resolved.version_id)
+        return resolved.definition
 
     async def _record(
         self, task: ClaimedTask, result: InvocationResult, is_http: bool, as_event: bool, claim_next: int,

@@ -108,8 +108,11 @@ def static_headers(definition: FunctionDefinition, settings: Settings, role: Fun
         "x-fc-service-name": service_name,
         "x-fc-region": settings.region,
         "x-fc-account-id": settings.account_id,
-        "x-fc-qualifier": "LATEST",
+        # A version's instances are told their version; an alias's invocations override the qualifier per request.
+        "x-fc-qualifier": definition.version_id or "LATEST",
     }
+    if definition.version_id:
+        headers["x-fc-version-id"] = definition.version_id
     if manifest.initializer:
         headers["x-fc-function-initializer"] = manifest.initializer
     if manifest.pre_stop is not None:

@@ -90,6 +90,8 @@ class InstanceLauncher:
         return False
 
     def _debug_target(self, definition: FunctionDefinition) -> str | None:
+        if definition.version_id:
+            return None  # the debugger attaches to LATEST's one instance; a published version runs as usual
         for name in (definition.name, definition.manifest.functionName):
             if name in self._debug_ports:
                 return name

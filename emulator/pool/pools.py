@@ -23,7 +23,9 @@ class Pools:
         self.limits = limits or InstanceLimits(settings.account_instance_limit, settings.max_instances_per_function)
         self._metrics = metrics or Metrics()
         self._settings = settings
-        self._pools: dict[str, FunctionPool] = {}
+        # By function and version ("" for LATEST): a version's instances are its own, so updating LATEST drains
+        # LATEST's only.
+        self._pools: dict[tuple[str, str], FunctionPool] = {}
         # Pools of changed or removed functions whose instances are still finishing or being removed: shutdown
         # removes them too, and waits for the removals already under way (else it races them for the container).
         self._drained: set[FunctionPool] = set()
@@ -35,9 +37,9 @@ class Pools:
         self.disabled: set[str] = set()
         self.provisioned: dict[str, int] = {}
 
-    def existing(self, name: str) -> FunctionPool | None:
-        """The function's current pool, if one was made."""
-        return self._pools.get(name)
+    def existing(self, name: str, version_id: str = "") -> FunctionPool | None:
+        """The current pool of the function's LATEST (or of one of its versions), if one was made."""
+        return self._pools.get((name, version_id))
 
     def minimum(self, name: str) -> int:
         """How many of the function's instances are kept however idle: pre-warmed, or provisioned."""
@@ -48,30 +50,37 @@ class Pools:
         self._spawn(pool.prewarm())
 
     def for_function(self, definition: FunctionDefinition) -> FunctionPool:
-        pool = self._pools.get(definition.name)
+        pool = self._pools.get((definition.name, definition.version_id))
         if pool is None or pool.definition is not definition:
             pool = self._replace(definition)
         return pool
 
     def instance_states(self) -> dict[str, dict[str, int]]:
-        """Per function, how many of its current instances are idle, busy and starting (for the metrics)."""
-        return {name: pool.states() for name, pool in self._pools.items()}
+        """Per function, how many of its current instances (of every version) are idle, busy and starting (for the
+        metrics)."""
+        states: dict[str, dict[str, int]] = {}
+        for (name, _), pool in self._pools.items():
+            summed = states.setdefault(name, {})
+            for state, count in pool.states().items():
+                summed[state] = summed.get(state, 0) + count
+        return states
 
     def update(self, definition: FunctionDefinition) -> None:
         """A function changed: its warm instances drain now, as FC's do on an update (their PreStop hooks run
         then), not when the next invoke happens to come."""
-        pool = self._pools.get(definition.name)
+        pool = self._pools.get((definition.name, definition.version_id))
         if pool is not None and pool.definition is not definition:
             self._replace(definition)
 
     def _replace(self, definition: FunctionDefinition) -> FunctionPool:
-        old = self._pools.get(definition.name)
+        old = self._pools.get((definition.name, definition.version_id))
         if old is not None:
             # The definition changed (new code or limits): its warm instances must not serve again.
             self._drain(old)
         # Beyond the function's limits (self.limits), a pool's own cap: one instance under a debugger.
         max_instances: int | None = None
-        min_instances = self.minimum(definition.name)
+        # Provision configs keep LATEST's instances warm (pool/invocation_controls.py); a version's, pre-warming only.
+        min_instances = self._settings.prewarm_instances if definition.version_id else self.minimum(definition.name)
         debugging = self._launcher.debugs(definition)
         if debugging:
             # One instance, the one the debugger is attached to (its port is published once), kept warm so that an
@@ -91,8 +100,9 @@ class Pools:
             debugging=debugging,
             disabled=definition.name in self.disabled,
         )
-        self._pools[definition.name] = pool
-        if definition.name not in self.disabled and self.provisioned.get(definition.name) and old is not None:
+        self._pools[(definition.name, definition.version_id)] = pool
+        if (definition.name not in self.disabled and self.provisioned.get(definition.name) and old is not None
+                and not definition.version_id):
             self.prewarm_later(pool)  # a changed function's provisioned instances, of its new code
         return pool
 
@@ -111,9 +121,10 @@ class Pools:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def forget(self, name: str) -> None:
-        """A function that no longer exists: its instances drain and its pool goes."""
-        pool = self._pools.pop(name, None)
+    def forget(self, name: str, version_id: str = "") -> None:
+        """A function (LATEST, or one of its versions) that no longer exists: its instances drain and its pool
+        goes."""
+        pool = self._pools.pop((name, version_id), None)
         if pool is not None:
             self._drain(pool)
 

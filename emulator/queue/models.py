@@ -45,6 +45,9 @@ class ClaimedTask:
     # When it was due and when it was claimed (Redis ms): how late it started, for the metrics.
     due_ms: int = 0
     claimed_ms: int = 0
+    # The qualifier it was invoked with (LATEST, a version id or an alias); "" when LATEST or queued before fcemu
+    # kept it. An alias's version is drawn when the task runs.
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class TaskRecord:
     on_success: str = ""
     on_failure: str = ""
     kind: str = ""  # see ClaimedTask.kind
+    # The version that ran, for a task invoked with a version or an alias ("" for LATEST).
+    version_id: str = ""
     events: list[TaskEvent] = field(default_factory=list)
 
     @classmethod
@@ -121,5 +126,6 @@ class TaskRecord:
             on_success=text("onSuccess"),
             on_failure=text("onFailure"),
             kind=text("kind"),
+            version_id=text("versionId"),
             events=[TaskEvent(**json.loads(raw)) for raw in raw_events],
         )

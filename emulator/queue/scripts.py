@@ -26,3 +26,4 @@ class QueueScripts:
         self.expire_orphans = load("expire_orphans")
         self.depth = load("depth")
         self.run_now = load("run_now")
+        self.record_version = load("record_version")

@@ -68,9 +68,9 @@ def _claimed(function: str, rows: list[list[bytes]], now_ms: int) -> list[Claime
         ClaimedTask(
             member=member.decode(), function=function, task_id=task_id.decode(), attempt=int(attempt),
             retried=int(retried), request_id=request_id.decode(), payload=payload, kind=kind.decode(),
-            version=version.decode(), due_ms=int(float(due)), claimed_ms=now_ms,
+            version=version.decode(), due_ms=int(float(due)), claimed_ms=now_ms, qualifier=b"".join(rest).decode(),
         )
-        for member, attempt, retried, request_id, payload, task_id, kind, version, due in rows
+        for member, attempt, retried, request_id, payload, task_id, kind, version, due, *rest in rows
     ]
 
 
@@ -229,6 +229,11 @@ class TaskStore:
             args=[task.member, task.attempt, instance_id, self._lease_ms, self.clock.ms],
         ))
 
+    async def record_version(self, task: ClaimedTask, version_id: str) -> bool:
+        """Notes the version a task invoked with a version or an alias runs (GetAsyncTask's versionId)."""
+        return bool(await self._scripts.record_version([self._shard(task.member).task(task.member)],
+                                                       [task.attempt, version_id]))
+
     async def heartbeat(self, tasks: list[ClaimedTask], deadline_ms: int) -> None:
         """Pushes the lease deadline of running tasks forward (never backward, never re-adding a lost one)."""
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -284,8 +289,7 @@ class TaskStore:
         return seconds * 1000 + micros // 1000, [(member.decode(), int(score)) for member, score in rows]
 
     async def reap(self, shard: ShardKeys) -> int:
-        """Gives back the tasks whose lease expired: read first (the script must name their keys), each checked
-        again by the script."""
+        """Gives back the tasks whose lease expired: read first (the script must name their keys), checked again."""
         now, rows = await self._now_and_first(shard.inflight, REAP_BATCH)
         members = [member for member, deadline in rows if deadline <= now]
         if not members:

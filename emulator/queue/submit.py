@@ -8,10 +8,11 @@ from emulator.queue.task_policy import TaskPolicy
 
 async def submit_invocation(
     store: TaskStore, policy: TaskPolicy, *, task_id: str, request_id: str, payload: bytes, delay_ms: int,
-    task_mode: bool, kind: str = "", note: str = "",
+    task_mode: bool, kind: str = "", note: str = "", qualifier: str = "LATEST",
 ) -> Enqueued:
+    """`qualifier`: what it was invoked with (LATEST, a version id or an alias), recorded on the task."""
     return await store.enqueue(
         function=policy.function, task_id=task_id, request_id=request_id, payload=payload, delay_ms=delay_ms,
-        max_retry=policy.max_retry, max_age_s=policy.max_age_s, task_mode=task_mode, qualifier="LATEST",
+        max_retry=policy.max_retry, max_age_s=policy.max_age_s, task_mode=task_mode, qualifier=qualifier,
         on_success=policy.on_success, on_failure=policy.on_failure, kind=kind, version=policy.version, note=note,
     )

@@ -147,6 +147,18 @@ CODE_PREFIX = f"{DEPLOYMENTS_TAG}:code:"
 """String: a deployed code zip, under this prefix and its sha256 (each removed with the last function using
 it)."""
 
+VERSIONS_KEY = f"{DEPLOYMENTS_TAG}:versions"
+"""Hash: the published versions of functions, `<function>/<versionId>` -> record (JSON: the function's
+configuration and its code checksum, whose zip the version keeps alive), and `<function>` -> the last version id
+handed out (ids are never reused)."""
+
+ALIASES_KEY = f"{DEPLOYMENTS_TAG}:aliases"
+"""Hash: the aliases of functions, `<function>/<alias>` -> record (JSON: versionId, additionalVersionWeight...);
+under the deployments' tag, so that deleting a version checks the aliases in the same script."""
+
+VERSIONS_CHANGED_CHANNEL = f"{PREFIX}:versions-changed"
+"""Channel: a version or an alias was published, changed or deleted: every process re-reads them."""
+
 SERVICES_KEY = f"{PREFIX}:services"
 """Hash: the services created through the API, service name -> record (JSON)."""
 

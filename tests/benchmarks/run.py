@@ -9,7 +9,8 @@ runtimes;
 `python -m tests.benchmarks.run images` only each runtime image's size and cold build time, with FC's built-in
 modules and slim; `python -m tests.benchmarks.run project` only `fcemu up` and `fcemu invoke` as whole commands;
 `python -m tests.benchmarks.run peers` only the rows fcemu shares with its peers (a per-invoke `docker run`, arq,
-BullMQ), with small counts, for a quick check.
+BullMQ), with small counts, for a quick check; `python -m tests.benchmarks.run alias` only the warm invoke through
+an alias against LATEST's.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ import redis
 
 from emulator.redis_io.client import sync_client
 from emulator.redis_io.keys import ShardKeys, shard_of, task_member
+from tests.benchmarks import alias_invokes
 from tests.benchmarks.peers import LatencyPeer, latency_cells, rate_cells
 from tests.benchmarks.peers_run import Peers, run_peers
 from tests.benchmarks.project_commands import measure as measure_project_commands
@@ -551,6 +553,32 @@ def prepare(root: Path) -> tuple[Path, RedisServer, list[float], list[float]]:
     return functions, redis_server, floor, node_floor
 
 
+def alias_rows(emulator: EmulatorProcess) -> list[str]:
+    """A warm invoke through an alias against LATEST's, interleaved (tests/benchmarks/alias_invokes.py)."""
+    latest, through_alias = alias_invokes.measure(emulator, "noop-0", WARM_RUNS)
+    wanted, bound = alias_invokes.target(latest)
+    return [row("warm sync invoke as LATEST, interleaved with the alias's (ms)", latest, None),
+            row("warm sync invoke through an alias (ms)", through_alias, wanted,
+                met=statistics.median(through_alias) <= bound)]
+
+
+def alias_only() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        functions = root / "functions"
+        copy_noops(functions, "noop", 1)
+        redis_server = RedisServer(root / "redis").start()
+        emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
+        try:
+            rows = alias_rows(emulator)
+        finally:
+            emulator.stop()
+            redis_server.kill()
+    print(f"\nfcemu alias benchmark on {platform.node()} ({os.cpu_count()} cores)")
+    print(HEADER)
+    print("\n".join(rows))
+
+
 def runtimes_only() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
@@ -575,6 +603,7 @@ def main() -> None:
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
             runtimes = runtime_rows(emulator, floor, node_floor)
+            aliased = alias_rows(emulator)
             rate, accept_latencies = accept_rate(emulator, PENDING)
             fsync_rates = accept_rate_by_fsync(emulator, redis_server.url)
             # Throughput first: it leaves noop-0 with its full set of warm instances, so that the lateness run
@@ -603,6 +632,7 @@ def main() -> None:
     print(f"\nfcemu benchmark on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})")
     print(HEADER)
     print("\n".join(runtimes.lines(peers)))
+    print("\n".join(aliased))
     print(row("async accept latency, 16 connections (ms)", accept_latencies, None))
     print(row(f"deferred start lateness: claimed - due, {PENDING} pending (ms)", claimed, None))
     print(lateness_row(running, peers))
@@ -680,5 +710,7 @@ if __name__ == "__main__":
         peers_only()
     elif sys.argv[1:] == ["cluster"]:
         cluster_only()
+    elif sys.argv[1:] == ["alias"]:
+        alias_only()
     else:
         main()

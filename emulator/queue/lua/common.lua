@@ -139,7 +139,7 @@ local function claim_due(due_key, due_index, inflight_key, deliveries_key, fn, c
     redis.call('ZREM', due_key, t.member)
     redis.call('ZREM', t.retry, t.member)
     local f = redis.call('HMGET', t.task, 'created', 'maxAge', 'payload', 'rid', 'retried', 'id', 'kind', 'ver',
-      'vcreated')
+      'vcreated', 'qualifier')
     if f[1] then
       if vnow - tonumber(f[9] or f[1]) > tonumber(f[2]) then
         close_task(t, deliveries_key, 'Expired', now, 'older than maxAsyncEventAgeInSeconds', retention)
@@ -157,7 +157,7 @@ local function claim_due(due_key, due_index, inflight_key, deliveries_key, fn, c
         -- Its due time too, for the metrics' lateness (the claim's reply carries `now`): on Redis's clock, so
         -- that an advanced clock does not make every claim look an hour late.
         table.insert(claimed, {t.member, attempt, f[5], f[4], f[3], f[6], f[7] or '', f[8] or '',
-          t.score - clock_offset})
+          t.score - clock_offset, f[10] or ''})
       end
     end
   end
