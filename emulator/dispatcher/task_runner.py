@@ -88,28 +88,15 @@ class TaskRunner:
                 log.info("task %s was taken over by another dispatcher; not running it", task.member)
             return verdict == 1
 
-        http = HttpRequest.from_payload(task.payload) if task.kind == "http" else None
-        payload = task.payload
-        # The contract is decided now, by the function as it is: an FC 3.0 built-in runtime gets the event.
-        as_event = http is not None and takes_http_event(definition.manifest)
-        if as_event:
-            assert http is not None
-            payload = build_event(http, task.request_id, self._account_id)
+        payload, http, as_event = self._prepared(task, definition)
         try:
             result = await self._invoker.invoke(
                 definition, payload, task.request_id, retry_count=task.retried, before_run=mark_running,
                 http=None if as_event else http, slot=slot, task_id=task.task_id,
                 qualifier="" if task.qualifier in ("", LATEST) else task.qualifier,
             )
-        except PoolExhausted:
-            self._metrics.invoked(task.function, kind, THROTTLED)
-            await self._store.requeue(task, "requeued: no instance of the function was free")
-            return None
-        except Throttled as error:
-            # FC retries a throttled task without counting an attempt; here it waits, due, for a slot to free up.
-            self._metrics.invoked(task.function, kind, THROTTLED)
-            self.on_throttled(task.function)  # before the requeue's wake, or it would be claimed straight back
-            await self._store.requeue(task, throttled_detail(error))
+        except (PoolExhausted, Throttled) as error:
+            await self._requeue_refused(task, kind, error)
             return None
         if result is None:
             # Declined before running: stale (finish refuses it) or stop requested (finish records Stopped).
@@ -125,6 +112,24 @@ class TaskRunner:
         if run_on and (finished is None or not finished.next_tasks):
             await self._invoker.release(slot)
         return finished
+
+    def _prepared(self, task: ClaimedTask, definition: FunctionDefinition) -> tuple[bytes, HttpRequest | None, bool]:
+        """What the function is sent: the payload, the HTTP request of an HTTP task, and whether that request goes
+        as FC 3.0's HTTP event (decided now, by the function as it is: an FC 3.0 built-in runtime gets the event)."""
+        http = HttpRequest.from_payload(task.payload) if task.kind == "http" else None
+        if http is not None and takes_http_event(definition.manifest):
+            return build_event(http, task.request_id, self._account_id), http, True
+        return task.payload, http, False
+
+    async def _requeue_refused(self, task: ClaimedTask, kind: str, error: PoolExhausted | Throttled) -> None:
+        """A task no instance could take: back to its queue, due, with no attempt counted."""
+        self._metrics.invoked(task.function, kind, THROTTLED)
+        if isinstance(error, Throttled):
+            # FC retries a throttled task without counting an attempt; here it waits, due, for a slot to free up.
+            self.on_throttled(task.function)  # before the requeue's wake, or it would be claimed straight back
+            await self._store.requeue(task, throttled_detail(error))
+        else:
+            await self._store.requeue(task, "requeued: no instance of the function was free")
 
     async def _versioned(self, task: ClaimedTask, definition: FunctionDefinition, slot: InstanceSlot
                          ) -> FunctionDefinition | str:
