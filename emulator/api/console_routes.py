@@ -1,5 +1,6 @@
 """The live console: its static page, the server-sent task events it listens to, and the small JSON views it
-needs that FC's API lacks (functions with their instances, a function's queue)."""
+needs that FC's API lacks (functions with their instances, versions, aliases and invocation controls, a function's
+queue)."""
 from __future__ import annotations
 
 import json
@@ -39,6 +40,36 @@ class TriggerView(BaseModel):
     url: str | None = None
 
 
+class VersionView(BaseModel):
+    versionId: str
+    description: str
+    createdTime: str
+
+
+class AliasView(BaseModel):
+    aliasName: str
+    versionId: str
+    description: str
+    # FC's canary: one more version and its share of the invocations (0 to 1).
+    additionalVersionWeight: dict[str, float]
+
+
+class RestrictionView(BaseModel):
+    """FC's `invocationRestriction` (GetFunction's), once the function was disabled."""
+
+    disable: bool
+    reason: str
+    lastModifiedTime: str
+
+
+class ProvisionView(BaseModel):
+    qualifier: str
+    target: int
+    # How many of the target are up in this process, and why not all (`currentError`, as FC's config says).
+    current: int
+    currentError: str = ""
+
+
 class ConsoleFunction(BaseModel):
     functionName: str
     runtime: str
@@ -51,6 +82,10 @@ class ConsoleFunction(BaseModel):
     asyncConfig: dict[str, Any]
     # FC's reservedConcurrency (the API's, else the manifest's); None: fcemu's default cap applies.
     reservedConcurrency: int | None = None
+    versions: list[VersionView] = []
+    aliases: list[AliasView] = []
+    invocationRestriction: RestrictionView | None = None
+    provisionConfigs: list[ProvisionView] = []
 
 
 class QueuedView(BaseModel):
@@ -129,7 +164,31 @@ def _function_view(core: Core, definition: FunctionDefinition) -> ConsoleFunctio
                   for entry in core.triggers.entries(definition.name)],
         asyncConfig=core.async_configs.effective(definition).model_dump(exclude_none=True),
         reservedConcurrency=core.concurrency_configs.reserved(definition),
+        versions=[VersionView(versionId=version, description=record.description, createdTime=record.createdTime)
+                  for version, record in core.versions.of(definition.name)],
+        aliases=[AliasView(aliasName=name, versionId=record.versionId, description=record.description,
+                           additionalVersionWeight=record.additionalVersionWeight)
+                 for name, record in core.versions.aliases.of(definition.name)],
+        invocationRestriction=_restriction(core, definition.name),
+        provisionConfigs=_provision(core, definition),
     )
+
+
+def _restriction(core: Core, function: str) -> RestrictionView | None:
+    restriction = core.controls.restrictions.get(function)
+    if restriction is None:
+        return None
+    return RestrictionView(disable=restriction.disable, reason=restriction.reason,
+                           lastModifiedTime=restriction.lastModifiedTime)
+
+
+def _provision(core: Core, definition: FunctionDefinition) -> list[ProvisionView]:
+    views = []
+    for _, qualifier, config in core.controls.provision.entries([definition.name]):
+        current, error = core.controls.kept_warm(definition, qualifier)
+        views.append(ProvisionView(qualifier=qualifier, target=config.defaultTarget, current=current,
+                                   currentError=error))
+    return views
 
 
 def _queued(task: QueuedTask) -> QueuedView:

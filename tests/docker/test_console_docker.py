@@ -2,14 +2,16 @@
 server-sent task events (one shared subscription, released when the last client leaves, ended on shutdown)."""
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from alibabacloud_fc20230330 import models as fc3_models
 
-from tests.support.console_tasks import console_functions, invoke_async, new_id
+from tests.support.console_tasks import console_functions, fc3_client_of, invoke_async, new_id
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.redis_server import RedisServer
 from tests.support.waits import wait_until
@@ -76,6 +78,41 @@ def test_functions_view_shows_settings_and_warm_instances(console: EmulatorProce
     assert fail["asyncConfig"]["maxAsyncRetryAttempts"] == 3 and fail["triggers"] == []
     [instance] = functions["echo"]["instances"]
     assert instance["state"] == "ready" and instance["capacity"] >= 1
+
+
+def _views(console: EmulatorProcess) -> dict[str, dict]:
+    reply = requests.get(f"{console.url}/_fcemu/functions", timeout=10).json()
+    return {f["functionName"]: f for f in reply}
+
+
+def test_functions_view_shows_versions_aliases_and_invocation_controls(console: EmulatorProcess) -> None:
+    client = fc3_client_of(console)
+    version = client.publish_function_version("fail", fc3_models.PublishFunctionVersionRequest(
+        body=fc3_models.PublishVersionInput(description="as filed"))).body.version_id
+    client.create_alias("fail", fc3_models.CreateAliasRequest(body=fc3_models.CreateAliasInput(
+        alias_name="prod", version_id=version)))
+    client.disable_function_invocation("fail", fc3_models.DisableFunctionInvocationRequest(reason="maintenance"))
+    client.put_provision_config("echo", fc3_models.PutProvisionConfigRequest(
+        qualifier="LATEST", body=fc3_models.PutProvisionConfigInput(default_target=1)))
+    views = functools.partial(_views, console)
+    try:
+        fail = views()["fail"]
+        assert [(v["versionId"], v["description"]) for v in fail["versions"]] == [(version, "as filed")]
+        assert fail["versions"][0]["createdTime"]
+        assert fail["aliases"] == [{"aliasName": "prod", "versionId": version, "description": "",
+                                    "additionalVersionWeight": {}}]
+        assert fail["invocationRestriction"]["disable"] is True
+        assert fail["invocationRestriction"]["reason"] == "maintenance"
+        assert fail["provisionConfigs"] == []
+        # The target is kept warm: once its instance is up, current reaches it.
+        wait_until(lambda: views()["echo"]["provisionConfigs"] == [
+            {"qualifier": "LATEST", "target": 1, "current": 1, "currentError": ""}])
+        assert views()["echo"]["invocationRestriction"] is None and views()["echo"]["versions"] == []
+    finally:
+        client.delete_provision_config("echo", fc3_models.DeleteProvisionConfigRequest(qualifier="LATEST"))
+        client.enable_function_invocation("fail")
+        client.delete_alias("fail", "prod")
+    assert views()["fail"]["invocationRestriction"]["disable"] is False
 
 
 def test_queue_view_shows_a_deferred_task_with_its_due_time(console: EmulatorProcess) -> None:

@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 
 import requests
+from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi import models as openapi_models
 
 from tests.conftest import TEST_FUNCTIONS
 from tests.support.emulator_process import EmulatorProcess
@@ -17,6 +19,12 @@ def console_functions(target: Path) -> Path:
     for name in ("fail", "echo"):
         shutil.copytree(TEST_FUNCTIONS / name, target / name)
     return target
+
+
+def fc3_client_of(console: EmulatorProcess) -> FC3Client:
+    """FC 3.0's SDK client of the console's emulator."""
+    return FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
+                                           endpoint=f"127.0.0.1:{console.port}", protocol="http"))
 
 
 def new_id() -> str:

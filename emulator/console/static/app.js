@@ -141,7 +141,20 @@ function renderFunction() {
         (destinations.onFailure ? `, on failure → ${destinations.onFailure.destination}` : "")),
       el("dt", {}, "instances"), el("dd", {}, fn.instances.length ? fn.instances.map((i) =>
         `${i.instanceId} (${i.state}, ${i.active}/${i.capacity} busy)`).join(", ") : "none warm"),
+      el("dt", {}, "invocation"), el("dd", { id: "invocation" }, invocationText(fn.invocationRestriction)),
+      el("dt", {}, "provisioned"), el("dd", { id: "provision" }, (fn.provisionConfigs || []).length
+        ? fn.provisionConfigs.map((p) => `${p.qualifier}: ${p.current} of ${p.target} warm` +
+          (p.currentError ? ` (${p.currentError})` : "")).join(", ") : "none"),
     ),
+    el("h3", {}, "Versions"),
+    (fn.versions || []).length ? el("table", { id: "versions" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Version"), el("th", {}, "Description"), el("th", {}, "Created"))),
+      el("tbody", {}, [...fn.versions].reverse().map((v) => el("tr", { "data-version": v.versionId },
+        el("td", {}, v.versionId), el("td", {}, v.description || "—"), el("td", {}, time(Date.parse(v.createdTime))))))) :
+      el("p", { class: "hint" }, "none published"),
+    el("h3", {}, "Aliases"),
+    (fn.aliases || []).length ? el("ul", { id: "aliases" }, fn.aliases.map((a) =>
+      el("li", { "data-alias": a.aliasName }, aliasText(a)))) : el("p", { class: "hint" }, "none"),
     el("h3", {}, "Triggers"),
     fn.triggers.length ? el("ul", {}, fn.triggers.map((t) => el("li", {},
       `${t.triggerName} (${t.triggerType}${t.triggerConfig.cronExpression ? ", " + t.triggerConfig.cronExpression : ""}) `,
@@ -151,6 +164,31 @@ function renderFunction() {
       t.url ? el("a", { href: t.url, target: "_blank", rel: "noopener noreferrer" }, t.url) : null))) :
       el("p", { class: "hint" }, "none"),
   );
+}
+
+function invocationText(restriction) {
+  if (!restriction || !restriction.disable) return "enabled";
+  return `disabled since ${time(Date.parse(restriction.lastModifiedTime))}` +
+    (restriction.reason ? `: ${restriction.reason}` : "");
+}
+
+// An alias and its canary: "prod → 1 (80%), 2 (20%)".
+function aliasText(alias) {
+  const extra = Object.entries(alias.additionalVersionWeight || {});
+  const share = (weight) => `${Math.round(weight * 1000) / 10}%`;
+  const rest = 1 - extra.reduce((sum, [, weight]) => sum + weight, 0);
+  return `${alias.aliasName} → ${alias.versionId}` + (extra.length ? ` (${share(rest)}), ` +
+    extra.map(([version, weight]) => `${version} (${share(weight)})`).join(", ") : "") +
+    (alias.description ? ` — ${alias.description}` : "");
+}
+
+// FC's limits refused to run the task for a while: an Enqueued event saying ResourceThrottled.
+const throttledEvent = (event) => event.status === "Enqueued" && /^ResourceThrottled/.test(event.eventDetail || "");
+
+// The qualifier the task was invoked with, and the version that ran when another.
+function qualifierText(task) {
+  const qualifier = task.qualifier || "LATEST";
+  return task.versionId && task.versionId !== qualifier ? `${qualifier} → ${task.versionId}` : qualifier;
 }
 
 // ---- queue -----------------------------------------------------------------------------------------------
@@ -200,22 +238,31 @@ async function loadTasks() {
     ? document.activeElement.dataset.taskId : undefined;
   const rows = reply.tasks.map((task) => el("tr", {
     tabindex: "0", "data-task-id": task.taskId, "data-status": task.status,
+    "data-throttled": (task.events || []).some(throttledEvent) ? "true" : null,
     "aria-selected": task.taskId === state.openTask ? "true" : "false",
     onclick: () => openTask(task.taskId),
     onkeydown: (event) => { if (event.key === "Enter") { event.preventDefault(); openTask(task.taskId, true); } },
   },
   el("td", { class: "id" }, task.taskId),
-  el("td", { class: `status s-${task.status}` }, task.status),
+  el("td", { class: `status s-${task.status}` }, task.status, throttledMark(task)),
+  el("td", { class: "qualifier" }, qualifierText(task)),
   el("td", {}, time(task.startedTime)),
   el("td", {}, task.durationMs != null ? `${task.durationMs} ms` : "—"),
   el("td", {}, task.alreadyRetriedTimes ?? 0),
   el("td", {}, task.destinationStatus || "—")));
   $("#task-rows").replaceChildren(...(rows.length ? rows
-    : [el("tr", {}, el("td", { colspan: "6", class: "hint" }, "No tasks match."))]));
+    : [el("tr", {}, el("td", { colspan: "7", class: "hint" }, "No tasks match."))]));
   if (focused) {
     const again = document.querySelector(`tr[data-task-id="${CSS.escape(focused)}"]`);
     if (again) again.focus();
   }
+}
+
+function throttledMark(task) {
+  const events = (task.events || []).filter(throttledEvent);
+  if (!events.length) return null;
+  return el("span", { class: "mark throttled", title: events[events.length - 1].eventDetail },
+    events.length > 1 ? `throttled ×${events.length}` : "throttled");
 }
 
 async function openTask(taskId, focusPanel = false) {
@@ -240,6 +287,7 @@ async function loadTimeline() {
   panel.replaceChildren(...[
     el("h2", {}, "Task ", el("span", { class: "id" }, taskId)),
     el("p", {}, el("span", { id: "task-status", class: `status s-${task.status}` }, task.status),
+      throttledMark(task), " · ", el("span", { id: "task-qualifier" }, qualifierText(task)),
       ` · attempts ${1 + (task.alreadyRetriedTimes || 0)}`,
       task.instanceId ? ` · instance ${task.instanceId}` : "", ` · request ${task.requestId}`),
     el("div", { class: "actions" },
@@ -249,7 +297,8 @@ async function loadTimeline() {
         onclick: () => rerun(name, taskId, payload.value, task.taskPayload ?? "") }, "Re-run")),
     el("h3", {}, "Timeline"),
     el("ol", { id: "timeline", class: "events" }, (task.events || []).map((event) => el("li", {
-      class: `event s-${event.status}`, "data-status": event.status,
+      class: `event s-${event.status}${throttledEvent(event) ? " throttled" : ""}`, "data-status": event.status,
+      "data-throttled": throttledEvent(event) ? "true" : null,
     }, el("span", { class: `status s-${event.status}` }, event.status), " ",
     el("span", { class: "when" }, time(event.timestamp)),
     event.eventDetail ? el("div", {}, event.eventDetail) : null))),
