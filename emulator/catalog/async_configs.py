@@ -112,14 +112,17 @@ class AsyncConfigs:
             return ConfigEntry(definition.name, qualifier, from_manifest, from_manifest=True)
         return None
 
-    def effective(self, definition: FunctionDefinition) -> AsyncInvokeConfig:
-        """What an async invoke of the function uses now: the API's config, else the manifest's, else FC's."""
-        entry = self.get(definition)
+    def effective(self, definition: FunctionDefinition, qualifier: str = LATEST) -> AsyncInvokeConfig:
+        """What an async invoke through this qualifier uses now: that qualifier's own config (for LATEST the API's,
+        else the manifest's), else FC's defaults. Never another qualifier's: FC keeps async configs out of versions
+        and has each version and alias configured on its own, so an alias without one does not take LATEST's."""
+        entry = self.get(definition, qualifier or LATEST)
         return entry.config.as_invoke_config() if entry is not None else AsyncInvokeConfig()
 
-    def task_policy(self, definition: FunctionDefinition) -> TaskPolicy:
-        """What the queue takes an async invoke of the function with now: its effective config, in queue terms."""
-        return task_policy(definition, self.effective(definition))
+    def task_policy(self, definition: FunctionDefinition, qualifier: str = LATEST) -> TaskPolicy:
+        """What the queue takes an async invoke through this qualifier with now: its effective config, in queue
+        terms."""
+        return task_policy(definition, self.effective(definition, qualifier))
 
     async def put(self, definition: FunctionDefinition, qualifier: str, changes: AsyncConfigChanges) -> ConfigEntry:
         current = self.get(definition, qualifier)

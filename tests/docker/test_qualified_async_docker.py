@@ -1,0 +1,113 @@
+"""The qualifier wherever async invocation reaches, through FC 3.0's official SDK: an alias's async invoke config
+governs the invocations through it (LATEST's those without), ListAsyncTasks filters by qualifier, and triggers
+bound to an alias run its version."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import requests
+from alibabacloud_fc20230330 import models as fc3_models
+from alibabacloud_fc20230330.client import Client as FC3Client
+from darabonba.runtime import RuntimeOptions
+
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.fc_api import zipped
+from tests.support.task_watcher import TaskWatcher
+
+QUEUE_ARN = "acs:mns:cn-hangzhou:1234567890123456:/queues/{}/messages"
+
+
+def code(word: str, fail: bool = False) -> str:
+    """A function that answers its word and the version that ran, or fails saying so."""
+    body = ("    raise RuntimeError('failing as asked')\n" if fail else
+            "    return json.dumps({'word': '" + word + "', 'qualifier': context.service.qualifier,\n"
+            "                       'versionId': context.service.version_id})\n")
+    return base64.b64encode(zipped({"main.py": "import json\ndef handler(event, context):\n" + body})).decode()
+
+
+def create(client: FC3Client, word: str, fail: bool = False) -> str:
+    name = f"qualified-{uuid.uuid4().hex[:6]}"
+    client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
+        function_name=name, runtime="python3.10", handler="main.handler", memory_size=128, timeout=5,
+        code=fc3_models.InputCodeLocation(zip_file=code(word, fail)),
+    )))
+    return name
+
+
+def update(client: FC3Client, name: str, word: str) -> None:
+    client.update_function(name, fc3_models.UpdateFunctionRequest(body=fc3_models.UpdateFunctionInput(
+        code=fc3_models.InputCodeLocation(zip_file=code(word)))))
+
+
+def publish_with_alias(client: FC3Client, name: str, alias: str) -> str:
+    request = fc3_models.PublishFunctionVersionRequest(body=fc3_models.PublishVersionInput())
+    version = client.publish_function_version(name, request).body.version_id
+    body = fc3_models.CreateAliasInput(alias_name=alias, version_id=version)
+    client.create_alias(name, fc3_models.CreateAliasRequest(body=body))
+    return version
+
+
+def put_config(client: FC3Client, name: str, qualifier: str | None, retries: int, queue: str) -> None:
+    destination = fc3_models.DestinationConfig(on_failure=fc3_models.Destination(destination=QUEUE_ARN.format(queue)))
+    body = fc3_models.PutAsyncInvokeConfigInput(max_async_retry_attempts=retries, destination_config=destination)
+    client.put_async_invoke_config(name, fc3_models.PutAsyncInvokeConfigRequest(body=body, qualifier=qualifier))
+
+
+def invoke_async(client: FC3Client, name: str, task_id: str, qualifier: str | None = None) -> None:
+    headers = fc3_models.InvokeFunctionHeaders(x_fc_invocation_type="Async", x_fc_async_task_id=task_id)
+    client.invoke_function_with_options(
+        name, fc3_models.InvokeFunctionRequest(body=b"x", qualifier=qualifier), headers, RuntimeOptions())
+
+
+def get_task(client: FC3Client, name: str, task_id: str) -> fc3_models.AsyncTask:
+    return client.get_async_task(name, task_id, fc3_models.GetAsyncTaskRequest()).body
+
+
+def failure_records(http: requests.Session, emulator: EmulatorProcess, queue: str) -> list[dict]:
+    reply = http.get(f"{emulator.url}/_fcemu/mns/queues/{queue}/messages")
+    assert reply.status_code == 200, reply.text
+    return [json.loads(message["MessageBody"]) for message in reply.json()["Messages"]]
+
+
+def test_an_alias_async_config_governs_the_invocations_through_it(
+    fc3_client: FC3Client, watcher: TaskWatcher, emulator: EmulatorProcess, http: requests.Session
+) -> None:
+    name = create(fc3_client, "", fail=True)
+    publish_with_alias(fc3_client, name, "prod")
+    latest_queue, prod_queue = f"latest-{uuid.uuid4().hex[:6]}", f"prod-{uuid.uuid4().hex[:6]}"
+    put_config(fc3_client, name, None, 2, latest_queue)
+    put_config(fc3_client, name, "prod", 0, prod_queue)
+    assert fc3_client.get_async_invoke_config(
+        name, fc3_models.GetAsyncInvokeConfigRequest(qualifier="prod")).body.max_async_retry_attempts == 0
+
+    invoke_async(fc3_client, name, "through-prod", "prod")
+    invoke_async(fc3_client, name, "through-latest")
+    for task_id in ("through-prod", "through-latest"):
+        assert watcher.wait_for(name, task_id, "DestinationSucceeded")
+    prod, latest = get_task(fc3_client, name, "through-prod"), get_task(fc3_client, name, "through-latest")
+    assert (prod.qualifier, prod.status, prod.already_retried_times) == ("prod", "Failed", 0)
+    assert (latest.qualifier, latest.status, latest.already_retried_times) == ("LATEST", "Failed", 2)
+    assert [e.status for e in prod.events].count("Running") == 1
+    assert [e.status for e in latest.events].count("Retrying") == 2
+
+    [prod_record] = failure_records(http, emulator, prod_queue)
+    [latest_record] = failure_records(http, emulator, latest_queue)
+    assert prod_record["requestContext"]["approximateInvokeCount"] == 1
+    assert latest_record["requestContext"]["approximateInvokeCount"] == 3
+
+    # A version with no config of its own gets FC's defaults (3 retries, no destination), not LATEST's.
+    invoke_async(fc3_client, name, "through-version", "1")
+    assert watcher.wait_for(name, "through-version") == "Failed"
+    assert get_task(fc3_client, name, "through-version").already_retried_times == 3
+    assert failure_records(http, emulator, latest_queue) == [] and failure_records(http, emulator, prod_queue) == []
+
+    # A re-run goes through the qualifier its task was invoked with, under that qualifier's config.
+    rerun = http.post(f"{emulator.url}/_fcemu/tasks/{name}/through-prod/rerun", json={"taskId": "prod-again"})
+    assert rerun.status_code == 202, rerun.text
+    assert watcher.wait_for(name, "prod-again", "DestinationSucceeded")
+    again = get_task(fc3_client, name, "prod-again")
+    assert (again.qualifier, again.already_retried_times) == ("prod", 0)
+    assert len(failure_records(http, emulator, prod_queue)) == 1
+    fc3_client.delete_function(name)
