@@ -7,9 +7,11 @@ import base64
 import json
 import uuid
 
+import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
 from tests.support.emulator_process import EmulatorProcess
@@ -110,4 +112,39 @@ def test_an_alias_async_config_governs_the_invocations_through_it(
     again = get_task(fc3_client, name, "prod-again")
     assert (again.qualifier, again.already_retried_times) == ("prod", 0)
     assert len(failure_records(http, emulator, prod_queue)) == 1
+    fc3_client.delete_function(name)
+
+
+def test_async_tasks_are_listed_and_read_by_the_qualifier_they_were_invoked_with(
+    fc3_client: FC3Client, watcher: TaskWatcher
+) -> None:
+    name = create(fc3_client, "one")
+    publish_with_alias(fc3_client, name, "prod")
+    invoked = {"prod-a": "prod", "prod-b": "prod", "version-a": "1", "latest-a": None}
+    for task_id, qualifier in invoked.items():
+        invoke_async(fc3_client, name, task_id, qualifier)
+    for task_id in invoked:
+        assert watcher.wait_for(name, task_id) == "Succeeded"
+
+    def listed(**query: str) -> list[str]:
+        request = fc3_models.ListAsyncTasksRequest(**query)  # type: ignore[arg-type]
+        return sorted(task.task_id for task in fc3_client.list_async_tasks(name, request).body.tasks)
+
+    assert listed(qualifier="prod") == ["prod-a", "prod-b"]
+    assert listed(qualifier="1") == ["version-a"]
+    assert listed(qualifier="LATEST") == ["latest-a"]
+    assert listed() == sorted(invoked), "without a qualifier, every task of the function"
+    assert listed(qualifier="prod", status="Succeeded", prefix="prod-b") == ["prod-b"]
+    assert listed(qualifier="prod", status="Failed") == []
+    paged = fc3_client.list_async_tasks(name, fc3_models.ListAsyncTasksRequest(qualifier="prod", limit=1)).body
+    assert [task.task_id for task in paged.tasks] == ["prod-a"] and paged.next_token
+    rest = fc3_client.list_async_tasks(name, fc3_models.ListAsyncTasksRequest(
+        qualifier="prod", limit=1, next_token=paged.next_token)).body
+    assert [task.task_id for task in rest.tasks] == ["prod-b"] and rest.next_token is None
+
+    read = fc3_client.get_async_task(name, "prod-a", fc3_models.GetAsyncTaskRequest(qualifier="prod")).body
+    assert (read.task_id, read.qualifier) == ("prod-a", "prod")
+    with pytest.raises(ClientException) as raised:
+        fc3_client.get_async_task(name, "prod-a", fc3_models.GetAsyncTaskRequest(qualifier="LATEST"))
+    assert (raised.value.status_code, raised.value.code) == (404, "AsyncTaskNotFound")
     fc3_client.delete_function(name)
