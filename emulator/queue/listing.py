@@ -117,7 +117,7 @@ async def _passing(redis: Redis, function: str, shard: Callable[[str], ShardKeys
         return entries
     async with redis.pipeline(transaction=False) as pipe:
         for _, task_id in entries:
-            pipe.hmget(shard(task_id).task(task_member(function, task_id)), "status", "qualifier")
+            pipe.hmget(shard(task_id).task(task_member(function, task_id)), ["status", "qualifier"])
         fields = await pipe.execute()
     gone += [task_id for (_, task_id), (status, _) in zip(entries, fields) if status is None]
     return [entry for entry, (status, qualifier) in zip(entries, fields)
