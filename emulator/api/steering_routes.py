@@ -132,7 +132,7 @@ async def fire_trigger(request: Request, function_name: str, trigger_name: str) 
     # Never the id of a scheduled firing (timer-<name>-<second>), which the queue would take for a duplicate.
     task_id = f"timer-{trigger_name}-fired-{uuid.uuid4().hex[:12]}"
     disabled = "" if trigger.triggerConfig.get("enable", True) else " (the trigger is disabled)"
-    await fire_timer(core.store, core.async_configs.task_policy(definition), trigger, at, task_id=task_id,
-                     note=f"fired by hand{disabled}", task_mode=True)
+    policy = core.async_configs.task_policy(definition, trigger.qualifier)
+    await fire_timer(core.store, policy, trigger, at, task_id=task_id, note=f"fired by hand{disabled}", task_mode=True)
     return JSONResponse({"taskId": task_id, "requestId": task_id, "triggerTime": int(at.timestamp() * 1000)},
                         status_code=202, headers={"x-fc-request-id": request_id_of(request)})

@@ -148,3 +148,51 @@ def test_async_tasks_are_listed_and_read_by_the_qualifier_they_were_invoked_with
         fc3_client.get_async_task(name, "prod-a", fc3_models.GetAsyncTaskRequest(qualifier="LATEST"))
     assert (raised.value.status_code, raised.value.code) == (404, "AsyncTaskNotFound")
     fc3_client.delete_function(name)
+
+
+def create_trigger(client: FC3Client, name: str, trigger: str, kind: str, config: dict, qualifier: str | None
+                   ) -> fc3_models.Trigger:
+    body = fc3_models.CreateTriggerInput(trigger_name=trigger, trigger_type=kind, trigger_config=json.dumps(config),
+                                         qualifier=qualifier)
+    return client.create_trigger(name, fc3_models.CreateTriggerRequest(body=body)).body
+
+
+def test_triggers_bound_to_an_alias_run_its_version(
+    fc3_client: FC3Client, watcher: TaskWatcher, emulator: EmulatorProcess, http: requests.Session
+) -> None:
+    name = create(fc3_client, "one")
+    publish_with_alias(fc3_client, name, "prod")
+    update(fc3_client, name, "two")
+    # Disabled: it fires only when the test fires it.
+    timer = create_trigger(fc3_client, name, "nightly", "timer", {"cronExpression": "@every 60m", "enable": False},
+                           "prod")
+    assert timer.qualifier == "prod"
+    assert fc3_client.get_trigger(name, "nightly").body.qualifier == "prod"
+
+    fired = http.post(f"{emulator.url}/_fcemu/triggers/{name}/nightly/fire")
+    assert fired.status_code == 202, fired.text
+    task_id = fired.json()["taskId"]
+    assert watcher.wait_for(name, task_id) == "Succeeded"
+    task = get_task(fc3_client, name, task_id)
+    assert task.qualifier == "prod"
+    assert json.loads(task.return_payload) == {"word": "one", "qualifier": "prod", "versionId": "1"}
+
+    create_trigger(fc3_client, name, "web", "http", {"authType": "anonymous", "methods": ["GET", "POST"]}, "prod")
+    answer = http.get(f"{emulator.url}/http/{name}/hello")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"word": "one", "qualifier": "prod", "versionId": "1"}
+    queued = http.post(f"{emulator.url}/http/{name}/later", data=b"x",
+                       headers={"x-fc-invocation-type": "Async", "x-fc-async-task-id": "web-later"})
+    assert queued.status_code == 202, queued.text
+    assert watcher.wait_for(name, "web-later") == "Succeeded"
+    assert get_task(fc3_client, name, "web-later").qualifier == "prod"
+
+    body = fc3_models.UpdateTriggerInput(qualifier="LATEST")
+    moved = fc3_client.update_trigger(name, "web", fc3_models.UpdateTriggerRequest(body=body)).body
+    assert moved.qualifier == "LATEST"
+    assert http.get(f"{emulator.url}/http/{name}/hello").json()["word"] == "two"
+
+    with pytest.raises(ClientException) as raised:
+        create_trigger(fc3_client, name, "ghost", "timer", {"cronExpression": "@every 60m"}, "nope")
+    assert (raised.value.status_code, raised.value.code) == (404, "AliasNotFound")
+    fc3_client.delete_function(name)
