@@ -98,6 +98,9 @@ def test_an_alias_async_config_governs_the_invocations_through_it(
     [latest_record] = failure_records(http, emulator, latest_queue)
     assert prod_record["requestContext"]["approximateInvokeCount"] == 1
     assert latest_record["requestContext"]["approximateInvokeCount"] == 3
+    # The record names the function as it was invoked: with the alias, or bare for LATEST.
+    assert prod_record["requestContext"]["functionArn"].endswith(f":functions/{name}:prod")
+    assert latest_record["requestContext"]["functionArn"].endswith(f":functions/{name}")
 
     # A version with no config of its own gets FC's defaults (3 retries, no destination), not LATEST's.
     invoke_async(fc3_client, name, "through-version", "1")
@@ -196,3 +199,28 @@ def test_triggers_bound_to_an_alias_run_its_version(
         create_trigger(fc3_client, name, "ghost", "timer", {"cronExpression": "@every 60m"}, "nope")
     assert (raised.value.status_code, raised.value.code) == (404, "AliasNotFound")
     fc3_client.delete_function(name)
+
+
+def test_a_function_destination_with_a_qualifier_invokes_through_it(
+    fc3_client: FC3Client, watcher: TaskWatcher
+) -> None:
+    target = create(fc3_client, "one")
+    publish_with_alias(fc3_client, target, "prod")
+    update(fc3_client, target, "two")
+    # The alias's config makes its invocations tasks (visible to GetAsyncTask); LATEST's has none.
+    tasks = fc3_models.PutAsyncInvokeConfigInput(async_task=True)
+    fc3_client.put_async_invoke_config(target, fc3_models.PutAsyncInvokeConfigRequest(body=tasks, qualifier="prod"))
+    source = create(fc3_client, "source")
+    destination = fc3_models.DestinationConfig(on_success=fc3_models.Destination(
+        destination=f"acs:fc:cn-hangzhou:1234567890123456:functions/{target}:prod"))
+    body = fc3_models.PutAsyncInvokeConfigInput(destination_config=destination)
+    fc3_client.put_async_invoke_config(source, fc3_models.PutAsyncInvokeConfigRequest(body=body))
+
+    invoke_async(fc3_client, source, "chained")
+    assert watcher.wait_for(source, "chained", "DestinationSucceeded")
+    assert watcher.wait_for(target, f"{source}_chained") == "Succeeded"
+    task = get_task(fc3_client, target, f"{source}_chained")
+    assert task.qualifier == "prod"
+    assert json.loads(task.return_payload) == {"word": "one", "qualifier": "prod", "versionId": "1"}
+    for name in (source, target):
+        fc3_client.delete_function(name)
