@@ -119,7 +119,7 @@ def test_an_alias_async_config_governs_the_invocations_through_it(
 
 
 def test_async_tasks_are_listed_and_read_by_the_qualifier_they_were_invoked_with(
-    fc3_client: FC3Client, watcher: TaskWatcher
+    fc3_client: FC3Client, watcher: TaskWatcher, emulator: EmulatorProcess, http: requests.Session
 ) -> None:
     name = create(fc3_client, "one")
     publish_with_alias(fc3_client, name, "prod")
@@ -150,6 +150,12 @@ def test_async_tasks_are_listed_and_read_by_the_qualifier_they_were_invoked_with
     with pytest.raises(ClientException) as raised:
         fc3_client.get_async_task(name, "prod-a", fc3_models.GetAsyncTaskRequest(qualifier="LATEST"))
     assert (raised.value.status_code, raised.value.code) == (404, "AsyncTaskNotFound")
+
+    # FC 2.0 names the qualifier in the service segment.
+    v2 = f"{emulator.url}/2016-08-15/services/default.prod/functions/{name}/stateful-async-invocations"
+    assert sorted(item["invocationId"] for item in http.get(v2).json()["invocations"]) == ["prod-a", "prod-b"]
+    assert http.get(f"{v2}/prod-a").json()["qualifier"] == "prod"
+    assert http.get(f"{v2}/latest-a").status_code == 404
     fc3_client.delete_function(name)
 
 
@@ -194,6 +200,17 @@ def test_triggers_bound_to_an_alias_run_its_version(
     moved = fc3_client.update_trigger(name, "web", fc3_models.UpdateTriggerRequest(body=body)).body
     assert moved.qualifier == "LATEST"
     assert http.get(f"{emulator.url}/http/{name}/hello").json()["word"] == "two"
+
+    # An MNS topic trigger on the alias: its tasks go through the alias, under the alias's config (task mode).
+    tasks = fc3_models.PutAsyncInvokeConfigInput(async_task=True)
+    fc3_client.put_async_invoke_config(name, fc3_models.PutAsyncInvokeConfigRequest(body=tasks, qualifier="prod"))
+    topic = f"topic-{uuid.uuid4().hex[:6]}"
+    create_trigger(fc3_client, name, "orders", "mns_topic", {"topicName": topic}, "prod")
+    published = http.post(f"{emulator.url}/_fcemu/mns/topics/{topic}/messages", json={"MessageBody": "hi"})
+    assert published.status_code == 201, published.text
+    message_task = f"mns-orders-{published.json()['MessageId']}"
+    assert watcher.wait_for(name, message_task) == "Succeeded"
+    assert json.loads(get_task(fc3_client, name, message_task).return_payload)["versionId"] == "1"
 
     with pytest.raises(ClientException) as raised:
         create_trigger(fc3_client, name, "ghost", "timer", {"cronExpression": "@every 60m"}, "nope")
