@@ -96,18 +96,20 @@ class AsyncConfigs:
         self._stored = {as_bytes(key).decode(): StoredAsyncConfig.model_validate_json(value)
                         for key, value in raw.items()}
 
-    def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
+    def _manifest_entry(self, definition: FunctionDefinition, qualifier: str) -> StoredAsyncConfig | None:
+        """The manifest's config, if it is this qualifier's."""
         config = definition.manifest.asyncInvokeConfig
-        if config is None:
+        if config is None or config.qualifier != qualifier:
             return None
         changed = definition.modified_time
-        return StoredAsyncConfig(**config.model_dump(), createdTime=changed, lastModifiedTime=changed)
+        return StoredAsyncConfig(**config.model_dump(exclude={"qualifier"}), createdTime=changed,
+                                 lastModifiedTime=changed)
 
     def get(self, definition: FunctionDefinition, qualifier: str = LATEST) -> ConfigEntry | None:
         stored = self._stored.get(_field(definition.name, qualifier))
         if stored is not None:
             return ConfigEntry(definition.name, qualifier, stored, from_manifest=False)
-        from_manifest = self._manifest_entry(definition) if qualifier == LATEST else None
+        from_manifest = self._manifest_entry(definition, qualifier)
         if from_manifest is not None:
             return ConfigEntry(definition.name, qualifier, from_manifest, from_manifest=True)
         return None
@@ -161,7 +163,8 @@ class AsyncConfigs:
         found = []
         for definition in definitions:
             qualifiers = {key.partition(":")[2] for key in self._stored if key.partition(":")[0] == definition.name}
-            for qualifier in sorted(qualifiers | {LATEST}):
+            manifest = definition.manifest.asyncInvokeConfig
+            for qualifier in sorted(qualifiers | {manifest.qualifier if manifest else LATEST}):
                 entry = self.get(definition, qualifier)
                 if entry is not None:
                     found.append(entry)
