@@ -270,11 +270,12 @@ class Invoker:
         return self._result(started, instance.instance_id, reply.body, UNHANDLED if failed else None, log_result,
                             reply.status, response_headers)
 
-    async def stream_http(self, definition: FunctionDefinition, http: HttpRequest, request_id: str
-                          ) -> HttpStream | InvocationResult:
+    async def stream_http(self, definition: FunctionDefinition, http: HttpRequest, request_id: str,
+                          qualifier: str = "") -> HttpStream | InvocationResult:
         """An HTTP function's answer with its body streamed, not buffered: the status and headers once they
         arrive, then the body in chunks. The instance's slot is held until the body has been read (or the reader
-        gave up, which costs the instance). Failures before the headers come back as an InvocationResult."""
+        gave up, which costs the instance). Failures before the headers come back as an InvocationResult.
+        `qualifier` as for invoke."""
         pool = self._pools.for_function(definition)
         started = time.perf_counter()
         instance = await self._acquire(pool)
@@ -283,6 +284,8 @@ class Invoker:
         timeout = definition.manifest.timeout
         deadline = None if pool.debugging else asyncio.get_running_loop().time() + timeout
         control = contract.invoke_headers(instance, request_id, self._logs, http=True)
+        if qualifier:
+            control["x-fc-qualifier"] = qualifier
         headers = http.headers_with([*pool.headers.items(), *control.items()])
         try:
             async with asyncio.timeout_at(deadline):

@@ -23,7 +23,8 @@ from emulator.api.function_hosts import (
 )
 from emulator.api.invoke_headers import parse_invoke_headers
 from emulator.api.invoke_routes import accept_async, refused
-from emulator.api.lookup import check_invocable, function_v2, function_v3
+from emulator.api.lookup import check_invocable, check_qualifier, function_v2, function_v3, qualified
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.trigger_config import HTTP_METHODS
 from emulator.core import Core
@@ -33,6 +34,7 @@ from emulator.metrics.counters import SUCCESS, outcome
 from emulator.pool.concurrency import Throttled
 from emulator.pool.contract import is_contract_header
 from emulator.pool.function_pool import PoolExhausted
+from emulator.triggers.definitions import StoredTrigger
 
 # Not passed to the function: they describe this hop. Every x-fc-* header is dropped too (is_contract_header):
 # those are the emulator's own on the way to an instance, and a client's would pick the handler or control path.
@@ -53,13 +55,16 @@ def _check_header_size(headers: tuple[tuple[str, str], ...]) -> None:
                                           f"limit of {RESPONSE_HEADERS_LIMIT_BYTES} bytes")
 
 
-def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown_as: str) -> None:
+def _http_trigger(core: Core, definition: FunctionDefinition, method: str, shown_as: str) -> StoredTrigger:
+    """The HTTP trigger that serves this request: the first by name that accepts its method."""
     triggers = [entry.trigger for entry in core.triggers.entries(definition.name) if entry.trigger.triggerType == "http"]
     if not triggers:
         raise FCError(404, "TriggerNotFound", f"function '{shown_as}' has no HTTP trigger")
-    if not any(method in trigger.triggerConfig.get("methods", HTTP_METHODS) for trigger in triggers):
+    accepting = [trigger for trigger in triggers if method in trigger.triggerConfig.get("methods", HTTP_METHODS)]
+    if not accepting:
         raise FCError(405, "MethodNotAllowed", f"the HTTP trigger of '{shown_as}' does not accept {method}")
     check_invocable(core, definition, shown_as)
+    return accepting[0]
 
 
 def _raw_path_below(request: Request, segments_before: int) -> str:
@@ -74,7 +79,7 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
     core: Core = request.app.state.core
     options = parse_invoke_headers(request.headers)
     request.state.request_id = options.request_id
-    _http_trigger(core, definition, request.method, shown_as)
+    qualifier = check_qualifier(core, definition.name, _http_trigger(core, definition, request.method, shown_as).qualifier)
     # BodyLimitMiddleware stops reading at the sync payload limit: what arrives here is within it.
     body = await request.body()
     query = request.url.query
@@ -95,16 +100,21 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
         received_ms=int(time.time() * 1000),
     )
     if options.invocation_type == "Async":
-        return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http")
+        return await accept_async(request, core, definition, options.request_id, http.to_payload(), kind="http",
+                                  qualifier=qualifier)
+    told = ""  # the qualifier the function is told, when the trigger names one (its alias's version drawn now)
+    if qualifier != LATEST:
+        definition, told = (await qualified(core, definition, qualifier)).definition, qualifier
     if takes_http_event(definition.manifest):
-        return await _serve_event(core, definition, http, options.request_id, options.log_tail)
+        return await _serve_event(core, definition, http, options.request_id, options.log_tail, told)
     result: InvocationResult | HttpStream | None
     try:
         if options.log_tail:
             # The log tail is known only once the invocation ended: buffer this one.
-            result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=True, http=http)
+            result = await core.invoker.invoke(definition, b"", options.request_id, log_tail=True, http=http,
+                                               qualifier=told)
         else:
-            result = await core.invoker.stream_http(definition, http, options.request_id)
+            result = await core.invoker.stream_http(definition, http, options.request_id, qualifier=told)
     except (PoolExhausted, Throttled) as error:
         raise refused(core, definition, "http", error) from error
     assert result is not None
@@ -124,11 +134,11 @@ async def _serve(request: Request, definition: FunctionDefinition, shown_as: str
 
 
 async def _serve_event(core: Core, definition: FunctionDefinition, http: HttpRequest, request_id: str,
-                       log_tail: bool) -> Response:
+                       log_tail: bool, qualifier: str) -> Response:
     """FC 3.0's built-in runtime contract: an ordinary event invocation whose return value is the answer."""
     event = build_event(http, request_id, core.settings.account_id)
     try:
-        result = await core.invoker.invoke(definition, event, request_id, log_tail=log_tail)
+        result = await core.invoker.invoke(definition, event, request_id, log_tail=log_tail, qualifier=qualifier)
     except (PoolExhausted, Throttled) as error:
         raise refused(core, definition, "http", error) from error
     assert result is not None

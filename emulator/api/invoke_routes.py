@@ -96,7 +96,8 @@ async def accept_async(
     limit = core.settings.async_payload_limit_bytes
     if len(payload) > limit:
         raise _too_large(len(payload), limit)
-    policy = core.async_configs.task_policy(definition)
+    # The config of the qualifier invoked (an alias's governs invocations through it), not always LATEST's.
+    policy = core.async_configs.task_policy(definition, qualifier)
     task_mode = policy.async_task or async_headers.task_id is not None
     task_id = async_headers.task_id or request_id
     accepted = await submit_invocation(

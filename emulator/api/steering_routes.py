@@ -81,8 +81,9 @@ def _edited_payload(body: dict[str, Any], limit: int) -> bytes | None:
 
 @router.post("/tasks/{function_name}/{task_id}/rerun", status_code=202)
 async def rerun_task(request: Request, function_name: str, task_id: str) -> JSONResponse:
-    """A finished task runs again as a new task-mode task, with the function's current async config; the body
-    may edit its payload ({"payload": text} or {"payloadBase64": ...}) and name the new task ({"taskId": ...})."""
+    """A finished task runs again as a new task-mode task through the same qualifier, with that qualifier's current
+    async config; the body may edit its payload ({"payload": text} or {"payloadBase64": ...}) and name the new task
+    ({"taskId": ...})."""
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     body = await _optional_object(request)
@@ -101,7 +102,8 @@ async def rerun_task(request: Request, function_name: str, task_id: str) -> JSON
     if original is None:
         raise V3_TASK_ERRORS.not_found(task_id)
     try:
-        outcome = await rerun(core.store, core.async_configs.task_policy(definition), original, task_id=new_id,
+        policy = core.async_configs.task_policy(definition, original.qualifier)  # the qualifier it ran through
+        outcome = await rerun(core.store, policy, original, task_id=new_id,
                               request_id=request_id, edited_payload=edited)
     except RerunRefused as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
@@ -130,7 +132,7 @@ async def fire_trigger(request: Request, function_name: str, trigger_name: str) 
     # Never the id of a scheduled firing (timer-<name>-<second>), which the queue would take for a duplicate.
     task_id = f"timer-{trigger_name}-fired-{uuid.uuid4().hex[:12]}"
     disabled = "" if trigger.triggerConfig.get("enable", True) else " (the trigger is disabled)"
-    await fire_timer(core.store, core.async_configs.task_policy(definition), trigger, at, task_id=task_id,
-                     note=f"fired by hand{disabled}", task_mode=True)
+    policy = core.async_configs.task_policy(definition, trigger.qualifier)
+    await fire_timer(core.store, policy, trigger, at, task_id=task_id, note=f"fired by hand{disabled}", task_mode=True)
     return JSONResponse({"taskId": task_id, "requestId": task_id, "triggerTime": int(at.timestamp() * 1000)},
                         status_code=202, headers={"x-fc-request-id": request_id_of(request)})

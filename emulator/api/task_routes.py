@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
-from emulator.api.lookup import function_v2, function_v3
+from emulator.api.lookup import function_v2, function_v3, service_v2
 from emulator.api.paging import cursor_of, cursor_token
 from emulator.api.task_errors import V2_TASK_ERRORS, V3_TASK_ERRORS, TaskErrors
 from emulator.arns import function_arn
@@ -116,17 +116,21 @@ def _v2_view(core: Core, service: str, function: str, record: TaskRecord, includ
     )
 
 
-async def _task(core: Core, definition: FunctionDefinition, task_id: str, errors: TaskErrors) -> TaskRecord:
+async def _task(core: Core, definition: FunctionDefinition, task_id: str, errors: TaskErrors,
+                qualifier: str | None = None) -> TaskRecord:
+    """The task, if it is one; with a qualifier, only if it was invoked with that qualifier (FC's tasks belong to
+    the qualifier they were invoked with)."""
     record = await core.task_reads.get(definition.name, task_id)
     # Only task-mode invocations are tasks in FC; the others are not visible through these APIs.
-    if record is None or not record.task_mode:
+    if record is None or not record.task_mode or (qualifier and record.qualifier != qualifier):
         raise errors.not_found(task_id)
     return record
 
 
-async def _stop(request: Request, definition: FunctionDefinition, task_id: str, errors: TaskErrors) -> Response:
+async def _stop(request: Request, definition: FunctionDefinition, task_id: str, errors: TaskErrors,
+                qualifier: str | None = None) -> Response:
     core: Core = request.app.state.core
-    record = await _task(core, definition, task_id, errors)
+    record = await _task(core, definition, task_id, errors, qualifier)
     outcome = await core.store.stop(definition.name, task_id)
     if outcome is StopOutcome.NOT_FOUND:
         raise errors.not_found(task_id)
@@ -138,13 +142,14 @@ async def _stop(request: Request, definition: FunctionDefinition, task_id: str, 
 
 def _filter(
     status: str | None, prefix: str | None, begin: int | None, end: int | None, order: str | None, limit: int,
-    next_token: str | None,
+    next_token: str | None, qualifier: str | None,
 ) -> ListFilter:
     if status is not None and status not in {item.value for item in TaskStatus}:
         raise FCError(400, "InvalidArgument", f"status '{status}' is not one of {', '.join(s.value for s in TaskStatus)}")
     return ListFilter(
         status=status, prefix=prefix, started_begin_ms=begin, started_end_ms=end,
         descending=(order or "asc").lower() == "desc", limit=limit, after=cursor_of(next_token),
+        qualifier=qualifier or None,
     )
 
 
@@ -152,10 +157,11 @@ SortOrder = Annotated[Literal["asc", "desc", "ASC", "DESC"] | None, Query()]
 
 
 @router.get("/2023-03-30/functions/{function_name}/async-tasks/{task_id}", response_model_exclude_none=True)
-async def get_async_task(request: Request, function_name: str, task_id: str) -> AsyncTask:
+async def get_async_task(request: Request, function_name: str, task_id: str, qualifier: str | None = None
+                         ) -> AsyncTask:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    return _v3_view(core, await _task(core, definition, task_id, V3_TASK_ERRORS))
+    return _v3_view(core, await _task(core, definition, task_id, V3_TASK_ERRORS, qualifier))
 
 
 @router.get("/2023-03-30/functions/{function_name}/async-tasks", response_model_exclude_none=True)
@@ -174,7 +180,7 @@ async def list_async_tasks(
 ) -> ListAsyncTasksOutput:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    query = _filter(status, prefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
+    query = _filter(status, prefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken, qualifier)
     records, cursor = await core.task_reads.list(definition.name, query)
     return ListAsyncTasksOutput(
         tasks=[_v3_view(core, record, includePayload) for record in records], nextToken=cursor_token(cursor),
@@ -182,9 +188,10 @@ async def list_async_tasks(
 
 
 @router.put("/2023-03-30/functions/{function_name}/async-tasks/{task_id}/stop")
-async def stop_async_task(request: Request, function_name: str, task_id: str) -> Response:
+async def stop_async_task(request: Request, function_name: str, task_id: str, qualifier: str | None = None
+                          ) -> Response:
     core: Core = request.app.state.core
-    return await _stop(request, function_v3(core, function_name), task_id, V3_TASK_ERRORS)
+    return await _stop(request, function_v3(core, function_name), task_id, V3_TASK_ERRORS, qualifier)
 
 
 V2_TASK_PATH = "/2016-08-15/services/{service}/functions/{function_name}/stateful-async-invocations"
@@ -196,7 +203,7 @@ async def get_stateful_async_invocation(
 ) -> StatefulAsyncInvocation:
     core: Core = request.app.state.core
     service_name, definition = function_v2(core, service, function_name)
-    record = await _task(core, definition, task_id, V2_TASK_ERRORS)
+    record = await _task(core, definition, task_id, V2_TASK_ERRORS, service_v2(core, service)[1])
     return _v2_view(core, service_name, function_name, record)
 
 
@@ -216,7 +223,8 @@ async def list_stateful_async_invocations(
 ) -> ListStatefulAsyncInvocationsOutput:
     core: Core = request.app.state.core
     service_name, definition = function_v2(core, service, function_name)
-    query = _filter(status, invocationIdPrefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken)
+    query = _filter(status, invocationIdPrefix, startedTimeBegin, startedTimeEnd, sortOrderByTime, limit, nextToken,
+                    service_v2(core, service)[1])
     records, cursor = await core.task_reads.list(definition.name, query)
     return ListStatefulAsyncInvocationsOutput(
         invocations=[_v2_view(core, service_name, function_name, record, includePayload) for record in records],
@@ -229,4 +237,4 @@ async def stop_stateful_async_invocation(request: Request, service: str, functio
                                          ) -> Response:
     core: Core = request.app.state.core
     _, definition = function_v2(core, service, function_name)
-    return await _stop(request, definition, task_id, V2_TASK_ERRORS)
+    return await _stop(request, definition, task_id, V2_TASK_ERRORS, service_v2(core, service)[1])

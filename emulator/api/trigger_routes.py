@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from emulator.api.errors import V2_PREFIX, FCError, request_id_of, stamp_request_id
 from emulator.api.function_hosts import trigger_urls
 from emulator.api.json_body import FC_NAME, FC_NAME_RULE, JsonObject, drop_nulls, text_field
-from emulator.api.lookup import function_v2, function_v3
+from emulator.api.lookup import check_qualifier, function_v2, function_v3
 from emulator.api.paging import page
 from emulator.arns import function_arn
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.trigger_config import TriggerError
 from emulator.core import Core
@@ -51,6 +52,12 @@ def _api_only(entry: TriggerEntry, definition: FunctionDefinition) -> None:
                       f"trigger '{entry.trigger.triggerName}' is defined by {definition.source}; change it there")
 
 
+def _qualifier(core: Core, definition: FunctionDefinition, body: dict[str, Any], default: str) -> str:
+    """The body's `qualifier` (what the trigger invokes: LATEST, a version id or an alias), which must exist (FC's
+    404); `default` when absent or empty."""
+    return check_qualifier(core, definition.name, text_field(body, "qualifier", default=default) or default)
+
+
 def _config(value: Any) -> dict[str, Any]:
     # FC 3.0's triggerConfig is a JSON string, read here rather than by JsonObject: its nulls are absent too.
     return drop_nulls(config_from(value), path="triggerConfig")  # type: ignore[no-any-return]
@@ -62,11 +69,13 @@ async def _create(request: Request, service: str | None, function: str, body: di
     name = text_field(body, "triggerName", pattern=FC_NAME, rule=FC_NAME_RULE)
     trigger_type = text_field(body, "triggerType")
     description = text_field(body, "description", default="")
+    qualifier = _qualifier(core, definition, body, LATEST)
     if core.triggers.get(definition.name, name) is not None:
         raise FCError(409, "TriggerAlreadyExists", f"trigger '{name}' already exists")
     try:
         trigger = await core.triggers.save(
             definition.name, name, trigger_type, _config(body.get("triggerConfig", {})), description, create=True,
+            qualifier=qualifier,
         )
     except TriggerError as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
@@ -83,12 +92,13 @@ async def _update(request: Request, service: str | None, function: str, name: st
     _api_only(entry, definition)
     current = entry.trigger
     description = text_field(body, "description", default=current.description)
+    qualifier = _qualifier(core, definition, body, current.qualifier)
     try:
         config = current.triggerConfig
         if "triggerConfig" in body:
             config = {**config, **_config(body["triggerConfig"])}
         trigger = await core.triggers.save(definition.name, name, current.triggerType, config, description,
-                                           create=False)
+                                           create=False, qualifier=qualifier)
     except TriggerError as error:
         raise FCError(400, "InvalidArgument", str(error)) from error
     return _view(core, request, trigger)

@@ -96,30 +96,35 @@ class AsyncConfigs:
         self._stored = {as_bytes(key).decode(): StoredAsyncConfig.model_validate_json(value)
                         for key, value in raw.items()}
 
-    def _manifest_entry(self, definition: FunctionDefinition) -> StoredAsyncConfig | None:
+    def _manifest_entry(self, definition: FunctionDefinition, qualifier: str) -> StoredAsyncConfig | None:
+        """The manifest's config, if it is this qualifier's."""
         config = definition.manifest.asyncInvokeConfig
-        if config is None:
+        if config is None or config.qualifier != qualifier:
             return None
         changed = definition.modified_time
-        return StoredAsyncConfig(**config.model_dump(), createdTime=changed, lastModifiedTime=changed)
+        return StoredAsyncConfig(**config.model_dump(exclude={"qualifier"}), createdTime=changed,
+                                 lastModifiedTime=changed)
 
     def get(self, definition: FunctionDefinition, qualifier: str = LATEST) -> ConfigEntry | None:
         stored = self._stored.get(_field(definition.name, qualifier))
         if stored is not None:
             return ConfigEntry(definition.name, qualifier, stored, from_manifest=False)
-        from_manifest = self._manifest_entry(definition) if qualifier == LATEST else None
+        from_manifest = self._manifest_entry(definition, qualifier)
         if from_manifest is not None:
             return ConfigEntry(definition.name, qualifier, from_manifest, from_manifest=True)
         return None
 
-    def effective(self, definition: FunctionDefinition) -> AsyncInvokeConfig:
-        """What an async invoke of the function uses now: the API's config, else the manifest's, else FC's."""
-        entry = self.get(definition)
+    def effective(self, definition: FunctionDefinition, qualifier: str = LATEST) -> AsyncInvokeConfig:
+        """What an async invoke through this qualifier uses now: that qualifier's own config (for LATEST the API's,
+        else the manifest's), else FC's defaults. Never another qualifier's: FC keeps async configs out of versions
+        and has each version and alias configured on its own, so an alias without one does not take LATEST's."""
+        entry = self.get(definition, qualifier or LATEST)
         return entry.config.as_invoke_config() if entry is not None else AsyncInvokeConfig()
 
-    def task_policy(self, definition: FunctionDefinition) -> TaskPolicy:
-        """What the queue takes an async invoke of the function with now: its effective config, in queue terms."""
-        return task_policy(definition, self.effective(definition))
+    def task_policy(self, definition: FunctionDefinition, qualifier: str = LATEST) -> TaskPolicy:
+        """What the queue takes an async invoke through this qualifier with now: its effective config, in queue
+        terms."""
+        return task_policy(definition, self.effective(definition, qualifier))
 
     async def put(self, definition: FunctionDefinition, qualifier: str, changes: AsyncConfigChanges) -> ConfigEntry:
         current = self.get(definition, qualifier)
@@ -158,7 +163,8 @@ class AsyncConfigs:
         found = []
         for definition in definitions:
             qualifiers = {key.partition(":")[2] for key in self._stored if key.partition(":")[0] == definition.name}
-            for qualifier in sorted(qualifiers | {LATEST}):
+            manifest = definition.manifest.asyncInvokeConfig
+            for qualifier in sorted(qualifiers | {manifest.qualifier if manifest else LATEST}):
                 entry = self.get(definition, qualifier)
                 if entry is not None:
                     found.append(entry)

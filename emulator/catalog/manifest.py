@@ -89,6 +89,8 @@ class DestinationConfig(_FCModel):
 
 
 class AsyncInvokeConfig(_FCModel):
+    # Whose config it is (Serverless Devs' fc3 schema has it): LATEST, a version id or an alias.
+    qualifier: str = Field("LATEST", min_length=1, max_length=128)
     maxAsyncRetryAttempts: int = Field(3, ge=0, le=8)
     maxAsyncEventAgeInSeconds: int = Field(86400, ge=1, le=604800)
     asyncTask: bool = False

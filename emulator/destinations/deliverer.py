@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 from redis.exceptions import RedisError
 
+from emulator.arns import qualified_name
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.destinations.local_queues import MESSAGE_LIMIT_BYTES, LocalQueues
@@ -155,7 +156,7 @@ class Deliverer:
         await self._store.delivery_done(member, attempt, result, detail, backoff_ms)
 
     async def _send(self, target: Target, task: TaskRecord) -> str:
-        record = destination_record(task, self._function_arn_prefix + task.function)
+        record = destination_record(task, self._function_arn_prefix + qualified_name(task.function, task.qualifier))
         if isinstance(target, Unsupported):
             raise DeliveryFailed(target.reason, permanent=True)
         if isinstance(target, QueueTarget):
@@ -196,11 +197,13 @@ class Deliverer:
         )
         if definition is None:
             raise DeliveryFailed(f"function '{target.function}' does not exist", permanent=False)
-        policy = self._async_configs.task_policy(definition)
+        # Through the ARN's qualifier, under its config; one the function lacks ends the task Invalid when it runs.
+        qualifier = target.qualifier or "LATEST"
+        policy = self._async_configs.task_policy(definition, qualifier)
         task_id = function_task_id(task.function, task.task_id)
         accepted = await submit_invocation(
             self._store, policy, task_id=task_id, request_id=task_id, payload=record, delay_ms=0,
-            task_mode=policy.async_task,
+            task_mode=policy.async_task, qualifier=qualifier,
         )
         state = "invoked" if accepted.created else "already invoked"
         return f"function {definition.name} {state} asynchronously as task {task_id}"

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-FC3_FUNCTION = re.compile(r"^acs:fc:[^:]*:[^:]*:functions/(?P<function>[^/]+)$")
+# FC 3.0's, with fcemu's `:qualifier` (arns.qualified_name); FC 2.0's with the service's `.qualifier`.
+FC3_FUNCTION = re.compile(r"^acs:fc:[^:]*:[^:]*:functions/(?P<function>[^/:]+)(:(?P<qualifier>[^/:]+))?$")
 FC2_FUNCTION = re.compile(r"^acs:fc:[^:]*:[^:]*:services/(?P<service>[^/.]+)(\.(?P<qualifier>[^/]+))?/functions/(?P<function>[^/]+)$")
 MNS = re.compile(r"^acs:mns:[^:]*:[^:]*:/(?P<kind>queues|topics)/(?P<name>[^/]+)/messages$")
 OTHER_ARN = re.compile(r"^acs:(?P<product>[a-z0-9-]+):")
@@ -20,6 +21,8 @@ TASK_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 class FunctionTarget:
     service: str | None
     function: str
+    # The version or alias to invoke; "" for LATEST.
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,9 @@ def target_type(target: Target) -> str:
 
 def parse_destination(destination: str) -> Target:
     if match := FC3_FUNCTION.match(destination):
-        return FunctionTarget(None, match["function"])
+        return FunctionTarget(None, match["function"], match["qualifier"] or "")
     if match := FC2_FUNCTION.match(destination):
-        return FunctionTarget(match["service"], match["function"])
+        return FunctionTarget(match["service"], match["function"], match["qualifier"] or "")
     if match := MNS.match(destination):
         # MNS names have no braces; the local topics' outboxes rely on it (see keys.mns_outbox_key).
         if "{" in match["name"] or "}" in match["name"]:

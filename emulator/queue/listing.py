@@ -1,8 +1,9 @@
 """A function's task-mode tasks (ListAsyncTasks), a page at a time. The listing sets, one per shard scored by
 startedTime, are read a window at a time from the page's cursor on (ZRANGE ... BYSCORE LIMIT) and merged; with a
-status filter, the windows' statuses are read in one round trip (HGET of the status field, pipelined); whole
-records only for the page. A page costs a few round trips whatever the number of tasks; only entries a prefix
-or status filter passes over add to it (their ids and statuses, never their records)."""
+status or qualifier filter, the windows' statuses and qualifiers are read in one round trip (HMGET of those
+fields, pipelined); whole records only for the page. A page costs a few round trips whatever the number of tasks;
+only entries a prefix, status or qualifier filter passes over add to it (their ids and those fields, never their
+records)."""
 from __future__ import annotations
 
 from collections import deque
@@ -31,6 +32,13 @@ class ListFilter:
     descending: bool = False
     limit: int = 20
     after: Cursor | None = None
+    # Only tasks invoked with this qualifier (LATEST: also those queued before fcemu kept one).
+    qualifier: str | None = None
+
+    def passes(self, status: str, qualifier: str) -> bool:
+        """Whether a task of this status and recorded qualifier passes the status and qualifier filters."""
+        return ((self.status is None or status == self.status)
+                and (self.qualifier is None or (qualifier or "LATEST") == self.qualifier))
 
 
 class _ShardReader:
@@ -101,18 +109,19 @@ async def _next_entries(redis: Redis, readers: list[_ShardReader], count: int, w
 
 async def _passing(redis: Redis, function: str, shard: Callable[[str], ShardKeys], entries: list[Cursor],
                    query: ListFilter, gone: list[str]) -> list[Cursor]:
-    """The entries the filters let through: the prefix on the ids, the status read in one round trip. Those
-    whose records are past their retention period are added to `gone`."""
+    """The entries the filters let through: the prefix on the ids, the status and qualifier read in one round
+    trip. Those whose records are past their retention period are added to `gone`."""
     if query.prefix:
         entries = [entry for entry in entries if entry[1].startswith(query.prefix)]
-    if not query.status or not entries:
+    if not (query.status or query.qualifier) or not entries:
         return entries
     async with redis.pipeline(transaction=False) as pipe:
         for _, task_id in entries:
-            pipe.hget(shard(task_id).task(task_member(function, task_id)), "status")
-        statuses = await pipe.execute()
-    gone += [task_id for (_, task_id), status in zip(entries, statuses) if status is None]
-    return [entry for entry, status in zip(entries, statuses) if status is not None and status.decode() == query.status]
+            pipe.hmget(shard(task_id).task(task_member(function, task_id)), ["status", "qualifier"])
+        fields = await pipe.execute()
+    gone += [task_id for (_, task_id), (status, _) in zip(entries, fields) if status is None]
+    return [entry for entry, (status, qualifier) in zip(entries, fields)
+            if status is not None and query.passes(status.decode(), (qualifier or b"").decode())]
 
 
 async def _forget(redis: Redis, function: str, shard: Callable[[str], ShardKeys], task_ids: list[str]) -> None:
@@ -136,7 +145,7 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
 
     readers = [_ShardReader(keys.listing(function), query) for keys in shards]
     wanted = query.limit + 1  # one more than the page: is there a next one?
-    filtered = bool(query.prefix or query.status)
+    filtered = bool(query.prefix or query.status or query.qualifier)
     page: list[TaskRecord] = []
     # Entries that passed the filters, in order, whose records are not read yet.
     passed: deque[Cursor] = deque()
@@ -163,7 +172,7 @@ async def list_tasks(redis: Redis, shards: list[ShardKeys], function: str, query
                 continue
             record = TaskRecord.from_redis(fields, events)
             # Read after its status: it may have moved on since.
-            if query.status is None or record.status == query.status:
+            if query.passes(record.status, record.qualifier):
                 page.append(record)
     await _forget(redis, function, shard, gone)
     if len(page) > query.limit:

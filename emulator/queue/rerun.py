@@ -1,6 +1,6 @@
-"""Re-runs a finished task as a new one: the same payload (or an edited one) and kind, through the submit path, so
-that it gets the function's current task policy (destinations, max event age, retries) as a new invocation
-would."""
+"""Re-runs a finished task as a new one: the same payload (or an edited one), kind and qualifier, through the submit
+path, so that it gets its qualifier's current task policy (destinations, max event age, retries) as a new
+invocation would."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,6 +43,6 @@ async def rerun(
     accepted = await submit_invocation(
         store, policy, task_id=task_id, request_id=request_id,
         payload=original.payload if edited_payload is None else edited_payload, delay_ms=0, task_mode=True,
-        kind=original.kind, note=f"re-run of task {original.task_id}{edited}",
+        kind=original.kind, note=f"re-run of task {original.task_id}{edited}", qualifier=original.qualifier,
     )
     return Rerun(task_id=task_id, request_id=request_id, accepted=accepted)

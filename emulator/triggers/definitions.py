@@ -119,12 +119,13 @@ class Triggers:
         return None
 
     async def save(self, function: str, name: str, trigger_type: str, config: dict[str, Any], description: str,
-                   *, create: bool) -> StoredTrigger:
+                   *, create: bool, qualifier: str = "LATEST") -> StoredTrigger:
+        """`qualifier`: what the trigger invokes (LATEST, a version id or an alias), checked by the caller."""
         current = self._stored.get(f"{function}/{name}")
         now = iso_utc()
         trigger = StoredTrigger(
             functionName=function, triggerName=name, triggerType=trigger_type,
-            triggerConfig=check_trigger(trigger_type, config), description=description,
+            triggerConfig=check_trigger(trigger_type, config), description=description, qualifier=qualifier,
             triggerId=current.triggerId if current else str(uuid.uuid4()),
             createdTime=current.createdTime if current else now, lastModifiedTime=now,
         )

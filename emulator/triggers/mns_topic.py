@@ -80,12 +80,12 @@ class TopicSubscribers:
         definition = self._catalog.get(trigger.functionName)
         if definition is None:
             return 0
-        policy = self._async_configs.task_policy(definition)
+        policy = self._async_configs.task_policy(definition, trigger.qualifier)
         task_id = task_id_for(trigger, message["MessageId"])
         enqueued = await submit_invocation(
             self._store, policy, task_id=task_id, request_id=task_id,
             payload=mns_event(trigger, topic, message, self._account_id), delay_ms=0, task_mode=policy.async_task,
-            kind="mns",
+            kind="mns", qualifier=trigger.qualifier,
         )
         if enqueued.created:
             log.info("mns_topic trigger %s of %s invoked for message %s on topic %s", trigger.triggerName,

@@ -37,10 +37,12 @@ async def fire_timer(
     store: TaskStore, policy: TaskPolicy, trigger: StoredTrigger, at: datetime, *, task_id: str, note: str = "",
     task_mode: bool | None = None,
 ) -> Enqueued:
-    """Enqueues one firing of a timer trigger, as scheduled or asked for by hand (`fcemu trigger fire`)."""
+    """Enqueues one firing of a timer trigger, as scheduled or asked for by hand (`fcemu trigger fire`), through
+    the trigger's qualifier (`policy`: that qualifier's)."""
     return await submit_invocation(
         store, policy, task_id=task_id, request_id=task_id, payload=timer_event(trigger, at), delay_ms=0,
         task_mode=policy.async_task if task_mode is None else task_mode, kind="timer", note=note,
+        qualifier=trigger.qualifier,
     )
 
 
@@ -162,8 +164,8 @@ class TimerScheduler:
                      trigger.functionName, at.isoformat())
             return
         task_id = f"timer-{trigger.triggerName}-{int(at.timestamp())}"
-        accepted = await fire_timer(self._store, self._async_configs.task_policy(definition), trigger, at,
-                                    task_id=task_id)
+        policy = self._async_configs.task_policy(definition, trigger.qualifier)
+        accepted = await fire_timer(self._store, policy, trigger, at, task_id=task_id)
         if accepted.created:
             log.info("trigger %s of %s fired for %s", trigger.triggerName, trigger.functionName, at.isoformat())
 

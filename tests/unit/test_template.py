@@ -6,9 +6,12 @@ import hashlib
 import io
 import zipfile
 from pathlib import Path
+from typing import cast
 
 import pytest
+from redis.asyncio import Redis
 
+from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.loader import ManifestError
 from emulator.catalog.sources import load_sources
 from emulator.catalog.template import TemplateError, load_template
@@ -297,3 +300,34 @@ resources:
         reservedConcurrency: 3
 """)
     assert load(source).definitions["capped"].manifest.max_instances == 3
+
+
+def test_fc3_async_config_and_triggers_keep_their_qualifier(tmp_path: Path) -> None:
+    source = write(tmp_path, """edition: 3.0.0
+name: p
+resources:
+  f:
+    component: fc3
+    props:
+      functionName: released
+      runtime: python3.10
+      handler: index.handler
+      code: code
+      asyncInvokeConfig:
+        qualifier: prod
+        maxAsyncRetryAttempts: 0
+      triggers:
+        - triggerName: nightly
+          triggerType: timer
+          qualifier: prod
+          triggerConfig: {cronExpression: "0 0 3 * * *", enable: true}
+""")
+    definition = load(source).definitions["released"]
+    manifest = definition.manifest
+    assert manifest.asyncInvokeConfig is not None and manifest.asyncInvokeConfig.qualifier == "prod"
+    assert [trigger.qualifier for trigger in manifest.triggers] == ["prod"]
+    configs = AsyncConfigs(cast(Redis, None))  # reads the manifest only: no Redis call
+    assert configs.effective(definition, "prod").maxAsyncRetryAttempts == 0
+    assert configs.get(definition) is None, "the manifest's config is prod's, not LATEST's"
+    assert configs.effective(definition).maxAsyncRetryAttempts == 3
+    assert [(entry.qualifier, entry.from_manifest) for entry in configs.entries([definition])] == [("prod", True)]
