@@ -156,6 +156,7 @@ class Core:
         if changed:
             log.info("reloaded functions: %s", ", ".join(changed))
             self.triggers.changed.set()  # manifests carry triggers too
+            await self.controls.functions_changed(changed)  # and provision configs
         return changed
 
     async def forget_function(self, name: str) -> None:

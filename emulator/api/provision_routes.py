@@ -104,6 +104,9 @@ async def delete_provision_config(request: Request, function_name: str, qualifie
     definition = function_v3(core, function_name)
     qualified = alias_or_latest(core, definition.name, qualifier)
     if not await core.controls.provision.delete(definition.name, qualified):
+        if core.controls.provision.declared(definition.name, qualified) is not None:
+            raise FCError(400, "InvalidArgument", f"the provision config of '{definition.name}' for {qualified} comes "
+                                                  f"from its manifest ({definition.source}); edit it there")
         raise FCError(404, "ProvisionConfigNotFound",
                       f"function '{function_name}' has no provision config for qualifier {qualified}")
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})

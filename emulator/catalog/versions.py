@@ -33,7 +33,7 @@ from emulator.timestamps import iso_utc
 log = logging.getLogger(__name__)
 
 # Not part of a version (FC: triggers and async configs belong to the function, per qualifier).
-NOT_VERSIONED = ("triggers", "asyncInvokeConfig")
+NOT_VERSIONED = ("triggers", "asyncInvokeConfig", "provisionConfig")
 
 
 class VersionRecord(BaseModel):

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.invocation_restrictions import InvocationRestrictions
 from emulator.catalog.loader import FunctionDefinition
-from emulator.catalog.provision_configs import ProvisionConfigs, function_of
+from emulator.catalog.provision_configs import ProvisionConfigs, StoredProvisionConfig, function_of
 from emulator.catalog.versions import QualifierNotFound, Versions
 from emulator.pool.function_pool import FunctionPool
 from emulator.pool.pools import Pools
@@ -36,7 +36,7 @@ ABORTED = "invocation aborted: the function's invocation was disabled with abort
 class InvocationControls:
     def __init__(self, redis: Redis, pools: Pools, catalog: Catalog, versions: Versions, *, keep_warm: bool) -> None:
         self.restrictions = InvocationRestrictions(redis)
-        self.provision = ProvisionConfigs(redis)
+        self.provision = ProvisionConfigs(redis, self._declared)
         self._pools = pools
         self._catalog = catalog
         self._versions = versions
@@ -54,6 +54,20 @@ class InvocationControls:
     async def close(self) -> None:
         await self.provision.close()
         await self.restrictions.close()
+
+    def _declared(self, function: str) -> tuple[str, StoredProvisionConfig] | None:
+        """The provision config the function's manifest declares (an fc3 s.yaml's), with its qualifier."""
+        definition = self._catalog.get(function)
+        if definition is None or definition.manifest.provisionConfig is None:
+            return None
+        declared = definition.manifest.provisionConfig
+        return declared.qualifier, declared.stored(definition.modified_time)
+
+    async def functions_changed(self, functions: list[str]) -> None:
+        """Functions reloaded (their manifests may declare another provision config): their kept instances follow."""
+        for name in functions:
+            if self._catalog.get(name) is not None:
+                await self._apply(name, abort=False)
 
     def version_of(self, function: str, qualifier: str) -> str | None:
         """The version id whose pool serves a qualifier ("" for LATEST; an alias's main version), or None for an
