@@ -4,9 +4,12 @@ is switched; ListInstances lists a version's instances; GetFunctionCode of a ver
 from __future__ import annotations
 
 import base64
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
 
+import fc2
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
@@ -99,20 +102,47 @@ def test_a_provision_config_is_an_alias_s_or_latest_s(
     assert _instances(fc3_client, name, "2") == [(served.headers["x-fc-instance-id"], "2", "2", "OnDemand")]
 
 
+def _source(code: bytes) -> bytes:
+    """The function's source in a code zip (the zip's own bytes hold the time it was made)."""
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        return archive.read("main.py")
+
+
 def test_function_code_of_a_version(fc3_client: FC3Client, two_versions: str, emulator: EmulatorProcess,
                                     http: requests.Session) -> None:
     name = two_versions
     fc3_client.create_alias(name, fc3_models.CreateAliasRequest(
         body=fc3_models.CreateAliasInput(alias_name="prod", version_id="1")))
     latest = fc3_client.get_function_code(name, fc3_models.GetFunctionCodeRequest()).body
-    assert http.get(latest.url).content == code_saying("three")
+    assert _source(http.get(latest.url).content) == _source(code_saying("three"))
     for qualifier, word in (("1", "one"), ("2", "two"), ("prod", "one")):
         code = fc3_client.get_function_code(name, fc3_models.GetFunctionCodeRequest(qualifier=qualifier)).body
         shown = fc3_client.get_function(name, fc3_models.GetFunctionRequest(qualifier=qualifier)).body
         assert code.checksum == shown.code_checksum != latest.checksum
         download = http.get(code.url)
         assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
-        assert download.content == code_saying(word)
+        assert _source(download.content) == _source(code_saying(word))
     assert_v3_error(http.get(f"{emulator.url}/2023-03-30/functions/{name}/code", params={"qualifier": "7"}), 404,
                     "VersionNotFound")
     assert_v3_error(http.get(f"{emulator.url}/_fcemu/functions/{name}/versions/7/code.zip"), 404, "VersionNotFound")
+
+
+def test_fc2_provision_config_and_instances_of_an_alias(fc3_client: FC3Client, fc2_client: fc2.Client,
+                                                        two_versions: str) -> None:
+    """Through aliyun-fc2, `services/default.prod/...`: a deployed FC 3.0 function `f` is `f` of the default service,
+    and its alias is the qualifier there too."""
+    name = two_versions
+    fc3_client.create_alias(name, fc3_models.CreateAliasRequest(
+        body=fc3_models.CreateAliasInput(alias_name="prod", version_id="2")))
+    put = fc2_client.put_provision_config("default", "prod", name, 1).data
+    assert put["resource"].endswith(f"#default#prod#{name}")
+    wait_until(lambda: int(fc2_client.get_provision_config("default", "prod", name).data["current"]) == 1,
+               timeout=60)
+    instances = fc2_client.list_instances("default", "prod", name).data["instances"]
+    assert [instance["versionId"] for instance in instances] == ["2"]
+    assert fc2_client.list_instances("default", "LATEST", name).data["instances"] == []
+    with pytest.raises(fc2.FcError) as refused:
+        fc2_client.put_provision_config("default", "1", name, 1)
+    assert (refused.value.status_code, refused.value.err_code) == (400, "InvalidArgument")
+    fc2_client.put_provision_config("default", "prod", name, 0)
+    wait_until(lambda: not fc2_client.list_instances("default", "prod", name).data["instances"])
