@@ -70,9 +70,9 @@ async def put_provision_config_v2(request: Request, service: str, function_name:
                                   ) -> FC2ProvisionConfig:
     core: Core = request.app.state.core
     service_name, qualifier, definition = _located(core, service, function_name)
-    if body.target == 0:
+    if body.target == 0 and core.controls.provision.declared(definition.name, qualifier) is None:
         await core.controls.provision.delete(definition.name, qualifier)
-    else:
+    else:  # a target of 0 over a manifest's declared config is kept, overriding it
         await core.controls.provision.put(definition.name, qualifier, StoredProvisionConfig(defaultTarget=body.target))
     view = _view(core, service_name, function_name, qualifier, definition)
     return view.model_copy(update={"current": None})

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import fc2
 import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
@@ -159,6 +160,11 @@ def test_a_declared_provision_config_keeps_instances_warm_until_the_api_override
             client.delete_provision_config("tpl-warm", fc3_models.DeleteProvisionConfigRequest())
         assert (refused.value.status_code, refused.value.code) == (400, "InvalidArgument")
         assert "manifest" in refused.value.message
+        # FC 2.0's target of 0 (its way to remove a config) overrides the declared one too.
+        v2 = fc2.Client(endpoint=process.url, accessKeyID="test-ak", accessKeySecret="test-sk")
+        v2.put_provision_config("default", "LATEST", "tpl-warm", 0)
+        wait_until(lambda: instances("tpl-warm") == [])
+        assert v2.get_provision_config("default", "LATEST", "tpl-warm").data["target"] == 0
 
         # Declared for an alias that does not exist yet: nothing is kept until it does.
         assert config("tpl-aliased").function_arn is None  # LATEST has none
