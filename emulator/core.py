@@ -156,6 +156,7 @@ class Core:
         if changed:
             log.info("reloaded functions: %s", ", ".join(changed))
             self.triggers.changed.set()  # manifests carry triggers too
+            await self.controls.functions_changed(changed)  # and provision configs
         return changed
 
     async def forget_function(self, name: str) -> None:
@@ -208,12 +209,12 @@ class Core:
         concurrency_configs = await start_concurrency_configs(redis, stack)
         instances = await build_instances(settings, serve_api, engine, owners, role, concurrency_configs, stack)
         store, async_configs = await start_queue(settings, redis, stack)
-        controls = await start_controls(redis, instances.pools, catalog, serve_api, stack)
+        versions = Versions(redis, settings.data_dir, layer_source(settings))
+        controls = await start_controls(redis, instances.pools, catalog, versions, serve_api, stack)
         queues = LocalQueues(redis)
         triggers = Triggers(redis, catalog)
         # Publishing to a local topic invokes the functions subscribed to it, in any process that publishes.
         queues.on_topic_message(TopicSubscribers(triggers, catalog, store, async_configs, settings.account_id).notify)
-        versions = Versions(redis, settings.data_dir, layer_source(settings))
         dispatcher = (build_dispatcher(settings, catalog, instances, store, async_configs, queues, triggers, versions)
                       if settings.dispatcher_enabled or not serve_api else None)
         deployments = Deployments(redis, settings.data_dir, layer_source(settings))

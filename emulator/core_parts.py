@@ -226,11 +226,11 @@ async def start_queue(settings: Settings, redis: Redis, stack: AsyncExitStack) -
     return store, async_configs
 
 
-async def start_controls(redis: Redis, pools: Pools, catalog: Catalog, serve_api: bool, stack: AsyncExitStack
-                         ) -> InvocationControls:
-    """The invocation restrictions and provision configs, read and followed; applied to the pools once the
-    functions are loaded (InvocationControls.apply_all)."""
-    controls = InvocationControls(redis, pools, catalog, keep_warm=serve_api)
+async def start_controls(redis: Redis, pools: Pools, catalog: Catalog, versions: Versions, serve_api: bool,
+                         stack: AsyncExitStack) -> InvocationControls:
+    """The invocation restrictions and provision configs, read and followed (and the aliases the configs name);
+    applied to the pools once the functions are loaded (InvocationControls.apply_all)."""
+    controls = InvocationControls(redis, pools, catalog, versions, keep_warm=serve_api)
     on_close(stack, "invocation controls", controls.close)
     await controls.start()
     return controls

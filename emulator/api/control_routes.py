@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
-from emulator.api.lookup import function_v3, latest_only
+from emulator.api.lookup import check_qualifier, function_v3
 from emulator.api.numbers import whole_number
 from emulator.api.presigned import CODE_ZIP_PREFIX, CODE_ZIP_SUFFIX, presigned_query
 from emulator.catalog.code_archive import CodeError, zip_folder
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.manifest import CUSTOM_CONTAINER
 from emulator.core import Core
 from emulator.redis_io.keys import CODE_PREFIX, split_member
 from emulator.redis_io.replies import reply, zrange_members
@@ -30,6 +31,7 @@ REASON_MAX_LENGTH = 256
 # ListInstances' `limit` (FC: "Valid values: [0,1000]").
 MAX_INSTANCES_LISTED = 1000
 CODE_ZIP_ROUTE = "function_code_zip"
+VERSION_CODE_ZIP_ROUTE = "function_version_code_zip"
 
 
 class DisableFunctionInvocationInput(NullsAreAbsent):
@@ -97,19 +99,39 @@ def code_checksum(core: Core, definition: FunctionDefinition) -> str:
 
 @router.get("/2023-03-30/functions/{function_name}/code")
 async def get_function_code(request: Request, function_name: str, qualifier: str | None = None) -> OutputFuncCode:
+    """The code of LATEST, or of a version (an alias: its main version, as GetFunction shows it)."""
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    latest_only(core, definition.name, qualifier)
-    _has_code(definition, function_name)
-    url = str(request.url_for(CODE_ZIP_ROUTE, function_name=function_name))
-    query = presigned_query(function_name, core.settings.access_key_pairs())
+    version_id = core.controls.version_of(definition.name, check_qualifier(core, definition.name, qualifier))
+    if not version_id:
+        _has_code(definition, function_name)
+        url = str(request.url_for(CODE_ZIP_ROUTE, function_name=function_name))
+        signed, checksum = function_name, code_checksum(core, definition)
+    else:
+        checksum = _version_code(core, definition, function_name, version_id)
+        url = str(request.url_for(VERSION_CODE_ZIP_ROUTE, function_name=function_name, version_id=version_id))
+        signed = f"{function_name}/versions/{version_id}"
+    # Presigned over the path between the prefix and the suffix, so a version's URL downloads only that version.
+    query = presigned_query(signed, core.settings.access_key_pairs())
     if query:
         url += "?" + query
-    return OutputFuncCode(url=url, checksum=code_checksum(core, definition))
+    return OutputFuncCode(url=url, checksum=checksum)
+
+
+def _version_code(core: Core, definition: FunctionDefinition, shown_as: str, version_id: str) -> str:
+    """The checksum of a version's code zip (in the code store, kept alive by the version); FC's errors for a
+    version that does not exist or has no code package."""
+    record = core.versions.get(definition.name, version_id)
+    if record is None:
+        raise FCError(404, "VersionNotFound", f"version '{version_id}' of function '{shown_as}' does not exist")
+    if record.spec.get("runtime") == CUSTOM_CONTAINER or not record.codeChecksum:
+        raise FCError(400, "InvalidArgument",
+                      f"version '{version_id}' of function '{shown_as}' runs a container image: it has no code package")
+    return record.codeChecksum
 
 
 def _has_code(definition: FunctionDefinition, shown_as: str) -> None:
-    if definition.manifest.runtime == "custom-container":
+    if definition.manifest.runtime == CUSTOM_CONTAINER:
         raise FCError(400, "InvalidArgument", f"function '{shown_as}' runs a container image: it has no code package")
 
 
@@ -123,6 +145,7 @@ async def function_code_zip(request: Request, function_name: str) -> Response:
     definition = function_v3(core, function_name)
     _has_code(definition, function_name)
     deployed = core.deployments.functions.get(definition.name)
+    data: bytes | None
     if deployed is not None:
         data = await core.api_redis.get(CODE_PREFIX + deployed.codeChecksum) if deployed.codeChecksum else None
         if data is None:
@@ -132,9 +155,28 @@ async def function_code_zip(request: Request, function_name: str) -> Response:
             data = await asyncio.to_thread(zip_folder, definition.code_dir)
         except (CodeError, OSError) as error:
             raise FCError(400, "InvalidArgument", f"the code of function '{function_name}': {error}") from error
+    return _zip_download(request, data, function_name)
+
+
+@router.get(CODE_ZIP_PREFIX + "{function_name}/versions/{version_id}" + CODE_ZIP_SUFFIX, name=VERSION_CODE_ZIP_ROUTE,
+            response_class=Response,
+            responses={200: {"content": {"application/zip": {}}, "description": "A version's code zip."}})
+async def function_version_code_zip(request: Request, function_name: str, version_id: str) -> Response:
+    """The code zip of a version that GetFunctionCode's URL names (with a qualifier), as the version stores it."""
+    core: Core = request.app.state.core
+    definition = function_v3(core, function_name)
+    checksum = _version_code(core, definition, function_name, version_id)
+    data: bytes | None = await core.api_redis.get(CODE_PREFIX + checksum)
+    if data is None:
+        raise FCError(404, "FunctionCodeNotFound",
+                      f"the code of version '{version_id}' of function '{function_name}' is no longer stored")
+    return _zip_download(request, data, f"{function_name}-{version_id}")
+
+
+def _zip_download(request: Request, data: bytes, file_name: str) -> Response:
     headers = {
         "x-fc-request-id": request_id_of(request), "cache-control": "no-store", "x-content-type-options": "nosniff",
-        "content-disposition": f"attachment; filename*=UTF-8''{quote(function_name, safe='')}.zip",
+        "content-disposition": f"attachment; filename*=UTF-8''{quote(file_name, safe='')}.zip",
     }
     return Response(data, media_type="application/zip", headers=headers)
 
@@ -208,7 +250,7 @@ async def list_instances(
     separate `fcemu dispatcher`'s, are not seen), oldest first."""
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    qualified = latest_only(core, definition.name, qualifier)
+    qualified = check_qualifier(core, definition.name, qualifier)
     wanted = InstanceFilter(listed_values("instanceIds", instanceIds), listed_values("instanceStatus", instanceStatus),
                             startTimeMs, endTimeMs)
     count = limit_of(limit)
@@ -217,11 +259,13 @@ async def list_instances(
 
 
 def instance_infos(core: Core, definition: FunctionDefinition, qualifier: str) -> list[InstanceInfo]:
-    """The instances of a function's qualifier that serve invokes now in this process, oldest first."""
+    """The instances of a function's qualifier (the pool of its version: an alias's main version) that serve
+    invokes now in this process, oldest first. `versionId` is the version ("0" for LATEST, as FC's SDK says)."""
     pool = core.controls.pool(definition, qualifier)
+    version_id = core.controls.version_of(definition.name, qualifier) or "0"
     # The oldest ones count as the provisioned ones: the pool does not tell them apart.
-    provisioned = core.controls.provision.target(definition.name, qualifier)
+    provisioned = core.controls.provisioned(definition, qualifier)
     instances = sorted(pool.instances if pool is not None else [], key=lambda instance: instance.created_ms)
-    return [InstanceInfo(instanceId=instance.instance_id, qualifier=qualifier, versionId="0", status="Running",
+    return [InstanceInfo(instanceId=instance.instance_id, qualifier=qualifier, versionId=version_id, status="Running",
                          resourceType="Provisioned" if index < provisioned else "OnDemand",
                          createdTimeMs=instance.created_ms) for index, instance in enumerate(instances)]

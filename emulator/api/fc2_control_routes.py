@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from emulator.api.control_routes import instance_infos, limit_of, listed_values
 from emulator.api.errors import FCError, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
-from emulator.api.lookup import function_v2, latest_only, service_v2
+from emulator.api.lookup import alias_or_latest, check_qualifier, function_v2, service_v2
 from emulator.api.paging import page
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.provision_configs import MAX_TARGET, StoredProvisionConfig
@@ -49,10 +49,13 @@ class FC2ListInstancesOutput(BaseModel):
     instances: list[FC2InstanceInfo]
 
 
-def _located(core: Core, service: str, function_name: str) -> tuple[str, str, FunctionDefinition]:
-    """The service, the qualifier and the function a `services/{service}.{qualifier}/functions/{f}` path names."""
+def _located(core: Core, service: str, function_name: str, *, provision: bool = True
+             ) -> tuple[str, str, FunctionDefinition]:
+    """The service, the qualifier and the function a `services/{service}.{qualifier}/functions/{f}` path names (a
+    provision config's qualifier is LATEST or an alias)."""
     service_name, definition = function_v2(core, service, function_name)
-    return service_name, latest_only(core, definition.name, service.partition(".")[2]), definition
+    checked = alias_or_latest if provision else check_qualifier
+    return service_name, checked(core, definition.name, service.partition(".")[2]), definition
 
 
 def _view(core: Core, service: str, function: str, qualifier: str, definition: FunctionDefinition
@@ -67,9 +70,9 @@ async def put_provision_config_v2(request: Request, service: str, function_name:
                                   ) -> FC2ProvisionConfig:
     core: Core = request.app.state.core
     service_name, qualifier, definition = _located(core, service, function_name)
-    if body.target == 0:
+    if body.target == 0 and core.controls.provision.declared(definition.name, qualifier) is None:
         await core.controls.provision.delete(definition.name, qualifier)
-    else:
+    else:  # a target of 0 over a manifest's declared config is kept, overriding it
         await core.controls.provision.put(definition.name, qualifier, StoredProvisionConfig(defaultTarget=body.target))
     view = _view(core, service_name, function_name, qualifier, definition)
     return view.model_copy(update={"current": None})
@@ -94,7 +97,7 @@ async def list_provision_configs_v2(
     if qualifier and not serviceName:
         raise FCError(400, "InvalidArgument", "serviceName is required when qualifier is given")
     wanted_service = service_v2(core, serviceName)[0] if serviceName else None
-    wanted_qualifier = qualifier or None  # only LATEST has configs so far: another qualifier lists none
+    wanted_qualifier = qualifier or None
     found = []
     for definition in core.catalog.all():
         service, function = _service_and_function(core, definition.name)
@@ -121,7 +124,7 @@ async def list_instances_v2(
 ) -> FC2ListInstancesOutput:
     """FC 2.0's ListInstances: as FC 3.0's (this process's instances), with `instanceId` and `versionId` only."""
     core: Core = request.app.state.core
-    _, qualifier, definition = _located(core, service, function_name)
+    _, qualifier, definition = _located(core, service, function_name, provision=False)
     wanted, count = listed_values("instanceIds", instanceIds), limit_of(limit)
     infos = [info for info in instance_infos(core, definition, qualifier) if wanted is None or info.instanceId in wanted]
     return FC2ListInstancesOutput(instances=[FC2InstanceInfo(instanceId=info.instanceId, versionId=info.versionId)

@@ -21,14 +21,14 @@ def check_qualifier(core: Core, function: str, qualifier: str | None) -> str:
     return qualifier
 
 
-def latest_only(core: Core, function: str, qualifier: str | None) -> str:
-    """LATEST, for the operations fcemu serves for LATEST alone so far (provision configs, ListInstances,
-    GetFunctionCode): a qualifier the function does not have is FC's 404, one it has is refused as not supported."""
-    if check_qualifier(core, function, qualifier) != LATEST:
+def alias_or_latest(core: Core, function: str, qualifier: str | None) -> str:
+    """The qualifier of a provision config: LATEST or an alias the function has (FC: "The function alias or
+    LATEST"); FC's 404 for one it does not have, 400 for a version id."""
+    checked = check_qualifier(core, function, qualifier)
+    if checked.isascii() and checked.isdigit():
         raise FCError(400, "InvalidArgument",
-                      f"qualifier '{qualifier}': fcemu serves this operation for LATEST only (not yet for versions "
-                      "and aliases)")
-    return LATEST
+                      f"qualifier '{checked}' is a version: a provision config is an alias's or LATEST's, as in FC")
+    return checked
 
 
 async def qualified(core: Core, definition: FunctionDefinition, qualifier: str | None) -> Resolved:

@@ -95,7 +95,7 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 # Fields of a function's manifest that FC's CreateFunctionInput does not have: function.yaml's own (FC configures
 # these through their own operations) and fcemu's generation marker, which the API sets itself.
-MANIFEST_ONLY = ("triggers", "asyncInvokeConfig", "concurrencyConfig", "apiVersion")
+MANIFEST_ONLY = ("triggers", "asyncInvokeConfig", "concurrencyConfig", "provisionConfig", "apiVersion")
 
 # FC's models that fcemu takes but does not read: no model of fcemu's declares them.
 FC_ONLY_MODELS: dict[str, Schema] = {

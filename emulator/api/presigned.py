@@ -1,7 +1,8 @@
 """Presigned URLs of the code zips GetFunctionCode names, as FC's OSS URLs are presigned: with access keys set, the
 URL carries an access key id, an expiry and an HMAC-SHA256 of the function and the expiry under that key's secret,
 so that a plain GET (curl, a browser's address bar, `requests`) downloads the zip without an FC signature until it
-expires. Without keys the URL is plain: every request is accepted then."""
+expires. Without keys the URL is plain: every request is accepted then. What is signed is the path between the
+prefix and the suffix: `<function>`, or a version's `<function>/versions/<id>`."""
 from __future__ import annotations
 
 import base64

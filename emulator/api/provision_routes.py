@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from emulator.api.errors import FCError, request_id_of, stamp_request_id
 from emulator.api.json_body import NullsAreAbsent
-from emulator.api.lookup import function_v3, latest_only
+from emulator.api.lookup import alias_or_latest, function_v3
 from emulator.api.paging import page
 from emulator.arns import function_arn
 from emulator.catalog.loader import FunctionDefinition
@@ -76,7 +76,7 @@ async def put_provision_config(request: Request, function_name: str, body: PutPr
                                qualifier: str | None = None) -> ProvisionConfig:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    qualified = latest_only(core, definition.name, qualifier)
+    qualified = alias_or_latest(core, definition.name, qualifier)
     target = body.defaultTarget if body.defaultTarget is not None else body.target
     if target is None:
         raise FCError(400, "InvalidArgument", "defaultTarget (or the deprecated target) is required")
@@ -93,7 +93,7 @@ async def get_provision_config(request: Request, function_name: str, qualifier: 
                                ) -> ProvisionConfig:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    qualified = latest_only(core, definition.name, qualifier)
+    qualified = alias_or_latest(core, definition.name, qualifier)
     config = core.controls.provision.get(definition.name, qualified)
     return _view(core, definition, qualified, config) if config is not None else ProvisionConfig()
 
@@ -102,9 +102,13 @@ async def get_provision_config(request: Request, function_name: str, qualifier: 
 async def delete_provision_config(request: Request, function_name: str, qualifier: str | None = None) -> Response:
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
-    if not await core.controls.provision.delete(definition.name, latest_only(core, definition.name, qualifier)):
+    qualified = alias_or_latest(core, definition.name, qualifier)
+    if not await core.controls.provision.delete(definition.name, qualified):
+        if core.controls.provision.declared(definition.name, qualified) is not None:
+            raise FCError(400, "InvalidArgument", f"the provision config of '{definition.name}' for {qualified} comes "
+                                                  f"from its manifest ({definition.source}); edit it there")
         raise FCError(404, "ProvisionConfigNotFound",
-                      f"function '{function_name}' has no provision config for qualifier {latest_only(core, definition.name, qualifier)}")
+                      f"function '{function_name}' has no provision config for qualifier {qualified}")
     return Response(status_code=204, headers={"x-fc-request-id": request_id_of(request)})
 
 

@@ -6,6 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from emulator.catalog.aliases import ALIAS_NAME_RULE, LATEST, valid_alias_name
+from emulator.catalog.provision_configs import (
+    MAX_TARGET,
+    ScheduledAction,
+    StoredProvisionConfig,
+    TargetTrackingPolicy,
+)
 from emulator.catalog.trigger_config import TriggerError, check_trigger, topic_of_source_arn
 
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
@@ -101,6 +108,39 @@ class ConcurrencyConfig(_FCModel):
     reservedConcurrency: int = Field(ge=0, le=256)
 
 
+class ProvisionConfigDeclaration(_FCModel):
+    """A provision config a manifest (an fc3 s.yaml's `provisionConfig`) declares: FC's PutProvisionConfigInput
+    and, as Serverless Devs reads it, the `qualifier` it is for (LATEST or an alias)."""
+
+    defaultTarget: int | None = Field(None, ge=0, le=MAX_TARGET)
+    target: int | None = Field(None, ge=0, le=MAX_TARGET)
+    alwaysAllocateCPU: bool = True
+    alwaysAllocateGPU: bool = True
+    scheduledActions: list[ScheduledAction] = Field(default_factory=list)
+    targetTrackingPolicies: list[TargetTrackingPolicy] = Field(default_factory=list)
+    qualifier: str = Field(LATEST, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _target_and_qualifier(self) -> ProvisionConfigDeclaration:
+        if self.defaultTarget is None and self.target is None:
+            raise ValueError("defaultTarget (or the deprecated target) is required")
+        if self.qualifier.isascii() and self.qualifier.isdigit():
+            raise ValueError(f"qualifier '{self.qualifier}' is a version: a provision config is an alias's or "
+                             "LATEST's, as in FC")
+        if self.qualifier != LATEST and not valid_alias_name(self.qualifier):
+            raise ValueError(f"qualifier '{self.qualifier}' is neither LATEST nor an alias name ({ALIAS_NAME_RULE})")
+        return self
+
+    def stored(self, modified_time: str = "") -> StoredProvisionConfig:
+        """The config as PutProvisionConfig would have stored it."""
+        return StoredProvisionConfig(
+            defaultTarget=self.defaultTarget if self.defaultTarget is not None else self.target,
+            alwaysAllocateCPU=self.alwaysAllocateCPU, alwaysAllocateGPU=self.alwaysAllocateGPU,
+            scheduledActions=self.scheduledActions, targetTrackingPolicies=self.targetTrackingPolicies,
+            lastModifiedTime=modified_time,
+        )
+
+
 class LifecycleHook(_FCModel):
     handler: str | None = Field(None, max_length=128, examples=["index.pre_stop"])
     timeout: int = Field(3, ge=1, le=600)
@@ -155,6 +195,8 @@ class FunctionManifest(BaseModel):
     customRuntimeConfig: CustomRuntimeConfig | None = None
     asyncInvokeConfig: AsyncInvokeConfig | None = None
     concurrencyConfig: ConcurrencyConfig | None = None
+    # Applies when no provision config of its qualifier was put through the API (which overrides it).
+    provisionConfig: ProvisionConfigDeclaration | None = None
     triggers: list[Trigger] = Field(default_factory=list)
     # Layer version ARNs, first one winning a clash; fcemu reads them from FCEMU_LAYERS_DIR (catalog/layers.py).
     layers: list[str] = Field(default_factory=list, max_length=5)

@@ -1,7 +1,11 @@
 """Provision configs (FC 3.0's PutProvisionConfig and friends): how many instances of a function's qualifier to keep
-warm, kept in Redis and mirrored by every process. Only the target is acted on (pool/invocation_controls.py); the
-scheduled actions, target tracking policies and CPU/GPU allocation are stored and shown as given, not emulated."""
+warm, kept in Redis and mirrored by every process, over the one a function's manifest declares (an fc3 s.yaml's
+`provisionConfig`), which applies while none of its qualifier was put. Only the target is acted on
+(pool/invocation_controls.py); the scheduled actions, target tracking policies and CPU/GPU allocation are stored
+and shown as given, not emulated."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -59,10 +63,15 @@ def function_of(field: str) -> str:
     return field.rpartition(":")[0]
 
 
+# A function's declared config (its manifest's) and the qualifier it is for, or None.
+Declared = Callable[[str], "tuple[str, StoredProvisionConfig] | None"]
+
+
 class ProvisionConfigs:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, declared: Declared = lambda function: None) -> None:
         self._hash = SharedHash(redis, PROVISION_CONFIGS_KEY, PROVISION_CONFIGS_CHANGED_CHANNEL,
                                 StoredProvisionConfig)
+        self._declared = declared
 
     def on_change(self, listener: Listener) -> None:
         """`listener` is awaited with the fields (`<function>:<qualifier>`) whose config changed."""
@@ -75,7 +84,14 @@ class ProvisionConfigs:
         await self._hash.close()
 
     def get(self, function: str, qualifier: str) -> StoredProvisionConfig | None:
-        return self._hash.get(_field(function, qualifier))
+        """The qualifier's config: the one put through the API, else the manifest's."""
+        stored = self._hash.get(_field(function, qualifier))
+        return stored if stored is not None else self.declared(function, qualifier)
+
+    def declared(self, function: str, qualifier: str) -> StoredProvisionConfig | None:
+        """The config the function's manifest declares for this qualifier, if any."""
+        found = self._declared(function)
+        return found[1] if found is not None and found[0] == qualifier else None
 
     def target(self, function: str, qualifier: str) -> int:
         config = self.get(function, qualifier)
@@ -87,13 +103,20 @@ class ProvisionConfigs:
         return stored
 
     async def delete(self, function: str, qualifier: str) -> bool:
+        """Removes the config put through the API (the manifest's, if any, applies again); False if none was."""
         return await self._hash.delete(_field(function, qualifier)) > 0
 
     def entries(self, functions: list[str]) -> list[tuple[str, str, StoredProvisionConfig]]:
-        """(function, qualifier, config) of these functions, by function then qualifier."""
+        """(function, qualifier, config) of these functions (put, or declared), by function then qualifier."""
         wanted = set(functions)
-        found = [(function_of(field), field.rpartition(":")[2], config) for field, config in self._hash.items().items()]
-        return sorted((entry for entry in found if entry[0] in wanted), key=lambda entry: (entry[0], entry[1]))
+        found = {(function_of(field), field.rpartition(":")[2]): config for field, config in self._hash.items().items()
+                 if function_of(field) in wanted}
+        for function in wanted:
+            declared = self._declared(function)
+            if declared is not None:
+                found.setdefault((function, declared[0]), declared[1])  # unless one was put for its qualifier
+        return [(function, qualifier, config) for (function, qualifier), config in sorted(found.items(),
+                                                                                          key=lambda item: item[0])]
 
     async def forget(self, function: str) -> int:
         """A deleted function's configs go with it, as in FC."""

@@ -30,7 +30,7 @@ FC3_COMPONENTS = frozenset({"fc3", "devsapp/fc3"})
 # (`role` is not here: a function with a role gets fcemu's function credentials.)
 NOT_EMULATED_PROPS = frozenset({
     "region", "vpcConfig", "vpcBinding", "nasConfig", "ossMountConfig", "logConfig", "customDomain", "customDNS",
-    "provisionConfig", "tracingConfig", "gpuConfig", "cpu", "diskSize", "internetAccess", "tags",
+    "tracingConfig", "gpuConfig", "cpu", "diskSize", "internetAccess", "tags",
     "sessionAffinity", "sessionAffinityConfig", "enableLongLiving", "idleTimeout", "instanceIsolationMode",
 })
 EXPRESSION = re.compile(r"\$\{([^{}]*)\}")

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from emulator.timestamps import iso_utc
 log = logging.getLogger(__name__)
 
 # Not part of a version (FC: triggers and async configs belong to the function, per qualifier).
-NOT_VERSIONED = ("triggers", "asyncInvokeConfig")
+NOT_VERSIONED = ("triggers", "asyncInvokeConfig", "provisionConfig")
 
 
 class VersionRecord(BaseModel):
@@ -128,6 +128,7 @@ class Versions:
         # Counts this process's writes, so that a reload that read Redis before one does not undo it.
         self._writes = 0
         self._on_removed: Callable[[str, str], None] = lambda function, version: None
+        self._listeners: list[Callable[[], Awaitable[None]]] = []
         self._publish = load_script(redis, __file__, "publish_version")
         self._delete = load_script(redis, __file__, "delete_version", prelude="code_references")
         self._forget = load_script(redis, __file__, "forget_versions", prelude="code_references")
@@ -142,6 +143,11 @@ class Versions:
             lambda: on_each_message(self._redis, VERSIONS_CHANGED_CHANNEL, self.reload), "versions listener",
             self._redis,
         ))
+
+    def on_change(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """`listener` is awaited after every reload (a version or an alias changed, in any process; this one's copy
+        is read by then): the provision configs follow their aliases so."""
+        self._listeners.append(listener)
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -171,6 +177,11 @@ class Versions:
         for function, version in list(self._definitions):
             if version not in records.get(function, {}):
                 self._dropped(function, version)
+        for listener in self._listeners:
+            try:
+                await listener()
+            except Exception:
+                log.exception("a versions listener failed")
 
     async def changed(self) -> None:
         """Tells every process (this one's copy is up to date) that a version or an alias changed."""

@@ -33,17 +33,30 @@ class Pools:
         # Kept by name, not per pool: a changed function's instances start about as fast as before.
         self.start_times = StartTimes()
         # Set by the invocation-control API (pool/invocation_controls.py), and taken by each new pool of a function:
-        # the functions whose invocation is disabled, and how many instances each keeps warm (its provision target).
+        # the functions whose invocation is disabled, and how many instances each pool keeps warm (the provision
+        # targets of the qualifiers naming its version), by function and version ("" for LATEST).
         self.disabled: set[str] = set()
-        self.provisioned: dict[str, int] = {}
+        self.provisioned: dict[tuple[str, str], int] = {}
 
     def existing(self, name: str, version_id: str = "") -> FunctionPool | None:
         """The current pool of the function's LATEST (or of one of its versions), if one was made."""
         return self._pools.get((name, version_id))
 
-    def minimum(self, name: str) -> int:
-        """How many of the function's instances are kept however idle: pre-warmed, or provisioned."""
-        return max(self._settings.prewarm_instances, self.provisioned.get(name, 0))
+    def of_function(self, name: str) -> list[tuple[str, FunctionPool]]:
+        """The current pools of a function's LATEST and versions, with their version ids ("" for LATEST)."""
+        return [(version_id, pool) for (function, version_id), pool in list(self._pools.items()) if function == name]
+
+    def minimum(self, name: str, version_id: str = "") -> int:
+        """How many instances of the function's LATEST (or of one of its versions) are kept however idle:
+        pre-warmed, or provisioned."""
+        return max(self._settings.prewarm_instances, self.provisioned.get((name, version_id), 0))
+
+    def set_provisioned(self, name: str, targets: dict[str, int]) -> dict[str, int]:
+        """A function's provision targets by version id (those of 0 left out); returns the ones they replace."""
+        previous = {version_id: self.provisioned.pop((function, version_id))
+                    for function, version_id in list(self.provisioned) if function == name}
+        self.provisioned.update({(name, version_id): target for version_id, target in targets.items() if target})
+        return previous
 
     def prewarm_later(self, pool: FunctionPool) -> None:
         """Starts the pool's missing kept instances in the background (shutdown waits for it)."""
@@ -79,8 +92,8 @@ class Pools:
             self._drain(old)
         # Beyond the function's limits (self.limits), a pool's own cap: one instance under a debugger.
         max_instances: int | None = None
-        # Provision configs keep LATEST's instances warm (pool/invocation_controls.py); a version's, pre-warming only.
-        min_instances = self._settings.prewarm_instances if definition.version_id else self.minimum(definition.name)
+        # Pre-warmed, or provisioned (pool/invocation_controls.py: an alias's config keeps its version's pool warm).
+        min_instances = self.minimum(definition.name, definition.version_id)
         debugging = self._launcher.debugs(definition)
         if debugging:
             # One instance, the one the debugger is attached to (its port is published once), kept warm so that an
@@ -101,8 +114,8 @@ class Pools:
             disabled=definition.name in self.disabled,
         )
         self._pools[(definition.name, definition.version_id)] = pool
-        if (definition.name not in self.disabled and self.provisioned.get(definition.name) and old is not None
-                and not definition.version_id):
+        if (definition.name not in self.disabled and self.provisioned.get((definition.name, definition.version_id))
+                and old is not None):
             self.prewarm_later(pool)  # a changed function's provisioned instances, of its new code
         return pool
 

@@ -8,11 +8,17 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import fc2
 import pytest
 import requests
+from alibabacloud_fc20230330 import models as fc3_models
+from alibabacloud_fc20230330.client import Client as FC3Client
+from alibabacloud_tea_openapi import models as openapi_models
+from alibabacloud_tea_openapi.exceptions import ClientException
 
 from tests.support.emulator_process import REPO, EmulatorProcess
 from tests.support.redis_server import RedisServer
+from tests.support.waits import wait_until
 
 TEMPLATE = Path(__file__).parents[1] / "templates" / "python-folder" / "s.yaml"
 
@@ -88,5 +94,89 @@ def test_a_legacy_fc_project_runs_as_fc2_functions(tmp_path: Path, redis_server:
         assert web.status_code == 200, web.text
         assert web.content == b"fc2 web GET"
         assert process.log_path.read_text().count("event (region, service.logConfig); web (region)") == 1
+    finally:
+        process.stop()
+
+
+PROVISIONED = """edition: 3.0.0
+name: p
+resources:
+  warm:
+    component: fc3
+    props:
+      functionName: tpl-warm
+      runtime: python3.10
+      handler: index.handler
+      code: ./code
+      provisionConfig:
+        defaultTarget: 1
+        alwaysAllocateCPU: true
+        alwaysAllocateGPU: true
+        scheduledActions: []
+        targetTrackingPolicies: []
+  aliased:
+    component: fc3
+    props:
+      functionName: tpl-aliased
+      runtime: python3.10
+      handler: index.handler
+      code: ./code
+      provisionConfig:
+        defaultTarget: 1
+        qualifier: prod
+"""
+
+
+def test_a_declared_provision_config_keeps_instances_warm_until_the_api_overrides_it(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    project = tmp_path / "project"
+    (project / "code").mkdir(parents=True)
+    (project / "code" / "index.py").write_text("def handler(event, context):\n    return b'warm'\n")
+    (project / "s.yaml").write_text(PROVISIONED)
+    process = EmulatorProcess(tmp_path / "none", tmp_path / "fcemu.log", redis_url=redis_server.url,
+                              template=str(project / "s.yaml")).start()
+    client = FC3Client(openapi_models.Config(access_key_id="test-ak", access_key_secret="test-sk",
+                                             endpoint=f"127.0.0.1:{process.port}", protocol="http"))
+
+    def instances(name: str, qualifier: str = "LATEST") -> list[tuple[str, str]]:
+        listed = client.list_instances(name, fc3_models.ListInstancesRequest(qualifier=qualifier)).body.instances
+        return [(i.version_id, i.resource_type) for i in listed or []]
+
+    def config(name: str, qualifier: str = "LATEST") -> fc3_models.ProvisionConfig:
+        return client.get_provision_config(name, fc3_models.GetProvisionConfigRequest(qualifier=qualifier)).body
+
+    try:
+        # Kept warm from the start, with no invoke.
+        wait_until(lambda: instances("tpl-warm") == [("0", "Provisioned")], timeout=60)
+        assert (config("tpl-warm").default_target, config("tpl-warm").current) == (1, 1)
+        # An API-put config overrides the declared one; deleting it brings the declared one back.
+        client.put_provision_config("tpl-warm", fc3_models.PutProvisionConfigRequest(
+            body=fc3_models.PutProvisionConfigInput(default_target=2)))
+        wait_until(lambda: instances("tpl-warm") == [("0", "Provisioned")] * 2, timeout=60)
+        client.delete_provision_config("tpl-warm", fc3_models.DeleteProvisionConfigRequest())
+        wait_until(lambda: instances("tpl-warm") == [("0", "Provisioned")])
+        with pytest.raises(ClientException) as refused:
+            client.delete_provision_config("tpl-warm", fc3_models.DeleteProvisionConfigRequest())
+        assert (refused.value.status_code, refused.value.code) == (400, "InvalidArgument")
+        assert "manifest" in refused.value.message
+        # FC 2.0's target of 0 (its way to remove a config) overrides the declared one too.
+        v2 = fc2.Client(endpoint=process.url, accessKeyID="test-ak", accessKeySecret="test-sk")
+        v2.put_provision_config("default", "LATEST", "tpl-warm", 0)
+        wait_until(lambda: instances("tpl-warm") == [])
+        assert v2.get_provision_config("default", "LATEST", "tpl-warm").data["target"] == 0
+
+        # Declared for an alias that does not exist yet: nothing is kept until it does.
+        assert config("tpl-aliased").function_arn is None  # LATEST has none
+        [declared] = client.list_provision_configs(fc3_models.ListProvisionConfigsRequest(
+            function_name="tpl-aliased")).body.provision_configs
+        assert (declared.default_target, declared.current) == (1, 0)
+        assert "alias 'prod' does not exist" in declared.current_error
+        version = client.publish_function_version("tpl-aliased", fc3_models.PublishFunctionVersionRequest(
+            body=fc3_models.PublishVersionInput())).body.version_id
+        client.create_alias("tpl-aliased", fc3_models.CreateAliasRequest(
+            body=fc3_models.CreateAliasInput(alias_name="prod", version_id=version)))
+        wait_until(lambda: instances("tpl-aliased", "prod") == [(version, "Provisioned")], timeout=60)
+        assert instances("tpl-aliased") == []
     finally:
         process.stop()

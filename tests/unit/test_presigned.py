@@ -1,4 +1,5 @@
-"""Presigned code zip URLs (GetFunctionCode): valid for their function until they expire, under a known key."""
+"""Presigned code zip URLs (GetFunctionCode): valid for their function (or version) until they expire, under a known
+key."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
@@ -36,3 +37,10 @@ def test_anything_else_is_refused() -> None:
 
 def test_without_keys_there_is_nothing_to_sign() -> None:
     assert presigned_query("fn", {}) == ""
+
+
+def test_a_version_s_url_is_presigned_for_that_version_only() -> None:
+    query = _query("svc$fn/versions/2")
+    assert is_presigned("/_fcemu/functions/svc$fn/versions/2/code.zip", query, KEYS, now=NOW)
+    assert not is_presigned("/_fcemu/functions/svc$fn/versions/1/code.zip", query, KEYS, now=NOW)
+    assert not is_presigned(PATH, query, KEYS, now=NOW)

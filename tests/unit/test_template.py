@@ -331,3 +331,51 @@ resources:
     assert configs.get(definition) is None, "the manifest's config is prod's, not LATEST's"
     assert configs.effective(definition).maxAsyncRetryAttempts == 3
     assert [(entry.qualifier, entry.from_manifest) for entry in configs.entries([definition])] == [("prod", True)]
+
+
+PROVISIONED = """edition: 3.0.0
+name: p
+resources:
+  f:
+    component: fc3
+    props:
+      functionName: warm
+      runtime: python3.10
+      handler: index.handler
+      code: code
+      provisionConfig:
+        defaultTarget: 2
+        alwaysAllocateCPU: false
+        alwaysAllocateGPU: true
+        scheduledActions: []
+        targetTrackingPolicies: []
+"""
+
+
+def test_an_fc3_provision_config_is_the_function_s_for_latest(tmp_path: Path) -> None:
+    template = load(write(tmp_path, PROVISIONED))
+    declared = template.definitions["warm"].manifest.provisionConfig
+    assert declared is not None and declared.qualifier == "LATEST"
+    stored = declared.stored()
+    assert (stored.defaultTarget, stored.alwaysAllocateCPU, stored.alwaysAllocateGPU) == (2, False, True)
+    assert template.not_emulated["f"] == []  # no longer a prop fcemu ignores
+
+
+def test_an_fc3_provision_config_may_name_an_alias_and_the_deprecated_target(tmp_path: Path) -> None:
+    source = write(tmp_path, PROVISIONED.replace("defaultTarget: 2", "target: 1\n        qualifier: prod"))
+    declared = load(source).definitions["warm"].manifest.provisionConfig
+    assert declared is not None and (declared.qualifier, declared.stored().defaultTarget) == ("prod", 1)
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    (("defaultTarget: 2", "alwaysAllocateCPU: true"), "defaultTarget (or the deprecated target) is required"),
+    (("defaultTarget: 2", "defaultTarget: -1"), "provisionConfig.defaultTarget"),
+    (("defaultTarget: 2", "defaultTarget: 2\n        qualifier: '1'"), "qualifier '1' is a version"),
+    (("defaultTarget: 2", "defaultTarget: 2\n        qualifier: _x"), "qualifier '_x' is neither LATEST nor an alias"),
+    (("scheduledActions: []", "scheduledActions: {}"), "provisionConfig.scheduledActions"),
+    (("targetTrackingPolicies: []", "minInstances: 1"), "provisionConfig.minInstances"),
+])
+def test_a_bad_provision_config_names_the_resource(tmp_path: Path, change: tuple[str, str], error: str) -> None:
+    with pytest.raises(TemplateError) as raised:
+        load(write(tmp_path, PROVISIONED.replace(*change)))
+    assert "resource 'f'" in str(raised.value) and error in str(raised.value)
