@@ -207,7 +207,8 @@ class Core:
         engine = await open_engine(stack)
         settings, owners = await claim_owner(settings, serve_api, redis, engine, stack)
         concurrency_configs = await start_concurrency_configs(redis, stack)
-        instances = await build_instances(settings, serve_api, engine, owners, role, concurrency_configs, stack)
+        instances = await build_instances(settings, serve_api, engine, owners, role, concurrency_configs, catalog,
+                                          stack)
         store, async_configs = await start_queue(settings, redis, stack)
         versions = Versions(redis, settings.data_dir, layer_source(settings))
         controls = await start_controls(redis, instances.pools, catalog, versions, serve_api, stack)

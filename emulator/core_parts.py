@@ -150,8 +150,8 @@ async def start_concurrency_configs(redis: Redis, stack: AsyncExitStack) -> Conc
 
 
 async def build_instances(settings: Settings, serve_api: bool, engine: DockerEngine, owners: OwnerLiveness,
-                          role: FunctionCredentials, concurrency: ConcurrencyConfigs, stack: AsyncExitStack
-                          ) -> Instances:
+                          role: FunctionCredentials, concurrency: ConcurrencyConfigs, catalog: Catalog,
+                          stack: AsyncExitStack) -> Instances:
     agent = AgentClient(settings.sync_payload_limit_bytes)
     on_close(stack, "agent client", agent.close)
     logs: LogPumps | None = None
@@ -165,7 +165,9 @@ async def build_instances(settings: Settings, serve_api: bool, engine: DockerEng
     launcher = InstanceLauncher(engine, agent, settings, cluster=owners.cluster, logs=logs, role=role,
                                 fc_endpoint=fc_endpoint)
     metrics = Metrics()
-    limits = InstanceLimits(settings.account_instance_limit, settings.max_instances_per_function, concurrency.reserved)
+    # Reserved concurrency is the function's, as LATEST declares it (a version's snapshot may carry an older one).
+    limits = InstanceLimits(settings.account_instance_limit, settings.max_instances_per_function,
+                            lambda definition: concurrency.reserved(catalog.get(definition.name) or definition))
     concurrency.on_change(limits.changed)
     pools = Pools(launcher, settings, metrics, limits)
     on_close(stack, "pools", pools.close)

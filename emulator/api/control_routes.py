@@ -22,7 +22,7 @@ from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import CUSTOM_CONTAINER
 from emulator.core import Core
 from emulator.redis_io.keys import CODE_PREFIX, split_member
-from emulator.redis_io.replies import reply, zrange_members
+from emulator.redis_io.replies import as_bytes, reply, zrange_members
 
 router = APIRouter(dependencies=[Depends(stamp_request_id)])
 
@@ -147,7 +147,7 @@ async def function_code_zip(request: Request, function_name: str) -> Response:
     deployed = core.deployments.functions.get(definition.name)
     data: bytes | None
     if deployed is not None:
-        data = await core.api_redis.get(CODE_PREFIX + deployed.codeChecksum) if deployed.codeChecksum else None
+        data = as_bytes(await core.api_redis.get(CODE_PREFIX + deployed.codeChecksum)) if deployed.codeChecksum else None
         if data is None:
             raise FCError(404, "FunctionCodeNotFound", f"the code of function '{function_name}' is no longer stored")
     else:
@@ -166,7 +166,7 @@ async def function_version_code_zip(request: Request, function_name: str, versio
     core: Core = request.app.state.core
     definition = function_v3(core, function_name)
     checksum = _version_code(core, definition, function_name, version_id)
-    data: bytes | None = await core.api_redis.get(CODE_PREFIX + checksum)
+    data = as_bytes(await core.api_redis.get(CODE_PREFIX + checksum))
     if data is None:
         raise FCError(404, "FunctionCodeNotFound",
                       f"the code of version '{version_id}' of function '{function_name}' is no longer stored")

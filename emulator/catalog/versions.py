@@ -22,9 +22,9 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 
 from emulator.catalog.aliases import LATEST, Aliases
-from emulator.catalog.code_archive import checksum, unpack, zip_folder
+from emulator.catalog.code_archive import CodeError, checksum, unpack, zip_folder
 from emulator.catalog.layers import LayerSource
-from emulator.catalog.loader import FunctionDefinition, load_manifest
+from emulator.catalog.loader import FunctionDefinition, ManifestError, load_manifest
 from emulator.redis_io.keys import ALIASES_KEY, CODE_PREFIX, FUNCTIONS_KEY, VERSIONS_CHANGED_CHANNEL, VERSIONS_KEY
 from emulator.redis_io.lua import load_script
 from emulator.redis_io.resilience import keep_running, on_each_message
@@ -282,7 +282,15 @@ class Versions:
             if record is None:
                 raise QualifierNotFound("VersionNotFound",
                                         f"version '{version}' of function '{function}' does not exist")
-            found = await self._load(function, version, record)
+            try:
+                found = await self._load(function, version, record)
+            except (CodeError, ManifestError, OSError) as error:
+                # A layer gone, a zip that cannot be unpacked: the version cannot run (its invokes get FC's 404,
+                # its tasks end Invalid) rather than failing the caller with an error it does not expect.
+                log.error("version %s of %s cannot be loaded: %s", version, function, error)
+                raise QualifierNotFound("VersionNotFound",
+                                        f"version '{version}' of function '{function}' cannot be loaded: {error}"
+                                        ) from error
             self._definitions[(function, version)] = found
             return found
 

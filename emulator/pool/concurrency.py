@@ -74,13 +74,21 @@ class FunctionLimit:
         """Whether an instance may start now; with `make_room`, an idle instance of another function is removed
         when that is what the account's limit asks."""
         most, fc_limit = self.most(definition)
-        if self.instances >= most:
+        # At the limit exactly, one idle instance going makes room for one; past it (lowered, or 0), none does.
+        if self.instances >= most and not (self.instances == most > 0 and self._make_way(make_room)):
             return Verdict.THROTTLED if fc_limit else Verdict.WAIT
         limits = self._limits
         if limits.instances < limits.account_limit:
             return Verdict.START
         room = limits.reclaim_idle(self.name) if make_room else limits.idle(self.name) > 0
         return Verdict.START if room else Verdict.THROTTLED
+
+    def _make_way(self, now: bool) -> bool:
+        """Whether an idle instance of one of the function's pools (another version's: the asking pool has none idle,
+        or it would have used it) can go for a new one; with `now`, one goes."""
+        if now:
+            return any(pool.reclaim_idle() for pool in self.pools)
+        return any(pool.idle_count() for pool in self.pools)
 
     def admits_warm(self, definition: FunctionDefinition) -> bool:
         """Whether a warm instance with a free slot may take an invocation: not when the function has more

@@ -219,7 +219,11 @@ class FunctionPool(PoolInstances):
             async with self._changed:
                 self._starting -= missing
                 for result in started:
-                    if isinstance(result, Instance):
+                    if isinstance(result, Instance) and (self._drained or self._closed):
+                        # Drained (updated, disabled, deleted) or closed while it started: it goes again at once.
+                        self._limit.gone()
+                        self._spawn(self._launcher.stop(result, self.definition, self.headers))
+                    elif isinstance(result, Instance):
                         self._instances.append(result)
                     else:
                         log.warning("pre-warming %s failed: %s", self.definition.name, result)

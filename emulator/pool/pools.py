@@ -49,7 +49,9 @@ class Pools:
     def minimum(self, name: str, version_id: str = "") -> int:
         """How many instances of the function's LATEST (or of one of its versions) are kept however idle:
         pre-warmed, or provisioned."""
-        return max(self._settings.prewarm_instances, self.provisioned.get((name, version_id), 0))
+        # FCEMU_PREWARM_INSTANCES is LATEST's: a version invoked once keeps only what a provision config asks.
+        prewarmed = 0 if version_id else self._settings.prewarm_instances
+        return max(prewarmed, self.provisioned.get((name, version_id), 0))
 
     def set_provisioned(self, name: str, targets: dict[str, int]) -> dict[str, int]:
         """A function's provision targets by version id (those of 0 left out); returns the ones they replace."""

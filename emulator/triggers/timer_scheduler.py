@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
+from emulator.catalog.aliases import LATEST
 from emulator.catalog.async_configs import AsyncConfigs
 from emulator.catalog.catalog import Catalog
 from emulator.catalog.trigger_config import CronError, Schedule, parse
@@ -112,15 +113,21 @@ class TimerScheduler:
                 if key not in self._broken:
                     await self._advance(key, trigger, now)
             if self._on_planned is not None:
-                self._on_planned(self._next_firings())
+                self._on_planned(self._next_firings(active))
             earliest = min((planned.at for planned in self._next.values()), default=None)
             timeout = None if earliest is None else min(
                 CLOCK_CHECK_INTERVAL_S, max(0.0, (earliest - self._now()).total_seconds()))
             await wait_for_event(self._triggers.changed, timeout)
 
-    def _next_firings(self) -> dict[str, int]:
+    def _next_firings(self, active: Mapping[tuple[str, str], StoredTrigger]) -> dict[str, int]:
+        """When each function's timers fire next, for pre-start: LATEST's only, since pre-start warms LATEST's
+        pool (a timer on a version or an alias starts its instance when it fires)."""
         firings: dict[str, int] = {}
-        for (function, _), planned in self._next.items():
+        for key, planned in self._next.items():
+            trigger = active.get(key)
+            if trigger is not None and trigger.qualifier not in ("", LATEST):
+                continue
+            function = key[0]
             at = int(planned.at.timestamp() * 1000)
             firings[function] = min(at, firings.get(function, at))
         return firings

@@ -375,3 +375,21 @@ def test_a_task_whose_alias_went_before_it_ran_ends_invalid(fc3_client: FC3Clien
     task = fc3_client.get_async_task(name, f"{name}-g", fc3_models.GetAsyncTaskRequest()).body
     assert "alias 'soon-gone'" in task.task_error_message and task.qualifier == "soon-gone"
     fc3_client.delete_function(name)
+
+
+def test_an_alias_switched_under_a_reserved_concurrency_of_one_runs_at_once(fc3_client: FC3Client) -> None:
+    """The function's one instance is an idle one of the version the alias named before: it makes way for the new
+    version's, rather than the invoke being throttled while nothing runs (the limit is the function's, shared by
+    its versions' pools)."""
+    name = create(fc3_client, "one")
+    publish(fc3_client, name)
+    update(fc3_client, name, "two")
+    publish(fc3_client, name)
+    fc3_client.put_concurrency_config(name, fc3_models.PutConcurrencyConfigRequest(
+        body=fc3_models.PutConcurrencyInput(reserved_concurrency=1)))
+    alias(fc3_client, name, "prod", "1")
+    assert invoke(fc3_client, name, "prod")[0]["word"] == "one"
+    fc3_client.update_alias(name, "prod", fc3_models.UpdateAliasRequest(
+        body=fc3_models.UpdateAliasInput(version_id="2")))
+    answer, headers = invoke(fc3_client, name, "prod")
+    assert (answer["word"], headers["x-fc-invocation-service-version"]) == ("two", "2")
