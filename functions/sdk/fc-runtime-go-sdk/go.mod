@@ -1,0 +1,3 @@
+module github.com/aliyun/fc-runtime-go-sdk
+
+go 1.18
