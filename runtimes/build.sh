@@ -124,7 +124,7 @@ build_runtime() {
   echo "$2 base image: $3"
   inputs=$( { docker image inspect -f '{{.Id}}' "$3" 2>/dev/null || echo "$3"; \
     cd "$here/$1" && find . -path ./builtins -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; \
-    cat builtins/.fcemu-stamp 2>/dev/null; } | sha256sum | cut -d' ' -f1)
+    cat builtins/.fcemu-stamp 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
   if [ "$(docker image inspect -f '{{index .Config.Labels "fcemu.inputs"}}' "$2" 2>/dev/null)" = "$inputs" ]; then
     echo "$2 unchanged"
     return
@@ -146,6 +146,16 @@ python_base() {
 }
 nodejs_base() { pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/nodejs-base:latest nodejs; }
 
+# go1: the agent (runtimes/go1/agent, standard library only) is compiled here on the host, offline and static, into
+# runtimes/go1/build/agent (git-ignored), which the image copies; the image has no Go toolchain. Its base is Debian
+# with CA certificates and time zones (FCEMU_GO_BASE_IMAGE overrides).
+go1_agent() {
+  command -v go >/dev/null || { echo "go is needed to build the go1 runtime's agent (apt-get install golang-go)" >&2; exit 1; }
+  (cd "$here/go1/agent" && GOPROXY=off GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
+    go build -trimpath -ldflags='-s -w' -o "$here/go1/build/agent.tmp" . && mv "$here/go1/build/agent.tmp" "$here/go1/build/agent")
+}
+go1_base() { pick_base "${FCEMU_GO_BASE_IMAGE:-}" debian:bookworm-slim fcemu/go1-base:latest ca-certificates,tzdata; }
+
 # Sourced (tests/benchmarks/run.py's image rows, on a copy of this folder), it only defines the functions above.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
 
@@ -155,3 +165,5 @@ python_builtins
 build_runtime python3 "${FCEMU_PYTHON_RUNTIME_IMAGE:-fcemu/runtime-python3:latest}" "$(python_base)"
 nodejs_builtins
 build_runtime nodejs "${FCEMU_NODEJS_RUNTIME_IMAGE:-fcemu/runtime-nodejs:latest}" "$(nodejs_base)"
+go1_agent
+build_runtime go1 "${FCEMU_GO_RUNTIME_IMAGE:-fcemu/runtime-go1:latest}" "$(go1_base)"

@@ -1,0 +1,3 @@
+module fcemu.local/go1-agent
+
+go 1.19

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	logTailBytes = 4096      // FC's x-fc-log-result: the last 4 KB of an invocation's output
+	maxLineBytes = 64 * 1024 // a longer line without a newline is passed on (and attributed) in pieces
+)
+
+// stdout is the container's: the agent's own lines and the function's, one write per batch of whole lines, so
+// that a line is never split between writers (the emulator's log pump reads lines).
+var stdout = &lockedWriter{w: os.Stdout}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// invocationLog is what one item's output is known to be: whether the SDK's Start line for it was seen, its End
+// line, and (only when the caller asked for the log's tail) its last logTailBytes bytes.
+type invocationLog struct {
+	id      string
+	mu      sync.Mutex
+	want    bool // the caller asked for the log's tail
+	tail    []byte
+	started bool
+	ended   chan struct{}
+	endOnce sync.Once
+}
+
+func newInvocationLog(id string, wantTail bool) *invocationLog {
+	return &invocationLog{id: id, want: wantTail, ended: make(chan struct{})}
+}
+
+func (l *invocationLog) add(line []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.want {
+		return
+	}
+	l.tail = append(l.tail, line...)
+	if over := len(l.tail) - logTailBytes; over > 0 {
+		l.tail = append(l.tail[:0], l.tail[over:]...)
+	}
+}
+
+func (l *invocationLog) isStarted() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.started
+}
+
+func (l *invocationLog) markStarted() {
+	l.mu.Lock()
+	l.started = true
+	l.mu.Unlock()
+}
+
+func (l *invocationLog) markEnded() { l.endOnce.Do(func() { close(l.ended) }) }
+
+// waitEnd waits for the SDK's End line of an item it framed: the SDK prints it before it posts the answer, but
+// the pipe is read by another goroutine than the one the POST arrives on. Bounded, in case it never comes.
+func (l *invocationLog) waitEnd() {
+	if !l.isStarted() {
+		return
+	}
+	select {
+	case <-l.ended:
+	case <-time.After(time.Second):
+	}
+}
+
+func (l *invocationLog) tailBytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.tail...)
+}
+
+// pumpOutput copies the function's process's output (stdout and stderr share one pipe, so their order is kept)
+// to the container's stdout in whole lines, and gives each line to the invocations it belongs to (attribute).
+func pumpOutput(r io.Reader, attribute func(line []byte)) {
+	buf := make([]byte, 64*1024)
+	var pending []byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			cut := bytes.LastIndexByte(pending, '\n') + 1
+			if cut == 0 && len(pending) >= maxLineBytes {
+				cut = len(pending)
+			}
+			if cut > 0 {
+				whole := pending[:cut]
+				_, _ = stdout.Write(whole)
+				for len(whole) > 0 {
+					end := bytes.IndexByte(whole, '\n') + 1
+					if end == 0 {
+						end = len(whole)
+					}
+					attribute(whole[:end])
+					whole = whole[end:]
+				}
+				pending = append(pending[:0], pending[cut:]...)
+			}
+		}
+		if err != nil {
+			if len(pending) > 0 {
+				pending = append(pending, '\n')
+				_, _ = stdout.Write(pending)
+				attribute(pending)
+			}
+			return
+		}
+	}
+}
+
+// framingLine parses the SDK's `FC <Stage> Start|End RequestId: <id>[, Error: ...]` lines.
+func framingLine(line []byte) (id string, start bool, ok bool) {
+	if !bytes.HasPrefix(line, []byte("FC ")) {
+		return "", false, false
+	}
+	text := strings.TrimRight(string(line), "\r\n")
+	const marker = " RequestId: "
+	at := strings.Index(text, marker)
+	if at < 0 {
+		return "", false, false
+	}
+	words := strings.Fields(text[:at])
+	if len(words) != 3 || (words[2] != "Start" && words[2] != "End") {
+		return "", false, false
+	}
+	id = text[at+len(marker):]
+	if comma := strings.IndexByte(id, ','); comma >= 0 {
+		id = id[:comma]
+	}
+	return id, words[2] == "Start", id != ""
+}
