@@ -1,6 +1,8 @@
 """Fixtures the Docker tests share beyond the root conftest's: FC's official SDK clients of both API versions,
-against the shared emulator."""
+against the shared emulator; the Go test functions' binaries."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import fc2
 import pytest
@@ -8,6 +10,7 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi import models as openapi_models
 
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.go_functions import build_go_test_functions
 
 
 @pytest.fixture(scope="module")
@@ -21,3 +24,9 @@ def fc3_client(emulator: EmulatorProcess) -> FC3Client:
         access_key_id="test-ak", access_key_secret="test-sk", endpoint=f"127.0.0.1:{emulator.port}", protocol="http"
     )
     return FC3Client(config)
+
+
+@pytest.fixture(scope="session")
+def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """tests/functions/go-*, built offline in this run, by folder name."""
+    return build_go_test_functions(tmp_path_factory.mktemp("go-functions"))

@@ -1,21 +1,51 @@
 // go-signatures: one binary, every handler shape fc-runtime-go-sdk accepts, picked by the HANDLER_KIND variable
-// (map, string, bytes, none, ctxonly, http, httpsilent, bad); an initializer and a preStop hook registered.
+// (struct, map, string, bytes, none, errorfn, ctxonly, event, http, httpsilent, bad); an initializer and a preStop
+// hook registered (the initializer's request id is kept and shown by ctxonly).
 package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
 
+	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 )
 
+type Greeting struct {
+	Name string `json:"name"`
+}
+
+var initializedBy string
+
 func main() {
-	fc.RegisterInitializerFunction(func(ctx context.Context) { c, _ := fccontext.FromContext(ctx); fmt.Println("init ran", c.RequestID) })
-	fc.RegisterPreStopFunction(func(ctx context.Context) { fmt.Println("prestop ran") })
+	fc.RegisterInitializerFunction(func(ctx context.Context) {
+		c, _ := fccontext.FromContext(ctx)
+		initializedBy = c.RequestID
+		fmt.Println("init ran", c.RequestID)
+	})
+	fc.RegisterPreStopFunction(func(ctx context.Context) {
+		c, _ := fccontext.FromContext(ctx)
+		fmt.Println("prestop ran", c.RequestID)
+	})
 	switch os.Getenv("HANDLER_KIND") {
+	case "struct":
+		fc.Start(func(g Greeting) (Greeting, error) { g.Name = "hello " + g.Name; return g, nil })
+	case "errorfn":
+		fc.Start(func() error { return nil })
+	case "event":
+		fc.Start(func(e events.HTTPTriggerEvent) (events.HTTPTriggerResponse, error) {
+			body := *e.Body
+			if e.IsBase64Encoded != nil && *e.IsBase64Encoded {
+				raw, _ := base64.StdEncoding.DecodeString(body)
+				body = string(raw)
+			}
+			return events.HTTPTriggerResponse{StatusCode: 202, Headers: map[string]string{"x-go": "yes"},
+				Body: *e.TriggerContext.Http.Method + " " + *e.RawPath + " " + body}, nil
+		})
 	case "map":
 		fc.Start(func(m map[string]interface{}) (map[string]interface{}, error) { m["seen"] = true; return m, nil })
 	case "string":
@@ -28,7 +58,7 @@ func main() {
 		fc.Start(func(ctx context.Context) (interface{}, error) {
 			c, _ := fccontext.FromContext(ctx)
 			d, _ := ctx.Deadline()
-			return map[string]interface{}{"ctx": c, "deadline": d}, nil
+			return map[string]interface{}{"ctx": c, "deadline": d.UnixMilli(), "initializedBy": initializedBy}, nil
 		})
 	case "http":
 		fc.StartHttp(func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,36 @@
+"""Go functions as a go1 user ships them: built offline with scripts/build-go-function.sh (against the repository's
+copy of fc-runtime-go-sdk) and zipped as a binary named by the handler."""
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from pathlib import Path
+
+from tests.support.emulator_process import REPO
+
+GO_TEST_FUNCTIONS = REPO / "tests" / "functions"
+BUILD_SCRIPT = REPO / "scripts" / "build-go-function.sh"
+
+
+def build_go_function(source: Path, output: Path) -> Path:
+    """The function's static linux binary, built offline (GOPROXY=off) into `output`."""
+    subprocess.run(["bash", str(BUILD_SCRIPT), str(source), str(output)], check=True, capture_output=True)
+    return output
+
+
+def build_go_test_functions(target: Path) -> dict[str, Path]:
+    """Every tests/functions/go-* folder built into target/<name>/main, by folder name."""
+    return {folder.name: build_go_function(folder, target / folder.name / "main")
+            for folder in sorted(GO_TEST_FUNCTIONS.glob("go-*")) if (folder / "go.mod").is_file()}
+
+
+def binary_zip(binary: Path, name: str = "main") -> bytes:
+    """A code zip holding the binary at its root under `name` (the function's handler), executable."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        entry = zipfile.ZipInfo(name)
+        entry.external_attr = 0o100755 << 16
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(entry, binary.read_bytes())
+    return buffer.getvalue()
