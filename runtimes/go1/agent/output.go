@@ -71,15 +71,16 @@ func (l *invocationLog) markStarted() {
 
 func (l *invocationLog) markEnded() { l.endOnce.Do(func() { close(l.ended) }) }
 
-// waitEnd waits for the SDK's End line of an item it framed: the SDK prints it before it posts the answer, but
-// the pipe is read by another goroutine than the one the POST arrives on. Bounded, in case it never comes.
+// waitEnd waits, when the log's tail is wanted, for the item's End line: the SDK prints its Start and End lines
+// before it posts the answer, but the pipe is read by another goroutine than the one the POST arrives on.
+// Bounded, for a binary that speaks the runtime API without the SDK's framing.
 func (l *invocationLog) waitEnd() {
-	if !l.isStarted() {
+	if !l.want {
 		return
 	}
 	select {
 	case <-l.ended:
-	case <-time.After(time.Second):
+	case <-time.After(500 * time.Millisecond):
 	}
 }
 

@@ -333,7 +333,9 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	it := p.take(id)
+	p.mu.Lock()
+	it := p.inflight[id]
+	p.mu.Unlock()
 	if it == nil {
 		http.Error(w, "no such request "+id, http.StatusNotFound)
 		return
@@ -342,8 +344,11 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 	if len(body) > maxAnswerBytes {
 		answer = result{failed: true, body: platformError(fmt.Sprintf("the function's answer is larger than %d bytes", maxAnswerBytes))}
 	}
+	// Still in flight while its last lines are read, so that they are attributed to it.
 	it.log.waitEnd()
-	it.finish(answer)
+	if p.take(id) == it {
+		it.finish(answer)
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
