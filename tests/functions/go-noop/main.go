@@ -1,6 +1,6 @@
 // go-noop: the fc-runtime-go-sdk README's event function (fc.Start, a struct event with context.Context), plus
 // probes: {"key": "error"} returns an error, {"key": "panic"} panics, {"key": "exit"} ends the process (os.Exit),
-// {"key": "meet"} waits (up to 10 s) until a second "meet" invocation runs at the same time in this process.
+// {"key": "meet"} waits (up to 5 s) until a second "meet" invocation runs at the same time in this process.
 package main
 
 import (
@@ -38,7 +38,7 @@ func HandleRequest(ctx context.Context, event StructEvent) (string, error) {
 			return "met " + other, nil
 		case meeting <- fctx.RequestID:
 			return "waited", nil
-		case <-time.After(10 * time.Second):
+		case <-time.After(5 * time.Second):
 			return "", errors.New("no other invocation came")
 		}
 	}
