@@ -11,6 +11,7 @@ from pathlib import Path
 
 import fc2
 import requests
+from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
 from tests.support.emulator_process import EmulatorProcess
@@ -99,6 +100,22 @@ def test_a_process_that_exits_fails_its_invocation_and_the_next_one_runs_in_a_ne
     after = http.post(v3(emulator, name), data=b'{"key": "back"}')
     assert after.content == b'"hello, back!"'
     assert after.headers["x-fc-instance-id"] == exited.headers["x-fc-instance-id"]
+
+
+def test_a_restarted_process_runs_the_initializer_again_before_its_first_invocation(
+    emulator: EmulatorProcess, http: requests.Session, fc3_client: FC3Client, go_binaries: dict[str, Path]
+) -> None:
+    name = deploy_go(fc3_client, go_binaries["go-signatures"], unique("go-reinit"),
+                     environment_variables={"HANDLER_KIND": "hooked"},
+                     instance_lifecycle_config=fc3_models.InstanceLifecycleConfig(
+                         initializer=fc3_models.LifecycleHook(handler="init", timeout=5)))
+    first = http.post(v3(emulator, name), data=b"{}")
+    assert first.status_code == 200 and first.json(), first.text
+    exited = function_error(http.post(v3(emulator, name), data=b'{"exit": true}'))
+    assert exited == {"errorMessage": "Process exited unexpectedly before completing request (exit status 4)"}
+    second = http.post(v3(emulator, name), data=b"{}")
+    assert second.headers["x-fc-instance-id"] == first.headers["x-fc-instance-id"]
+    assert second.status_code == 200 and second.json() not in ("", first.json()), second.text
 
 
 def test_a_handler_that_names_no_binary_is_an_fc_error_not_a_hang(

@@ -1,5 +1,5 @@
 // go-signatures: one binary, every handler shape fc-runtime-go-sdk accepts, picked by the HANDLER_KIND variable
-// (struct, map, string, bytes, none, errorfn, ctxonly, event, http, httpsilent, bad); an initializer and a preStop
+// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, event, http, httpsilent, bad); an initializer and a preStop
 // hook registered (the initializer's request id is kept and shown by ctxonly).
 package main
 
@@ -34,6 +34,14 @@ func main() {
 	switch os.Getenv("HANDLER_KIND") {
 	case "struct":
 		fc.Start(func(g Greeting) (Greeting, error) { g.Name = "hello " + g.Name; return g, nil })
+	case "hooked":
+		// Which initializer run this process had; {"exit": true} ends the process.
+		fc.Start(func(ctx context.Context, e map[string]interface{}) (string, error) {
+			if e["exit"] == true {
+				os.Exit(4)
+			}
+			return initializedBy, nil
+		})
 	case "errorfn":
 		fc.Start(func() error { return nil })
 	case "event":
