@@ -203,6 +203,7 @@ func (a *agent) hook(w http.ResponseWriter, r *http.Request, stage, functionType
 	headers.Set("X-Fc-Function-Type", functionType)
 	it := newItem(id, stage, headers, nil, wantsTail(r))
 	answer := a.sup.submit(it)
+	stdout.Flush() // the hook's lines are out before the instance may be removed
 	if stage == "Initialize" && !answer.failed {
 		a.sup.mu.Lock()
 		a.sup.initialized = true

@@ -345,7 +345,7 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 		answer = result{failed: true, body: platformError(fmt.Sprintf("the function's answer is larger than %d bytes", maxAnswerBytes))}
 	}
 	// Still in flight while its last lines are read, so that they are attributed to it.
-	it.log.waitEnd()
+	it.log.waitEnd(it.stage != "Invoke")
 	if p.take(id) == it {
 		it.finish(answer)
 	}
