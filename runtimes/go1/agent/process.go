@@ -24,7 +24,7 @@ const (
 // still waiting from a process that died can never take the next process's item).
 type process struct {
 	cmd      *exec.Cmd
-	server   *http.Server
+	listener net.Listener
 	queue    chan *item
 	exited   chan struct{}
 	mu       sync.Mutex
@@ -99,8 +99,8 @@ func (s *supervisor) start() (*process, error) {
 		return nil, fmt.Errorf("the runtime API could not listen: %v", err)
 	}
 	p := &process{queue: make(chan *item, queueLength), exited: make(chan struct{}), inflight: map[string]*item{}}
-	p.server = &http.Server{Handler: http.HandlerFunc(p.serveRuntimeAPI)}
-	go func() { _ = p.server.Serve(listener) }()
+	p.listener = listener
+	go func() { _ = serveHTTP(listener, http.HandlerFunc(p.serveRuntimeAPI)) }()
 
 	reader, writer, err := os.Pipe()
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *supervisor) start() (*process, error) {
 	if err := cmd.Start(); err != nil {
 		writer.Close()
 		reader.Close()
-		p.server.Close()
+		listener.Close()
 		return nil, fmt.Errorf("the function's executable %s could not start: %v", s.binary, err)
 	}
 	writer.Close()
@@ -153,7 +153,7 @@ func (s *supervisor) exited(p *process, waitErr error) {
 		status = waitErr.Error()
 	}
 	agentLine(fmt.Sprintf("the function's process exited (%s); the next request starts it again", status))
-	p.server.Close()
+	p.listener.Close()
 	close(p.exited)
 	p.mu.Lock()
 	items := p.inflight
@@ -312,7 +312,6 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 			header.Set("Content-Length", fmt.Sprint(len(it.body)))
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(it.body)
-		case <-r.Context().Done():
 		case <-p.exited:
 			http.Error(w, "the process is gone", http.StatusServiceUnavailable)
 		}
