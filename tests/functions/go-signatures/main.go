@@ -1,5 +1,5 @@
 // go-signatures: one binary, every handler shape fc-runtime-go-sdk accepts, picked by the HANDLER_KIND variable
-// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, event, http, httpsilent, bad); an initializer and a preStop
+// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, env, event, http, httpsilent, bad); an initializer and a preStop
 // hook registered (the initializer's request id is kept and shown by ctxonly).
 package main
 
@@ -41,6 +41,13 @@ func main() {
 				os.Exit(4)
 			}
 			return initializedBy, nil
+		})
+	case "env":
+		// What the process sees of its environment, and the function name its context got.
+		fc.Start(func(ctx context.Context) (map[string]string, error) {
+			c, _ := fccontext.FromContext(ctx)
+			return map[string]string{"token": os.Getenv("FCEMU_AGENT_TOKEN"), "api": os.Getenv("FC_RUNTIME_API"),
+				"handler": os.Getenv("FC_FUNCTION_HANDLER"), "name": c.Function.Name}, nil
 		})
 	case "errorfn":
 		fc.Start(func() error { return nil })
