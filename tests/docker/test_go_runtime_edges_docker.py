@@ -135,6 +135,17 @@ def test_a_handler_that_names_no_binary_is_an_fc_error_not_a_hang(
     assert error["errorMessage"].startswith('the handler "bootstrap" is not a file in the function\'s code')
 
 
+def test_a_go_function_reaches_fcs_endpoint_by_its_name_over_https(
+    emulator: EmulatorProcess, http: requests.Session, fc3_client: FC3Client, go_binaries: dict[str, Path]
+) -> None:
+    name = deploy_go(fc3_client, go_binaries["go-signatures"], unique("go-fccall"),
+                     environment_variables={"HANDLER_KIND": "fccall"})
+    reply = http.post(v3(emulator, name), data=b"")
+    assert reply.status_code == 200 and "x-fc-error-type" not in reply.headers, reply.text
+    # Name, relay and certificate all worked: the endpoint answered, refusing the unsigned request in FC's shape.
+    assert reply.json() == {"status": 400, "code": "MissingRequiredHeader"}
+
+
 # The agent driven directly, as only the emulator may drive it.
 
 TOKEN = "go-agent-secret"

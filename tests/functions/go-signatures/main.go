@@ -1,11 +1,12 @@
 // go-signatures: one binary, every handler shape fc-runtime-go-sdk accepts, picked by the HANDLER_KIND variable
-// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, env, event, http, httpsilent, bad); an initializer and a preStop
+// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, env, fccall, event, http, httpsilent, bad); an initializer and a preStop
 // hook registered (the initializer's request id is kept and shown by ctxonly).
 package main
 
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -48,6 +49,20 @@ func main() {
 			c, _ := fccontext.FromContext(ctx)
 			return map[string]string{"token": os.Getenv("FCEMU_AGENT_TOKEN"), "api": os.Getenv("FC_RUNTIME_API"),
 				"handler": os.Getenv("FC_FUNCTION_HANDLER"), "name": c.Function.Name}, nil
+		})
+	case "fccall":
+		// FC's endpoint by its name, over HTTPS, unsigned: FC's answer's status and error code.
+		fc.Start(func() (map[string]interface{}, error) {
+			url := fmt.Sprintf("https://%s.%s-internal.fc.aliyuncs.com/2023-03-30/functions",
+				os.Getenv("FC_ACCOUNT_ID"), os.Getenv("FC_REGION"))
+			reply, err := http.Get(url)
+			if err != nil {
+				return nil, err
+			}
+			defer reply.Body.Close()
+			var answer map[string]interface{}
+			_ = json.NewDecoder(reply.Body).Decode(&answer)
+			return map[string]interface{}{"status": reply.StatusCode, "code": answer["Code"]}, nil
 		})
 	case "errorfn":
 		fc.Start(func() error { return nil })
