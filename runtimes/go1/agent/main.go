@@ -72,7 +72,7 @@ func main() {
 	sup.binary, sup.memory, sup.binaryErr = resolveBinary(codeDir, os.Getenv("FC_FUNCTION_HANDLER"))
 	if sup.binaryErr != nil {
 		agentLine(sup.binaryErr.Error())
-	} else if _, _, err := sup.ensure(); err != nil {
+	} else if _, err := sup.ensure(); err != nil {
 		agentLine(err.Error())
 	}
 	a := &agent{token: []byte(token), sup: sup}
@@ -136,6 +136,19 @@ func fcHeaders(r *http.Request, timeoutHeader string) http.Header {
 	h.Del(controlPathHeader)
 	h.Del("X-Fc-Log-Type")
 	h.Del("X-Fc-Function-Type")
+	if h.Get("X-Fc-Retry-Count") != "" {
+		if _, err := strconv.Atoi(h.Get("X-Fc-Retry-Count")); err != nil {
+			h.Del("X-Fc-Retry-Count")
+		}
+	}
+	h.Set("Content-Type", "application/octet-stream")
+	setDeadline(h, timeoutHeader)
+	return h
+}
+
+// setDeadline sets x-fc-function-deadline (epoch milliseconds) to now plus the timeout the named header gives (60 s
+// without one), and x-fc-function-timeout when the request had none: the SDK needs both.
+func setDeadline(h http.Header, timeoutHeader string) {
 	timeout, err := strconv.Atoi(h.Get(timeoutHeader))
 	if err != nil || timeout <= 0 {
 		timeout = 60
@@ -143,15 +156,8 @@ func fcHeaders(r *http.Request, timeoutHeader string) http.Header {
 	if _, err := strconv.Atoi(h.Get("X-Fc-Function-Timeout")); err != nil {
 		h.Set("X-Fc-Function-Timeout", strconv.Itoa(timeout))
 	}
-	if h.Get("X-Fc-Retry-Count") != "" {
-		if _, err := strconv.Atoi(h.Get("X-Fc-Retry-Count")); err != nil {
-			h.Del("X-Fc-Retry-Count")
-		}
-	}
 	deadline := time.Now().Add(time.Duration(timeout) * time.Second).UnixMilli()
 	h.Set("X-Fc-Function-Deadline", strconv.FormatInt(deadline, 10))
-	h.Set("Content-Type", "application/octet-stream")
-	return h
 }
 
 func requestID(r *http.Request) string {
@@ -191,9 +197,6 @@ func (a *agent) initialize(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	a.sup.mu.Lock()
-	a.sup.initHeaders = fcHeaders(r, "X-Fc-Initialization-Timeout")
-	a.sup.mu.Unlock()
 	a.hook(w, r, "Initialize", typeInitializer, "X-Fc-Initialization-Timeout")
 }
 
@@ -209,9 +212,10 @@ func (a *agent) hook(w http.ResponseWriter, r *http.Request, stage, functionType
 	it := newItem(id, stage, headers, nil, wantsTail(r))
 	answer := a.sup.submit(it)
 	stdout.Flush() // the hook's lines are out before the instance may be removed
-	if stage == "Initialize" && !answer.failed {
+	if stage == "Initialize" {
+		// A process started again later (this one died) is initialized the same way first.
 		a.sup.mu.Lock()
-		a.sup.initialized = true
+		a.sup.initHeaders = headers
 		a.sup.mu.Unlock()
 	}
 	writeEventAnswer(w, it, answer)

@@ -23,12 +23,14 @@ const (
 // process is one run of the function's binary, with the runtime API it polls (its own loopback port: a `next`
 // still waiting from a process that died can never take the next process's item).
 type process struct {
-	cmd      *exec.Cmd
-	listener net.Listener
-	queue    chan *item
-	exited   chan struct{}
-	mu       sync.Mutex
-	inflight map[string]*item // handed over or queued, not yet answered
+	cmd       *exec.Cmd
+	listener  net.Listener
+	queue     chan *item
+	exited    chan struct{}
+	ready     chan struct{} // closed when invocations may go to it (its initializer, when it needs one, ran)
+	initError []byte        // the initializer's error, when it failed on a restarted process
+	mu        sync.Mutex
+	inflight  map[string]*item // handed over or queued, not yet answered
 }
 
 // supervisor starts the function's binary at the instance's start and again, on demand, after it died.
@@ -39,7 +41,6 @@ type supervisor struct {
 	memory      *os.File // its in-memory copy, run instead when the file is not executable
 	binaryErr   error
 	initHeaders http.Header // the /initialize request's, kept to initialize a restarted process the same way
-	initialized bool
 	env         []string
 }
 
@@ -72,25 +73,46 @@ func resolveBinary(codeDir, handler string) (string, *os.File, error) {
 	return path, memory, nil
 }
 
-// ensure returns the running process, starting one if none runs. restarted says a previous one had died (or
-// this is the first start after a failed one), so that the caller initializes it again.
-func (s *supervisor) ensure() (p *process, restarted bool, err error) {
+// ensure returns the running process, starting one if none runs. A process started again after the instance
+// was initialized (the previous one died) runs the initializer first, as a new instance would: its ready channel
+// closes once that is done.
+func (s *supervisor) ensure() (*process, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.current != nil {
-		return s.current, false, nil
+		return s.current, nil
 	}
 	if s.binaryErr != nil {
-		return nil, false, s.binaryErr
+		return nil, s.binaryErr
 	}
-	p, err = s.start()
+	p, err := s.start()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	s.current = p
-	restarted = s.initialized
-	s.initialized = false
-	return p, restarted, nil
+	if s.initHeaders == nil {
+		close(p.ready)
+	} else {
+		go s.reinitialize(p, s.initHeaders.Clone())
+	}
+	return p, nil
+}
+
+// reinitialize runs the initializer on a restarted process. If it fails, the process is ended: the invocations
+// waiting for it fail with the initializer's error, and the next request tries a new process, as FC tries a new
+// instance.
+func (s *supervisor) reinitialize(p *process, headers http.Header) {
+	init := newItem(newRequestID(), "Initialize", headers, nil, false)
+	init.headers.Set("X-Fc-Request-Id", init.id)
+	setDeadline(init.headers, "X-Fc-Initialization-Timeout")
+	if !p.enqueue(init) {
+		failByAgent(init, platformError("the function's process is not taking requests"))
+	}
+	if answer := <-init.done; answer.failed {
+		p.initError = answer.body
+		_ = p.cmd.Process.Kill()
+	}
+	close(p.ready)
 }
 
 func (s *supervisor) start() (*process, error) {
@@ -98,7 +120,8 @@ func (s *supervisor) start() (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the runtime API could not listen: %v", err)
 	}
-	p := &process{queue: make(chan *item, queueLength), exited: make(chan struct{}), inflight: map[string]*item{}}
+	p := &process{queue: make(chan *item, queueLength), exited: make(chan struct{}), ready: make(chan struct{}),
+		inflight: map[string]*item{}}
 	p.listener = listener
 	go func() { _ = serveHTTP(listener, http.HandlerFunc(p.serveRuntimeAPI)) }()
 
@@ -167,45 +190,20 @@ func (s *supervisor) exited(p *process, waitErr error) {
 
 // submit hands an item to the process and waits for its answer.
 func (s *supervisor) submit(it *item) result {
-	p, restarted, err := s.ensure()
+	p, err := s.ensure()
 	if err != nil {
 		failByAgent(it, functionError(err.Error(), "HandlerNotFound"))
 		return <-it.done
 	}
-	if restarted && it.stage != "Initialize" {
-		if r := s.initialize(p); r.failed {
-			failByAgent(it, r.body)
-			return <-it.done
-		}
+	<-p.ready
+	if p.initError != nil {
+		failByAgent(it, p.initError)
+		return <-it.done
 	}
 	if !p.enqueue(it) {
 		failByAgent(it, platformError("the function's process is not taking requests"))
 	}
 	return <-it.done
-}
-
-// initialize runs the initializer on a process once, with the headers of the instance's /initialize.
-func (s *supervisor) initialize(p *process) result {
-	s.mu.Lock()
-	headers := s.initHeaders
-	s.mu.Unlock()
-	if headers == nil {
-		return result{}
-	}
-	init := newItem(newRequestID(), "Initialize", headers.Clone(), nil, false)
-	init.headers.Set("x-fc-request-id", init.id)
-	if !p.enqueue(init) {
-		failByAgent(init, platformError("the function's process is not taking requests"))
-	}
-	r := <-init.done
-	if !r.failed {
-		s.mu.Lock()
-		if s.current == p {
-			s.initialized = true
-		}
-		s.mu.Unlock()
-	}
-	return r
 }
 
 func (p *process) enqueue(it *item) bool {
