@@ -72,8 +72,13 @@ func main() {
 	sup.binary, sup.memory, sup.binaryErr = resolveBinary(codeDir, os.Getenv("FC_FUNCTION_HANDLER"))
 	if sup.binaryErr != nil {
 		agentLine(sup.binaryErr.Error())
-	} else if _, err := sup.ensure(); err != nil {
-		agentLine(err.Error())
+	} else {
+		// The binary starts while the agent begins to listen; a request that comes first waits for it.
+		go func() {
+			if _, err := sup.ensure(); err != nil {
+				agentLine(err.Error())
+			}
+		}()
 	}
 	a := &agent{token: []byte(token), sup: sup}
 	port := envOr("FC_SERVER_PORT", "9000")
