@@ -37,9 +37,11 @@ func serveHTTP(listener net.Listener, handler http.Handler) error {
 
 func serveConn(conn net.Conn, handler http.Handler) {
 	defer conn.Close()
-	reader := bufio.NewReaderSize(conn, 16*1024)
+	limited := &headLimit{conn: conn}
+	reader := bufio.NewReaderSize(limited, 16*1024)
 	for {
-		request, err := readRequest(reader, conn)
+		limited.remaining = maxHeadBytes
+		request, err := readRequest(reader, conn, limited)
 		if err != nil {
 			if err != io.EOF {
 				_, _ = conn.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
@@ -55,7 +57,28 @@ func serveConn(conn net.Conn, handler http.Handler) {
 	}
 }
 
-func readRequest(reader *bufio.Reader, conn net.Conn) (*http.Request, error) {
+// headLimit bounds what is read from a connection while a request's head is (a head with no end would otherwise
+// grow without bound); the body's length is bounded by its Content-Length check.
+type headLimit struct {
+	conn      net.Conn
+	remaining int64 // < 0: no limit (the body)
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.remaining == 0 {
+		return 0, fmt.Errorf("request head larger than %d bytes", maxHeadBytes)
+	}
+	if h.remaining > 0 && int64(len(p)) > h.remaining {
+		p = p[:h.remaining]
+	}
+	n, err := h.conn.Read(p)
+	if h.remaining > 0 {
+		h.remaining -= int64(n)
+	}
+	return n, err
+}
+
+func readRequest(reader *bufio.Reader, conn net.Conn, limited *headLimit) (*http.Request, error) {
 	text := textproto.NewReader(reader)
 	line, err := text.ReadLine()
 	if err != nil {
@@ -72,9 +95,7 @@ func readRequest(reader *bufio.Reader, conn net.Conn) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(header) > 0 && headBytes(header) > maxHeadBytes {
-		return nil, fmt.Errorf("head too large")
-	}
+	limited.remaining = -1
 	target, err := url.ParseRequestURI(parts[1])
 	if err != nil {
 		return nil, err
@@ -106,16 +127,6 @@ func readRequest(reader *bufio.Reader, conn net.Conn) (*http.Request, error) {
 		Close: connection == "close" || (parts[2] == "HTTP/1.0" && connection != "keep-alive"),
 	}
 	return request.WithContext(context.Background()), nil
-}
-
-func headBytes(header textproto.MIMEHeader) int {
-	total := 0
-	for name, values := range header {
-		for _, value := range values {
-			total += len(name) + len(value) + 4
-		}
-	}
-	return total
 }
 
 // bufferedAnswer is an http.ResponseWriter that keeps the whole answer for one write.
