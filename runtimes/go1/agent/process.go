@@ -105,8 +105,8 @@ func (s *supervisor) reinitialize(p *process, headers http.Header) {
 	init := newItem(newRequestID(), "Initialize", headers, nil, false)
 	init.headers.Set("X-Fc-Request-Id", init.id)
 	setDeadline(init.headers, "X-Fc-Initialization-Timeout")
-	if !p.enqueue(init) {
-		failByAgent(init, platformError("the function's process is not taking requests"))
+	if refused := p.enqueue(init); refused != nil {
+		failByAgent(init, refused)
 	}
 	if answer := <-init.done; answer.failed {
 		p.initError = answer.body
@@ -200,29 +200,31 @@ func (s *supervisor) submit(it *item) result {
 		failByAgent(it, p.initError)
 		return <-it.done
 	}
-	if !p.enqueue(it) {
-		failByAgent(it, platformError("the function's process is not taking requests"))
+	if refused := p.enqueue(it); refused != nil {
+		failByAgent(it, refused)
 	}
 	return <-it.done
 }
 
-func (p *process) enqueue(it *item) bool {
+// enqueue hands an item to the process's runtime API; it fails with FC's error body when the process has exited,
+// its request id is already running, or too many wait.
+func (p *process) enqueue(it *item) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
 	case <-p.exited:
-		return false
+		return platformError("the function's process exited before it took the request")
 	default:
 	}
 	if _, taken := p.inflight[it.id]; taken {
-		return false
+		return platformError("request " + it.id + " is already running in this instance")
 	}
 	select {
 	case p.queue <- it:
 		p.inflight[it.id] = it
-		return true
+		return nil
 	default:
-		return false
+		return platformError("too many requests are waiting for the function's process")
 	}
 }
 
