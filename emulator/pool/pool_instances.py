@@ -119,11 +119,12 @@ class PoolInstances:
         return sum(1 for instance in [*self._instances, *self._draining] if instance.active > 0)
 
     def reclaim_idle(self) -> bool:
-        """Removes one idle instance at once (another function needs the room under the account's limit)."""
+        """Removes one idle instance at once: another function needs the room under the account's limit, or another
+        version of this one under the function's."""
         idle = self._idle()
         if not idle:
             return False
-        log.info("removing idle instance %s of %s to make room under the account's instance limit",
+        log.info("removing idle instance %s of %s to make room under an instance limit (the account's or the function's)",
                  idle[0].instance_id, self.definition.name)
         self._retire(idle[0])
         return True

@@ -1,6 +1,6 @@
 """Every path of this repository that the README and the docs name in backticks exists: a moved or renamed module
 or test otherwise leaves the manual pointing at nothing, which `mkdocs build --strict` cannot see (it checks
-links, not code spans). Read from the files; nothing is run."""
+links, not code spans). Read from the files; only `git check-ignore` is asked about a path the build makes."""
 from __future__ import annotations
 
 import re
