@@ -1,8 +1,8 @@
 // Written for fcemu from Function Compute's documentation of fc-java-core (see docs/java-runtime-notes.md);
-// not taken from any fc-java-core jar or source.
+// the method names are those a jar compiled against fc-java-core links to (public source copies of the interface).
 package com.aliyun.fc.runtime;
 
-/** FC's logger: one line per call, "<UTC time> <request id> [LEVEL] message". */
+/** FC's logger: one line per call, "<UTC time> <request id> [LEVEL] message", on stdout. */
 public interface FunctionComputeLogger {
     void trace(String message);
 
@@ -14,5 +14,16 @@ public interface FunctionComputeLogger {
 
     void error(String message);
 
-    void fatal(String message);
+    /** FC's log page documents fatal too; default methods keep a jar built against an older copy linking. */
+    default void fatal(String message) {
+        error(message);
+    }
+
+    /** Lines below this level are dropped (default: all). */
+    default void setLogLevel(Level level) {
+    }
+
+    enum Level {
+        TRACE, DEBUG, INFO, WARN, ERROR, FATAL
+    }
 }

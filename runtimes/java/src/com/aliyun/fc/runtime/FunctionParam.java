@@ -1,11 +1,8 @@
 // Written for fcemu from Function Compute's documentation of fc-java-core (see docs/java-runtime-notes.md);
-// not taken from any fc-java-core jar or source.
+// the method names are those a jar compiled against fc-java-core links to (public source copies of the interface).
 package com.aliyun.fc.runtime;
 
-/**
- * The invoked function (FC: "name, handler, memory, and timeout period"). Only getFunctionName is confirmed by usage;
- * the other names and types are PROVISIONAL until checked against a jar compiled with fc-java-core.
- */
+/** The invoked function (FC: "name, handler, memory, and timeout period"). */
 public interface FunctionParam {
     String getFunctionName();
 
@@ -13,9 +10,9 @@ public interface FunctionParam {
 
     String getFunctionInitializer();
 
-    int getMemory();
+    /** The function's timeout, in milliseconds. */
+    int getExecTimeLimitInMillis();
 
-    int getTimeout();
-
-    int getInitializationTimeout();
+    /** The function's memory size, in MB. */
+    int getMemoryLimitInMB();
 }

@@ -1,12 +1,14 @@
 // Written for fcemu from Function Compute's documentation of fc-java-core (see docs/java-runtime-notes.md);
-// not taken from any fc-java-core jar or source.
+// the method names are those a jar compiled against fc-java-core links to (public source copies of the interface).
 package com.aliyun.fc.runtime;
 
-/** Tracing Analysis data. Names PROVISIONAL (FC documents this in prose only). */
-public interface OpenTracing {
-    String getOpenTracingSpanContext();
+import java.util.Map;
 
-    String getOpenTracingSpanBaggages();
+/** Tracing Analysis data: empty in fcemu but for what the request carried. */
+public interface OpenTracing {
+    String getSpanContext();
+
+    Map<String, String> getSpanBaggages();
 
     String getJaegerEndpoint();
 }

@@ -2,7 +2,7 @@
 // not taken from any fc-java-core jar or source.
 package com.aliyun.fc.runtime;
 
-/** The invoked service (FC 2.0) or its FC 3.0 equivalent. Names PROVISIONAL (FC documents this in prose only). */
+/** The invoked service (FC 2.0; FC 3.0 functions get fcemu's service name). Names as fc-java-core's. */
 public interface Service {
     String getName();
 

@@ -1,0 +1,327 @@
+package fcemu.agent;
+
+import com.aliyun.fc.runtime.Context;
+import com.aliyun.fc.runtime.HttpRequestHandler;
+import com.aliyun.fc.runtime.PojoRequestHandler;
+import com.aliyun.fc.runtime.StreamRequestHandler;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Type;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.servlet.http.HttpServletRequest;
+
+/**
+ * fcemu's Java runtime agent: FC's custom-runtime HTTP contract on port 9000 (the JDK's own HTTP server), calling a
+ * function's handlers the way FC's Java runtime does: StreamRequestHandler and PojoRequestHandler (JSON through
+ * Jackson) on /invoke, FunctionInitializer on /initialize, the preStop hook on GET /pre-stop, FC 2.0's
+ * HttpRequestHandler on x-fc-control-path /http-invoke. Each call is framed by FC's `FC <Stage> Start/End
+ * RequestId:` lines on stdout; with `x-fc-log-type: Tail` the last 4 KB of its output come back, base64, in
+ * `x-fc-log-result`. Requests run concurrently, one thread each.
+ *
+ * Only the emulator drives it: every request must carry the instance's secret (`x-fcemu-agent-token`), or it is
+ * refused with 403 and nothing runs. The JVM cannot drop a variable from its environment, so the start script
+ * (start.sh) moves FCEMU_AGENT_TOKEN into a file only this user can read before java starts; the agent reads and
+ * deletes it before any of the function's code loads.
+ */
+public final class Agent {
+    private static final String TOKEN_HEADER = "x-fcemu-agent-token";
+    private static final String HTTP_INVOKE = "/http-invoke";
+    private static final String PRE_STOP_HANDLER = "x-fc-instance-lifecycle-pre-stop-handler";
+    private static final String FAILED = ", Error: Unhandled function error";
+    static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private static byte[] token = new byte[0];
+    private static int port = 9000;
+    private static Handlers handlers;
+    private static final Object INIT_LOCK = new Object();
+    private static volatile boolean initialized;
+
+    private Agent() {
+    }
+
+    static int port() {
+        return port;
+    }
+
+    /** A reply: status, headers (name, value), body. */
+    record Reply(int status, List<String[]> headers, byte[] body) {
+        static Reply of(byte[] body) {
+            List<String[]> headers = new ArrayList<>();
+            headers.add(new String[] {"Content-Type", "application/octet-stream"});
+            return new Reply(200, headers, body);
+        }
+    }
+
+    @FunctionalInterface
+    interface Call {
+        Reply apply(FcContext context) throws Throwable;
+    }
+
+    public static void main(String[] args) throws IOException {
+        String tokenFile = System.getProperty("fcemu.tokenFile", "");
+        if (!tokenFile.isEmpty()) {
+            Path path = Path.of(tokenFile);
+            token = Files.readAllBytes(path);
+            Files.deleteIfExists(path);
+            System.clearProperty("fcemu.tokenFile");
+        }
+        Output.install();
+        port = Integer.parseInt(System.getenv().getOrDefault("FC_SERVER_PORT", "9000"));
+        handlers = new Handlers(System.getenv().getOrDefault("FC_FUNC_CODE_PATH", "/code"));
+        HttpServer server = HttpServer.create(new InetSocketAddress("0.0.0.0", port), 1024);
+        server.createContext("/", Agent::handle);
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "fc-request-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(executor);
+        server.start();
+        Output.line("FunctionCompute java runtime inited.\n");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // The contract.
+
+    private static void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            Headers raw = exchange.getRequestHeaders();
+            List<String> given = raw.get(TOKEN_HEADER);
+            byte[] presented = given == null || given.isEmpty() ? null
+                    : given.get(given.size() - 1).getBytes(StandardCharsets.ISO_8859_1);
+            if (token.length == 0 || presented == null || !MessageDigest.isEqual(presented, token)) {
+                byte[] body = "this instance answers only the emulator that started it\n".getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "text/plain");
+                exchange.getResponseHeaders().set("Connection", "close");
+                exchange.sendResponseHeaders(403, body.length);
+                exchange.getResponseBody().write(body);
+                return;
+            }
+            // Lower-case name -> the last value: the control plane's own x-fc-* headers come after a client's.
+            Map<String, String> headers = new HashMap<>();
+            raw.forEach((name, values) -> {
+                if (!values.isEmpty()) {
+                    headers.put(name.toLowerCase(Locale.ROOT), values.get(values.size() - 1));
+                }
+            });
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getRawPath();
+            Reply reply;
+            if (HTTP_INVOKE.equals(headers.get("x-fc-control-path"))) {
+                reply = run("Invoke", headers, context -> httpInvoke(exchange, body, context));
+            } else if ("POST".equals(method) && path.startsWith("/invoke")) {
+                reply = run("Invoke", headers, context -> invoke(body, context));
+            } else if ("POST".equals(method) && path.startsWith("/initialize")) {
+                reply = run("Initialize", headers, Agent::initialize);
+            } else if ("GET".equals(method) && path.startsWith("/pre-stop") && headers.get(PRE_STOP_HANDLER) != null) {
+                reply = run("PreStop", headers, context -> {
+                    hook(headers.get(PRE_STOP_HANDLER), context);
+                    return Reply.of(new byte[0]);
+                });
+            } else {
+                // /pre-freeze, a /pre-stop without a hook, liveness probes.
+                reply = new Reply(200, List.of(), new byte[0]);
+            }
+            send(exchange, reply);
+        }
+    }
+
+    private static void send(HttpExchange exchange, Reply reply) throws IOException {
+        Headers out = exchange.getResponseHeaders();
+        for (String[] header : reply.headers()) {
+            out.add(header[0], header[1]);
+        }
+        boolean noBody = reply.body().length == 0 || "HEAD".equals(exchange.getRequestMethod())
+                || reply.status() == 204 || reply.status() == 304;
+        exchange.sendResponseHeaders(reply.status(), noBody ? -1 : reply.body().length);
+        if (!noBody) {
+            exchange.getResponseBody().write(reply.body());
+        }
+    }
+
+    /**
+     * Runs one call of the function's code framed by FC's Start/End lines, its output captured for the log tail
+     * when asked, and turns its outcome into the reply: a throwable is FC's error (x-fc-status 404).
+     */
+    private static Reply run(String stage, Map<String, String> headers, Call call) {
+        FcContext context = new FcContext(headers);
+        boolean tail = "tail".equalsIgnoreCase(headers.getOrDefault("x-fc-log-type", ""));
+        Output.Capture capture = tail ? new Output.Capture() : null;
+        Thread thread = Thread.currentThread();
+        ClassLoader own = thread.getContextClassLoader();
+        Output.begin(capture);
+        thread.setContextClassLoader(handlers.loader());
+        Output.line("FC " + stage + " Start RequestId: " + context.getRequestId() + "\n");
+        Reply reply;
+        String suffix = "";
+        try {
+            reply = call.apply(context);
+        } catch (Throwable thrown) {
+            Throwable error = unwrap(thrown);
+            Errors.print(error, context.getRequestId());
+            reply = Errors.reply(error);
+            suffix = FAILED;
+        } finally {
+            thread.setContextClassLoader(own);
+        }
+        Output.line("FC " + stage + " End RequestId: " + context.getRequestId() + suffix + "\n");
+        Output.end();
+        if (capture != null) {
+            List<String[]> headersOut = new ArrayList<>(reply.headers());
+            headersOut.add(new String[] {"x-fc-log-result", Base64.getEncoder().encodeToString(capture.close())});
+            reply = new Reply(reply.status(), headersOut, reply.body());
+        }
+        return reply;
+    }
+
+    private static Throwable unwrap(Throwable thrown) {
+        Throwable error = thrown;
+        while (error instanceof InvocationTargetException && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+
+    private static Object call(Handlers.Target target, Object... args) throws Throwable {
+        try {
+            return target.method.invoke(target.instance, args);
+        } catch (InvocationTargetException error) {
+            throw error.getCause();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Handlers.
+
+    /** An event: a StreamRequestHandler's bytes, else a POJO handler's JSON in and out. */
+    private static Reply invoke(byte[] body, FcContext context) throws Throwable {
+        String name = context.getFunctionHandler();
+        Handlers.Target target;
+        try {
+            target = handlers.resolve(name, 3, InputStream.class);
+        } catch (Handlers.LoadError notStream) {
+            if (notStream.getCause() != null && !(notStream.getCause() instanceof NoSuchMethodException)) {
+                throw notStream; // the class itself did not load
+            }
+            try {
+                target = handlers.resolve(name, 2, null);
+            } catch (Handlers.LoadError notPojo) {
+                throw notPojo.getCause() instanceof NoSuchMethodException
+                        ? new Handlers.LoadError(notPojo.getMessage().replace("with 2 parameters (the last a "
+                                + "com.aliyun.fc.runtime.Context)", "(InputStream, OutputStream, Context) or (input, "
+                                + "Context)"), notPojo.getCause())
+                        : notPojo;
+            }
+        }
+        if (target.parameters.length == 3) {
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            InputStream input = new ByteArrayInputStream(body);
+            if (target.instance instanceof StreamRequestHandler stream && isInterfaceMethod(target)) {
+                stream.handleRequest(input, output, context);
+            } else {
+                call(target, input, output, context);
+            }
+            return Reply.of(output.toByteArray());
+        }
+        Object input = pojoInput(body, Handlers.inputType(target));
+        Object result;
+        if (target.instance instanceof PojoRequestHandler<?, ?> && isInterfaceMethod(target)) {
+            @SuppressWarnings("unchecked")
+            PojoRequestHandler<Object, Object> pojo = (PojoRequestHandler<Object, Object>) target.instance;
+            result = pojo.handleRequest(input, context);
+        } else {
+            result = call(target, input, context);
+        }
+        List<String[]> headers = new ArrayList<>();
+        headers.add(new String[] {"Content-Type", "application/json"});
+        return new Reply(200, headers, JSON.writeValueAsBytes(result));
+    }
+
+    private static boolean isInterfaceMethod(Handlers.Target target) {
+        return "handleRequest".equals(target.method.getName());
+    }
+
+    /**
+     * The event as the handler's input type: JSON mapped by Jackson (unknown properties ignored); an empty event is
+     * null; a String input takes a JSON string's value, or any other event's text as it is.
+     */
+    private static Object pojoInput(byte[] body, Type type) throws IOException {
+        if (body.length == 0) {
+            return null;
+        }
+        if (type == String.class) {
+            String text = new String(body, StandardCharsets.UTF_8);
+            return text.startsWith("\"") ? JSON.readValue(body, String.class) : text;
+        }
+        return JSON.readValue(body, JSON.getTypeFactory().constructType(type));
+    }
+
+    private static Reply initialize(FcContext context) throws Throwable {
+        String name = context.getFunctionInitializer();
+        if (!initialized && !name.isEmpty()) {
+            synchronized (INIT_LOCK) {
+                if (!initialized) {
+                    hook(name, context);
+                    initialized = true;
+                }
+            }
+        }
+        return Reply.of(new byte[0]);
+    }
+
+    /** An initializer or preStop hook: `method(Context)`. */
+    private static void hook(String name, Context context) throws Throwable {
+        call(handlers.resolve(name, 1, null), context);
+    }
+
+    /** FC 2.0's HttpRequestHandler: the client's request as a servlet request, the servlet response as the reply. */
+    private static Reply httpInvoke(HttpExchange exchange, byte[] body, FcContext context) throws Throwable {
+        Map<String, List<String>> visible = new LinkedHashMap<>();
+        exchange.getRequestHeaders().forEach((name, values) -> {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (HttpServlets.visibleRequestHeader(lower)) {
+                visible.put(lower, values);
+            }
+        });
+        String forwarded = context.get("x-forwarded-for");
+        String clientIp = forwarded.isEmpty() ? exchange.getRemoteAddress().getAddress().getHostAddress()
+                : forwarded.split(",")[0].trim();
+        HttpServletRequest request = HttpServlets.request(exchange.getRequestMethod(),
+                exchange.getRequestURI().getRawPath() + (exchange.getRequestURI().getRawQuery() == null ? ""
+                        : "?" + exchange.getRequestURI().getRawQuery()), visible, body, clientIp);
+        HttpServlets.Answer answer = new HttpServlets.Answer();
+        javax.servlet.http.HttpServletResponse response = HttpServlets.response(answer);
+        Handlers.Target target = handlers.resolve(context.getFunctionHandler(), 3, HttpServletRequest.class);
+        if (target.instance instanceof HttpRequestHandler http && isInterfaceMethod(target)) {
+            http.handleRequest(request, response, context);
+        } else {
+            call(target, request, response, context);
+        }
+        return new Reply(answer.status, answer.headerLines(), answer.bodyBytes());
+    }
+}
