@@ -98,15 +98,20 @@ class Settings(BaseSettings):
     nodejs_runtime_image: str = Field("fcemu/runtime-nodejs:latest", description=(
         "Image of the nodejs runtimes (nodejs14 to nodejs20), built from `runtimes/nodejs` (also the tag "
         "`runtimes/build.sh` builds)."))
+    go_runtime_image: str = Field("fcemu/runtime-go1:latest", description=(
+        "Image of the go1 runtime, built from `runtimes/go1` (also the tag `runtimes/build.sh` builds)."))
+    java_runtime_image: str = Field("fcemu/runtime-java:latest", description=(
+        "Image of the java8 and java11 runtimes (OpenJDK 17), built from `runtimes/java` (also the tag "
+        "`runtimes/build.sh` builds)."))
     pids_limit: int = Field(256, ge=16, description="Most processes in one instance's container.")
     debug: str = Field("", description=(
         "Functions run under a debugger (as `s local invoke -d`), `fn` or `fn:PORT`, comma-separated "
         "(`fcemu serve --debug`, `make up DEBUG=`). Each runs one instance, kept warm, with debugpy (python) or the "
-        "inspector (nodejs) published on 127.0.0.1 and its invoke and initializer timeouts lifted; see "
+        "inspector (nodejs) or JDWP (java) published on 127.0.0.1 and its invoke and initializer timeouts lifted; see "
         "[Debugging](debugging.md)."))
     debug_port: int | None = Field(None, ge=0, le=65535, description=(
         "Host port (on 127.0.0.1) of a debugged function given none, plus its place in the `FCEMU_DEBUG` list so that "
-        "several never collide; unset: 5678 for python, 9229 for nodejs; `0`: a free port, logged."))
+        "several never collide; unset: 5678 for python, 9229 for nodejs, 5005 for java; `0`: a free port, logged."))
     tmp_size_mb: int = Field(64, ge=1, description="Size of the `/tmp` tmpfs of an instance's container (MB).")
 
     # Async queue (Redis) and dispatcher.

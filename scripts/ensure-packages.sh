@@ -3,7 +3,8 @@
 # runtime base image without a container registry), curl (`make up` asks the emulator's health route),
 # docker.io (when no Docker engine is installed at all), iproute2 (`ip`: the two-engine test gives its second
 # dockerd a bridge of its own), npm (runtimes/build.sh installs FC's built-in Node.js modules with it on the host;
-# not needed with FCEMU_SLIM_IMAGES=1).
+# not needed with FCEMU_SLIM_IMAGES=1), golang-go and openjdk-17-jdk-headless (runtimes/build.sh compiles the go1
+# and java images' agents on the host; the tests build their Go and Java functions with them too).
 # As root it runs apt-get; otherwise it says what to install.
 set -euo pipefail
 need=()
@@ -11,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 [ "${FCEMU_SLIM_IMAGES:-}" = 1 ] || command -v npm >/dev/null 2>&1 || need+=(npm)
 # A docker client alone is not enough: without an engine that answers, dockerd must be installed to start one.
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null 2>&1; then need+=(docker.io); fi

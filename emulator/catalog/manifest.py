@@ -20,7 +20,13 @@ FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
 NODEJS_RUNTIMES = ("nodejs14", "nodejs16", "nodejs18", "nodejs20")
+GO_RUNTIMES = ("go1",)
+# Both run on the image's OpenJDK 17 (docs/java-runtime.md says what differs from FC's JVMs).
+JAVA_RUNTIMES = ("java8", "java11")
 CUSTOM_RUNTIMES = ("custom", "custom.debian10", "custom.debian11", "custom.debian12")
+# The runtimes whose agent is fcemu's own (an image of runtimes/), against the custom ones, which run their own server.
+BUILT_IN_RUNTIMES = (*PYTHON_RUNTIMES, *NODEJS_RUNTIMES, *GO_RUNTIMES, *JAVA_RUNTIMES)
+RuntimeFamily = Literal["python", "nodejs", "go", "java", "custom", "custom-container"]
 CUSTOM_CONTAINER = "custom-container"
 FC3_API_VERSION = "2023-03-30"
 FC2_API_VERSION = "2016-08-15"
@@ -229,8 +235,8 @@ class FunctionManifest(BaseModel):
     @field_validator("runtime")
     @classmethod
     def _known_runtime(cls, value: str) -> str:
-        if value not in (*PYTHON_RUNTIMES, *NODEJS_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER):
-            known = ", ".join((*PYTHON_RUNTIMES, *NODEJS_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER))
+        if value not in (*BUILT_IN_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER):
+            known = ", ".join((*BUILT_IN_RUNTIMES, *CUSTOM_RUNTIMES, CUSTOM_CONTAINER))
             raise ValueError(f"unsupported runtime '{value}'; fcemu runs: {known}")
         return value
 
@@ -301,11 +307,15 @@ class FunctionManifest(BaseModel):
         return 9000
 
     @property
-    def runtime_family(self) -> Literal["python", "nodejs", "custom", "custom-container"]:
+    def runtime_family(self) -> RuntimeFamily:
         if self.runtime in PYTHON_RUNTIMES:
             return "python"
         if self.runtime in NODEJS_RUNTIMES:
             return "nodejs"
+        if self.runtime in GO_RUNTIMES:
+            return "go"
+        if self.runtime in JAVA_RUNTIMES:
+            return "java"
         if self.runtime in CUSTOM_RUNTIMES:
             return "custom"
         return "custom-container"

@@ -170,15 +170,17 @@ IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 def _search_paths(definition: FunctionDefinition) -> dict[str, str]:
     """Where FC's built-in runtimes look for the layers' content under /opt (FC's "Create a custom layer": python
-    in /opt/python, nodejs in /opt/nodejs/node_modules, programs in /opt/bin, libraries in /opt/lib). Custom
+    in /opt/python, nodejs in /opt/nodejs/node_modules, java in /opt/java/lib, programs in /opt/bin, libraries in
+    /opt/lib). Custom
     runtimes and containers get /opt only, as on FC. Below the function's own variables: a function that sets
     PYTHONPATH itself decides its path."""
     family = definition.manifest.runtime_family
-    if family not in ("python", "nodejs"):
+    if family in ("custom", "custom-container"):
         return {}
     paths = {"PATH": f"{IMAGE_PATH}:/code:/code/bin:/opt/bin", "LD_LIBRARY_PATH": "/code:/code/lib:/usr/local/lib:/opt/lib"}
     if family == "python":
         paths["PYTHONPATH"] = "/opt/python"
-    else:
+    elif family == "nodejs":
         paths["NODE_PATH"] = "/opt/nodejs/node_modules"
+    # java: the agent puts /opt/java/lib's jars on the function's class path itself (runtimes/java).
     return paths

@@ -1,4 +1,5 @@
-"""How a function's instance runs under a debugger (FCEMU_DEBUG): debugpy for python, the inspector for nodejs.
+"""How a function's instance runs under a debugger (FCEMU_DEBUG): debugpy for python, the inspector for nodejs,
+JDWP for java (the JDK's own agent, which the java image's start script turns on from FCEMU_JDWP_ADDRESS).
 
 Works offline: nothing is downloaded into the container. Node.js has its inspector built in; debugpy is fcemu's
 own dependency, and the host's installed copy is mounted read-only into the debugged instance and put on its
@@ -10,11 +11,18 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+
+from emulator.catalog.manifest import RuntimeFamily
 
 # The ports the debuggers conventionally listen on; VS Code's attach configurations default to them too.
 DEBUGPY_PORT = 5678
 INSPECTOR_PORT = 9229
+JDWP_PORT = 5005
+# Read by the java image's start script (runtimes/java): set, the JVM starts with JDWP listening there.
+JDWP_VARIABLE = "FCEMU_JDWP_ADDRESS"
+DEFAULT_PORTS = {"python": DEBUGPY_PORT, "nodejs": INSPECTOR_PORT, "java": JDWP_PORT}
+# What listens on that port, as the log names it.
+DEBUGGERS = {"python": "debugpy", "nodejs": "node --inspect", "java": "JDWP"}
 # Where the host's debugpy is mounted in a python instance (beside the agent, which layers never hide).
 DEBUGPY_MOUNT = "/opt/fcemu/debug"
 
@@ -28,7 +36,7 @@ class DebugLaunch:
     """What a debugged instance's container gets besides the usual."""
 
     container_port: int
-    command: list[str]
+    command: list[str] | None  # None: the image's own
     environment: dict[str, str] = field(default_factory=dict)
     mounts: dict[str, str] = field(default_factory=dict)
 
@@ -42,11 +50,10 @@ def debugpy_dir() -> Path:
 
 
 def default_port(family: str) -> int:
-    return DEBUGPY_PORT if family == "python" else INSPECTOR_PORT
+    return DEFAULT_PORTS.get(family, INSPECTOR_PORT)
 
 
-def debug_launch(family: Literal["python", "nodejs", "custom", "custom-container"],
-                 environment: dict[str, str]) -> DebugLaunch:
+def debug_launch(family: RuntimeFamily, environment: dict[str, str]) -> DebugLaunch:
     """The debugger's command line, variables and mounts for a function of this runtime family, whose instance
     would otherwise get `environment`."""
     if family == "python":
@@ -67,5 +74,11 @@ def debug_launch(family: Literal["python", "nodejs", "custom", "custom-container
             container_port=INSPECTOR_PORT,
             command=["node", f"--inspect=0.0.0.0:{INSPECTOR_PORT}", "/opt/fcemu/bootstrap.js"],
         )
+    if family == "java":
+        # suspend=n: the agent serves at once, as the others; a debugger attaches when it likes.
+        return DebugLaunch(container_port=JDWP_PORT, command=None, environment={JDWP_VARIABLE: f"*:{JDWP_PORT}"})
+    if family == "go":
+        raise DebugUnavailable("a go1 function is the binary you built: fcemu has no debugger to attach to it (see "
+                               "docs/go-runtime.md, Debugging)")
     raise DebugUnavailable(f"a {family} function runs its own command; fcemu can attach a debugger only to the "
-                           "python and nodejs runtimes (start your debugger from the function's command)")
+                           "python, nodejs and java runtimes (start your debugger from the function's command)")

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from emulator.catalog.loader import FunctionDefinition
+from emulator.catalog.manifest import RuntimeFamily
 from emulator.credentials import FunctionCredentials
 from emulator.fc_endpoint.endpoint import FcEndpoint
 from emulator.logs.pump import LogPumps
@@ -15,7 +16,7 @@ from emulator.logs.tail import framed_tail
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
-from emulator.pool.debugging import DebugUnavailable, debug_launch, default_port
+from emulator.pool.debugging import DEBUGGERS, DEFAULT_PORTS, DebugUnavailable, debug_launch, default_port
 from emulator.pool.engine import (
     LABEL_APP,
     LABEL_CLUSTER,
@@ -30,6 +31,14 @@ from emulator.pool.instance import Instance
 from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def runtime_image(settings: Settings, family: RuntimeFamily) -> str:
+    """The image of fcemu's runtime for a function of this family; a custom runtime's command runs in the python
+    image (a custom container names its own)."""
+    images = {"nodejs": settings.nodejs_runtime_image, "go": settings.go_runtime_image,
+              "java": settings.java_runtime_image}
+    return images.get(family, settings.python_runtime_image)
 
 # The python image's relay of FC's endpoint ports (runtimes/python3/agent/fc_relay.py), run before a custom
 # runtime's command.
@@ -81,7 +90,7 @@ class InstanceLauncher:
         if not self._debug_target(definition):
             return False
         family = definition.manifest.runtime_family
-        if family in ("python", "nodejs"):
+        if family in DEFAULT_PORTS:
             return True
         if definition.name not in self._debug_refused:
             self._debug_refused.add(definition.name)
@@ -119,9 +128,7 @@ class InstanceLauncher:
         extra_ports: dict[int, int] = {}
         extra_mounts: dict[str, str] = {}
         extra_hosts: dict[str, str] = {}
-        image, command, entrypoint = self._settings.python_runtime_image, None, None
-        if manifest.runtime_family == "nodejs":
-            image = self._settings.nodejs_runtime_image
+        image, command, entrypoint = runtime_image(self._settings, manifest.runtime_family), None, None
         if manifest.customContainerConfig is not None:
             container = manifest.customContainerConfig
             image, entrypoint, command = container.image, container.entrypoint, container.command
@@ -203,7 +210,7 @@ class InstanceLauncher:
             if instance.debug_port is not None:
                 log.info("debugger for %s listening on 127.0.0.1:%d (%s; invoke and initializer timeouts lifted)",
                          definition.name, instance.debug_port,
-                         "debugpy" if definition.manifest.runtime_family == "python" else "node --inspect")
+                         DEBUGGERS[definition.manifest.runtime_family])
             if definition.manifest.initializer:
                 await self._initialize(instance, definition, headers)
         except BaseException:

@@ -1,11 +1,11 @@
-"""`make bench`: cold start and warm sync invoke latency of a no-op python and a no-op Node.js function, and the
-async queue's rates, printed as a table.
+"""`make bench`: cold start and warm sync invoke latency of a no-op function of each runtime (python, Node.js, go1,
+java11), and the async queue's rates, printed as a table.
 
 Measured against a real `fcemu serve` process and the real Docker engine on this machine; the Docker floor
 (create + start a container and get the agent's first answer, without fcemu) is measured alongside.
 `python -m tests.benchmarks.run appendfsync` measures only what Redis's `appendfsync always` costs the accept
-rate against `everysec`; `python -m tests.benchmarks.run runtimes` only the cold start and warm invoke rows of both
-runtimes;
+rate against `everysec`; `python -m tests.benchmarks.run runtimes` only the cold start and warm invoke rows of every
+runtime;
 `python -m tests.benchmarks.run images` only each runtime image's size and cold build time, with FC's built-in
 modules and slim; `python -m tests.benchmarks.run project` only `fcemu up` and `fcemu invoke` as whole commands;
 `python -m tests.benchmarks.run peers` only the rows fcemu shares with its peers (a per-invoke `docker run`, arq,
@@ -15,7 +15,6 @@ an alias against LATEST's.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import os
 import platform
@@ -30,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import docker
 import redis
 
 from emulator.redis_io.client import sync_client
 from emulator.redis_io.keys import ShardKeys, shard_of, task_member
-from tests.benchmarks import alias_invokes, throttled_start
-from tests.benchmarks.peers import LatencyPeer, latency_cells, rate_cells
+from tests.benchmarks import alias_invokes, compiled_runtimes, throttled_start
+from tests.benchmarks.latency import cold_starts, copy_noops, docker_floor, warm_invokes
+from tests.benchmarks.peers import LatencyPeer, latency_cells, percentile, rate_cells
 from tests.benchmarks.peers_run import Peers, run_peers
 from tests.benchmarks.project_commands import measure as measure_project_commands
 from tests.support.emulator_process import EmulatorProcess
@@ -59,68 +58,6 @@ DOCKER_RUN_RUNS = int(os.environ.get("BENCH_DOCKER_RUN_RUNS", "10"))
 IMAGE = os.environ.get("FCEMU_PYTHON_RUNTIME_IMAGE", "fcemu/runtime-python3:latest")
 NODEJS_IMAGE = os.environ.get("FCEMU_NODEJS_RUNTIME_IMAGE", "fcemu/runtime-nodejs:latest")
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def docker_floor(code_dir: Path, image: str = IMAGE) -> list[float]:
-    """Create + start + first HTTP answer, straight through the Docker SDK: the floor fcemu cannot beat."""
-    client = docker.from_env()
-    timings = []
-    for _ in range(COLD_RUNS):
-        started = time.perf_counter()
-        container = client.containers.run(
-            image, detach=True, ports={"9000/tcp": ("127.0.0.1", None)}, labels={"fcemu": "1", "fcemu.owner": "bench"},
-            volumes={str(code_dir): {"bind": "/code", "mode": "ro"}}, mem_limit="128m",
-            environment={"FCEMU_AGENT_TOKEN": "bench"},
-        )
-        try:
-            container.reload()
-            port = int(container.ports["9000/tcp"][0]["HostPort"])
-            while True:
-                try:
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                    connection.request("POST", "/invoke", body=b"{}", headers={"x-fc-function-handler": "index.handler",
-                                                                                "x-fcemu-agent-token": "bench"})
-                    connection.getresponse().read()
-                    break
-                except (ConnectionError, http.client.HTTPException, OSError):
-                    time.sleep(0.003)
-            timings.append((time.perf_counter() - started) * 1000)
-        finally:
-            container.remove(force=True)
-    client.close()
-    return timings
-
-
-def cold_starts(emulator: EmulatorProcess, prefix: str = "noop") -> list[float]:
-    timings = []
-    for index in range(COLD_RUNS):
-        started = time.perf_counter()
-        request = urllib.request.Request(
-            f"{emulator.url}/2023-03-30/functions/{prefix}-{index}/invocations", data=b"{}", method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            reply.read()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
-def warm_invokes(emulator: EmulatorProcess, function: str = "noop-0") -> list[float]:
-    connection = http.client.HTTPConnection("127.0.0.1", emulator.port)
-    path = f"/2023-03-30/functions/{function}/invocations"
-    timings = []
-    for index in range(WARM_RUNS + 100):
-        started = time.perf_counter()
-        connection.request("POST", path, body=b"{}")
-        reply = connection.getresponse()
-        reply.read()
-        if index >= 100:  # the first hundred warm the code paths
-            timings.append((time.perf_counter() - started) * 1000)
-    connection.close()
-    return timings
 
 
 async def _post_many(
@@ -405,7 +342,7 @@ def on_cluster(root: Path, functions: Path, single_url: str) -> tuple[dict[str, 
         for backend, url in urls.items():
             emulators[backend] = EmulatorProcess(functions, root / f"{backend.replace(' ', '-')}.log",
                                                  redis_url=url).start()
-            warm_invokes(emulators[backend])  # noop-0 warm
+            warm_invokes(emulators[backend], "noop-0", WARM_RUNS)  # noop-0 warm
         rates: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
         for round_index in range(CLUSTER_ROUNDS):
             for backend in BACKENDS[::1 if round_index % 2 == 0 else -1]:
@@ -480,16 +417,6 @@ def rate_row(name: str, n: str, rate: float, target: str | None, met: bool | Non
 COLD_NAME = "noop-cold"
 
 
-def copy_noops(functions: Path, name: str, count: int = COLD_RUNS, as_name: str = "") -> None:
-    """One copy of a no-op function per cold start (name-0, name-1...), so each first invoke finds no warm instance."""
-    for index in range(count):
-        target = functions / f"{as_name or name}-{index}"
-        shutil.copytree(HERE / "functions" / name, target)
-        manifest = target / "function.yaml"
-        manifest.write_text(manifest.read_text().replace(f"functionName: {name}\n",
-                                                         f"functionName: {as_name or name}-{index}\n"))
-
-
 @dataclass
 class RuntimeRows:
     """Cold start and warm invoke latencies of the no-op python and Node.js functions, with their Docker floors."""
@@ -500,6 +427,7 @@ class RuntimeRows:
     node_floor: list[float]
     node_cold: list[float]
     node_warm: list[float]
+    compiled: dict[str, compiled_runtimes.Measured]
 
     def lines(self, peers: Peers | None = None) -> list[str]:
         floor_p50, node_floor_p50 = statistics.median(self.floor), statistics.median(self.node_floor)
@@ -516,7 +444,21 @@ class RuntimeRows:
             row("Node.js: warm sync invoke, API, keep-alive (ms)", self.node_warm,
                 f"p50 <= {1.2 * python_warm_p50:.2f} (1.2x python's)",
                 met=statistics.median(self.node_warm) <= 1.2 * python_warm_p50),
+            *(line for runtime, measured in self.compiled.items()
+              for line in compiled_lines(runtime, measured, python_warm_p50)),
         ]
+
+
+def compiled_lines(runtime: str, measured: compiled_runtimes.Measured, python_warm_p50: float) -> list[str]:
+    floor_p50, factor = statistics.median(measured.floor), compiled_runtimes.WARM_FACTORS[runtime]
+    return [
+        row(f"{runtime}: Docker floor: create+start+first answer (ms)", measured.floor, None),
+        row(f"{runtime}: cold start to first answer, API (ms)", measured.cold,
+            f"<= {1.3 * floor_p50:.0f} (1.3x its floor p50)", met=statistics.median(measured.cold) <= 1.3 * floor_p50),
+        row(f"{runtime}: warm sync invoke, API, keep-alive (ms)", measured.warm,
+            f"p50 <= {factor * python_warm_p50:.2f} ({factor}x python's)",
+            met=statistics.median(measured.warm) <= factor * python_warm_p50),
+    ]
 
 
 def cold_row(cold: list[float], floor_p50: float | None, peers: list[LatencyPeer]) -> str:
@@ -531,26 +473,29 @@ def warm_row(warm: list[float], peers: list[LatencyPeer]) -> str:
                peers=peers)
 
 
-def runtime_rows(emulator: EmulatorProcess, floor: list[float], node_floor: list[float]) -> RuntimeRows:
+def runtime_rows(emulator: EmulatorProcess, floor: list[float], node_floor: list[float],
+                 compiled_floors: dict[str, list[float]]) -> RuntimeRows:
     # Warm python, then warm Node.js, each right after its own cold starts, alternating nothing else in between.
-    cold = cold_starts(emulator)
-    warm = warm_invokes(emulator)
-    node_cold = cold_starts(emulator, "noop-node")
-    node_warm = warm_invokes(emulator, "noop-node-0")
-    return RuntimeRows(floor, cold, warm, node_floor, node_cold, node_warm)
+    cold = cold_starts(emulator, "noop", COLD_RUNS)
+    warm = warm_invokes(emulator, "noop-0", WARM_RUNS)
+    node_cold = cold_starts(emulator, "noop-node", COLD_RUNS)
+    node_warm = warm_invokes(emulator, "noop-node-0", WARM_RUNS)
+    compiled = compiled_runtimes.measure(emulator, compiled_floors, COLD_RUNS, WARM_RUNS)
+    return RuntimeRows(floor, cold, warm, node_floor, node_cold, node_warm, compiled)
 
 
-def prepare(root: Path) -> tuple[Path, RedisServer, list[float], list[float]]:
-    """The no-op functions of both runtimes, a Redis, and each runtime's Docker floor (measured before any
-    emulator runs, so that nothing competes with it)."""
+def prepare(root: Path) -> tuple[Path, RedisServer, list[float], list[float], dict[str, list[float]]]:
+    """The no-op functions of every runtime, a Redis, and each runtime's Docker floor (measured before any
+    emulator runs, so that nothing competes with it): python's, Node.js's, then go1's and java's by runtime."""
     functions = root / "functions"
-    copy_noops(functions, "noop")
-    copy_noops(functions, "noop-node")
+    copy_noops(functions, "noop", COLD_RUNS)
+    copy_noops(functions, "noop-node", COLD_RUNS)
     copy_noops(functions, "noop", COLD_LATE_RUNS, COLD_NAME)
     redis_server = RedisServer(root / "redis").start()
-    floor = docker_floor(functions / "noop-0")
-    node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE)
-    return functions, redis_server, floor, node_floor
+    floor = docker_floor(functions / "noop-0", IMAGE, COLD_RUNS)
+    node_floor = docker_floor(functions / "noop-node-0", NODEJS_IMAGE, COLD_RUNS)
+    compiled_floors = compiled_runtimes.prepare(functions, COLD_RUNS)
+    return functions, redis_server, floor, node_floor, compiled_floors
 
 
 def alias_rows(emulator: EmulatorProcess) -> list[str]:
@@ -582,10 +527,10 @@ def alias_only() -> None:
 def runtimes_only() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        functions, redis_server, floor, node_floor = prepare(root)
+        functions, redis_server, floor, node_floor, compiled_floors = prepare(root)
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
-            rows = runtime_rows(emulator, floor, node_floor)
+            rows = runtime_rows(emulator, floor, node_floor, compiled_floors)
         finally:
             emulator.stop()
             redis_server.kill()
@@ -608,10 +553,10 @@ def main() -> None:
     throttled = throttled_row()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        functions, redis_server, floor, node_floor = prepare(root)
+        functions, redis_server, floor, node_floor, compiled_floors = prepare(root)
         emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
         try:
-            runtimes = runtime_rows(emulator, floor, node_floor)
+            runtimes = runtime_rows(emulator, floor, node_floor, compiled_floors)
             aliased = alias_rows(emulator)
             rate, accept_latencies = accept_rate(emulator, PENDING)
             fsync_rates = accept_rate_by_fsync(emulator, redis_server.url)
@@ -668,13 +613,13 @@ def peers_only() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         functions = root / "functions"
-        copy_noops(functions, "noop")
+        copy_noops(functions, "noop", COLD_RUNS)
         redis_server = RedisServer(root / "redis").start()
         try:
             emulator = EmulatorProcess(functions, root / "fcemu.log", redis_url=redis_server.url).start()
             try:
-                cold = cold_starts(emulator)
-                warm = warm_invokes(emulator)
+                cold = cold_starts(emulator, "noop", COLD_RUNS)
+                warm = warm_invokes(emulator, "noop-0", WARM_RUNS)
                 rate, _ = accept_rate(emulator, PENDING)
                 _, running = lateness(emulator, redis_server.url, late_runs)
             finally:
@@ -696,7 +641,7 @@ def cluster_only() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         functions = root / "functions"
-        copy_noops(functions, "noop")
+        copy_noops(functions, "noop", COLD_RUNS)
         redis_server = RedisServer(root / "redis").start()
         try:
             rates, running = on_cluster(root, functions, redis_server.url)

@@ -62,6 +62,20 @@ def test_a_debugged_nodejs_instance_runs_the_inspector() -> None:
     assert spec.extra_mounts == {}
 
 
+def test_a_debugged_java_instance_keeps_its_command_and_asks_the_start_script_for_jdwp() -> None:
+    spec = launcher(debug="jv").container_spec(definition("jv", "java11", handler="example.App::handleRequest"))
+    assert spec.command is None and spec.image == Settings().java_runtime_image
+    assert spec.environment["FCEMU_JDWP_ADDRESS"] == "*:5005" and spec.extra_ports == {5005: 5005}
+
+
+def test_a_go_function_is_not_debugged_and_runs_its_binary_as_usual() -> None:
+    debugging = launcher(debug="go")
+    go = definition("go", "go1", handler="main")
+    assert not debugging.debugs(go)
+    spec = debugging.container_spec(go)
+    assert spec.image == Settings().go_runtime_image and spec.extra_ports == {} and spec.command is None
+
+
 def test_other_functions_and_custom_runtimes_run_as_usual() -> None:
     debugging = launcher(debug="py,custom")
     plain = debugging.container_spec(definition("other"))

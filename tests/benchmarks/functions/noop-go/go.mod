@@ -1,0 +1,5 @@
+module fcemu.bench/noop-go
+
+go 1.18
+
+require github.com/aliyun/fc-runtime-go-sdk v0.3.1
