@@ -2,12 +2,15 @@
 against the shared emulator."""
 from __future__ import annotations
 
+import docker
 import fc2
 import pytest
 from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_openapi import models as openapi_models
 
+from emulator.settings import Settings
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.java_functions import JavaFunctions, build_java_functions
 
 
 @pytest.fixture(scope="module")
@@ -21,3 +24,9 @@ def fc3_client(emulator: EmulatorProcess) -> FC3Client:
         access_key_id="test-ak", access_key_secret="test-sk", endpoint=f"127.0.0.1:{emulator.port}", protocol="http"
     )
     return FC3Client(config)
+
+
+@pytest.fixture(scope="session")
+def java_functions(tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient) -> JavaFunctions:
+    """The Java runtime's test functions, compiled once per run (tests/support/java_functions.py)."""
+    return build_java_functions(tmp_path_factory.mktemp("java"), docker_client, Settings().java_runtime_image)
