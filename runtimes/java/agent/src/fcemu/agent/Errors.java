@@ -73,7 +73,7 @@ final class Errors {
         body.put("stackTrace", frames(error));
         byte[] json;
         try {
-            json = Agent.JSON.writeValueAsBytes(body);
+            json = Agent.Json.MAPPER.writeValueAsBytes(body);
         } catch (Exception impossible) {
             json = "{\"errorMessage\":\"\",\"errorType\":\"java.lang.Error\"}".getBytes(StandardCharsets.UTF_8);
         }

@@ -7,7 +7,6 @@ import com.aliyun.fc.runtime.FunctionParam;
 import com.aliyun.fc.runtime.OpenTracing;
 import com.aliyun.fc.runtime.Service;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -160,7 +159,7 @@ final class FcContext implements Context, Credentials, FunctionParam, Service, O
             return Collections.emptyMap();
         }
         try {
-            return new ObjectMapper().readValue(Base64.getDecoder().decode(baggages),
+            return Agent.Json.MAPPER.readValue(Base64.getDecoder().decode(baggages),
                     new TypeReference<Map<String, String>>() { });
         } catch (Exception error) {
             return Collections.emptyMap();
