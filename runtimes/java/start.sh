@@ -18,7 +18,6 @@ unset FCEMU_JDWP_ADDRESS
 # (agent.jsa is made when the image is built; -Xshare:auto runs without it if it does not fit). The heap may take
 # 60% of the instance's memory (the JVM's default is 25%). The function's own JVM options: JAVA_TOOL_OPTIONS.
 # -XX:-UsePerfData: no hsperfdata file in /tmp (and a little less start-up work).
-# sun.net.httpserver.nodelay: the JDK's HTTP server leaves Nagle on otherwise (40 ms per answer with delayed ACKs).
 # FCEMU_JAVA_CDS_DUMP=1 (the Dockerfile's build step) makes that archive instead: the agent serves itself a few
 # requests and exits (fcemu.agent.Training), with the same options as an instance's, which the archive must match.
 archive=/opt/fcemu/java/agent.jsa
@@ -30,7 +29,7 @@ elif [ -f "$archive" ]; then
 fi
 # shellcheck disable=SC2086 # $debug and $cds: words or none
 exec java $debug $cds -Xshare:auto -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAMPercentage=60 -XX:-UsePerfData \
-  -Dsun.net.httpserver.nodelay=true -Dfcemu.tokenFile="$token_file" \
+  -Dfcemu.tokenFile="$token_file" \
   -cp /opt/fcemu/java/fcemu-boot.jar:/opt/fcemu/java/fc-runtime.jar:/usr/share/java/servlet-api.jar \
   fcemu.boot.Main \
   /opt/fcemu/java/fcemu-agent.jar:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:/usr/share/java/jackson-annotations.jar

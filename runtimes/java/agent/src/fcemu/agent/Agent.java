@@ -6,16 +6,12 @@ import com.aliyun.fc.runtime.PojoRequestHandler;
 import com.aliyun.fc.runtime.StreamRequestHandler;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Type;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,18 +23,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.servlet.http.HttpServletRequest;
 
 /**
- * fcemu's Java runtime agent: FC's custom-runtime HTTP contract on port 9000 (the JDK's own HTTP server), calling a
+ * fcemu's Java runtime agent: FC's custom-runtime HTTP contract on port 9000 (Server: plain sockets), calling a
  * function's handlers the way FC's Java runtime does: StreamRequestHandler and PojoRequestHandler (JSON through
  * Jackson) on /invoke, FunctionInitializer on /initialize, the preStop hook on GET /pre-stop, FC 2.0's
  * HttpRequestHandler on x-fc-control-path /http-invoke. Each call is framed by FC's `FC <Stage> Start/End
  * RequestId:` lines on stdout; with `x-fc-log-type: Tail` the last 4 KB of its output come back, base64, in
- * `x-fc-log-result`. Requests run concurrently, one thread each.
+ * `x-fc-log-result`. Requests run concurrently, a thread per connection.
  *
  * Only the emulator drives it: every request must carry the instance's secret (`x-fcemu-agent-token`), or it is
  * refused with 403 and nothing runs. The JVM cannot drop a variable from its environment, so the start script
@@ -101,15 +94,7 @@ public final class Agent {
         Output.install();
         port = Integer.parseInt(System.getenv().getOrDefault("FC_SERVER_PORT", "9000"));
         handlers = new Handlers(System.getenv().getOrDefault("FC_FUNC_CODE_PATH", "/code"));
-        HttpServer server = HttpServer.create(new InetSocketAddress("0.0.0.0", port), 1024);
-        server.createContext("/", Agent::handle);
-        AtomicInteger threads = new AtomicInteger();
-        ExecutorService executor = Executors.newCachedThreadPool(runnable -> {
-            Thread thread = new Thread(runnable, "fc-request-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(executor);
+        Server server = new Server(port, Agent::handle);
         server.start();
         Output.line("FunctionCompute java runtime inited.\n");
         if (Boolean.getBoolean("fcemu.training")) {
@@ -117,64 +102,40 @@ public final class Agent {
         }
     }
 
+    /** Whether a request's secret is this instance's; compared in constant time. */
+    static boolean isOwnToken(String given) {
+        return token.length > 0 && given != null
+                && MessageDigest.isEqual(given.getBytes(StandardCharsets.ISO_8859_1), token);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // The contract.
 
-    private static void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            Headers raw = exchange.getRequestHeaders();
-            List<String> given = raw.get(TOKEN_HEADER);
-            byte[] presented = given == null || given.isEmpty() ? null
-                    : given.get(given.size() - 1).getBytes(StandardCharsets.ISO_8859_1);
-            if (token.length == 0 || presented == null || !MessageDigest.isEqual(presented, token)) {
-                byte[] body = "this instance answers only the emulator that started it\n".getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("Content-Type", "text/plain");
-                exchange.getResponseHeaders().set("Connection", "close");
-                exchange.sendResponseHeaders(403, body.length);
-                exchange.getResponseBody().write(body);
-                return;
-            }
-            // Lower-case name -> the last value: the control plane's own x-fc-* headers come after a client's.
-            Map<String, String> headers = new HashMap<>();
-            raw.forEach((name, values) -> {
-                if (!values.isEmpty()) {
-                    headers.put(name.toLowerCase(Locale.ROOT), values.get(values.size() - 1));
-                }
+    private static Reply handle(Server.Request request) {
+        // Lower-case name -> the last value: the control plane's own x-fc-* headers come after a client's.
+        Map<String, String> headers = new HashMap<>();
+        for (String[] header : request.headers()) {
+            headers.put(header[0].toLowerCase(Locale.ROOT), header[1]);
+        }
+        String method = request.method();
+        String path = request.path();
+        if (HTTP_INVOKE.equals(headers.get("x-fc-control-path"))) {
+            return run("Invoke", headers, context -> httpInvoke(request, context));
+        }
+        if ("POST".equals(method) && path.startsWith("/invoke")) {
+            return run("Invoke", headers, context -> invoke(request.body(), context));
+        }
+        if ("POST".equals(method) && path.startsWith("/initialize")) {
+            return run("Initialize", headers, Agent::initialize);
+        }
+        if ("GET".equals(method) && path.startsWith("/pre-stop") && headers.get(PRE_STOP_HANDLER) != null) {
+            return run("PreStop", headers, context -> {
+                hook(headers.get(PRE_STOP_HANDLER), context);
+                return Reply.of(new byte[0]);
             });
-            byte[] body = exchange.getRequestBody().readAllBytes();
-            String method = exchange.getRequestMethod();
-            String path = exchange.getRequestURI().getRawPath();
-            Reply reply;
-            if (HTTP_INVOKE.equals(headers.get("x-fc-control-path"))) {
-                reply = run("Invoke", headers, context -> httpInvoke(exchange, body, context));
-            } else if ("POST".equals(method) && path.startsWith("/invoke")) {
-                reply = run("Invoke", headers, context -> invoke(body, context));
-            } else if ("POST".equals(method) && path.startsWith("/initialize")) {
-                reply = run("Initialize", headers, Agent::initialize);
-            } else if ("GET".equals(method) && path.startsWith("/pre-stop") && headers.get(PRE_STOP_HANDLER) != null) {
-                reply = run("PreStop", headers, context -> {
-                    hook(headers.get(PRE_STOP_HANDLER), context);
-                    return Reply.of(new byte[0]);
-                });
-            } else {
-                // /pre-freeze, a /pre-stop without a hook, liveness probes.
-                reply = new Reply(200, List.of(), new byte[0]);
-            }
-            send(exchange, reply);
         }
-    }
-
-    private static void send(HttpExchange exchange, Reply reply) throws IOException {
-        Headers out = exchange.getResponseHeaders();
-        for (String[] header : reply.headers()) {
-            out.add(header[0], header[1]);
-        }
-        boolean noBody = reply.body().length == 0 || "HEAD".equals(exchange.getRequestMethod())
-                || reply.status() == 204 || reply.status() == 304;
-        exchange.sendResponseHeaders(reply.status(), noBody ? -1 : reply.body().length);
-        if (!noBody) {
-            exchange.getResponseBody().write(reply.body());
-        }
+        // /pre-freeze, a /pre-stop without a hook, liveness probes.
+        return new Reply(200, List.of(), new byte[0]);
     }
 
     /**
@@ -313,20 +274,18 @@ public final class Agent {
     }
 
     /** FC 2.0's HttpRequestHandler: the client's request as a servlet request, the servlet response as the reply. */
-    private static Reply httpInvoke(HttpExchange exchange, byte[] body, FcContext context) throws Throwable {
+    private static Reply httpInvoke(Server.Request exchange, FcContext context) throws Throwable {
         Map<String, List<String>> visible = new LinkedHashMap<>();
-        exchange.getRequestHeaders().forEach((name, values) -> {
-            String lower = name.toLowerCase(Locale.ROOT);
+        for (String[] header : exchange.headers()) {
+            String lower = header[0].toLowerCase(Locale.ROOT);
             if (HttpServlets.visibleRequestHeader(lower)) {
-                visible.put(lower, values);
+                visible.computeIfAbsent(lower, name -> new ArrayList<>()).add(header[1]);
             }
-        });
+        }
         String forwarded = context.get("x-forwarded-for");
-        String clientIp = forwarded.isEmpty() ? exchange.getRemoteAddress().getAddress().getHostAddress()
-                : forwarded.split(",")[0].trim();
-        HttpServletRequest request = HttpServlets.request(exchange.getRequestMethod(),
-                exchange.getRequestURI().getRawPath() + (exchange.getRequestURI().getRawQuery() == null ? ""
-                        : "?" + exchange.getRequestURI().getRawQuery()), visible, body, clientIp);
+        String clientIp = forwarded.isEmpty() ? exchange.remote().getHostAddress() : forwarded.split(",")[0].trim();
+        HttpServletRequest request = HttpServlets.request(exchange.method(), exchange.target(), visible,
+                exchange.body(), clientIp);
         HttpServlets.Answer answer = new HttpServlets.Answer();
         javax.servlet.http.HttpServletResponse response = HttpServlets.response(answer);
         Handlers.Target target = handlers.resolve(context.getFunctionHandler(), 3, HttpServletRequest.class);
