@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import fc2
 import pytest
@@ -85,8 +86,7 @@ def test_a_sync_invoke_runs_the_stream_handler_with_fc_context_and_the_log_tail(
     assert {"to stdout", "to stderr", "from a thread the handler started"} <= set(lines[2:-1])
 
 
-def test_an_exception_is_fc_s_java_error(fc3_client: FC3Client, emulator: EmulatorProcess,
-                                         http: requests.Session, events: str) -> None:
+def test_an_exception_is_fc_s_java_error(emulator: EmulatorProcess, http: requests.Session, events: str) -> None:
     reply = http.post(v3(emulator, events), data=b"fail:disk is full", headers={"x-fc-log-type": "Tail"})
     assert reply.status_code == 200, reply.text
     assert reply.headers["x-fc-error-type"] == "UnhandledInvocationError"
@@ -137,14 +137,13 @@ def test_a_pojo_handler_maps_json_in_and_out(
 
 
 def test_a_java8_jar_through_the_fc2_sdk(fc2_client: fc2.Client, java_functions: JavaFunctions,
-                                         tmp_path: object) -> None:
+                                         tmp_path: Path) -> None:
     service = f"java8-{uuid.uuid4().hex[:6]}"
     fc2_client.create_service(service)
-    code = f"/tmp/{service}.jar"
-    with open(code, "wb") as jar:
-        jar.write(java_functions.fat_jars["8"])
+    code = tmp_path / "events.jar"
+    code.write_bytes(java_functions.fat_jars["8"])
     try:
-        fc2_client.create_function(service, "events", "java8", "example.Events::handleRequest", codeZipFile=code,
+        fc2_client.create_function(service, "events", "java8", "example.Events::handleRequest", codeZipFile=str(code),
                                    initializer="example.Events::initialize", memorySize=128, timeout=10)
         reply = fc2_client.invoke_function(service, "events", payload=b"from fc2",
                                            headers={"x-fc-log-type": "Tail"})
@@ -226,15 +225,15 @@ def test_an_fc3_http_trigger_sends_fc_s_event_to_a_stream_handler(
 
 
 def test_an_fc2_http_request_handler_gets_a_servlet_request(
-    fc2_client: fc2.Client, emulator: EmulatorProcess, http: requests.Session, java_functions: JavaFunctions
+    fc2_client: fc2.Client, emulator: EmulatorProcess, http: requests.Session, java_functions: JavaFunctions,
+    tmp_path: Path
 ) -> None:
     service = f"java-web-{uuid.uuid4().hex[:6]}"
     fc2_client.create_service(service)
-    code = f"/tmp/{service}.jar"
-    with open(code, "wb") as jar:
-        jar.write(java_functions.fat_jars["11"])
+    code = tmp_path / "web.jar"
+    code.write_bytes(java_functions.fat_jars["11"])
     try:
-        fc2_client.create_function(service, "web", "java11", "example.Web::handleRequest", codeZipFile=code)
+        fc2_client.create_function(service, "web", "java11", "example.Web::handleRequest", codeZipFile=str(code))
         fc2_client.create_trigger(service, "web", "web", "http", {"authType": "anonymous",
                                                                    "methods": ["GET", "POST"]}, "", "")
         reply = http.post(f"{emulator.url}/2016-08-15/proxy/{service}/web/some/p%20ath?a=1&a=2",
