@@ -19,6 +19,7 @@ from alibabacloud_fc20230330.client import Client as FC3Client
 from alibabacloud_tea_util.models import RuntimeOptions
 
 from tests.support.async_tasks import invoke_task, task
+from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.java_functions import JavaFunctions
@@ -115,6 +116,29 @@ def test_a_missing_class_or_method_is_an_fc_error_not_a_hang(
         assert "nothingHere" in no_method.json()["errorMessage"]
     finally:
         fc3_client.delete_function(name)
+
+
+def test_a_failing_initializer_fails_the_invocation_and_a_role_gives_credentials(
+    fc3_client: FC3Client, emulator: EmulatorProcess, http: requests.Session, java_functions: JavaFunctions
+) -> None:
+    failing = f"java11-init-fail-{uuid.uuid4().hex[:6]}"
+    create(fc3_client, failing, "java11", "example.Events::handleRequest", java_functions.fat_jars["11"],
+           instance_lifecycle_config=fc3_models.InstanceLifecycleConfig(
+               initializer=fc3_models.LifecycleHook(handler="example.Events::failingInitialize", timeout=10)))
+    with_role = f"java11-role-{uuid.uuid4().hex[:6]}"
+    create(fc3_client, with_role, "java11", "example.Events::handleRequest", java_functions.fat_jars["11"],
+           role=ROLE)
+    try:
+        error = http.post(v3(emulator, failing), data=b"x")
+        assert error.headers["x-fc-error-type"] == "UnhandledInvocationError", error.text
+        assert (error.json()["errorType"], error.json()["errorMessage"]) == (
+            "java.io.IOException", "cannot connect to the database")
+        seen = http.post(v3(emulator, with_role), data=b"x").json()
+        assert seen["accessKeyId"] and seen["securityToken"]
+        assert seen["accessKeyId"] == seen["environmentKeyId"], "the role's credentials, as in the environment"
+    finally:
+        fc3_client.delete_function(failing)
+        fc3_client.delete_function(with_role)
 
 
 def test_a_pojo_handler_maps_json_in_and_out(

@@ -27,6 +27,11 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         context.getLogger().info("initializer ran");
     }
 
+    /** An initializer that fails: its function's invocations fail with its error. */
+    public void failingInitialize(Context context) throws IOException {
+        throw new IOException("cannot connect to the database");
+    }
+
     @Override
     public void preStop(Context context) throws IOException {
         System.out.println("preStop ran for " + context.getFunctionParam().getFunctionName());
@@ -64,6 +69,8 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         seen.put("retryCount", context.getRetryCount());
         Credentials credentials = context.getExecutionCredentials();
         seen.put("accessKeyId", credentials == null ? null : credentials.getAccessKeyId());
+        seen.put("securityToken", credentials == null ? null : credentials.getSecurityToken());
+        seen.put("environmentKeyId", System.getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"));
         seen.put("initialized", INITIALIZED.get());
         // Where FC's interfaces came from: the runtime's copy, not the one in this jar.
         seen.put("contextFrom", Context.class.getProtectionDomain().getCodeSource().getLocation().toString());
