@@ -4,6 +4,7 @@
 # into a file only this user can read (mktemp makes it 0600, under the instance's private /tmp) and out of the
 # environment before java starts; the agent reads the file and deletes it before any of the function's code loads.
 # FCEMU_JDWP_ADDRESS (set by the emulator under FCEMU_DEBUG) starts the JVM with a JDWP debugger listening there.
+# FCEMU_FC_RELAY (FC's endpoint relay) is passed to the agent as a property and removed from the environment.
 set -eu
 token_file=$(mktemp /tmp/.fcemu-agent-token.XXXXXX)
 printf '%s' "${FCEMU_AGENT_TOKEN:-}" > "$token_file"
@@ -13,6 +14,9 @@ if [ -n "${FCEMU_JDWP_ADDRESS:-}" ]; then
   debug="-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=$FCEMU_JDWP_ADDRESS"
 fi
 unset FCEMU_JDWP_ADDRESS
+# FC's endpoint relay's routes (fcemu.agent.FcRelay): the agent's, not the function's.
+relay=${FCEMU_FC_RELAY:-}
+unset FCEMU_FC_RELAY
 # Start-up over peak speed, as FC functions are short: the client compiler only (TieredStopAtLevel=1), the serial
 # collector (one thread, the least memory), the JDK's and the agent's classes from class-data-sharing archives
 # (agent.jsa is made when the image is built; -Xshare:auto runs without it if it does not fit). The heap may take
@@ -29,7 +33,7 @@ elif [ -f "$archive" ]; then
 fi
 # shellcheck disable=SC2086 # $debug and $cds: words or none
 exec java $debug $cds -Xshare:auto -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAMPercentage=60 -XX:-UsePerfData \
-  -Dfcemu.tokenFile="$token_file" \
+  -Dfcemu.tokenFile="$token_file" -Dfcemu.fcRelay="$relay" \
   -cp /opt/fcemu/java/fcemu-boot.jar:/opt/fcemu/java/fc-runtime.jar:/usr/share/java/servlet-api.jar \
   fcemu.boot.Main \
   /opt/fcemu/java/fcemu-agent.jar:/usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:/usr/share/java/jackson-annotations.jar

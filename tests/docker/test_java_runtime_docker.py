@@ -271,3 +271,19 @@ def test_an_fc2_http_request_handler_gets_a_servlet_request(
         fc2_client.delete_function(service, "web")
     finally:
         fc2_client.delete_service(service)
+
+
+def test_a_function_reaches_fc_s_endpoint_by_its_name_over_https(
+    fc3_client: FC3Client, emulator: EmulatorProcess, http: requests.Session, java_functions: JavaFunctions
+) -> None:
+    name = f"java11-calls-fc-{uuid.uuid4().hex[:6]}"
+    create(fc3_client, name, "java11", "example.CallsFc::handleRequest", java_functions.fat_jars["11"])
+    try:
+        reply = http.post(v3(emulator, name), data=b"/2016-08-15/services/default/functions/mailer")
+        assert "x-fc-error-type" not in reply.headers, reply.text
+        # Name, relay and certificate all worked: the endpoint answered, refusing the unsigned request in FC's shape.
+        answer = reply.json()
+        assert answer["status"] == 400, answer
+        assert json.loads(answer["body"])["ErrorCode"] == "MissingRequiredHeader", answer
+    finally:
+        fc3_client.delete_function(name)

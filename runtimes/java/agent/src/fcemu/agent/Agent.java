@@ -92,6 +92,9 @@ public final class Agent {
             System.clearProperty("fcemu.tokenFile");
         }
         Output.install();
+        // FC's endpoint for the function (its routes are the relay's, not the function's).
+        FcRelay.start(System.getProperty("fcemu.fcRelay", ""));
+        System.clearProperty("fcemu.fcRelay");
         port = Integer.parseInt(System.getenv().getOrDefault("FC_SERVER_PORT", "9000"));
         handlers = new Handlers(System.getenv().getOrDefault("FC_FUNC_CODE_PATH", "/code"));
         Server server = new Server(port, Agent::handle);
@@ -148,6 +151,7 @@ public final class Agent {
         Output.Capture capture = tail ? new Output.Capture() : null;
         Thread thread = Thread.currentThread();
         ClassLoader own = thread.getContextClassLoader();
+        FcRelay.awaitTrust();
         Output.begin(capture);
         thread.setContextClassLoader(handlers.loader());
         Output.line("FC " + stage + " Start RequestId: " + context.getRequestId() + "\n");

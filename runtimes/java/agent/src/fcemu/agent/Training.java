@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * The image build's run of the agent (start.sh with FCEMU_JAVA_CDS_DUMP=1): it serves a few requests of each kind
  * to itself (a refused one, an invocation whose handler is missing, which takes the error's JSON path, and a
- * POJO-style JSON mapping), then exits, so that the JVM archives every class they loaded (-XX:ArchiveClassesAtExit):
+ * POJO-style JSON mapping) and makes a trust store as FcRelay does, then exits, so that the JVM archives every class they loaded (-XX:ArchiveClassesAtExit):
  * an instance then maps them from the archive instead of loading them at its start.
  */
 final class Training {
@@ -31,6 +31,11 @@ final class Training {
             request(port, "GET", "/", headers);
         }
         Agent.Json.MAPPER.readValue("{\"a\":[1,{\"b\":\"c\"}]}", Object.class);
+        try {
+            java.nio.file.Files.delete(FcRelay.trustStore(FcRelay.der("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")));
+        } catch (Exception error) {
+            throw new IOException(error);
+        }
         System.out.flush();
         System.exit(0);
     }
