@@ -3,6 +3,7 @@ instance's secret (refused without it, gone from the environment and from /tmp b
 and the preStop hook's framing in the instance's log."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from http.client import HTTPConnection
 from pathlib import Path
@@ -99,3 +100,36 @@ def test_a_failing_hook_is_fc_s_error(agent: Agent) -> None:
         "x-fc-request-id": "init-1", "x-fc-function-initializer": "example.Events::nope"})
     assert status == 200 and headers["x-fc-status"] == "404"
     assert b"java.lang.NoSuchMethodException" in body
+
+
+def raw_exchange(agent: Agent, data: bytes, until: bytes) -> bytes:
+    """Sends bytes as they are on one connection and reads until `until` has come (or the agent closes)."""
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=30) as connection:
+        connection.sendall(data)
+        received = b""
+        while until not in received:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_the_agents_http_keeps_connections_alive_and_refuses_what_it_cannot_parse(agent: Agent) -> None:
+    body = b"x"
+    request = (b"POST /invoke HTTP/1.1\r\nHost: agent\r\nx-fc-function-handler: example.Events::handleRequest\r\n"
+               b"x-fcemu-agent-token: " + SECRET.encode() + b"\r\nx-fc-request-id: %s\r\nContent-Length: 1\r\n\r\n"
+               + body)
+    # Two requests written at once on one connection: two answers, in order.
+    answers = raw_exchange(agent, request % b"pipelined-1" + request % b"pipelined-2", b'"requestId":"pipelined-2"')
+    assert answers.count(b"HTTP/1.1 200 OK\r\n") == 2
+    assert answers.index(b"pipelined-1") < answers.index(b"pipelined-2")
+    # A client that waits for 100 Continue gets it before the answer.
+    waiting = request.replace(b"Content-Length: 1\r\n", b"Expect: 100-continue\r\nContent-Length: 1\r\n")
+    continued = raw_exchange(agent, waiting % b"continued", b'"requestId":"continued"')
+    assert continued.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n")
+    # A head it cannot read, and a chunked body (the control plane always sends a length): 400, closed, nothing run.
+    for bad in (b"NONSENSE\r\n\r\n", request.replace(b"Content-Length: 1", b"Transfer-Encoding: chunked") % b"chunked"):
+        refused = raw_exchange(agent, bad, b"\r\n\r\n")
+        assert refused.startswith(b"HTTP/1.1 400 Bad Request\r\n") and b"Connection: close" in refused
+    assert "chunked" not in agent.container.logs().decode()
