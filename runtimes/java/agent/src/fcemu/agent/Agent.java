@@ -39,10 +39,10 @@ import javax.servlet.http.HttpServletRequest;
  * deletes it before any of the function's code loads.
  */
 public final class Agent {
-    private static final String TOKEN_HEADER = "x-fcemu-agent-token";
     private static final String HTTP_INVOKE = "/http-invoke";
     private static final String PRE_STOP_HANDLER = "x-fc-instance-lifecycle-pre-stop-handler";
     private static final String FAILED = ", Error: Unhandled function error";
+
     /** Jackson, made on first use: a stream handler's instance never pays for it at start. */
     static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper()
