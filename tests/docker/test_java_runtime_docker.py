@@ -114,6 +114,12 @@ def test_a_missing_class_or_method_is_an_fc_error_not_a_hang(
         no_method = http.post(v3(emulator, name), data=b"x")
         assert no_method.json()["errorType"] == "java.lang.NoSuchMethodException"
         assert "nothingHere" in no_method.json()["errorMessage"]
+        # FC's form is package.Class::method; a class alone is refused, as FC does.
+        fc3_client.update_function(name, fc3_models.UpdateFunctionRequest(body=fc3_models.UpdateFunctionInput(
+            handler="example.Events")))
+        no_form = http.post(v3(emulator, name), data=b"x")
+        assert no_form.json()["errorType"] == "java.lang.IllegalArgumentException"
+        assert "package.Class::method" in no_form.json()["errorMessage"]
     finally:
         fc3_client.delete_function(name)
 

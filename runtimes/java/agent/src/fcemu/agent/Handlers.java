@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The function's classes and its handlers. FC's handler string is `package.Class::method`; `package.Class` alone
- * names its `handleRequest` (fcemu's choice, FC's pages always give the method). The class path is FC's: the code
+ * The function's classes and its handlers. FC's handler string is `package.Class::method` (FC: "must"; anything
+ * else is refused, as there). The class path is FC's: the code
  * directory, its top-level jars, its lib/ jars, then the layers' /opt/java/lib jars. The loader's parent is the
  * JVM's class loader, which holds the runtime's com.aliyun.fc.runtime interfaces and javax.servlet: parent-first
  * delegation makes those win over the copies a fat jar carries, and nothing else of the agent is visible.
@@ -94,10 +94,10 @@ final class Handlers {
             return known;
         }
         int split = handler.indexOf("::");
-        String className = split < 0 ? handler : handler.substring(0, split);
-        String methodName = split < 0 ? "handleRequest" : handler.substring(split + 2);
+        String className = split < 0 ? "" : handler.substring(0, split);
+        String methodName = split < 0 ? "" : handler.substring(split + 2);
         if (className.isEmpty() || methodName.isEmpty()) {
-            throw new LoadError("Invalid handler '" + handler + "': expected package.Class::method", null);
+            throw new LoadError("Invalid handler '" + handler + "': FC's Java handler is package.Class::method", null);
         }
         Object instance = instance(className);
         Method chosen = null;
