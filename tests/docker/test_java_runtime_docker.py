@@ -23,6 +23,8 @@ from tests.support.credentials import ROLE
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.java_functions import JavaFunctions
+from tests.support.log_watcher import LogWatcher
+from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
 
 # FC's Java log line: UTC time (ms), request id, [LEVEL], message.
@@ -293,3 +295,21 @@ def test_a_function_reaches_fc_s_endpoint_by_its_name_over_https(
         assert json.loads(answer["body"])["ErrorCode"] == "MissingRequiredHeader", answer
     finally:
         fc3_client.delete_function(name)
+
+
+def test_the_pre_stop_hook_runs_when_the_function_is_deleted(
+    fc3_client: FC3Client, emulator: EmulatorProcess, http: requests.Session, java_functions: JavaFunctions,
+    redis_server: RedisServer
+) -> None:
+    name = f"java11-stops-{uuid.uuid4().hex[:6]}"
+    create(fc3_client, name, "java11", "example.Events::handleRequest", java_functions.fat_jars["11"],
+           instance_lifecycle_config=fc3_models.InstanceLifecycleConfig(
+               pre_stop=fc3_models.LifecycleHook(handler="example.Events::preStop", timeout=10)))
+    logs = LogWatcher(redis_server.url)
+    try:
+        assert http.post(v3(emulator, name), data=b"up").json()["event"] == "up"
+        fc3_client.delete_function(name)
+        said = logs.wait_for(None, f"preStop ran for {name}")
+        assert logs.wait_for(said["requestId"], "FC PreStop End RequestId: ")["message"].endswith(said["requestId"])
+    finally:
+        logs.close()
