@@ -80,6 +80,7 @@ def test_a_sync_invoke_runs_the_stream_handler_with_fc_context_and_the_log_tail(
     assert seen["initialized"] == 1, "the initializer ran once, before the handler"
     assert seen["contextFrom"] == RUNTIME_JAR, "the runtime's interfaces win over the jar's own copy"
     assert seen["runtime"] == "java11" and seen["javaSpecification"] == "17"
+    assert seen["defaultCharset"] == "UTF-8", "new String(bytes) reads an event's UTF-8"
     assert seen["tokenInEnvironment"] is False
     lines = tail(headers)
     assert lines[0] == "FC Invoke Start RequestId: java-sync-1"

@@ -75,6 +75,7 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         // Where FC's interfaces came from: the runtime's copy, not the one in this jar.
         seen.put("contextFrom", Context.class.getProtectionDomain().getCodeSource().getLocation().toString());
         seen.put("javaSpecification", System.getProperty("java.specification.version"));
+        seen.put("defaultCharset", java.nio.charset.Charset.defaultCharset().name());
         seen.put("tokenInEnvironment", System.getenv("FCEMU_AGENT_TOKEN") != null);
         seen.put("runtime", System.getenv("FC_RUNTIME"));
         output.write(Json.of(seen).getBytes(StandardCharsets.UTF_8));
