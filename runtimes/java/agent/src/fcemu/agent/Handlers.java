@@ -137,8 +137,11 @@ final class Handlers {
             Class<?> type;
             try {
                 type = Class.forName(className, true, loader);
-            } catch (ClassNotFoundException | LinkageError error) {
+            } catch (ClassNotFoundException error) {
                 throw new LoadError("Class not found: " + className, error);
+            } catch (LinkageError error) {
+                // Its static initializer threw (ExceptionInInitializerError), or a class it needs is missing.
+                throw new LoadError("Class " + className + " could not be loaded: " + error, error);
             }
             Object instance;
             try {
