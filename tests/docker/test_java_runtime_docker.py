@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import docker
 import fc2
 import pytest
 import requests
@@ -26,6 +27,7 @@ from tests.support.java_functions import JavaFunctions
 from tests.support.log_watcher import LogWatcher
 from tests.support.redis_server import RedisServer
 from tests.support.task_watcher import TaskWatcher
+from tests.support.waits import wait_until_gone
 
 # FC's Java log line: UTC time (ms), request id, [LEVEL], message.
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\S+) \[([A-Z]+)\] (.*)$")
@@ -100,6 +102,17 @@ def test_an_exception_is_fc_s_java_error(emulator: EmulatorProcess, http: reques
     assert error["stackTrace"][0].startswith("example.Events.handleRequest(Events.java:")
     assert not [frame for frame in error["stackTrace"] if "fcemu" in frame or "reflect" in frame]
     assert tail(dict(reply.headers))[-1].endswith(", Error: Unhandled function error")
+
+
+def test_system_exit_is_fc_s_error_and_the_instance_is_replaced(
+    emulator: EmulatorProcess, http: requests.Session, docker_client: docker.DockerClient, events: str
+) -> None:
+    exited = http.post(v3(emulator, events), data=b"exit")
+    assert exited.headers["x-fc-error-type"] == "UnhandledInvocationError"
+    assert exited.json()["errorMessage"].startswith("Process exited unexpectedly before completing request")
+    wait_until_gone(docker_client, exited.headers["x-fc-instance-id"])
+    after = http.post(v3(emulator, events), data=b"again")
+    assert after.json()["event"] == "again" and after.headers["x-fc-instance-id"] != exited.headers["x-fc-instance-id"]
 
 
 def test_a_missing_class_or_method_is_an_fc_error_not_a_hang(

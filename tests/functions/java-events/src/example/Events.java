@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A StreamRequestHandler with FC's hooks. The event "fail:<message>" throws an IOException with that message;
- * "retry" fails on its first attempt; anything else is answered with what the function saw, as JSON.
+ * "retry" fails on its first attempt; "exit" ends the JVM; anything else is answered with what the function saw,
+ * as JSON.
  */
 public class Events implements StreamRequestHandler, FunctionInitializer, PreStopHandler {
     private static final AtomicInteger INITIALIZED = new AtomicInteger();
@@ -42,6 +43,9 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         String event = read(input);
         if (event.startsWith("fail:")) {
             throw new IOException(event.substring(5));
+        }
+        if (event.equals("exit")) {
+            System.exit(3);
         }
         if (event.equals("retry") && context.getRetryCount() == 0) {
             throw new IllegalStateException("the first attempt fails");
