@@ -288,10 +288,10 @@ public final class Agent {
         }
         String forwarded = context.get("x-forwarded-for");
         String clientIp = forwarded.isEmpty() ? exchange.remote().getHostAddress() : forwarded.split(",")[0].trim();
-        HttpServletRequest request = HttpServlets.request(exchange.method(), exchange.target(), visible,
+        HttpServletRequest request = ServletRequests.request(exchange.method(), exchange.target(), visible,
                 exchange.body(), clientIp);
-        HttpServlets.Answer answer = new HttpServlets.Answer();
-        javax.servlet.http.HttpServletResponse response = HttpServlets.response(answer);
+        ServletResponses.Answer answer = new ServletResponses.Answer();
+        javax.servlet.http.HttpServletResponse response = ServletResponses.response(answer);
         Handlers.Target target = handlers.resolve(context.getFunctionHandler(), 3, HttpServletRequest.class);
         if (target.instance instanceof HttpRequestHandler http && isInterfaceMethod(target)) {
             http.handleRequest(request, response, context);
