@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds fcemu's runtime images, python3 and nodejs. Each one's base is, in order: its variable if set
+# Builds fcemu's runtime images, python3, nodejs and java. Each one's base is, in order: its variable if set
 # ($FCEMU_BASE_IMAGE for python3, $FCEMU_NODEJS_BASE_IMAGE for nodejs); the official slim image if it is present
 # or can be pulled; else a Debian image with the interpreter made by mmdebstrap from the host's apt sources (no
 # container registry needed), built once and kept as fcemu/<runtime>-base (fcemu/python3-imagemagick-base for the
@@ -156,6 +156,50 @@ go1_agent() {
 }
 go1_base() { pick_base "${FCEMU_GO_BASE_IMAGE:-}" debian:bookworm-slim fcemu/go1-base:latest ca-certificates,tzdata; }
 
+# fcemu's Java runtime (java8, java11): a Debian base with OpenJDK 17, Jackson and the servlet API from the host's apt
+# sources ($FCEMU_JAVA_BASE_IMAGE overrides it; the official OpenJDK images carry no Debian Jackson, so none is
+# tried), and the agent and FC's com.aliyun.fc.runtime interfaces compiled here on the host with javac
+# (openjdk-17-jdk-headless) against the base's own jars, into runtimes/java/build (not in git), which the image copies.
+# The jars are made reproducible (--date), so an unchanged agent leaves the image as it is.
+JAVA_BASE_PACKAGES=openjdk-17-jre-headless,libjackson2-databind-java,libservlet-api-java
+JAVA_LIBS="jackson-core jackson-databind jackson-annotations servlet-api"
+java_base() {
+  if [ -n "${FCEMU_JAVA_BASE_IMAGE:-}" ]; then echo "$FCEMU_JAVA_BASE_IMAGE"; return; fi
+  if ! have fcemu/java-base:latest; then build_local_base fcemu/java-base:latest "$JAVA_BASE_PACKAGES" >&2; fi
+  echo fcemu/java-base:latest
+}
+
+# java_agent <base image>
+java_agent() {
+  local dir=$here/java build=$here/java/build container jar date=2000-01-01T00:00:00Z
+  if ! command -v javac >/dev/null; then
+    echo "javac is needed to build the Java runtime: apt-get install -y openjdk-17-jdk-headless" >&2
+    exit 1
+  fi
+  rm -rf "$build"
+  mkdir -p "$build/lib" "$build/api" "$build/boot" "$build/agent"
+  container=$(docker create "$1" true)
+  for jar in $JAVA_LIBS; do docker cp -L "$container:/usr/share/java/$jar.jar" "$build/lib/" >/dev/null; done
+  docker rm "$container" >/dev/null
+  local libs=$build/fc-runtime.jar
+  for jar in $JAVA_LIBS; do libs=$libs:$build/lib/$jar.jar; done
+  # The interfaces for Java 8 (class files a java8 function compiled against them loads); the agent for the JVM's 17.
+  javac -nowarn --release 8 -cp "$build/lib/servlet-api.jar" -d "$build/api" $(find "$dir/src" -name '*.java')
+  jar --create --date="$date" --file "$build/fc-runtime.jar" -C "$build/api" .
+  javac -nowarn --release 17 -d "$build/boot" "$dir/agent/src/fcemu/boot/Main.java"
+  jar --create --date="$date" --file "$build/fcemu-boot.jar" -C "$build/boot" .
+  javac -nowarn --release 17 -cp "$libs" -d "$build/agent" $(find "$dir/agent/src/fcemu/agent" -name '*.java')
+  jar --create --date="$date" --file "$build/fcemu-agent.jar" -C "$build/agent" .
+  rm -rf "$build/api" "$build/boot" "$build/agent"
+}
+
+java_image() {
+  local base
+  base=$(java_base)
+  java_agent "$base"
+  build_runtime java "${FCEMU_JAVA_RUNTIME_IMAGE:-fcemu/runtime-java:latest}" "$base"
+}
+
 # Sourced (tests/benchmarks/run.py's image rows, on a copy of this folder), it only defines the functions above.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then return 0; fi
 
@@ -167,3 +211,4 @@ nodejs_builtins
 build_runtime nodejs "${FCEMU_NODEJS_RUNTIME_IMAGE:-fcemu/runtime-nodejs:latest}" "$(nodejs_base)"
 go1_agent
 build_runtime go1 "${FCEMU_GO_RUNTIME_IMAGE:-fcemu/runtime-go1:latest}" "$(go1_base)"
+java_image

@@ -22,11 +22,12 @@ class LogWatcher:
         self._pubsub.get_message(timeout=5)  # the subscribe confirmation
         self.seen: list[dict[str, Any]] = []
 
-    def wait_for(self, request_id: str, prefix: str, timeout: float = 60) -> dict[str, Any]:
+    def wait_for(self, request_id: str | None, prefix: str, timeout: float = 60) -> dict[str, Any]:
+        """The first line of that request (of any, with None) that starts with `prefix`."""
         deadline = time.monotonic() + timeout
         while True:
             for entry in self.seen:
-                if entry["requestId"] == request_id and entry["message"].startswith(prefix):
+                if request_id in (None, entry["requestId"]) and entry["message"].startswith(prefix):
                     return entry
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"no line starting {prefix!r} of {request_id}")
