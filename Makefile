@@ -9,7 +9,7 @@ TEMPLATE ?=
 # Functions to run under a debugger (`make up DEBUG=fn` or DEBUG=fn1,fn2:5679; docs/debugging.md).
 DEBUG ?=
 
-.PHONY: up down test test-unit bench docs images docker packages venv logs clean
+.PHONY: up down test test-unit bench docs images functions docker packages venv logs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,7 +37,11 @@ docker: packages
 images: docker venv
 	@$(PY) -m emulator images
 
-up: venv images
+# The compiled example functions (go1's binary, java's jar), offline, each only when its sources changed.
+functions: packages
+	@bash scripts/build-functions.sh
+
+up: venv images functions
 	@$(PY) -m emulator up --no-images --port $(PORT) $(if $(TEMPLATE),--template '$(TEMPLATE)') $(if $(DEBUG),--debug '$(DEBUG)')
 
 # This checkout's emulator and Redis (fcemu down), then every fcemu container and the instances' network, whoever
@@ -52,7 +56,7 @@ logs:
 test-unit: venv
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-test: venv images
+test: venv images functions
 	@bash scripts/ensure-test-packages.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

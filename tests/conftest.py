@@ -3,6 +3,7 @@ tests/unit/ needs no Docker engine (pure logic, and real redis-server processes 
 point), tests/docker/ does, and is marked `docker` by its folder."""
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +38,9 @@ def owned_containers(client: docker.DockerClient, owner: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def functions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repo's example functions and the test functions, side by side."""
+    """The repo's example functions (the Go and Java ones built first, offline, as `make functions` does) and the
+    test functions, side by side."""
+    subprocess.run(["bash", str(REPO / "scripts" / "build-functions.sh")], check=True, stdout=subprocess.DEVNULL)
     return gather_functions(tmp_path_factory.mktemp("functions"), REPO / "functions", TEST_FUNCTIONS)
 
 

@@ -77,8 +77,13 @@ def debug_launch(family: RuntimeFamily, environment: dict[str, str]) -> DebugLau
     if family == "java":
         # suspend=n: the agent serves at once, as the others; a debugger attaches when it likes.
         return DebugLaunch(container_port=JDWP_PORT, command=None, environment={JDWP_VARIABLE: f"*:{JDWP_PORT}"})
+    raise DebugUnavailable(why_not_debugged(family))
+
+
+def why_not_debugged(family: RuntimeFamily) -> str:
+    """Why a function of a family without a debugger here (DEFAULT_PORTS has none) runs as usual."""
     if family == "go":
-        raise DebugUnavailable("a go1 function is the binary you built: fcemu has no debugger to attach to it (see "
-                               "docs/go-runtime.md, Debugging)")
-    raise DebugUnavailable(f"a {family} function runs its own command; fcemu can attach a debugger only to the "
-                           "python, nodejs and java runtimes (start your debugger from the function's command)")
+        return ("a go1 function is the binary you built: fcemu has no Go debugger to attach to it (see "
+                "docs/go-runtime.md, Debugging)")
+    return (f"a {family} function runs its own command; fcemu can attach a debugger only to the python, nodejs and "
+            "java runtimes (start your debugger from the function's command)")

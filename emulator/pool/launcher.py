@@ -16,7 +16,14 @@ from emulator.logs.tail import framed_tail
 from emulator.pool import contract
 from emulator.pool.agent_client import AgentClient
 from emulator.pool.agent_connections import AgentConnectionError, AgentReply
-from emulator.pool.debugging import DEBUGGERS, DEFAULT_PORTS, DebugUnavailable, debug_launch, default_port
+from emulator.pool.debugging import (
+    DEBUGGERS,
+    DEFAULT_PORTS,
+    DebugUnavailable,
+    debug_launch,
+    default_port,
+    why_not_debugged,
+)
 from emulator.pool.engine import (
     LABEL_APP,
     LABEL_CLUSTER,
@@ -94,8 +101,8 @@ class InstanceLauncher:
             return True
         if definition.name not in self._debug_refused:
             self._debug_refused.add(definition.name)
-            log.warning("cannot run %s under a debugger: a %s function runs its own command; it runs as usual",
-                        definition.name, family)
+            log.warning("cannot run %s under a debugger: %s; it runs as usual", definition.name,
+                        why_not_debugged(family))
         return False
 
     def _debug_target(self, definition: FunctionDefinition) -> str | None:

@@ -42,7 +42,8 @@ def test_the_wheel_holds_what_fcemu_needs_at_run_time_and_no_build_output(wheel:
                    "emulator/_runtimes/build.sh", "emulator/_runtimes/python3/Dockerfile",
                    "emulator/_runtimes/python3/agent/bootstrap.py", "emulator/_runtimes/python3/agent/fc_relay.py",
                    "emulator/_runtimes/python3/builtins.txt", "emulator/_runtimes/nodejs/agent/bootstrap.js",
-                   "emulator/_runtimes/nodejs/builtins.json"):
+                   "emulator/_runtimes/nodejs/builtins.json", "emulator/_runtimes/go1/Dockerfile",
+                   "emulator/_runtimes/java/Dockerfile", "emulator/_runtimes/java/start.sh"):
         assert needed in names, needed
     # The checkout's installed built-in modules (hundreds of MB) are build output, not part of the package.
     assert not [name for name in names if "/builtins/" in name]
@@ -80,7 +81,9 @@ def test_the_installed_command_runs_a_serverless_devs_project_from_its_folder(
 
 def test_the_installed_command_builds_the_images_from_its_packaged_recipes(installed: Path, tmp_path: Path) -> None:
     tags = {"FCEMU_PYTHON_RUNTIME_IMAGE": "fcemu/runtime-python3:wheel-test",
-            "FCEMU_NODEJS_RUNTIME_IMAGE": "fcemu/runtime-nodejs:wheel-test"}
+            "FCEMU_NODEJS_RUNTIME_IMAGE": "fcemu/runtime-nodejs:wheel-test",
+            "FCEMU_GO_RUNTIME_IMAGE": "fcemu/runtime-go1:wheel-test",
+            "FCEMU_JAVA_RUNTIME_IMAGE": "fcemu/runtime-java:wheel-test"}
     environment = {**os.environ, **tags, "FCEMU_SLIM_IMAGES": "1", "FCEMU_CACHE_DIR": str(tmp_path / "cache")}
     try:
         built = subprocess.run([str(installed), "images"], cwd=tmp_path, env=environment, text=True,
