@@ -24,13 +24,17 @@ unset FCEMU_FC_RELAY
 # -XX:-UsePerfData: no hsperfdata file in /tmp (and a little less start-up work).
 # FCEMU_JAVA_CDS_DUMP=1 (the Dockerfile's build step) makes that archive instead: the agent serves itself a few
 # requests and exits (fcemu.agent.Training), with the same options as an instance's, which the archive must match.
+# The training accepts a public token, so it runs only as root, as the build's RUN step does: an instance runs as
+# 65534, where a function's own variable of that name is ignored (and the agent checks the uid itself, as a
+# function's JAVA_TOOL_OPTIONS can set its property; the property is false on the command line, which wins).
 archive=/opt/fcemu/java/agent.jsa
-cds=
-if [ "${FCEMU_JAVA_CDS_DUMP:-}" = 1 ]; then
+cds=-Dfcemu.training=false
+if [ "${FCEMU_JAVA_CDS_DUMP:-}" = 1 ] && [ "$(id -u)" = 0 ]; then
   cds="-XX:ArchiveClassesAtExit=$archive -Dfcemu.training=true"
 elif [ -f "$archive" ]; then
-  cds=-XX:SharedArchiveFile=$archive
+  cds="$cds -XX:SharedArchiveFile=$archive"
 fi
+unset FCEMU_JAVA_CDS_DUMP
 # shellcheck disable=SC2086 # $debug and $cds: words or none
 exec java $debug $cds -Xshare:auto -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAMPercentage=60 -XX:-UsePerfData \
   -Dfcemu.tokenFile="$token_file" -Dfcemu.fcRelay="$relay" \

@@ -81,7 +81,8 @@ public final class Agent {
 
     public static void main(String[] args) throws IOException {
         String tokenFile = System.getProperty("fcemu.tokenFile", "");
-        if (Boolean.getBoolean("fcemu.training")) {
+        boolean training = Training.wanted();
+        if (training) {
             token = Training.TOKEN;
             tokenFile = "";
         }
@@ -100,7 +101,7 @@ public final class Agent {
         Server server = new Server(port, Agent::handle);
         server.start();
         Output.line("FunctionCompute java runtime inited.\n");
-        if (Boolean.getBoolean("fcemu.training")) {
+        if (training) {
             Training.run(port, token);
         }
     }
@@ -129,6 +130,9 @@ public final class Agent {
             return run("Invoke", headers, context -> invoke(request.body(), context));
         }
         if ("POST".equals(method) && path.startsWith("/initialize")) {
+            if (headers.getOrDefault("x-fc-function-initializer", "").isEmpty()) {
+                return new Reply(200, List.of(), new byte[0]); // no initializer: nothing ran, nothing framed
+            }
             return run("Initialize", headers, Agent::initialize);
         }
         if ("GET".equals(method) && path.startsWith("/pre-stop") && headers.get(PRE_STOP_HANDLER) != null) {
@@ -261,7 +265,7 @@ public final class Agent {
 
     private static Reply initialize(FcContext context) throws Throwable {
         String name = context.getFunctionInitializer();
-        if (!initialized && !name.isEmpty()) {
+        if (!initialized) {
             synchronized (INIT_LOCK) {
                 if (!initialized) {
                     hook(name, context);

@@ -153,11 +153,22 @@ final class FcRelay {
 
     private static void accept(ServerSocket listener, InetSocketAddress target) {
         while (true) {
+            Socket client = null;
             try {
-                Socket client = listener.accept();
-                daemon("fc-relay-connection", () -> relay(client, target));
-            } catch (IOException | OutOfMemoryError error) {
-                // out of descriptors or threads: this connection is lost, not the next
+                client = listener.accept();
+                Socket accepted = client;
+                daemon("fc-relay-connection", () -> relay(accepted, target));
+            } catch (Throwable error) {
+                // Out of descriptors or threads: this connection is lost, not the next. A pause, not a spin: the
+                // error lasts until some connection ends.
+                try {
+                    if (client != null) {
+                        client.close();
+                    }
+                    Thread.sleep(50);
+                } catch (Throwable ignored) {
+                    // closed already, or interrupted: accept again
+                }
             }
         }
     }

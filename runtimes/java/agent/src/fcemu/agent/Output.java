@@ -1,14 +1,12 @@
 package fcemu.agent;
 
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * System.out and System.err, teed into the output of the invocation running on the writing thread (for the log
@@ -18,21 +16,42 @@ import java.util.Arrays;
 final class Output {
     static final int LOG_TAIL_BYTES = 4096;
 
-    /** One invocation's output, kept only when the request asked for the log tail. */
+    /**
+     * One invocation's output, kept only when the request asked for the log tail: its last LOG_TAIL_BYTES in a ring,
+     * however much the invocation writes.
+     */
     static final class Capture {
-        private ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private byte[] ring = new byte[LOG_TAIL_BYTES];
+        private long written;
 
         synchronized void write(byte[] data, int offset, int length) {
-            if (bytes != null) {
-                bytes.write(data, offset, length);
+            if (ring == null) {
+                return;
+            }
+            int skipped = Math.max(0, length - LOG_TAIL_BYTES); // older than the tail already
+            written += skipped;
+            int from = offset + skipped;
+            int left = length - skipped;
+            while (left > 0) {
+                int at = (int) (written % LOG_TAIL_BYTES);
+                int count = Math.min(left, LOG_TAIL_BYTES - at);
+                System.arraycopy(data, from, ring, at, count);
+                from += count;
+                left -= count;
+                written += count;
             }
         }
 
-        /** The last LOG_TAIL_BYTES written; nothing is kept after. */
+        /** The last LOG_TAIL_BYTES written, oldest first; nothing is kept after. */
         synchronized byte[] close() {
-            byte[] all = bytes.toByteArray();
-            bytes = null;
-            return all.length <= LOG_TAIL_BYTES ? all : Arrays.copyOfRange(all, all.length - LOG_TAIL_BYTES, all.length);
+            int size = (int) Math.min(written, LOG_TAIL_BYTES);
+            int start = (int) ((written - size) % LOG_TAIL_BYTES);
+            int first = Math.min(size, LOG_TAIL_BYTES - start);
+            byte[] tail = new byte[size];
+            System.arraycopy(ring, start, tail, 0, first);
+            System.arraycopy(ring, 0, tail, first, size - first);
+            ring = null;
+            return tail;
         }
     }
 

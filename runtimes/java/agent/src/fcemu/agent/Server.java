@@ -9,12 +9,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,10 +26,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of their own), and this answers each in ONE write with TCP_NODELAY. The JDK's com.sun.net.httpserver wrote the
  * head and the body apart and handed every request between its selector thread and a worker: its warm invoke
  * through the emulator took 1.9x python's.
+ *
+ * Nothing a peer without the secret does can stop it: a connection must send a whole head within HEAD_TIMEOUT_MS
+ * (the secret is checked at its end), connections hold at most MAX_CONNECTIONS threads (one more is closed at once,
+ * not queued), and the accept loop outlives any error, out-of-threads included (an instance's pids limit, 256 by
+ * default, is reached long before its memory): it backs off briefly and accepts again.
  */
 final class Server {
     private static final int MAX_HEAD_BYTES = 256 * 1024;
     private static final int MAX_HEADERS = 500;
+    /** FC's largest instanceConcurrency: every request of a full instance has a thread. */
+    static final int MAX_CONNECTIONS = 200;
+    /** A request's head, up to its secret, from a peer not yet known. */
+    static final int HEAD_TIMEOUT_MS = 10_000;
+    /**
+     * How long a known peer's keep-alive connection may idle (and its body take). Longer than an idle instance lives
+     * by default (idle_timeout_s, 300 s), so the emulator normally drops the instance first: a close racing a request
+     * fails that request.
+     */
+    static final int IDLE_TIMEOUT_MS = 600_000;
+    private static final long BACK_OFF_MS = 50;
 
     /** One request as read: the secret is kept apart from the headers a function may see. */
     record Request(String method, String target, List<String[]> headers, String token, byte[] body,
@@ -48,7 +67,7 @@ final class Server {
 
     private final ServerSocket socket;
     private final Handler handler;
-    private final ExecutorService threads;
+    private final ThreadPoolExecutor threads;
 
     Server(int port, Handler handler) throws IOException {
         this.socket = new ServerSocket();
@@ -56,11 +75,13 @@ final class Server {
         this.socket.bind(new InetSocketAddress("0.0.0.0", port), 1024);
         this.handler = handler;
         AtomicInteger count = new AtomicInteger();
-        this.threads = Executors.newCachedThreadPool(runnable -> {
-            Thread thread = new Thread(runnable, "fc-connection-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
+        // Idle threads are kept a minute for the next connections; past MAX_CONNECTIONS busy ones, execute refuses.
+        this.threads = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                runnable -> {
+                    Thread thread = new Thread(runnable, "fc-connection-" + count.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
     }
 
     int port() {
@@ -70,35 +91,103 @@ final class Server {
     /** Accepts connections on a thread of its own (not a daemon: it keeps the JVM up). */
     void start() {
         Thread acceptor = new Thread(() -> {
-            while (true) {
+            while (!socket.isClosed()) {
+                Socket connection = null;
                 try {
-                    Socket connection = socket.accept();
-                    threads.execute(() -> serve(connection));
-                } catch (IOException error) {
-                    if (socket.isClosed()) {
-                        return;
-                    }
+                    connection = socket.accept();
+                    Socket accepted = connection;
+                    threads.execute(() -> serve(accepted));
+                } catch (RejectedExecutionException full) {
+                    close(connection); // MAX_CONNECTIONS are open: this one is refused, not queued
+                } catch (Throwable error) {
+                    // Out of threads (OutOfMemoryError) or descriptors: this connection is lost, not the next.
+                    close(connection);
+                    backOff();
                 }
             }
         }, "fc-accept");
         acceptor.start();
     }
 
+    private static void close(Socket connection) {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (Throwable error) {
+                // nothing more to free
+            }
+        }
+    }
+
+    private static void backOff() {
+        try {
+            Thread.sleep(BACK_OFF_MS);
+        } catch (InterruptedException error) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void serve(Socket connection) {
         try (connection) {
             connection.setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(connection.getInputStream(), 16 * 1024);
+            Timed timed = new Timed(connection);
+            InputStream in = new BufferedInputStream(timed, 16 * 1024);
             OutputStream out = connection.getOutputStream();
-            while (serveOne(connection, in, out)) {
-                // the next request on this keep-alive connection
+            boolean open = true;
+            while (open) {
+                // each request on this keep-alive connection
+                timed.expireIn(timed.known ? IDLE_TIMEOUT_MS : HEAD_TIMEOUT_MS);
+                open = serveOne(connection, timed, in, out);
             }
         } catch (IOException error) {
-            // the peer went away: nothing to answer
+            // the peer went away, or was too slow: nothing to answer
+        }
+    }
+
+    /**
+     * The socket's input, each read bounded by a deadline for the whole of what is being read (a head): a peer
+     * sending a byte now and then does not hold its thread, as a timeout per read would let it.
+     */
+    private static final class Timed extends InputStream {
+        private final Socket socket;
+        private final InputStream in;
+        private long deadline;
+        /** Whether a request on this connection carried the secret. */
+        boolean known;
+
+        Timed(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+        }
+
+        void expireIn(int millis) {
+            deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                throw new SocketTimeoutException("the peer was too slow");
+            }
+            socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+            return in.read(buffer, offset, length);
+        }
+
+        @Override
+        public int available() throws IOException {
+            return in.available();
         }
     }
 
     /** Reads and answers one request; false when the connection is to be closed. */
-    private boolean serveOne(Socket connection, InputStream in, OutputStream out) throws IOException {
+    private boolean serveOne(Socket connection, Timed timed, InputStream in, OutputStream out) throws IOException {
         List<String> lines = readHead(in);
         if (lines == null) {
             return false;
@@ -149,6 +238,8 @@ final class Server {
         if (!Agent.isOwnToken(token)) {
             return refuse(out, 403, "Forbidden", "this instance answers only the emulator that started it\n");
         }
+        timed.known = true;
+        timed.expireIn(IDLE_TIMEOUT_MS);
         if (length < 0 || length > Integer.MAX_VALUE - 8) {
             return refuse(out, 400, "Bad Request", "");
         }

@@ -20,6 +20,15 @@ final class Training {
     private Training() {
     }
 
+    /**
+     * Whether this run is the image build's: asked for (the fcemu.training property, which start.sh sets only then)
+     * and run as root, as the Dockerfile's RUN step is. An instance runs as 65534 and a function can set the property
+     * itself (JAVA_TOOL_OPTIONS): the training's public token must never open an instance.
+     */
+    static boolean wanted() {
+        return Boolean.getBoolean("fcemu.training") && new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    }
+
     static void run(int port, byte[] token) throws IOException {
         request(port, "POST", "/invoke", Map.of("x-fcemu-agent-token", "wrong"));
         Map<String, String> headers = Map.of("x-fcemu-agent-token", new String(token, StandardCharsets.ISO_8859_1),
