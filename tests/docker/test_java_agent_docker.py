@@ -5,63 +5,27 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from http.client import HTTPConnection
-from pathlib import Path
 
 import docker
 import pytest
-from docker.models.containers import Container
 
-from emulator.settings import Settings
 from tests.support.container_output import output_until
+from tests.support.java_agent import SECRET, JavaAgent, code_folder, java_agent
 from tests.support.java_functions import JavaFunctions
-
-SECRET = "java-agent-test-secret"
-
-
-class Agent:
-    def __init__(self, container: Container, port: int) -> None:
-        self.container = container
-        self.port = port
-
-    def call(self, method: str, path: str, headers: dict[str, str], body: bytes = b"",
-             secret: str | None = SECRET) -> tuple[int, dict[str, str], bytes]:
-        connection = HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            sent = {**headers, "Content-Length": str(len(body))}
-            if secret is not None:
-                sent["x-fcemu-agent-token"] = secret
-            connection.request(method, path, body=body, headers=sent)
-            answer = connection.getresponse()
-            return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-        finally:
-            connection.close()
 
 
 @pytest.fixture(scope="module")
 def agent(docker_client: docker.DockerClient, java_functions: JavaFunctions,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    code: Path = tmp_path_factory.mktemp("java-agent-code")
-    code.chmod(0o755)
-    (code / "app.jar").write_bytes(java_functions.fat_jars["8"])
-    (code / "app.jar").chmod(0o644)
-    container = docker_client.containers.run(
-        Settings().java_runtime_image, detach=True, ports={"9000/tcp": ("127.0.0.1", None)},
-        volumes={str(code): {"bind": "/code", "mode": "ro"}}, read_only=True, tmpfs={"/tmp": "rw"},
-        user="65534:65534", environment={"FCEMU_AGENT_TOKEN": SECRET, "FC_RUNTIME": "java8"},
-        labels={"fcemu.test": "java-agent"})
-    try:
-        output_until(container, "FunctionCompute java runtime inited.")
-        container.reload()
-        yield Agent(container, int(container.ports["9000/tcp"][0]["HostPort"]))
-    finally:
-        container.remove(force=True)
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[JavaAgent]:
+    code = code_folder(tmp_path_factory.mktemp("java-agent-code"), java_functions.fat_jars["8"])
+    with java_agent(docker_client, code) as started:
+        yield started
 
 
 HANDLER = {"x-fc-function-handler": "example.Events::handleRequest"}
 
 
-def test_a_request_without_the_secret_is_refused_and_runs_nothing(agent: Agent) -> None:
+def test_a_request_without_the_secret_is_refused_and_runs_nothing(agent: JavaAgent) -> None:
     for secret in (None, "not-it", SECRET + "x"):
         status, _, body = agent.call("POST", "/invoke", {**HANDLER, "x-fc-request-id": "intruder"}, b"x", secret)
         assert status == 403 and b"only the emulator" in body
@@ -70,7 +34,7 @@ def test_a_request_without_the_secret_is_refused_and_runs_nothing(agent: Agent) 
     assert status == 200
 
 
-def test_the_secret_is_neither_in_the_jvm_environment_nor_left_in_tmp(agent: Agent) -> None:
+def test_the_secret_is_neither_in_the_jvm_environment_nor_left_in_tmp(agent: JavaAgent) -> None:
     status, _, body = agent.call("POST", "/invoke", {**HANDLER, "x-fc-request-id": "env-1"}, b"x")
     assert status == 200 and b'"tokenInEnvironment":false' in body
     environment = agent.container.exec_run(["sh", "-c", "tr '\\0' '\\n' < /proc/1/environ"]).output.decode()
@@ -78,7 +42,7 @@ def test_the_secret_is_neither_in_the_jvm_environment_nor_left_in_tmp(agent: Age
     assert agent.container.exec_run(["ls", "-A", "/tmp"]).output.decode().split() == []
 
 
-def test_pre_stop_runs_the_named_hook_framed_in_the_log(agent: Agent) -> None:
+def test_pre_stop_runs_the_named_hook_framed_in_the_log(agent: JavaAgent) -> None:
     status, headers, _ = agent.call("GET", "/pre-stop", {
         "x-fc-request-id": "stop-1", "x-fc-function-name": "events",
         "x-fc-instance-lifecycle-pre-stop-handler": "example.Events::preStop"})
@@ -88,21 +52,29 @@ def test_pre_stop_runs_the_named_hook_framed_in_the_log(agent: Agent) -> None:
     assert lines[start + 1:start + 3] == ["preStop ran for events", "FC PreStop End RequestId: stop-1"]
 
 
-def test_pre_stop_without_a_hook_and_pre_freeze_answer_empty(agent: Agent) -> None:
+def test_pre_stop_without_a_hook_and_pre_freeze_answer_empty(agent: JavaAgent) -> None:
     for path in ("/pre-stop", "/pre-freeze"):
         status, headers, body = agent.call("GET", path, {"x-fc-request-id": "no-hook"})
         assert (status, body) == (200, b"") and "x-fc-status" not in headers
     assert "no-hook" not in agent.container.logs().decode()
 
 
-def test_a_failing_hook_is_fc_s_error(agent: Agent) -> None:
+def test_initialize_without_an_initializer_answers_empty_and_frames_nothing(agent: JavaAgent) -> None:
+    status, headers, body = agent.call("POST", "/initialize", {"x-fc-request-id": "init-none"})
+    assert (status, body) == (200, b"") and "x-fc-status" not in headers
+    # Lines come out in order: once a later invocation's End line is in the log, an Initialize line would be too.
+    assert agent.call("POST", "/invoke", {**HANDLER, "x-fc-request-id": "marker-after"}, b"x")[0] == 200
+    assert "init-none" not in output_until(agent.container, "FC Invoke End RequestId: marker-after")
+
+
+def test_a_failing_hook_is_fc_s_error(agent: JavaAgent) -> None:
     status, headers, body = agent.call("POST", "/initialize", {
         "x-fc-request-id": "init-1", "x-fc-function-initializer": "example.Events::nope"})
     assert status == 200 and headers["x-fc-status"] == "404"
     assert b"java.lang.NoSuchMethodException" in body
 
 
-def raw_exchange(agent: Agent, data: bytes, until: bytes) -> bytes:
+def raw_exchange(agent: JavaAgent, data: bytes, until: bytes) -> bytes:
     """Sends bytes as they are on one connection and reads until `until` has come (or the agent closes)."""
     with socket.create_connection(("127.0.0.1", agent.port), timeout=30) as connection:
         connection.sendall(data)
@@ -115,7 +87,7 @@ def raw_exchange(agent: Agent, data: bytes, until: bytes) -> bytes:
         return received
 
 
-def test_the_agents_http_keeps_connections_alive_and_refuses_what_it_cannot_parse(agent: Agent) -> None:
+def test_the_agents_http_keeps_connections_alive_and_refuses_what_it_cannot_parse(agent: JavaAgent) -> None:
     body = b"x"
     request = (b"POST /invoke HTTP/1.1\r\nHost: agent\r\nx-fc-function-handler: example.Events::handleRequest\r\n"
                b"x-fcemu-agent-token: " + SECRET.encode() + b"\r\nx-fc-request-id: %s\r\nContent-Length: 1\r\n\r\n"

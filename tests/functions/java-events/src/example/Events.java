@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A StreamRequestHandler with FC's hooks. The event "fail:<message>" throws an IOException with that message;
- * "retry" fails on its first attempt; "exit" ends the JVM; anything else is answered with what the function saw,
+ * "retry" fails on its first attempt; "exit" ends the JVM; "flood:<n>" prints n MB; anything else is answered with what the function saw,
  * as JSON.
  */
 public class Events implements StreamRequestHandler, FunctionInitializer, PreStopHandler {
@@ -43,6 +43,11 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         String event = read(input);
         if (event.startsWith("fail:")) {
             throw new IOException(event.substring(5));
+        }
+        if (event.startsWith("flood:")) {
+            flood(Integer.parseInt(event.substring(6)));
+            output.write("flooded".getBytes(StandardCharsets.UTF_8));
+            return;
         }
         if (event.equals("exit")) {
             System.exit(3);
@@ -83,6 +88,17 @@ public class Events implements StreamRequestHandler, FunctionInitializer, PreSto
         seen.put("tokenInEnvironment", System.getenv("FCEMU_AGENT_TOKEN") != null);
         seen.put("runtime", System.getenv("FC_RUNTIME"));
         output.write(Json.of(seen).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Megabytes of output (lines of 1 MB of "x"), then a last line saying how much. */
+    private static void flood(int megabytes) {
+        char[] line = new char[1024 * 1024 - 1];
+        java.util.Arrays.fill(line, 'x');
+        String text = new String(line);
+        for (int i = 0; i < megabytes; i++) {
+            System.out.println(text);
+        }
+        System.out.println("flood of " + megabytes + " MB done");
     }
 
     static String read(InputStream input) throws IOException {
