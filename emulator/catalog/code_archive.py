@@ -72,14 +72,22 @@ def check_zip(data: bytes) -> list[zipfile.ZipInfo]:
     return entries
 
 
+def _is_executable(entry: zipfile.ZipInfo) -> bool:
+    """Whether a zip made on Unix marks the file executable (a go1 binary, a custom runtime's bootstrap): FC keeps
+    that bit, and nothing else of the mode (every file readable by the instance's user, none writable)."""
+    return bool((entry.external_attr >> 16) & 0o111)
+
+
 def unpack(data: bytes, target: Path) -> None:
-    """Unpacks a zip into a new folder (files readable by the unprivileged container user); checks it on the way,
-    so a zip stored before these checks existed fails here with a CodeError rather than half unpacked."""
+    """Unpacks a zip into a new folder (files readable by the unprivileged container user, executable where the zip
+    says so); checks it on the way, so a zip stored before these checks existed fails here with a CodeError rather
+    than half unpacked."""
     # A staging folder of its own, renamed into place at the end: another process unpacking the same code
     # at the same time loses the race harmlessly, and a failure leaves nothing behind.
     staging = target.with_name(f"{target.name}.partial-{uuid.uuid4().hex}")
     staging.mkdir(parents=True)
     try:
+        executables = set()
         with _open(data) as archive:
             budget = MAX_UNPACKED_BYTES
             for entry in _plan(archive, data):
@@ -92,8 +100,10 @@ def unpack(data: bytes, target: Path) -> None:
                     for chunk in _inflate(archive, entry, budget):
                         sink.write(chunk)
                         budget -= len(chunk)
+                if _is_executable(entry):
+                    executables.add(destination)
         for path in [staging, *staging.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+            path.chmod(0o755 if path.is_dir() or path in executables else 0o644)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -18,6 +18,9 @@ from emulator.catalog.trigger_config import TriggerError, check_trigger, topic_o
 FUNCTION_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$"
 # What a process environment can hold: FC's rule for variable names, and no NUL in names or values.
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# fcemu's own variables in an instance (its secret, the FC endpoint relay, the debugger's address...): read by the
+# agents and the java image's start script, so a function's own variables may not set them.
+RESERVED_ENV_PREFIX = "FCEMU_"
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10", "python3.12")
 NODEJS_RUNTIMES = ("nodejs14", "nodejs16", "nodejs18", "nodejs20")
 GO_RUNTIMES = ("go1",)
@@ -228,6 +231,9 @@ class FunctionManifest(BaseModel):
         for name, text in value.items():
             if not ENV_NAME.fullmatch(name):
                 raise ValueError(f"'{name[:64]}' is not a variable name (a letter or '_', then letters, digits, '_')")
+            if name.upper().startswith(RESERVED_ENV_PREFIX):
+                raise ValueError(f"'{name[:64]}' is reserved: fcemu's instances read {RESERVED_ENV_PREFIX}* variables "
+                                 "for themselves")
             if "\x00" in text:
                 raise ValueError(f"the value of {name} contains NUL")
         return value

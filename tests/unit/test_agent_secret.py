@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from emulator.catalog.loader import FunctionDefinition
 from emulator.catalog.manifest import FunctionManifest
@@ -41,9 +42,10 @@ def test_a_debugged_or_custom_instance_gets_one_too() -> None:
     assert launcher().container_spec(custom).environment[AGENT_TOKEN_VARIABLE]
 
 
-def test_a_functions_own_variable_cannot_set_the_secret() -> None:
-    chosen = definition("python3.10", environmentVariables={AGENT_TOKEN_VARIABLE: "chosen-by-the-function"})
-    assert launcher().container_spec(chosen).environment[AGENT_TOKEN_VARIABLE] != "chosen-by-the-function"
+@pytest.mark.parametrize("name", [AGENT_TOKEN_VARIABLE, "FCEMU_JDWP_ADDRESS", "fcemu_fc_relay"])
+def test_a_functions_own_variables_cannot_set_fcemus(name: str) -> None:
+    with pytest.raises(ValidationError, match="is reserved"):
+        definition("python3.10", environmentVariables={name: "chosen-by-the-function"})
 
 
 @pytest.mark.parametrize("name", [AGENT_TOKEN_HEADER, "X-Fcemu-Agent-Token", "x-fcemu-anything",

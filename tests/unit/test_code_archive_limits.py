@@ -190,3 +190,17 @@ def test_entries_past_the_limit_are_refused_before_zipfile_reads_them(zip64: boo
     finally:
         tracemalloc.stop()
     assert peak < len(data), "refused without an object per entry"
+
+
+def test_files_are_unpacked_readable_and_executable_only_where_the_zip_says_so(tmp_path: Path) -> None:
+    """As FC: a binary zipped with its execute bit (a go1 handler, a custom runtime's bootstrap) can be run; nothing
+    is writable by the instance's user or keeps any other bit of the zip's mode."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, mode in (("main", 0o4777), ("lib/data.txt", 0o666), ("plain", 0)):
+            entry = zipfile.ZipInfo(name)
+            entry.external_attr = mode << 16
+            archive.writestr(entry, b"x")
+    unpack(buffer.getvalue(), tmp_path / "code")
+    modes = {name: (tmp_path / "code" / name).stat().st_mode & 0o7777 for name in ("main", "lib/data.txt", "plain")}
+    assert modes == {"main": 0o755, "lib/data.txt": 0o644, "plain": 0o644}
