@@ -117,17 +117,17 @@ def test_answers_to_head_and_with_204_or_304_carry_no_body_and_the_connection_se
     docker_client: docker.DockerClient, go_binaries: dict[str, Path], tmp_path: Path
 ) -> None:
     requests_sent = [("HEAD", 200), ("GET", 204), ("GET", 304), ("GET", 200)]
-    with go_agent(docker_client, go_binaries["go-signatures"], tmp_path, "httpstatus") as (_, port):
-        # One keep-alive connection, the requests pipelined, the last one closing it: the answers' bytes as sent.
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-            for index, (method, status) in enumerate(requests_sent):
-                close = "Connection: close\r\n" if index == len(requests_sent) - 1 else ""
-                connection.sendall(f"{method} /x?status={status} HTTP/1.1\r\nHost: agent\r\nContent-Length: 0\r\n"
-                                   f"x-fcemu-agent-token: {TOKEN}\r\nx-fc-control-path: /http-invoke\r\n{close}\r\n"
-                                   .encode())
-            stream = b""
-            while chunk := connection.recv(65536):
-                stream += chunk
+    # One keep-alive connection, the requests pipelined, the last one closing it: the answers' bytes as sent.
+    with go_agent(docker_client, go_binaries["go-signatures"], tmp_path, "httpstatus") as (_, port), \
+            socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        for index, (method, status) in enumerate(requests_sent):
+            close = "Connection: close\r\n" if index == len(requests_sent) - 1 else ""
+            connection.sendall(f"{method} /x?status={status} HTTP/1.1\r\nHost: agent\r\nContent-Length: 0\r\n"
+                               f"x-fcemu-agent-token: {TOKEN}\r\nx-fc-control-path: /http-invoke\r\n{close}\r\n"
+                               .encode())
+        stream = b""
+        while chunk := connection.recv(65536):
+            stream += chunk
     assert read_answers(stream, [method for method, _ in requests_sent]) == [
         ("HTTP/1.1 200 OK", "4", b""), ("HTTP/1.1 204 No Content", None, b""),
         ("HTTP/1.1 304 Not Modified", None, b""), ("HTTP/1.1 200 OK", "4", b"body")]
