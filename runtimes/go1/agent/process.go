@@ -337,8 +337,7 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 	it := p.inflight[id]
 	p.mu.Unlock()
 	if it == nil {
-		w.Header().Set("Connection", "close") // its body, if any, is not read
-		http.Error(w, "no such request "+id, http.StatusNotFound)
+		http.Error(w, "no such request "+id, http.StatusNotFound) // its body skipped, or the connection closed
 		return
 	}
 	var answer result
