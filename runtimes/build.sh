@@ -148,13 +148,26 @@ nodejs_base() { pick_base "${FCEMU_NODEJS_BASE_IMAGE:-}" node:18-slim fcemu/node
 
 # go1: the agent (runtimes/go1/agent, standard library only) is compiled here on the host, offline and static, into
 # runtimes/go1/build/agent (git-ignored), which the image copies; the image has no Go toolchain. Its base is Debian
-# with CA certificates and time zones (FCEMU_GO_BASE_IMAGE overrides).
+# with CA certificates and time zones, made by mmdebstrap from the host's apt sources ($FCEMU_GO_BASE_IMAGE
+# overrides it; debian:bookworm-slim is not tried: it has no CA certificates, which a function's HTTPS calls need).
 go1_agent() {
   command -v go >/dev/null || { echo "go is needed to build the go1 runtime's agent (apt-get install golang-go)" >&2; exit 1; }
-  (cd "$here/go1/agent" && GOPROXY=off GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
-    go build -trimpath -ldflags='-s -w' -o "$here/go1/build/agent.tmp" . && mv "$here/go1/build/agent.tmp" "$here/go1/build/agent")
+  (
+    # Go's default cache is under $HOME, which a CI or service account may not have, or not writable: then one under
+    # the temporary folder (not in runtimes/go1, whose files the image's build hashes).
+    if [ -z "${GOCACHE:-}" ] && { [ -z "${HOME:-}" ] || [ ! -w "$HOME" ]; }; then
+      export GOCACHE=${TMPDIR:-/tmp}/fcemu-go-cache
+    fi
+    cd "$here/go1/agent" && GOPROXY=off GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \
+      go build -trimpath -ldflags='-s -w' -o "$here/go1/build/agent.tmp" . && mv "$here/go1/build/agent.tmp" "$here/go1/build/agent"
+  )
 }
-go1_base() { pick_base "${FCEMU_GO_BASE_IMAGE:-}" debian:bookworm-slim fcemu/go1-base:latest ca-certificates,tzdata; }
+GO_BASE_PACKAGES=ca-certificates,tzdata
+go1_base() {
+  if [ -n "${FCEMU_GO_BASE_IMAGE:-}" ]; then echo "$FCEMU_GO_BASE_IMAGE"; return; fi
+  if ! have fcemu/go1-base:latest; then build_local_base fcemu/go1-base:latest "$GO_BASE_PACKAGES" >&2; fi
+  echo fcemu/go1-base:latest
+}
 
 # fcemu's Java runtime (java8, java11): a Debian base with OpenJDK 17, Jackson and the servlet API from the host's apt
 # sources ($FCEMU_JAVA_BASE_IMAGE overrides it; the official OpenJDK images carry no Debian Jackson, so none is

@@ -9,7 +9,8 @@
 #   FC_GO_SDK_DIR   another copy of the SDK's source tree
 #   GO_DEBUG=1      a binary to debug: symbols kept, optimisations and inlining off (-gcflags='all=-N -l');
 #                   else stripped (-ldflags='-s -w'), as a release build
-#   GOCACHE         Go's build cache (default: Go's own, under $HOME/.cache)
+#   GOCACHE         Go's build cache (default: Go's own, under $HOME/.cache; ${TMPDIR:-/tmp}/fcemu-go-cache when
+#                   $HOME is unset or not writable, as for a CI or service account)
 #
 # Needs `go` >= 1.18 (Debian bookworm's golang-go is 1.19). The SDK imports only Go's standard library.
 set -euo pipefail
@@ -23,6 +24,9 @@ grep -q '^module github.com/aliyun/fc-runtime-go-sdk$' "$sdk/go.mod" 2>/dev/null
   || { echo "no fc-runtime-go-sdk at $sdk (FC_GO_SDK_DIR)" >&2; exit 1; }
 command -v go >/dev/null || { echo "go not found (apt-get install -y golang-go)" >&2; exit 1; }
 export GOPROXY=off GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH:-amd64}
+if [ -z "${GOCACHE:-}" ] && { [ -z "${HOME:-}" ] || [ ! -w "$HOME" ]; }; then
+  export GOCACHE=${TMPDIR:-/tmp}/fcemu-go-cache
+fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cp -a "$source_dir"/. "$scratch"/

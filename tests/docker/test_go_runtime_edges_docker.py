@@ -1,27 +1,20 @@
 """The go1 runtime's HTTP paths, concurrency and failures end to end (binaries built in this run, deployed through
 FC's API): FC 3.0's HTTP trigger event to an event handler, an FC 2.0 HTTP function (fc.StartHttp), two
-overlapping invocations of one instance, a process that exits mid-request, a handler naming no binary; and the
-agent driven directly (its secret, probes, the binary's environment)."""
+overlapping invocations of one instance, a process that exits mid-request, a handler naming no binary, an answer
+over the agent's limit (the agent driven directly: test_go_agent_docker.py)."""
 from __future__ import annotations
 
 import base64
 import json
-import shutil
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.client import HTTPConnection
 from pathlib import Path
 
-import docker
 import fc2
-import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
-from emulator.settings import Settings
-from tests.support.container_output import output_until
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
 from tests.support.go_functions import binary_zip, deploy_go
@@ -146,57 +139,18 @@ def test_a_go_function_reaches_fcs_endpoint_by_its_name_over_https(
     assert reply.json() == {"status": 400, "code": "MissingRequiredHeader"}
 
 
-# The agent driven directly, as only the emulator may drive it.
-
-TOKEN = "go-agent-secret"
-
-
-@pytest.fixture(scope="module")
-def agent_port(docker_client: docker.DockerClient, go_binaries: dict[str, Path],
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    code = tmp_path_factory.mktemp("go-agent-code")
-    code.chmod(0o755)
-    shutil.copy(go_binaries["go-signatures"], code / "main")
-    (code / "main").chmod(0o644)  # as fcemu unpacks code: the agent runs it all the same
-    container = docker_client.containers.run(
-        Settings().go_runtime_image, detach=True, ports={"9000/tcp": ("127.0.0.1", None)},
-        volumes={str(code): {"bind": "/code", "mode": "ro"}}, read_only=True,
-        tmpfs={"/tmp": "rw,nosuid,nodev,size=16m"}, user="65534:65534", labels={"fcemu.test": "go-agent"},
-        environment={"FCEMU_AGENT_TOKEN": TOKEN, "FC_FUNCTION_HANDLER": "main", "HANDLER_KIND": "env"},
-    )
-    try:
-        output_until(container, "FunctionCompute go1 runtime inited.")
-        container.reload()
-        yield int(container.attrs["NetworkSettings"]["Ports"]["9000/tcp"][0]["HostPort"])
-    finally:
-        container.remove(force=True)
-
-
-def test_a_request_without_the_instance_s_secret_is_refused(agent_port: int) -> None:
-    for headers in ({}, {"x-fcemu-agent-token": "guess"}):
-        reply = requests.post(f"http://127.0.0.1:{agent_port}/invoke", data=b"{}", headers=headers, timeout=10)
-        assert reply.status_code == 403 and "x-fc-status" not in reply.headers
-
-
-def test_probes_pre_freeze_and_a_pre_stop_without_a_hook_answer_200_empty(agent_port: int) -> None:
-    headers = {"x-fcemu-agent-token": TOKEN}
-    for method, path in (("GET", "/"), ("GET", "/pre-freeze"), ("GET", "/pre-stop"), ("POST", "/initialize")):
-        reply = requests.request(method, f"http://127.0.0.1:{agent_port}{path}", headers=headers, timeout=10)
-        assert (reply.status_code, reply.content) == (200, b""), path
-
-
-def test_the_binary_never_sees_the_secret_and_the_last_header_line_wins(agent_port: int) -> None:
-    connection = HTTPConnection("127.0.0.1", agent_port, timeout=10)
-    try:
-        connection.putrequest("POST", "/invoke")
-        for name, value in (("x-fcemu-agent-token", TOKEN), ("x-fc-function-name", "first"),
-                            ("x-fc-function-name", "last"), ("Content-Length", "0")):
-            connection.putheader(name, value)
-        connection.endheaders()
-        answer = connection.getresponse()
-        status, body = answer.status, json.loads(answer.read())
-    finally:
-        connection.close()
-    assert status == 200
-    assert body["token"] == "" and body["handler"] == "main" and body["name"] == "last"
-    assert body["api"].startswith("127.0.0.1:")
+def test_an_answer_over_the_agent_s_limit_fails_its_invocation_at_once(
+    emulator: EmulatorProcess, http: requests.Session, fc3_client: FC3Client, go_binaries: dict[str, Path]
+) -> None:
+    # Were the answer left waiting, the invocation would end with FC's timeout error instead.
+    name = deploy_go(fc3_client, go_binaries["go-signatures"], unique("go-big"), memory_size=1024, timeout=60,
+                     environment_variables={"HANDLER_KIND": "big"})
+    limit = 64 << 20
+    reply = http.post(v3(emulator, name), data=str(limit).encode(), headers={"x-fc-log-type": "Tail"})
+    assert function_error(reply) == {"errorMessage": f"Function response size exceeds the limit of {limit} bytes"}
+    request_id = reply.headers["x-fc-request-id"]
+    lines = base64.b64decode(reply.headers["x-fc-log-result"]).decode().splitlines()
+    assert lines[0] == f"FC Invoke Start RequestId: {request_id}"
+    # The instance serves on.
+    after = http.post(v3(emulator, name), data=b"3")
+    assert after.content == b'"xxx"' and after.headers["x-fc-instance-id"] == reply.headers["x-fc-instance-id"]

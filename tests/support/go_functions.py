@@ -45,7 +45,8 @@ def deploy_go(client: FC3Client, binary: Path, name: str, handler: str = "main",
     """Creates a go1 function of the binary through FC 3.0's API (CreateFunction); `fields` are
     CreateFunctionInput's (environment_variables, initializer, instance_concurrency...). Returns its name."""
     client.create_function(fc3_models.CreateFunctionRequest(body=fc3_models.CreateFunctionInput(
-        function_name=name, runtime="go1", handler=handler, memory_size=128, timeout=fields.pop("timeout", 10),
+        function_name=name, runtime="go1", handler=handler, memory_size=fields.pop("memory_size", 128),
+        timeout=fields.pop("timeout", 10),
         code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(binary_zip(binary)).decode()), **fields,
     )))
     return name

@@ -5,7 +5,8 @@
 // function's /http-invoke): each contract request becomes one `next` item and waits for the binary's answer.
 //
 // Only the emulator drives it: every request must carry the instance's secret (FCEMU_AGENT_TOKEN at start, the
-// x-fcemu-agent-token header), or it is refused with 403 and nothing runs; the binary's environment never holds it.
+// x-fcemu-agent-token header), or it is refused with 403 on its head (its body is never read) and nothing runs; the
+// binary's environment never holds it.
 // Standard library only. Every answer goes out in one write with TCP_NODELAY on (both hops would otherwise pay
 // Nagle's delay against delayed ACKs, 40 ms each): httpserver.go.
 package main
@@ -15,6 +16,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -177,8 +179,15 @@ func wantsTail(r *http.Request) bool {
 }
 
 func (a *agent) invoke(w http.ResponseWriter, r *http.Request, httpFunction bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes))
+	if r.ContentLength > maxEventBytes {
+		// Above any sync payload limit the emulator lets through: refused on its head, the body never read.
+		w.Header().Set("Connection", "close")
+		http.Error(w, fmt.Sprintf("the event is larger than %d bytes", maxEventBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := readBody(r, maxEventBytes)
 	if err != nil {
+		w.Header().Set("Connection", "close")
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -45,7 +44,7 @@ type supervisor struct {
 }
 
 // resolveBinary finds the handler's executable under the code directory (FC: the handler is the executable's
-// name). One that is not executable (fcemu unpacks code as 0644, as a zip made without modes is) runs from an
+// name). One that is not executable (zipped without its execute bit, which fcemu keeps as FC does) runs from an
 // in-memory copy (memfd.go).
 func resolveBinary(codeDir, handler string) (string, *os.File, error) {
 	if handler == "" {
@@ -105,7 +104,7 @@ func (s *supervisor) reinitialize(p *process, headers http.Header) {
 	init := newItem(newRequestID(), "Initialize", headers, nil, false)
 	init.headers.Set("X-Fc-Request-Id", init.id)
 	setDeadline(init.headers, "X-Fc-Initialization-Timeout")
-	if refused := p.enqueue(init); refused != nil {
+	if refused, _ := p.enqueue(init); refused != nil {
 		failByAgent(init, refused)
 	}
 	if answer := <-init.done; answer.failed {
@@ -188,43 +187,50 @@ func (s *supervisor) exited(p *process, waitErr error) {
 	}
 }
 
-// submit hands an item to the process and waits for its answer.
+// submit hands an item to the process and waits for its answer. A process that exits between ensure and the
+// hand-over (it died of another request) never saw this one: the next process gets it, once.
 func (s *supervisor) submit(it *item) result {
-	p, err := s.ensure()
-	if err != nil {
-		failByAgent(it, functionError(err.Error(), "HandlerNotFound"))
+	for attempt := 0; ; attempt++ {
+		p, err := s.ensure()
+		if err != nil {
+			failByAgent(it, functionError(err.Error(), "HandlerNotFound"))
+			return <-it.done
+		}
+		<-p.ready
+		if p.initError != nil {
+			failByAgent(it, p.initError)
+			return <-it.done
+		}
+		refused, gone := p.enqueue(it)
+		if gone && attempt == 0 {
+			continue
+		}
+		if refused != nil {
+			failByAgent(it, refused)
+		}
 		return <-it.done
 	}
-	<-p.ready
-	if p.initError != nil {
-		failByAgent(it, p.initError)
-		return <-it.done
-	}
-	if refused := p.enqueue(it); refused != nil {
-		failByAgent(it, refused)
-	}
-	return <-it.done
 }
 
-// enqueue hands an item to the process's runtime API; it fails with FC's error body when the process has exited,
-// its request id is already running, or too many wait.
-func (p *process) enqueue(it *item) []byte {
+// enqueue hands an item to the process's runtime API; it fails with FC's error body when the process has exited
+// (gone), its request id is already running, or too many wait.
+func (p *process) enqueue(it *item) (refused []byte, gone bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
 	case <-p.exited:
-		return platformError("the function's process exited before it took the request")
+		return platformError("the function's process exited before it took the request"), true
 	default:
 	}
 	if _, taken := p.inflight[it.id]; taken {
-		return platformError("request " + it.id + " is already running in this instance")
+		return platformError("request " + it.id + " is already running in this instance"), false
 	}
 	select {
 	case p.queue <- it:
 		p.inflight[it.id] = it
-		return nil
+		return nil, false
 	default:
-		return platformError("too many requests are waiting for the function's process")
+		return platformError("too many requests are waiting for the function's process"), false
 	}
 }
 
@@ -327,26 +333,37 @@ func (p *process) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxAnswerBytes+1))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
 	p.mu.Lock()
 	it := p.inflight[id]
 	p.mu.Unlock()
 	if it == nil {
-		http.Error(w, "no such request "+id, http.StatusNotFound)
+		http.Error(w, "no such request "+id, http.StatusNotFound) // its body skipped, or the connection closed
 		return
 	}
-	answer := result{failed: verb == "error", body: body, headers: r.Header}
-	if len(body) > maxAnswerBytes {
-		answer = result{failed: true, body: platformError(fmt.Sprintf("the function's answer is larger than %d bytes", maxAnswerBytes))}
+	var answer result
+	tooLarge := r.ContentLength > maxAnswerBytes
+	if tooLarge {
+		// Refused on its length, its body never read: the invocation fails now, with the emulator's words for an
+		// answer over its limit, rather than waiting for a POST the SDK does not retry.
+		answer = result{failed: true, body: platformError(fmt.Sprintf("Function response size exceeds the limit of %d bytes", maxAnswerBytes))}
+	} else {
+		body, err := readBody(r, maxAnswerBytes)
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		answer = result{failed: verb == "error", body: body, headers: r.Header}
 	}
 	// Still in flight while its last lines are read, so that they are attributed to it.
 	it.log.waitEnd(it.stage != "Invoke")
 	if p.take(id) == it {
 		it.finish(answer)
+	}
+	if tooLarge {
+		w.Header().Set("Connection", "close")
+		http.Error(w, string(answer.body), http.StatusRequestEntityTooLarge)
+		return
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -1,6 +1,6 @@
 // go-signatures: one binary, every handler shape fc-runtime-go-sdk accepts, picked by the HANDLER_KIND variable
-// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, env, fccall, event, http, httpsilent, bad); an initializer and a preStop
-// hook registered (the initializer's request id is kept and shown by ctxonly).
+// (struct, map, string, bytes, none, errorfn, ctxonly, hooked, env, fccall, event, http, httpsilent, httpstatus,
+// big, bad); an initializer and a preStop hook registered (the initializer's request id is kept and shown by ctxonly).
 package main
 
 import (
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
@@ -97,6 +99,17 @@ func main() {
 			fmt.Fprintf(w, "%s %s q=%v", r.Method, r.URL.Path, r.URL.Query())
 			return nil
 		})
+	case "httpstatus":
+		// The status the query's `status` names, with a body whatever the status.
+		fc.StartHttp(func(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+			status, _ := strconv.Atoi(r.URL.Query().Get("status"))
+			w.WriteHeader(status)
+			fmt.Fprint(w, "body")
+			return nil
+		})
+	case "big":
+		// A result of as many bytes as the event's number (its JSON: a string, two quotes more).
+		fc.Start(func(size int) (string, error) { return strings.Repeat("x", size), nil })
 	case "httpsilent":
 		fc.StartHttp(func(ctx context.Context, w http.ResponseWriter, r *http.Request) error { return nil })
 	case "bad":
