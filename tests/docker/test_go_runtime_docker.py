@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import fc2
@@ -20,9 +21,14 @@ from darabonba.runtime import RuntimeOptions
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
-from tests.support.go_functions import binary_zip, deploy_go
+from tests.support.go_functions import binary_zip, deploy_go, remove_deployed
 from tests.support.task_watcher import TaskWatcher
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _leaves_no_function_behind(emulator: EmulatorProcess) -> Iterator[None]:
+    yield
+    remove_deployed(emulator.url)
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"

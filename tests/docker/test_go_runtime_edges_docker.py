@@ -7,18 +7,25 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import fc2
+import pytest
 import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.fc_api import v3
-from tests.support.go_functions import binary_zip, deploy_go
+from tests.support.go_functions import binary_zip, deploy_go, remove_deployed
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _leaves_no_function_behind(emulator: EmulatorProcess) -> Iterator[None]:
+    yield
+    remove_deployed(emulator.url)
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"

@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import requests
 from alibabacloud_fc20230330 import models as fc3_models
 from alibabacloud_fc20230330.client import Client as FC3Client
 
@@ -50,3 +51,26 @@ def deploy_go(client: FC3Client, binary: Path, name: str, handler: str = "main",
         code=fc3_models.InputCodeLocation(zip_file=base64.b64encode(binary_zip(binary)).decode()), **fields,
     )))
     return name
+
+
+def remove_deployed(emulator_url: str, prefix: str = "go-") -> None:
+    """Deletes every function named `prefix`... that was deployed through the API (FC 2.0 ones as `service$function`, then
+    their services): deployed functions live in the shared Redis, where every later emulator of the run would load
+    them (and pre-warm them), so a test module leaves none behind."""
+    listed = requests.get(f"{emulator_url}/2023-03-30/functions", params={"prefix": prefix, "limit": 100}, timeout=30)
+    assert listed.status_code == 200, listed.text
+    services = set()
+    for function in listed.json().get("functions") or []:
+        service, dollar, name = function["functionName"].partition("$")
+        if dollar:
+            url = f"{emulator_url}/2016-08-15/services/{service}/functions/{name}"
+            services.add(service)
+        else:
+            url = f"{emulator_url}/2023-03-30/functions/{service}"
+        for trigger in requests.get(f"{url}/triggers", timeout=30).json().get("triggers") or []:
+            requests.delete(f"{url}/triggers/{trigger['triggerName']}", timeout=30)
+        deleted = requests.delete(url, timeout=30)
+        # A function of the functions folder (go-parity) is the folder's to change, not the API's: it stays.
+        assert deleted.status_code == 204 or "is defined by" in deleted.text, (url, deleted.status_code, deleted.text)
+    for service in services:
+        requests.delete(f"{emulator_url}/2016-08-15/services/{service}", timeout=30)
