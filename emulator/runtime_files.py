@@ -62,8 +62,8 @@ def _remove(path: Path) -> None:
 
 
 def build_images() -> int:
-    """Builds (or leaves as they are, when their inputs did not change) the python and Node.js runtime images to
-    the tags FCEMU_PYTHON_RUNTIME_IMAGE and FCEMU_NODEJS_RUNTIME_IMAGE name; returns build.sh's exit code. pip
+    """Builds (or leaves as they are, when their inputs did not change) the runtime images (python, Node.js, go1,
+    java) to the tags their settings (FCEMU_*_RUNTIME_IMAGE) name; returns build.sh's exit code. pip
     runs under this interpreter unless FCEMU_PIP_PYTHON names another."""
     environment = {**os.environ}
     environment.setdefault("FCEMU_PIP_PYTHON", sys.executable)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds fcemu's runtime images, python3, nodejs and java. Each one's base is, in order: its variable if set
+# Builds fcemu's runtime images, python3, nodejs, go1 and java (the last two: see go1_base and java_base below).
+# The python3 and nodejs bases are, in order: its variable if set
 # ($FCEMU_BASE_IMAGE for python3, $FCEMU_NODEJS_BASE_IMAGE for nodejs); the official slim image if it is present
 # or can be pulled; else a Debian image with the interpreter made by mmdebstrap from the host's apt sources (no
 # container registry needed), built once and kept as fcemu/<runtime>-base (fcemu/python3-imagemagick-base for the

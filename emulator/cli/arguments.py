@@ -70,8 +70,8 @@ def _project(commands: Commands) -> None:
     invoke.add_argument("--task-id", help="x-fc-async-task-id")
     invoke.add_argument("--wait", action="store_true", help="follow the task to its end, with its log lines")
     invoke.set_defaults(run=project_commands.invoke)
-    images = commands.add_parser("images", help="build the python and Node.js runtime images (FC's built-in modules "
-                                 "too, unless FCEMU_SLIM_IMAGES=1); unchanged ones are left as they are")
+    images = commands.add_parser("images", help="build the runtime images, python, Node.js, go1 and java (FC's "
+                                 "built-in modules too, unless FCEMU_SLIM_IMAGES=1); unchanged ones are left as they are")
     images.set_defaults(run=project_commands.images)
 
 

@@ -39,14 +39,6 @@ from emulator.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-def runtime_image(settings: Settings, family: RuntimeFamily) -> str:
-    """The image of fcemu's runtime for a function of this family; a custom runtime's command runs in the python
-    image (a custom container names its own)."""
-    images = {"nodejs": settings.nodejs_runtime_image, "go": settings.go_runtime_image,
-              "java": settings.java_runtime_image}
-    return images.get(family, settings.python_runtime_image)
-
 # The python image's relay of FC's endpoint ports (runtimes/python3/agent/fc_relay.py), run before a custom
 # runtime's command.
 RELAY_SCRIPT = "/opt/fcemu/fc_relay.py"
@@ -69,6 +61,14 @@ class InitializerError(Exception):
     def __init__(self, reply: AgentReply) -> None:
         super().__init__(reply.body.decode(errors="replace"))
         self.reply = reply
+
+
+def runtime_image(settings: Settings, family: RuntimeFamily) -> str:
+    """The image of fcemu's runtime for a function of this family; a custom runtime's command runs in the python
+    image (a custom container names its own)."""
+    images = {"nodejs": settings.nodejs_runtime_image, "go": settings.go_runtime_image,
+              "java": settings.java_runtime_image}
+    return images.get(family, settings.python_runtime_image)
 
 
 class InstanceLauncher:
