@@ -112,6 +112,12 @@ class SecondDocker:
                 try:
                     for container in self._client.containers.list(all=True):
                         container.remove(force=True)
+                    # Its networks too (fcemu-instances): a stopped daemon leaves their bridge interfaces on the host,
+                    # where, its data folder gone, nothing removes them; a few dozen runs used up Docker's address
+                    # pools and the next engine could create no network at all.
+                    for network in self._client.networks.list():
+                        if network.name not in ("bridge", "host", "none"):
+                            network.remove()
                 except DockerException:
                     pass  # the daemon is down already: its containers went with it
                 self._client.close()
